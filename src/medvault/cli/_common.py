@@ -1,0 +1,36 @@
+"""What every sub-command shares: one `--config` option, settings loading, readable failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from medvault.config import Settings, load_settings
+from medvault.errors import MedVaultError
+
+console = Console()
+err_console = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="medvault.toml to read (default: ./medvault.toml if present)"),
+]
+
+
+def settings_from(config: Path | None, **overrides: Any) -> Settings:
+    """Load the settings, or print the key, the problem and the fix and exit with status 2."""
+    if config is None and Path("medvault.toml").is_file():
+        config = Path("medvault.toml")
+    try:
+        return load_settings(config, **overrides)
+    except MedVaultError as exc:
+        fail(str(exc), status=2)
+
+
+def fail(message: str, status: int = 1) -> NoReturn:
+    """Print an error the operator can act on and leave with `status`."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(status)

