@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import pytest
 
 IN_CI = bool(os.environ.get("CI"))
@@ -21,3 +30,86 @@ def require(condition: bool, reason: str) -> None:
 def require_root() -> None:
     """Namespaces and nftables need root; CI runs as root."""
     require(os.geteuid() == 0, "needs root for network namespaces and nftables")
+
+
+@dataclass
+class Service:
+    """A `medvault up --no-isolation` process with the real embedded model."""
+
+    url: str
+    admin_key: str
+    data_dir: Path
+    config: Path
+    process: subprocess.Popen[bytes]
+    output: Path
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the medvault command against this service's settings."""
+        return subprocess.run(
+            [sys.executable, "-m", "medvault", *args],
+            env=self.env(),
+            text=True,
+            capture_output=True,
+            check=check,
+            timeout=120,
+        )
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "MEDVAULT_DATA_DIR": str(self.data_dir),
+            "MEDVAULT_ADMIN_KEY": self.admin_key,
+            "MEDVAULT_CONFIG": str(self.config),
+        }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """One running MedVault (real llama.cpp engine, real gateway process) shared by the tests that read it."""
+    data_dir = tmp_path_factory.mktemp("medvault-data")
+    config = data_dir / "medvault.toml"
+    config.write_text("[retention]\ncontent_days = 0\n")
+    port = _free_port()
+    output = data_dir / "supervisor.out"
+    admin_key = "mv-test-admin-" + os.urandom(8).hex()
+    env = {**os.environ, "MEDVAULT_DATA_DIR": str(data_dir), "MEDVAULT_ADMIN_KEY": admin_key}
+    with output.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "medvault",
+                "up",
+                "--no-isolation",
+                "--port",
+                str(port),
+                "--config",
+                str(config),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"medvault up exited: {output.read_text()}")
+        try:
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    else:
+        process.kill()
+        raise TimeoutError(f"medvault up not ready: {output.read_text()}")
+    yield Service(url, admin_key, data_dir, config, process, output)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)

@@ -14,7 +14,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -57,6 +65,7 @@ class ReplicaSettings(_Frozen):
     n_ctx: int = Field(default=4096, ge=256)
     threads: int | None = Field(default=None, ge=1)
     port: int | None = Field(default=None, ge=1, le=65535, description="loopback port; default: free")
+    digest: str | None = Field(default=None, description="kind=openai: the served weights' digest, for audit")
 
     @model_validator(mode="after")
     def _kind_fields(self) -> ReplicaSettings:
@@ -78,6 +87,9 @@ class ModelSettings(_Frozen):
     replicas: list[ReplicaSettings] = Field(min_length=1)
     upstream_model: str | None = Field(
         default=None, description="model name the engine expects; default: the engine's first model"
+    )
+    reasoning_starts_inside: bool = Field(
+        default=False, description="the chat template opens <think> itself (DeepSeek-R1 distills)"
     )
 
 
@@ -185,7 +197,9 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         try:
             tomllib.loads(config_file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{config_file}: not valid TOML ({exc}); fix: correct the syntax there") from exc
+            raise ConfigError(
+                f"{config_file}: not valid TOML ({exc}); fix: correct the syntax there"
+            ) from exc
         except UnicodeDecodeError as exc:
             raise ConfigError(f"{config_file}: not UTF-8 text; fix: save it as UTF-8") from exc
         overrides["_toml_file"] = config_file

@@ -15,6 +15,7 @@
         ├── PayloadTooLarge         413 body over the configured limit
         ├── ValidationFailed        422 body does not fit the schema (names the field)
         ├── RateLimited             429 over the per-key request rate
+        ├── BadGateway              502 the engine answered with an error or broke off
         ├── BackendUnavailable      503 no healthy replica, or the engine refused the connection
         └── BackendTimeout          504 the engine did not answer in time
 
@@ -109,6 +110,12 @@ class RateLimited(ApiError):
     status_code = 429
     error_type = "rate_limit_error"
     code = "rate_limited"
+
+
+class BadGateway(ApiError):
+    status_code = 502
+    error_type = "server_error"
+    code = "bad_gateway"
 
 
 class BackendUnavailable(ApiError):

@@ -16,7 +16,12 @@ err_console = Console(stderr=True)
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="medvault.toml to read (default: ./medvault.toml if present)"),
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="MEDVAULT_CONFIG",
+        help="medvault.toml to read (default: ./medvault.toml if present)",
+    ),
 ]
 
 

@@ -1,0 +1,5 @@
+"""`python -m medvault` is the `medvault` command."""
+
+from medvault.cli import main
+
+main()

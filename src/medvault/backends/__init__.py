@@ -1,0 +1,25 @@
+"""Adapters to inference engines that speak the OpenAI API, and the embedded llama.cpp engine."""
+
+from medvault.backends._embedded import OFFLINE_ENV, llama_server_argv
+from medvault.backends._reasoning import ThinkSplitter, split_delta, split_message
+from medvault.backends._router import ModelRouter, health_loop
+from medvault.backends._runtime import ModelSpec, ReplicaSpec, Runtime, replica_name, resolve_runtime
+from medvault.backends._upstream import Replica, post_json, stream_events
+
+__all__ = [
+    "OFFLINE_ENV",
+    "ModelRouter",
+    "ModelSpec",
+    "Replica",
+    "ReplicaSpec",
+    "Runtime",
+    "ThinkSplitter",
+    "health_loop",
+    "llama_server_argv",
+    "post_json",
+    "replica_name",
+    "resolve_runtime",
+    "split_delta",
+    "split_message",
+    "stream_events",
+]

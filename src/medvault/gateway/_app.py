@@ -1,0 +1,146 @@
+"""The app factory: the one place where the gateway's parts are built and wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+import orjson
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+
+from medvault.backends import ModelRouter, Runtime, health_loop
+from medvault.config import Settings
+from medvault.gateway._auth import Authenticator
+from medvault.gateway._calls import Call, CallLog, endpoint
+from medvault.gateway._chat import ChatCompletions
+from medvault.gateway._metrics import Metrics
+from medvault.gateway.errors import install_error_handlers
+from medvault.store import AuditWriter, Store
+from medvault.workbench import mount as mount_workbench
+
+ADMIN_ROLES = frozenset({"admin", "auditor"})
+
+
+def _json(data: object, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+@dataclass
+class Gateway:
+    """Everything a request may need; built by `create_app`, started and stopped by its lifespan."""
+
+    settings: Settings
+    store: Store
+    routers: dict[str, ModelRouter]
+    metrics: Metrics
+    audit: AuditWriter
+    auth: Authenticator
+    calls: CallLog
+    chat: ChatCompletions
+    isolation: str = "off"  # "on" when the supervisor placed this gateway in an isolated zone
+    session: aiohttp.ClientSession | None = None
+
+    def isolation_state(self) -> str:
+        """ok / breached / off, for the workbench header and the metrics."""
+        if self.isolation == "off":
+            return "off"
+        from medvault.isolation import read_state  # the gateway needs only this of the isolation package
+
+        return str(read_state(self.settings.data_dir).get("state", "breached"))
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        connector = aiohttp.TCPConnector(
+            limit=0, ttl_dns_cache=None, use_dns_cache=False, keepalive_timeout=60
+        )
+        # trust_env=False: no proxy variables may ever send traffic anywhere but the configured engines.
+        self.session = aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=False)
+        self.chat.session = self.session
+        await self.audit.start()
+        await asyncio.gather(*(r.check_health(self.session, 2.0) for r in self.routers.values()))
+        monitor = asyncio.create_task(
+            health_loop(list(self.routers.values()), self.session, self.settings.limits.health_interval_s)
+        )
+        try:
+            yield
+        finally:
+            monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await monitor
+            await self.audit.stop()
+            await self.session.close()
+
+    async def list_models(self, request: Request, call: Call) -> Response:
+        call.principal = await self.auth(request)
+        created = int(time.time())
+        data = [
+            {
+                "id": model_id,
+                "object": "model",
+                "created": created,
+                "owned_by": "medvault",
+                "digest": router.digest,
+                "ready": router.ready,
+            }
+            for model_id, router in self.routers.items()
+        ]
+        return _json({"object": "list", "data": data})
+
+    async def metrics_endpoint(self, request: Request, call: Call) -> Response:
+        call.principal = await self.auth(request, ADMIN_ROLES)
+        self.metrics.isolation_breached.set(1 if self.isolation_state() == "breached" else 0)
+        return Response(self.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def healthz(self, request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    async def readyz(self, request: Request) -> Response:
+        models = {model_id: router.ready for model_id, router in self.routers.items()}
+        ready = all(models.values())
+        return _json({"status": "ready" if ready else "not ready", "models": models}, 200 if ready else 503)
+
+
+def create_app(settings: Settings, runtime: Runtime, store: Store) -> FastAPI:
+    """Build the ASGI app over an opened, migrated store and the engines the supervisor started."""
+    routers = {
+        spec.id: ModelRouter(
+            spec.id, spec.build_replicas(), reasoning_starts_inside=spec.reasoning_starts_inside
+        )
+        for spec in runtime.models
+    }
+    metrics = Metrics(routers.values())
+    audit = AuditWriter(store)
+    calls = CallLog(audit, metrics)
+    auth = Authenticator(
+        store.authenticate_key, settings.auth.cache_ttl_s, settings.limits.rate_limit_per_minute
+    )
+    chat = ChatCompletions(routers, auth, calls, settings.limits)
+    gateway = Gateway(settings, store, routers, metrics, audit, auth, calls, chat, runtime.isolation)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with gateway.running():
+            yield
+
+    app = FastAPI(
+        title="MedVault",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,  # the Swagger page loads scripts from a CDN; the schema stays at /openapi.json
+        redoc_url=None,
+    )
+    app.state.gateway = gateway
+    install_error_handlers(app)
+    app.router.add_route("/v1/chat/completions", endpoint(calls, "chat.completions", chat), ["POST"])
+    app.router.add_route("/v1/models", endpoint(calls, "models.list", gateway.list_models), ["GET"])
+    app.router.add_route("/metrics", endpoint(calls, "metrics.read", gateway.metrics_endpoint), ["GET"])
+    app.router.add_route("/healthz", gateway.healthz, ["GET"], include_in_schema=False)
+    app.router.add_route("/readyz", gateway.readyz, ["GET"], include_in_schema=False)
+    mount_workbench(app, gateway)
+    return app

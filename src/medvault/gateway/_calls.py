@@ -1,0 +1,139 @@
+"""Bookkeeping of one API call: who, what, how long, how many tokens; then audit, metrics and a log line.
+
+Every endpoint runs inside `endpoint(...)`, so every call — refused, failed or served — leaves exactly one
+audit event, and none of them carries prompt or completion text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import Response
+
+from medvault.errors import ApiError
+from medvault.gateway._metrics import Metrics
+from medvault.gateway.errors import error_response
+from medvault.store import AuditEvent, AuditWriter, Principal
+
+log = structlog.get_logger("medvault.gateway")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def client_kind(request: Request) -> str:
+    agent = request.headers.get("user-agent", "")
+    if agent.startswith(("OpenAI/", "AsyncOpenAI/")):
+        return "openai-sdk"
+    if request.headers.get("x-medvault-client") == "workbench":
+        return "workbench"
+    return "api"
+
+
+@dataclass(slots=True)
+class Call:
+    """What one request did, filled in as it goes."""
+
+    action: str
+    request_id: str
+    client_kind: str
+    started: float = field(default_factory=time.perf_counter)
+    principal: Principal | None = None
+    model_id: str | None = None
+    model_digest: str | None = None
+    template_id: str | None = None
+    template_version: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    upstream_s: float = 0.0
+    deferred: bool = False  # a stream finishes the call itself, when it ends
+    detail: dict[str, int | str | bool] = field(default_factory=dict)
+
+    def overhead_ms(self) -> float:
+        return max(0.0, (time.perf_counter() - self.started - self.upstream_s) * 1000)
+
+
+class CallLog:
+    """Turns finished calls into an audit event (awaited until committed), metrics and one log line."""
+
+    def __init__(self, audit: AuditWriter, metrics: Metrics) -> None:
+        self._audit = audit
+        self._metrics = metrics
+
+    def begin(self, request: Request, action: str) -> Call:
+        given = request.headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        return Call(action=action, request_id=request_id, client_kind=client_kind(request))
+
+    async def finish(self, call: Call, status: int) -> None:
+        elapsed = time.perf_counter() - call.started
+        principal = call.principal
+        event = AuditEvent(
+            ts=datetime.now(UTC),
+            user=principal.user if principal else None,
+            role=principal.role if principal else None,
+            action=call.action,
+            model_id=call.model_id,
+            model_digest=call.model_digest,
+            template_id=call.template_id,
+            template_version=call.template_version,
+            prompt_tokens=call.prompt_tokens,
+            completion_tokens=call.completion_tokens,
+            latency_ms=round(elapsed * 1000, 3),
+            status=status,
+            client_kind=call.client_kind,
+            request_id=call.request_id,
+            detail=dict(call.detail),
+        )
+        self._metrics.requests.labels(call.action, call.model_id or "", str(status)).inc()
+        self._metrics.latency.labels(call.action).observe(elapsed)
+        self._metrics.overhead.observe(max(0.0, elapsed - call.upstream_s))
+        if call.model_id and call.prompt_tokens:
+            self._metrics.tokens.labels(call.model_id, "prompt").inc(call.prompt_tokens)
+        if call.model_id and call.completion_tokens:
+            self._metrics.tokens.labels(call.model_id, "completion").inc(call.completion_tokens)
+        log.info(
+            "request",
+            action=call.action,
+            request_id=call.request_id,
+            status=status,
+            user=event.user,
+            model=call.model_id,
+            latency_ms=event.latency_ms,
+        )
+        # Shielded: a client that disconnects must not cancel the audit write of its own request.
+        await asyncio.shield(asyncio.ensure_future(self._audit.record(event)))
+
+
+Handler = Callable[[Request, Call], Awaitable[Response]]
+
+
+def endpoint(calls: CallLog, action: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler so that errors become OpenAI-shaped responses and every call is audited once."""
+
+    async def run(request: Request) -> Response:
+        call = calls.begin(request, action)
+        try:
+            response = await handler(request, call)
+        except ApiError as exc:
+            await calls.finish(call, exc.status_code)
+            return error_response(exc, {"x-request-id": call.request_id})
+        except Exception:
+            log.exception("unhandled", action=action, request_id=call.request_id)
+            await calls.finish(call, 500)
+            return error_response(
+                ApiError("internal error; see the gateway log"), {"x-request-id": call.request_id}
+            )
+        response.headers["x-request-id"] = call.request_id
+        if not call.deferred:
+            await calls.finish(call, response.status_code)
+        return response
+
+    return run

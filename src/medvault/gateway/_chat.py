@@ -1,0 +1,262 @@
+"""`POST /v1/chat/completions`, streamed and not, proxied to the model's best replica."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import aiohttp
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from medvault.backends import (
+    ModelRouter,
+    Replica,
+    ThinkSplitter,
+    post_json,
+    split_delta,
+    split_message,
+    stream_events,
+)
+from medvault.config import LimitSettings
+from medvault.errors import ApiError, NotFound
+from medvault.gateway._auth import Authenticator
+from medvault.gateway._calls import Call, CallLog
+from medvault.gateway._schemas import read_json, validate_chat
+from medvault.gateway.errors import sse_error
+
+T = TypeVar("T")
+_CLIENT_CLOSED = 499  # nginx's convention for "the client went away"
+
+
+async def cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:
+    """Await `work`, cancelling it (and so the engine request) if the client disconnects first."""
+    task = asyncio.ensure_future(work)
+
+    async def disconnected() -> None:
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                return
+
+    watcher = asyncio.ensure_future(disconnected())
+    try:
+        done, _ = await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            return task.result()
+        task.cancel()
+        raise ApiError("client disconnected", code="client_closed")
+    finally:
+        watcher.cancel()
+        if not task.done():
+            task.cancel()
+
+
+def _usage(call: Call, usage: dict[str, Any] | None) -> None:
+    if usage:
+        call.prompt_tokens = usage.get("prompt_tokens")
+        call.completion_tokens = usage.get("completion_tokens")
+
+
+class ChatCompletions:
+    """The handler; one instance per app, holding what every request needs."""
+
+    def __init__(
+        self,
+        routers: dict[str, ModelRouter],
+        auth: Authenticator,
+        calls: CallLog,
+        limits: LimitSettings,
+    ) -> None:
+        self._routers = routers
+        self.session: aiohttp.ClientSession | None = None  # set while the app runs
+        self._auth = auth
+        self._calls = calls
+        self._limits = limits
+        self._plain_timeout = aiohttp.ClientTimeout(
+            total=limits.request_timeout_s,
+            connect=limits.connect_timeout_s,
+            sock_read=limits.request_timeout_s,
+        )
+        self._stream_timeout = aiohttp.ClientTimeout(
+            total=limits.request_timeout_s,
+            connect=limits.connect_timeout_s,
+            sock_read=limits.first_token_timeout_s,
+        )
+
+    def _client(self) -> aiohttp.ClientSession:
+        assert self.session is not None, "the app's lifespan has not started"
+        return self.session
+
+    def router(self, model_id: str) -> ModelRouter:
+        try:
+            return self._routers[model_id]
+        except KeyError:
+            known = ", ".join(sorted(self._routers))
+            raise NotFound(
+                f"model {model_id!r} does not exist; available: {known}", code="model_not_found"
+            ) from None
+
+    async def __call__(self, request: Request, call: Call) -> Response:
+        call.principal = await self._auth(request)
+        body = await read_json(request, self._limits.max_body_bytes)
+        chat = validate_chat(body)
+        router = self.router(chat.model)
+        call.model_id = chat.model
+        call.model_digest = router.digest
+        if chat.stream:
+            wants_usage = bool(chat.stream_options and chat.stream_options.include_usage)
+            body["stream_options"] = {"include_usage": True}  # the audit needs token counts
+            return await self._stream(call, router, body, wants_usage)
+        return await self._complete(request, call, router, body)
+
+    @staticmethod
+    def _for(replica: Replica, body: dict[str, Any]) -> dict[str, Any]:
+        return {**body, "model": replica.upstream_model or body["model"]}
+
+    async def _complete(
+        self, request: Request, call: Call, router: ModelRouter, body: dict[str, Any]
+    ) -> Response:
+        async def send(replica: Replica) -> dict[str, Any]:
+            started = time.perf_counter()
+            try:
+                return await post_json(
+                    self._client(),
+                    replica,
+                    "/chat/completions",
+                    self._for(replica, body),
+                    self._plain_timeout,
+                )
+            finally:
+                call.upstream_s += time.perf_counter() - started
+
+        replica, result = await cancel_on_disconnect(request, router.call(send))
+        call.model_digest = replica.digest or call.model_digest
+        result["model"] = call.model_id
+        for choice in result.get("choices") or ():
+            message = choice.get("message")
+            if isinstance(message, dict):
+                split_message(message, starts_inside=router.reasoning_starts_inside)
+        _usage(call, result.get("usage"))
+        await self._calls.finish(call, 200)
+        call.deferred = True  # finished here, so the overhead header below includes the audit commit
+        return Response(
+            orjson.dumps(result),
+            media_type="application/json",
+            headers={"x-medvault-overhead-ms": f"{call.overhead_ms():.3f}"},
+        )
+
+    async def _stream(
+        self, call: Call, router: ModelRouter, body: dict[str, Any], wants_usage: bool
+    ) -> Response:
+        stack = contextlib.AsyncExitStack()
+        started = time.perf_counter()
+
+        # Opened before the response starts, so a refusal still gets a plain HTTP error status.
+        replica, events = await stack.enter_async_context(router.stream(self._opener(body)))
+        call.upstream_s += time.perf_counter() - started
+        call.model_digest = replica.digest or call.model_digest
+        call.deferred = True
+        splitter = ThinkSplitter(starts_inside=router.reasoning_starts_inside)
+        return StreamingResponse(
+            self._relay(call, events, splitter, wants_usage, stack),
+            media_type="text/event-stream",
+            headers={"x-medvault-overhead-ms": f"{call.overhead_ms():.3f}", "cache-control": "no-store"},
+        )
+
+    def _opener(self, body: dict[str, Any]) -> Callable[[Replica], AsyncIterator[dict[str, Any]]]:
+        def open_on(replica: Replica) -> AsyncIterator[dict[str, Any]]:
+            return stream_events(
+                self._client(), replica, "/chat/completions", self._for(replica, body), self._stream_timeout
+            )
+
+        return open_on
+
+    @staticmethod
+    async def _normalized(
+        call: Call, events: AsyncIterator[dict[str, Any]], splitter: ThinkSplitter
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The engine's events with reasoning split out and usage noted on the call."""
+        last: dict[str, Any] | None = None
+        async for event in events:
+            _usage(call, event.get("usage"))
+            event["model"] = call.model_id
+            for choice in event.get("choices") or ():
+                delta = choice.get("delta")
+                if isinstance(delta, dict):
+                    split_delta(delta, splitter)
+                last = event
+            yield event
+        rest, thoughts = splitter.flush()
+        if (rest or thoughts) and last is not None:
+            yield {
+                **last,
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {"content": rest, "reasoning_content": thoughts},
+                        "finish_reason": None,
+                    }
+                ],
+            }
+
+    async def generate(self, call: Call, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """A streamed completion for in-process callers (the workbench): yields each choice's delta.
+
+        Fills the call's model digest and token counts; errors are raised as `ApiError`.
+        """
+        router = self.router(body["model"])
+        call.model_id = body["model"]
+        body = {**body, "stream": True, "stream_options": {"include_usage": True}}
+        splitter = ThinkSplitter(starts_inside=router.reasoning_starts_inside)
+        chunks = 0
+        async with router.stream(self._opener(body)) as (replica, events):
+            call.model_digest = replica.digest
+            async for event in self._normalized(call, events, splitter):
+                for choice in event.get("choices") or ():
+                    chunks += 1
+                    yield choice.get("delta") or {}
+        if call.completion_tokens is None:
+            call.completion_tokens = chunks
+            call.detail["usage_estimated"] = True
+
+    async def _relay(
+        self,
+        call: Call,
+        events: AsyncIterator[dict[str, Any]],
+        splitter: ThinkSplitter,
+        wants_usage: bool,
+        stack: contextlib.AsyncExitStack,
+    ) -> AsyncIterator[bytes]:
+        status = _CLIENT_CLOSED  # until the stream is known to have ended otherwise
+        chunks = 0
+        try:
+            try:
+                async for event in self._normalized(call, events, splitter):
+                    if not event.get("choices"):
+                        if wants_usage:
+                            yield b"data: " + orjson.dumps(event) + b"\n\n"
+                        continue
+                    if not wants_usage:
+                        event.pop("usage", None)
+                    chunks += 1
+                    yield b"data: " + orjson.dumps(event) + b"\n\n"
+            except ApiError as exc:
+                status = exc.status_code
+                call.detail["stream_error"] = exc.code or "error"
+                yield sse_error(exc)
+                return
+            if call.completion_tokens is None:
+                call.completion_tokens = chunks  # the engine sent no usage: one chunk is about one token
+                call.detail["usage_estimated"] = True
+            status = 200
+            await self._calls.finish(call, status)
+            yield b"data: [DONE]\n\n"
+        finally:
+            await stack.aclose()
+            if status != 200:
+                await self._calls.finish(call, status)

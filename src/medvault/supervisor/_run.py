@@ -1,0 +1,300 @@
+"""`medvault up`: the supervisor that owns every other MedVault process.
+
+It runs in the host role, outside every zone: it sets up isolation, starts the embedded engines in the
+vault zone and the gateway in the dmz zone (or all on loopback with `--no-isolation`), opens the ingress,
+runs the isolation monitor, restarts what dies, and on a breach or a monitor failure stops everything and
+stays down (fail closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from medvault.backends import OFFLINE_ENV, llama_server_argv, replica_name, resolve_runtime
+from medvault.config import Settings, bundled_model_path
+from medvault.store import AuditEvent, Store
+from medvault.supervisor._netns import http_ok
+from medvault.supervisor._process import ManagedProcess
+
+log = structlog.get_logger("medvault.supervisor")
+
+_ENGINE_PORT_BASE = 8100  # inside the vault namespace every port is free
+
+
+def run_dir(settings: Settings) -> Path:
+    return settings.data_dir / "run"
+
+
+def state_file(settings: Settings) -> Path:
+    return run_dir(settings) / "supervisor.json"
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Placement:
+    """Where the processes go: addresses, argv prefixes, and the namespace to probe them from."""
+
+    engine_host: str = "127.0.0.1"
+    gateway_host: str = "127.0.0.1"
+    engine_prefix: list[str] = field(default_factory=list)
+    gateway_prefix: list[str] = field(default_factory=list)
+    probe_netns: str | None = None
+
+
+class Supervisor:
+    """Start, watch and stop one MedVault deployment."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        config_file: Path | None,
+        isolate: bool,
+        host_netns: str | None = None,
+        announce: Any = print,
+    ) -> None:
+        self.settings = settings
+        self.config_file = config_file
+        self.isolate = isolate
+        self.host_netns = host_netns
+        self._announce = announce
+        self._stop = asyncio.Event()
+        self._exit_code = 0
+        self._processes: list[ManagedProcess] = []
+        self._iso: Any = None
+
+    # -- set-up -------------------------------------------------------------------------------------
+    def _prepare_store(self) -> str | None:
+        store = Store.open(self.settings.resolved_database_url)
+        try:
+            store.migrate()
+            seed = self.settings.admin_key.get_secret_value() if self.settings.admin_key else None
+            return store.ensure_admin_key(seed, self.settings.data_dir / "admin.key")
+        finally:
+            store.close()
+
+    def _placement(self) -> Placement:
+        if not self.isolate:
+            return Placement(gateway_host=self.settings.host)
+        from medvault.isolation import build_isolation  # root-only machinery, loaded only when used
+
+        iso = build_isolation(
+            self.settings.isolation, data_dir=self.settings.data_dir, host_netns=self.host_netns
+        )
+        iso.preflight()
+        iso.up()
+        self._iso = iso
+        zones = {zone["name"]: zone for zone in iso.status()["zones"]}
+        return Placement(
+            engine_host=iso.zone_address("vault"),
+            gateway_host=iso.zone_address("dmz"),
+            engine_prefix=iso.exec_prefix("vault"),
+            gateway_prefix=iso.exec_prefix("dmz"),
+            probe_netns=zones["dmz"]["netns"],
+        )
+
+    def _engines(self, place: Placement) -> tuple[list[ManagedProcess], dict[str, str]]:
+        engines, urls = [], {}
+        logs = self.settings.data_dir / "logs"
+        for model in self.settings.models:
+            for index, replica in enumerate(model.replicas):
+                if replica.kind != "embedded":
+                    continue
+                name = replica_name(model.id, index)
+                if replica.port:
+                    port = replica.port
+                elif self.isolate:
+                    port = _ENGINE_PORT_BASE + len(engines)
+                else:
+                    port = _free_port(place.engine_host)
+                url = f"http://{place.engine_host}:{port}/v1"
+                argv = llama_server_argv(
+                    gguf=replica.gguf or bundled_model_path(),
+                    alias=model.id,
+                    host=place.engine_host,
+                    port=port,
+                    n_ctx=replica.n_ctx,
+                    threads=replica.threads,
+                    prefix=place.engine_prefix,
+                )
+                engines.append(
+                    ManagedProcess(
+                        f"engine {name}",
+                        argv,
+                        _probe(url + "/models", place.probe_netns),
+                        log_path=logs / f"engine-{model.id.replace('/', '_')}-{index}.log",
+                        env=OFFLINE_ENV,
+                    )
+                )
+                urls[name] = url
+        return engines, urls
+
+    def _gateway(self, place: Placement) -> ManagedProcess:
+        runtime_file = run_dir(self.settings) / "runtime.json"
+        argv = [
+            *place.gateway_prefix,
+            sys.executable,
+            "-m",
+            "medvault",
+            "serve",
+            "--runtime",
+            str(runtime_file),
+            "--host",
+            place.gateway_host,
+            "--port",
+            str(self.settings.port),
+        ]
+        if self.config_file:
+            argv += ["--config", str(self.config_file.resolve())]
+        url = f"http://{place.gateway_host}:{self.settings.port}/healthz"
+        return ManagedProcess(
+            "gateway",
+            argv,
+            _probe(url, place.probe_netns),
+            log_path=self.settings.data_dir / "logs" / "gateway.log",
+            env={"MEDVAULT_DATA_DIR": str(self.settings.data_dir.resolve())},
+        )
+
+    # -- breach and failure, called from the monitor's thread ---------------------------------------
+    def _on_breach(self, reason: str) -> None:
+        self._record("isolation.breach", 500, {"reason": reason[:200]})
+        self._halt(
+            3,
+            f"ISOLATION BREACH: {reason}. Zones are cut and workloads killed. "
+            "Investigate, then run `medvault isolation reset`.",
+        )
+
+    def _on_monitor_failure(self, reason: str) -> None:
+        self._record("isolation.monitor_failed", 500, {"reason": reason[:200]})
+        self._halt(4, f"isolation monitor failed ({reason}); stopping the service (fail closed)")
+
+    def _halt(self, code: int, message: str) -> None:
+        self._exit_code = code
+        log.error("halt", code=code, message=message)
+        self._announce(message)
+        self._loop.call_soon_threadsafe(self._stop.set)
+
+    def _record(self, action: str, status: int, detail: dict[str, Any]) -> None:
+        store = Store.open(self.settings.resolved_database_url)
+        try:
+            store.record_audit(
+                AuditEvent(
+                    ts=datetime.now(UTC),
+                    user="medvault",
+                    role="system",
+                    action=action,
+                    model_id=None,
+                    model_digest=None,
+                    template_id=None,
+                    template_version=None,
+                    prompt_tokens=None,
+                    completion_tokens=None,
+                    latency_ms=None,
+                    status=status,
+                    client_kind="supervisor",
+                    request_id=f"sup-{time.time_ns()}",
+                    detail=detail,
+                )
+            )
+        finally:
+            store.close()
+
+    # -- the run ------------------------------------------------------------------------------------
+    async def run(self) -> int:
+        self._loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self._loop.add_signal_handler(sig, self._stop.set)
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key_note = await asyncio.to_thread(self._prepare_store)
+        ingress = monitor = None
+        try:
+            place = await asyncio.to_thread(self._placement)
+            engines, urls = self._engines(place)
+            self._announce(f"starting {len(engines)} embedded engine(s) …")
+            await asyncio.gather(*(e.start() for e in engines))
+            self._processes.extend(engines)
+            await asyncio.to_thread(
+                resolve_runtime(self.settings, urls, isolated=self.isolate).write, run_dir(self.settings) / "runtime.json"
+            )
+            gateway = self._gateway(place)
+            await gateway.start()
+            self._processes.append(gateway)
+            if self._iso is not None:
+                ingress = self._iso.expose_ingress(self.settings.port)
+                monitor = self._iso.start_monitor(self._on_breach, self._on_monitor_failure)
+            self._write_state(place)
+            self._banner(key_note)
+            watchers = [asyncio.create_task(p.keep_alive()) for p in self._processes]
+            await self._stop.wait()
+            for watcher in watchers:
+                watcher.cancel()
+        finally:
+            if monitor is not None:
+                monitor.stop()
+            await asyncio.gather(*(p.stop() for p in reversed(self._processes)))
+            if ingress is not None:
+                ingress.close()
+            if self._iso is not None and self._exit_code != 3:  # after a breach the cut stays in place
+                await asyncio.to_thread(self._iso.down)
+            with contextlib.suppress(FileNotFoundError):
+                state_file(self.settings).unlink()
+        return self._exit_code
+
+    def _write_state(self, place: Placement) -> None:
+        state = {
+            "pid": os.getpid(),
+            "started": datetime.now(UTC).isoformat(),
+            "url": self.public_url(),
+            "isolation": "on" if self.isolate else "off",
+            "host_netns": self.host_netns,
+            "gateway": {"host": place.gateway_host, "port": self.settings.port, "netns": place.probe_netns},
+            "processes": [{"name": p.name, "pid": p.pid} for p in self._processes],
+        }
+        path = state_file(self.settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(state, indent=2))
+
+    def public_url(self) -> str:
+        if self.isolate:
+            policy = self.settings.isolation
+            host = "127.0.0.1" if self.host_netns else policy.ingress.address
+            return f"http://{host}:{policy.ingress.port}"
+        return f"http://{self.settings.host}:{self.settings.port}"
+
+    def _banner(self, key_note: str | None) -> None:
+        key_file = self.settings.data_dir / "admin.key"
+        lines = [f"MedVault is up at {self.public_url()}  (OpenAI API under /v1, workbench at /)"]
+        if key_note:
+            lines.append(f"admin API key written to {key_note} (mode 0600)")
+        elif self.settings.admin_key:
+            lines.append("admin API key: the value of MEDVAULT_ADMIN_KEY")
+        else:
+            lines.append(f"admin API key: in {key_file}, or create one with `medvault keys create`")
+        if not self.isolate:
+            lines.append("WARNING: NETWORK ISOLATION IS OFF (--no-isolation): do not process patient data.")
+        self._announce("\n".join(lines))
+
+
+def _probe(url: str, netns: str | None) -> Any:
+    async def ready() -> bool:
+        return await http_ok(url, netns)
+
+    return ready

@@ -1,0 +1,149 @@
+"""A fast fake OpenAI-compatible engine, to measure the gateway and to make engines misbehave on cue.
+
+It stands in for an engine only where the gateway itself is under test (overhead benchmark, failover,
+an engine dying mid-stream, timeouts); the product's tests of real answers use the real embedded model.
+The last user message selects the behaviour:
+
+    __think__      the answer carries a <think>…</think> block
+    __reasoning__  the answer carries vLLM's separate `reasoning_content` field
+    __die__        a stream sends two chunks, then the connection is cut
+    __hang__       no answer for a minute
+    __slow__       a stream of 200 chunks, 50 ms apart (for disconnect tests)
+    __error400__   the engine refuses the request
+Anything else: a short answer (streamed in `--chunks` pieces when asked to stream).
+`GET /_stats` reports how many requests started, finished and were cancelled.
+
+Run: python -m tests.fakes.engine --port 9000 [--chunks 16] [--model fake-model]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+WORDS = ("Die ", "Lunge ", "ist ", "frei. ")
+
+
+def _chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> bytes:
+    body = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return b"data: " + orjson.dumps(body) + b"\n\n"
+
+
+class FakeEngine:
+    def __init__(self, model: str, chunks: int) -> None:
+        self.model = model
+        self.chunks = chunks
+        self.stats = {"started": 0, "finished": 0, "cancelled": 0}
+
+    async def models(self, request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": self.model, "object": "model"}]})
+
+    async def stats_view(self, request: web.Request) -> web.Response:
+        return web.json_response(self.stats)
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        body = orjson.loads(await request.read())
+        cue = str(body["messages"][-1].get("content", ""))
+        self.stats["started"] += 1
+        try:
+            if "__error400__" in cue:
+                return web.json_response(
+                    {"error": {"message": "context too long", "type": "invalid"}}, status=400
+                )
+            if "__hang__" in cue:
+                await asyncio.sleep(60)
+            if body.get("stream"):
+                return await self._stream(request, cue, body)
+            return self._complete(cue)
+        except (asyncio.CancelledError, ConnectionResetError):
+            # The gateway dropped the connection: a real engine stops generating here.
+            self.stats["cancelled"] += 1
+            raise
+        finally:
+            self.stats["finished"] += 1
+
+    def _complete(self, cue: str) -> web.Response:
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(WORDS)}
+        if "__think__" in cue:
+            message["content"] = "<think>Befund prüfen.</think>\n\n" + message["content"]
+        if "__reasoning__" in cue:
+            message["reasoning_content"] = "Befund prüfen."
+        body = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": self.model,
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 4, "total_tokens": 15},
+        }
+        return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+    async def _stream(self, request: web.Request, cue: str, body: dict[str, Any]) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(_chunk(self.model, {"role": "assistant"}))
+        pieces = ["<think>", "Befund ", "prüfen", "</think>", *WORDS] if "__think__" in cue else list(WORDS)
+        count = 200 if "__slow__" in cue else self.chunks
+        for index in range(count):
+            if "__die__" in cue and index == 2:
+                assert request.transport is not None
+                request.transport.close()  # the engine process "dies" mid-answer
+                return response
+            await response.write(_chunk(self.model, {"content": pieces[index % len(pieces)]}))
+            if "__slow__" in cue:
+                await asyncio.sleep(0.05)
+        await response.write(_chunk(self.model, {}, "stop"))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            usage = {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion.chunk",
+                "model": self.model,
+                "choices": [],
+                "usage": {"prompt_tokens": 11, "completion_tokens": count, "total_tokens": 11 + count},
+            }
+            await response.write(b"data: " + orjson.dumps(usage) + b"\n\n")
+        await response.write(b"data: [DONE]\n\n")
+        return response
+
+
+def build_app(model: str = "fake-model", chunks: int = 16) -> web.Application:
+    engine = FakeEngine(model, chunks)
+    app = web.Application()
+    app.router.add_get("/v1/models", engine.models)
+    app.router.add_post("/v1/chat/completions", engine.chat)
+    app.router.add_get("/_stats", engine.stats_view)
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--chunks", type=int, default=16)
+    parser.add_argument("--model", default="fake-model")
+    args = parser.parse_args()
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    # handler_cancellation: like a real engine, stop working on a request whose client went away.
+    web.run_app(
+        build_app(args.model, args.chunks), host="127.0.0.1", port=args.port, access_log=None, print=None,
+        handler_cancellation=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
