@@ -3,7 +3,7 @@
 # for llama.cpp. Installed when root; otherwise listed, since non-root development can do without most.
 set -euo pipefail
 packages=(nftables iproute2 iputils-ping dnsutils netcat-openbsd postgresql chromium chromium-driver
-          build-essential cmake python3-venv python3-dev util-linux)
+          build-essential cmake python3-venv python3-dev util-linux wrk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

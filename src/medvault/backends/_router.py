@@ -45,7 +45,9 @@ class ModelRouter:
         if not healthy:
             reasons = "; ".join(f"{r.name}: {r.last_error or 'not ready'}" for r in self.replicas)
             raise BackendUnavailable(f"model {self.model_id!r} has no healthy replica ({reasons})")
-        return sorted(healthy, key=lambda r: r.outstanding)
+        ranked = sorted(healthy, key=lambda r: (r.outstanding, r.picks))
+        ranked[0].picks += 1
+        return ranked
 
     def _mark_down(self, replica: Replica, reason: str) -> None:
         if replica.healthy:

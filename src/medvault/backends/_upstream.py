@@ -28,6 +28,7 @@ class Replica:
     upstream_model: str | None = None
     healthy: bool = False
     outstanding: int = 0
+    picks: int = 0  # breaks ties between equally idle replicas, round-robin
     last_error: str | None = field(default=None, repr=False)
 
     def headers(self) -> dict[str, str]:

@@ -16,6 +16,7 @@ import typer
 
 from medvault.cli._common import ConfigOption, console, fail, settings_from
 from medvault.config import Settings
+from medvault.errors import MedVaultError
 from medvault.logs import configure_logging
 
 
@@ -36,14 +37,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _running_state(settings: Settings) -> dict[str, Any] | None:
+def _recorded_state(settings: Settings) -> dict[str, Any] | None:
+    """What the last `up` wrote, even if that process has since died."""
     from medvault.supervisor import state_file
 
     path = state_file(settings)
-    if not path.is_file():
-        return None
-    state: dict[str, Any] = json.loads(path.read_text())
-    return state if _alive(int(state["pid"])) else None
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _running_state(settings: Settings) -> dict[str, Any] | None:
+    state = _recorded_state(settings)
+    return state if state and _alive(int(state["pid"])) else None
 
 
 def up(
@@ -76,7 +80,11 @@ def up(
     supervisor = Supervisor(
         settings, config_file=config, isolate=isolate, host_netns=host_netns, announce=console.print
     )
-    raise typer.Exit(asyncio.run(supervisor.run()))
+    try:
+        code = asyncio.run(supervisor.run())
+    except MedVaultError as exc:
+        fail(str(exc), status=1)
+    raise typer.Exit(code)
 
 
 def down(
@@ -85,6 +93,7 @@ def down(
 ) -> None:
     """Stop MedVault and remove what it created; safe to repeat."""
     settings = settings_from(config)
+    recorded = _recorded_state(settings)
     running = _running_state(settings)
     if running:
         pid = int(running["pid"])
@@ -97,11 +106,13 @@ def down(
         console.print(f"stopped MedVault (pid {pid})")
     else:
         console.print("MedVault was not running")
-    if settings.isolation.enabled and os.geteuid() == 0:
+    # Leftovers of an isolated run that crashed: only ever what that run recorded it had built.
+    if recorded and recorded.get("isolation") == "on" and os.geteuid() == 0:
         from medvault.isolation import build_isolation
 
-        host_netns = running.get("host_netns") if running else None
+        host_netns = recorded.get("host_netns")
         build_isolation(settings.isolation, data_dir=settings.data_dir, host_netns=host_netns).down()
+        console.print("removed MedVault's namespaces and firewall table")
 
 
 def _get(url: str) -> tuple[int, Any]:
@@ -167,7 +178,7 @@ def serve(
 
     settings = settings_from(config)
     configure_logging(settings.log_level)
-    store = Store.open(settings.resolved_database_url)
+    store = Store.from_settings(settings)
     app = create_app(settings, Runtime.read(runtime), store)
     uvicorn.run(
         app,

@@ -25,13 +25,14 @@ import structlog
 
 from medvault.backends import OFFLINE_ENV, llama_server_argv, replica_name, resolve_runtime
 from medvault.config import Settings, bundled_model_path
+from medvault.errors import ConfigError
 from medvault.store import AuditEvent, Store
 from medvault.supervisor._netns import http_ok
 from medvault.supervisor._process import ManagedProcess
 
 log = structlog.get_logger("medvault.supervisor")
 
-_ENGINE_PORT_BASE = 8100  # inside the vault namespace every port is free
+_PURGE_INTERVAL_S = 3600.0
 
 
 def run_dir(settings: Settings) -> Path:
@@ -111,20 +112,32 @@ class Supervisor:
             probe_netns=zones["dmz"]["netns"],
         )
 
+    def _engine_port(self, configured: int | None, index: int, place: Placement) -> int:
+        if not self.isolate:
+            return configured or _free_port(place.engine_host)
+        allowed = self.settings.isolation.vault_ports
+        if configured is not None and configured not in allowed:
+            raise ConfigError(
+                f"models: engine port {configured} is not in isolation.vault_ports {allowed}; "
+                "fix: add it there, or drop the replica's `port`"
+            )
+        if configured is None and index >= len(allowed):
+            raise ConfigError(
+                f"models: {index + 1} embedded engines but isolation.vault_ports allows {len(allowed)}; "
+                "fix: list one vault port per embedded engine"
+            )
+        return configured or allowed[index]
+
     def _engines(self, place: Placement) -> tuple[list[ManagedProcess], dict[str, str]]:
-        engines, urls = [], {}
+        engines: list[ManagedProcess] = []
+        urls: dict[str, str] = {}
         logs = self.settings.data_dir / "logs"
         for model in self.settings.models:
             for index, replica in enumerate(model.replicas):
                 if replica.kind != "embedded":
                     continue
                 name = replica_name(model.id, index)
-                if replica.port:
-                    port = replica.port
-                elif self.isolate:
-                    port = _ENGINE_PORT_BASE + len(engines)
-                else:
-                    port = _free_port(place.engine_host)
+                port = self._engine_port(replica.port, len(engines), place)
                 url = f"http://{place.engine_host}:{port}/v1"
                 argv = llama_server_argv(
                     gguf=replica.gguf or bundled_model_path(),
@@ -192,6 +205,18 @@ class Supervisor:
         self._announce(message)
         self._loop.call_soon_threadsafe(self._stop.set)
 
+    async def _purge_loop(self) -> None:
+        """Content retention really deletes: purge expired content hourly (and at start)."""
+        while True:
+            store = Store.from_settings(self.settings)
+            try:
+                purged = await asyncio.to_thread(store.purge_expired)
+            finally:
+                store.close()
+            if purged:
+                await asyncio.to_thread(self._record, "retention.purge", 200, {"rows": purged})
+            await asyncio.sleep(_PURGE_INTERVAL_S)
+
     def _record(self, action: str, status: int, detail: dict[str, Any]) -> None:
         store = Store.open(self.settings.resolved_database_url)
         try:
@@ -225,14 +250,17 @@ class Supervisor:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         key_note = await asyncio.to_thread(self._prepare_store)
         ingress = monitor = None
+        place = Placement()
         try:
+            self._write_state(place)  # before anything is built, so `down` can clean up after a crash
             place = await asyncio.to_thread(self._placement)
             engines, urls = self._engines(place)
             self._announce(f"starting {len(engines)} embedded engine(s) …")
             await asyncio.gather(*(e.start() for e in engines))
             self._processes.extend(engines)
             await asyncio.to_thread(
-                resolve_runtime(self.settings, urls, isolated=self.isolate).write, run_dir(self.settings) / "runtime.json"
+                resolve_runtime(self.settings, urls, isolated=self.isolate).write,
+                run_dir(self.settings) / "runtime.json",
             )
             gateway = self._gateway(place)
             await gateway.start()
@@ -243,6 +271,8 @@ class Supervisor:
             self._write_state(place)
             self._banner(key_note)
             watchers = [asyncio.create_task(p.keep_alive()) for p in self._processes]
+            if self.settings.retention.content_days > 0:
+                watchers.append(asyncio.create_task(self._purge_loop()))
             await self._stop.wait()
             for watcher in watchers:
                 watcher.cancel()

@@ -1,0 +1,97 @@
+"""`medvault up`, `status` and `down` as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import Service
+from tests.gateway.conftest import free_port, start_engine, wait_http
+
+
+def medvault(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "medvault", *args], text=True, capture_output=True, env=env, timeout=timeout
+    )
+
+
+def test_broken_config_stops_start_up(tmp_path: Path) -> None:
+    """A broken medvault.toml stops `up` with status 2, naming the key, the problem and the fix."""
+    config = tmp_path / "medvault.toml"
+    config.write_text('port = "eighty"\n')
+    result = medvault("up", "--no-isolation", "--config", str(config))
+    assert result.returncode == 2
+    assert "key `port`" in result.stderr and "fix:" in result.stderr
+
+
+def test_status_json_of_running_service(service: Service) -> None:
+    """`status --json` reports the running service, its readiness and that isolation is off."""
+    report = json.loads(service.cli("status", "--json").stdout)
+    assert report["running"] is True and report["ready"] is True
+    assert report["url"] == service.url
+    assert report["isolation"]["state"] == "off"
+
+
+def test_second_up_is_refused(service: Service) -> None:
+    """Starting MedVault twice on one data directory is refused."""
+    result = service.cli("up", "--no-isolation", check=False)
+    assert result.returncode == 2
+    assert "already runs" in result.stderr
+
+
+@pytest.mark.model
+def test_dead_engine_is_restarted(service: Service) -> None:
+    """The supervisor restarts an embedded engine that dies, and the model becomes ready again."""
+    state = json.loads((service.data_dir / "run" / "supervisor.json").read_text())
+    engine_pid = next(p["pid"] for p in state["processes"] if p["name"].startswith("engine"))
+    os.kill(engine_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    saw_down = False
+    while time.monotonic() < deadline:
+        ready = httpx.get(service.url + "/readyz", timeout=2).status_code == 200
+        saw_down = saw_down or not ready
+        if saw_down and ready:
+            break
+        time.sleep(0.2)
+    assert saw_down, "readiness never reflected the dead engine"
+    assert httpx.get(service.url + "/readyz", timeout=2).status_code == 200
+
+
+def test_down_stops_and_is_safe_to_repeat(tmp_path: Path) -> None:
+    """`down` stops a running MedVault, removes its run state, and a second `down` is harmless."""
+    engine = start_engine()
+    config = tmp_path / "medvault.toml"
+    config.write_text(
+        f'[[models]]\nid = "fake"\n[[models.replicas]]\nkind = "openai"\nurl = "{engine.url}"\n'
+    )
+    env = {**os.environ, "MEDVAULT_DATA_DIR": str(tmp_path / "data"), "MEDVAULT_CONFIG": str(config)}
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "medvault", "up", "--no-isolation", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", timeout_s=60)
+        assert (tmp_path / "data" / "run" / "supervisor.json").is_file()
+        first = medvault("down", env=env)
+        assert first.returncode == 0 and "stopped" in first.stdout
+        assert process.wait(timeout=30) == 0
+        assert not (tmp_path / "data" / "run" / "supervisor.json").exists()
+        second = medvault("down", env=env)
+        assert second.returncode == 0 and "not running" in second.stdout
+    finally:
+        if process.poll() is None:
+            process.kill()
+        engine.kill()
