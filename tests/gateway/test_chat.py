@@ -260,7 +260,7 @@ def test_rate_limit_per_key(tmp_path: Path, engine: Engine) -> None:
 
 
 def test_gateway_audits_on_each_database(tmp_path: Path, engine: Engine, db_url: str) -> None:
-    """Concurrent requests through the gateway are audited, chained and verifiable on SQLite and PostgreSQL."""
+    """Concurrent requests are audited, chained and verifiable on SQLite and PostgreSQL alike."""
     settings = make_settings(tmp_path, [engine.url], database_url=db_url)
     store = open_store(settings)
     _, key = store.create_key("alice", Role.CLINICIAN)
