@@ -79,7 +79,7 @@ def main() -> None:
         task = progress.add_task("resolving", total=len(locked) + 1)
         _pip(python, ["--no-deps", "-r", str(args.lock)], progress, task)
         progress.update(task, description="installing medvault itself")
-        _pip(python, ["--no-deps", "--no-build-isolation", "-e", "."], progress, task)
+        _pip(python, ["--no-deps", "-e", "."], progress, task)
         progress.update(task, completed=len(locked) + 1, description="done")
     console.print(f"[green]installed {len(locked)} pinned packages in {time.monotonic() - started:.0f} s[/]")
 

@@ -1,9 +1,83 @@
-"""`medvault` sub-commands of this area (to be filled by the work that owns it)."""
+"""`medvault audit verify|list` and `medvault purge`: the audit trail and content retention."""
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from medvault.cli._common import ConfigOption, console
+from medvault.cli.keys import cli_store, record_cli_action
+
+audit_app = typer.Typer(
+    help="Verify and read the audit trail (it never holds prompts or answers).", no_args_is_help=True
+)
+
+
+def purge(config: ConfigOption = None) -> None:
+    """Delete run content whose retention period has ended, now, and compact the database."""
+    with cli_store(config) as store:
+        purged = store.purge_expired()
+        record_cli_action(store, "retention.purge", rows=purged)
+    console.print(
+        f"purged content of {purged} rows; the database was compacted" if purged else "nothing to purge"
+    )
+
+
+@audit_app.command("verify")
+def verify(
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Recompute the hash chain; exit 1 when any event was edited, deleted, inserted or reordered."""
+    with cli_store(config) as store:
+        report = store.verify_audit_chain()
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+    elif report.ok:
+        console.print(f"[green]audit chain intact[/]: {report.checked} events, head {report.head_hash}")
+    else:
+        console.print(
+            f"[bold red]audit chain broken[/]: {len(report.problems)} problems in {report.checked} events"
+        )
+        for problem in report.problems:
+            console.print(f"  {problem}", highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("list")
+def list_events(
+    after: Annotated[int, typer.Option("--after", help="start after this sequence number")] = 0,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON lines")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Print audit events in chain order."""
+    with cli_store(config) as store:
+        events = store.audit_events(after_seq=after, limit=limit)
+    if as_json:
+        for stored in events:
+            e = stored.event
+            row = {"seq": stored.seq, **{f: getattr(e, f) for f in e.__slots__}, "hash": stored.hash}
+            row["ts"], row["detail"] = e.ts.isoformat(), dict(e.detail)
+            typer.echo(json.dumps(row))
+        return
+    table = Table("seq", "time (UTC)", "user", "role", "action", "model", "tokens", "ms", "status", "client")
+    for stored in events:
+        e = stored.event
+        tokens = f"{e.prompt_tokens or 0}/{e.completion_tokens or 0}"
+        latency = "" if e.latency_ms is None else f"{e.latency_ms:.1f}"
+        table.add_row(
+            str(stored.seq), f"{e.ts:%Y-%m-%d %H:%M:%S}", e.user or "-", e.role or "-", e.action,
+            e.model_id or "", tokens, latency, str(e.status), e.client_kind,
+        )  # fmt: skip
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the main app."""
+    """Add `medvault audit ...` and `medvault purge`."""
+    app.add_typer(audit_app, name="audit")
+    app.command()(purge)
