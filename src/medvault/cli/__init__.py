@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from medvault.cli import audit, guard, isolation, keys, report, server, templates, users
+from medvault.cli import audit, guard, isolation, keys, models, report, server, templates, users
 
 app = typer.Typer(
     name="medvault",
@@ -13,7 +13,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _area in (server, keys, users, audit, templates, guard, isolation, report):
+for _area in (server, models, keys, users, audit, templates, guard, isolation, report):
     _area.register(app)
 
 
