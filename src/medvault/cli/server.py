@@ -78,7 +78,12 @@ def up(
     if not isolate:
         console.print("[bold red on yellow] NETWORK ISOLATION IS OFF [/] development mode: no patient data.")
     supervisor = Supervisor(
-        settings, config_file=config, isolate=isolate, host_netns=host_netns, announce=console.print
+        settings,
+        config_file=config,
+        isolate=isolate,
+        host_netns=host_netns,
+        announce=console.print,
+        status=console.status,
     )
     try:
         code = asyncio.run(supervisor.run())

@@ -16,6 +16,8 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,12 +73,14 @@ class Supervisor:
         isolate: bool,
         host_netns: str | None = None,
         announce: Any = print,
+        status: Callable[[str], AbstractContextManager[Any]] = lambda _text: contextlib.nullcontext(),
     ) -> None:
         self.settings = settings
         self.config_file = config_file
         self.isolate = isolate
         self.host_netns = host_netns
         self._announce = announce
+        self._status = status  # a spinner while models load (Rich's console.status in the CLI)
         self._stop = asyncio.Event()
         self._exit_code = 0
         self._processes: list[ManagedProcess] = []
@@ -255,15 +259,16 @@ class Supervisor:
             self._write_state(place)  # before anything is built, so `down` can clean up after a crash
             place = await asyncio.to_thread(self._placement)
             engines, urls = self._engines(place)
-            self._announce(f"starting {len(engines)} embedded engine(s) …")
-            await asyncio.gather(*(e.start() for e in engines))
+            with self._status(f"loading {len(engines)} embedded model(s) into llama.cpp …"):
+                await asyncio.gather(*(e.start() for e in engines))
             self._processes.extend(engines)
             await asyncio.to_thread(
                 resolve_runtime(self.settings, urls, isolated=self.isolate).write,
                 run_dir(self.settings) / "runtime.json",
             )
             gateway = self._gateway(place)
-            await gateway.start()
+            with self._status("starting the gateway …"):
+                await gateway.start()
             self._processes.append(gateway)
             if self._iso is not None:
                 ingress = self._iso.expose_ingress(self.settings.port)
