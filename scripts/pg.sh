@@ -18,8 +18,9 @@ fi
 case $cmd in
   start)
     [[ -f $dir/data/PG_VERSION ]] || "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 >/dev/null
-    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-      -o "-c listen_addresses='' -k $dir" start >/dev/null
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" status >/dev/null \
+      || "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+           -o "-c listen_addresses='' -k $dir" start >/dev/null
     "${as_owner[@]}" "$bin/psql" -h "$dir" -U postgres -d postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname = 'medvault'" | grep -q 1 \
       || "${as_owner[@]}" "$bin/createdb" -h "$dir" -U postgres medvault

@@ -1,13 +1,160 @@
-"""Isolation policy model (placeholder shape; the isolation work owns and extends this file)."""
+"""The declarative isolation policy: the `[isolation]` table of medvault.toml.
+
+Everything the host firewall, the namespaces and the monitor do is derived from this one frozen model.
+Validation is deliberately narrow: an airlock is exactly one literal IP address and one TCP port, only
+from the dmz; hostnames, ranges and port lists are refused because each widens what can leave the host
+in a way nobody reviewed.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import ipaddress
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+ZONES = ("dmz", "vault")
+"""The zones MedVault places workloads in: the gateway in `dmz`, the engines in `vault`."""
+
+DEFAULT_TARGETS = ("1.1.1.1", "8.8.8.8", "9.9.9.9", "2606:4700:4700::1111", "2001:4860:4860::8888")
+DEFAULT_TCP_PORTS = (22, 25, 53, 80, 443, 853, 3128, 5432, 8080)
+DEFAULT_UDP_PORTS = (53, 123, 443)
 
 
-class IsolationPolicy(BaseModel):
-    """Declarative isolation policy read from the `[isolation]` table of medvault.toml."""
+def _one_address(value: object) -> object:
+    """Accept one literal IP address; say precisely why a hostname or a range is refused."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if "/" in text:
+        raise ValueError(
+            f"{text!r} is a range; an airlock or ingress address must be exactly one IP address "
+            "(write it without a prefix length)"
+        )
+    if "-" in text and ":" not in text:
+        raise ValueError(f"{text!r} looks like a range; write exactly one IP address")
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not an IP address; hostnames are refused because DNS could point them anywhere "
+            "(resolve it once, review it, and write the address)"
+        ) from None
 
+
+def _one_port(value: object) -> object:
+    if isinstance(value, list | tuple | set) or (isinstance(value, str) and re.search(r"[,\-: ]", value)):
+        raise ValueError(f"{value!r} is a port list or range; an airlock opens exactly one TCP port")
+    return value
+
+
+Port = Annotated[int, BeforeValidator(_one_port), Field(ge=1, le=65535)]
+
+
+class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+
+def _ipv4_only(value: object) -> object:
+    value = _one_address(value)
+    if isinstance(value, ipaddress.IPv6Address):
+        raise ValueError(
+            f"{value} is IPv6; airlocks are IPv4 only because MedVault never forwards IPv6 out of a zone"
+        )
+    return value
+
+
+class Airlock(_Frozen):
+    """One pinned destination the dmz may open TCP connections to (LDAPS, an upstream API)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$", description="label used in rule comments")
+    address: Annotated[ipaddress.IPv4Address, BeforeValidator(_ipv4_only)]
+    port: Port
+    zone: str = "dmz"
+
+    @field_validator("zone")
+    @classmethod
+    def _dmz_only(cls, zone: str) -> str:
+        if zone != "dmz":
+            raise ValueError(
+                f"airlocks are allowed from the dmz only, not from {zone!r}: the vault holds the model and "
+                "the patient text and must reach nothing but the gateway"
+            )
+        return zone
+
+
+class Ingress(_Frozen):
+    """Where clients reach the gateway: a host address and port, DNAT'ed into the dmz."""
+
+    address: Annotated[ipaddress.IPv4Address, BeforeValidator(_one_address)] = Field(
+        default=ipaddress.IPv4Address("0.0.0.0"),  # noqa: S104 — DNAT on any host address, by design
+        description="host IPv4 address clients connect to; 0.0.0.0 = any address of the host",
+    )
+    port: Port = 8080
+    clients: list[ipaddress.IPv4Network] = Field(
+        default_factory=lambda: [
+            ipaddress.IPv4Network("10.0.0.0/8"),
+            ipaddress.IPv4Network("172.16.0.0/12"),
+            ipaddress.IPv4Network("192.168.0.0/16"),
+        ],
+        min_length=1,
+        description="client networks allowed to reach the ingress",
+    )
+
+
+class MonitorPolicy(_Frozen):
+    """What the probes aim at and how often the monitor runs them."""
+
+    interval_s: float = Field(default=1.0, gt=0, le=60)
+    timeout_s: float = Field(default=0.5, gt=0, le=10)
+    targets: list[IPAddress] = Field(
+        default_factory=lambda: [ipaddress.ip_address(t) for t in DEFAULT_TARGETS], min_length=1
+    )
+    tcp_ports: list[Port] = Field(default_factory=lambda: list(DEFAULT_TCP_PORTS))
+    udp_ports: list[Port] = Field(default_factory=lambda: list(DEFAULT_UDP_PORTS))
+    max_error_rounds: int = Field(
+        default=3, ge=1, description="consecutive probe rounds with errors before the monitor gives up"
+    )
+
+
+class IsolationPolicy(_Frozen):
+    """Declarative isolation policy read from the `[isolation]` table of medvault.toml."""
+
     enabled: bool = True
+    netns_prefix: str = Field(
+        default="medvault", pattern=r"^[a-z][a-z0-9-]{0,19}$", description="zone namespaces: PREFIX-ZONE"
+    )
+    link_network: ipaddress.IPv4Network = Field(
+        default=ipaddress.IPv4Network("100.72.0.0/24"),
+        description="private IPv4 network carved into one /30 per zone link",
+    )
+    vault_ports: list[Port] = Field(
+        default_factory=lambda: [8100], min_length=1, description="engine ports the gateway may reach"
+    )
+    ingress: Ingress = Ingress()
+    airlocks: list[Airlock] = Field(default_factory=list)
+    monitor: MonitorPolicy = MonitorPolicy()
+
+    @field_validator("link_network")
+    @classmethod
+    def _link_network_private(cls, net: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        if net.prefixlen > 28 or net.is_link_local or net.is_loopback:
+            raise ValueError("link_network must be a private /28 or wider, not link-local or loopback")
+        return net
+
+    @model_validator(mode="after")
+    def _airlocks_distinct(self) -> IsolationPolicy:
+        names = [a.name for a in self.airlocks]
+        if len(set(names)) != len(names):
+            raise ValueError("airlock names must be unique")
+        for airlock in self.airlocks:
+            if airlock.address in self.link_network:
+                raise ValueError(f"airlock {airlock.name} points into the zone link network")
+        return self
+
+    def zone_netns(self, zone: str) -> str:
+        """The network namespace name of `zone`."""
+        return f"{self.netns_prefix}-{zone}"

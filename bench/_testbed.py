@@ -1,0 +1,114 @@
+"""The processes the gateway benchmark measures: the fake engine, the embedded model's llama.cpp server
+and the gateway itself, each a real process on its own loopback port, as `medvault up` would run them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from _procs import free_port, python, started
+from medvault.backends import OFFLINE_ENV, llama_server_argv, resolve_runtime
+from medvault.config import bundled_model_path, load_settings
+from medvault.store import Store
+
+FAKE_MODEL = "fake-model"
+EMBEDDED_MODEL = "smollm2"
+
+
+@dataclass(frozen=True, slots=True)
+class Testbed:
+    """Where to reach what the benchmark started."""
+
+    engine_url: str  # the fake engine's base URL, up to /v1
+    model_url: str | None  # the embedded model's llama.cpp server, up to /v1; None when not started
+    gateway_url: str  # the gateway's base URL, up to /v1
+    auth: str  # the Authorization header value for the gateway
+    gateway_pid: int
+    log_dir: Path
+
+
+def _config(engine_port: int, model_port: int | None) -> str:
+    models = [(FAKE_MODEL, engine_port)] + ([(EMBEDDED_MODEL, model_port)] if model_port else [])
+    # Both engines are declared as `openai` replicas: the benchmark starts llama.cpp itself, with the
+    # command line the supervisor would use, so the gateway sees exactly the engines measured directly.
+    return "".join(
+        f'[[models]]\nid = "{model}"\n[[models.replicas]]\nkind = "openai"\nurl = "http://127.0.0.1:{port}/v1"\n'
+        for model, port in models
+    )
+
+
+@contextlib.contextmanager
+def testbed(workdir: Path, *, chunks: int = 16, embedded: bool = True) -> Iterator[Testbed]:
+    """Start the fake engine, optionally the embedded model, and a gateway over both; stop all after."""
+    engine_port, gateway_port = free_port(), free_port()
+    model_port = free_port() if embedded else None
+    data_dir = workdir / "data"
+    config = workdir / "medvault.toml"
+    config.write_text(_config(engine_port, model_port))
+    settings = load_settings(config, data_dir=data_dir)
+    store = Store.open(settings.resolved_database_url)
+    try:
+        store.migrate()
+        _, key = store.create_key("bench", "admin")
+    finally:
+        store.close()
+    runtime = workdir / "runtime.json"
+    resolve_runtime(settings, {}).write(runtime)
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(
+            started(
+                "engine",
+                python("-m", "tests.fakes.engine", "--port", str(engine_port), "--chunks", str(chunks)),
+                f"http://127.0.0.1:{engine_port}/v1/models",
+                workdir,
+            )
+        )
+        if model_port:
+            argv = llama_server_argv(
+                gguf=bundled_model_path(),
+                alias=EMBEDDED_MODEL,
+                host="127.0.0.1",
+                port=model_port,
+                n_ctx=2048,
+                threads=None,
+            )
+            # llama-cpp-python's default `interrupt_requests=True` ends a running stream early (a clean
+            # [DONE], so the answer is silently truncated) whenever another request, even the gateway's
+            # health probe of /v1/models, takes its lock; measured tokens/s would be of cut answers.
+            argv += ["--interrupt_requests", "false"]
+            stack.enter_context(
+                started("llama", argv, f"http://127.0.0.1:{model_port}/v1/models", workdir, env=OFFLINE_ENV)
+            )
+        gateway = stack.enter_context(
+            started(
+                "gateway",
+                python(
+                    "-m",
+                    "medvault",
+                    "serve",
+                    "--runtime",
+                    str(runtime),
+                    "--config",
+                    str(config),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(gateway_port),
+                ),
+                f"http://127.0.0.1:{gateway_port}/readyz",  # ready once every engine passed a health check
+                workdir,
+                env={"MEDVAULT_DATA_DIR": str(data_dir)},
+            )
+        )
+        yield Testbed(
+            engine_url=f"http://127.0.0.1:{engine_port}/v1",
+            model_url=f"http://127.0.0.1:{model_port}/v1" if model_port else None,
+            gateway_url=f"http://127.0.0.1:{gateway_port}/v1",
+            auth=f"Bearer {key}",
+            gateway_pid=gateway.pid,
+            log_dir=workdir,
+        )

@@ -1,0 +1,395 @@
+"""What the gateway adds: the same requests straight to an engine and through `medvault serve`, one run.
+
+    .venv/bin/python bench/gateway_overhead.py [--duration 4] [--json results.json] [--no-model]
+
+Starts (all on loopback, all real processes) the fast fake engine of `tests/fakes/engine.py`, the
+embedded model's llama.cpp server, and a gateway over both; then measures with `wrk`:
+
+1. closed loop against the fake engine, direct and through the gateway, at 1, 50 and 200 connections,
+   streamed and not: throughput, p50/p99 and what the gateway adds;
+2. the layers of a request: `/healthz` (server and app alone), `/v1/models` (plus auth, audit, metrics,
+   log), and the gateway's own `x-medvault-overhead-ms`;
+3. 200 concurrent long streams (200 chunks, 50 ms apart, like a model writing 20 tokens/s): the p99
+   latency the gateway adds when it is busy but, ideally, not saturated;
+4. tokens/s of the embedded model, direct vs through the gateway, alternating runs;
+5. a py-spy profile of the gateway under load (when py-spy is installed).
+
+A closed loop at 50 or 200 connections saturates the 2 cores, so its latencies are queueing time: they
+say how throughput falls, not what one request costs. Item 3 measures the streaming latency target.
+Results and their reading: bench/results-gateway.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from _load import LoadResult, require_wrk, run_wrk
+from _profile import Profile, py_spy, start, summarise
+from _testbed import EMBEDDED_MODEL, FAKE_MODEL, Testbed, testbed
+
+CONCURRENCY = (1, 50, 200)
+#: The targets of issue 2, and LiteLLM's proxy on the same 2-core machine size (req/s at 50 connections).
+LITELLM_RPS = {"plain": 216.0, "stream": 63.0}
+TARGET_P50_ADDED_MS = 0.5
+TARGET_P99_ADDED_STREAMS_MS = 5.0
+TARGET_TOKENS_RATIO = 0.98
+PROMPT = "Explain in detail how the lungs exchange oxygen and carbon dioxide."
+
+console = Console(width=160)  # wide enough for the tables when the output is piped to a file
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """One load, measured direct and through the gateway."""
+
+    mode: str  # "plain" or "stream"
+    connections: int
+    direct: LoadResult
+    gateway: LoadResult
+
+    @property
+    def ratio(self) -> float:
+        return self.gateway.rps / self.direct.rps if self.direct.rps else 0.0
+
+
+def _body(model: str, *, stream: bool, cue: str = "Befund: Lunge frei?", max_tokens: int = 64) -> bytes:
+    body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": cue}]}
+    body.update(max_tokens=max_tokens, temperature=0, stream=stream)
+    return orjson.dumps(body)
+
+
+def _pair(bed: Testbed, body: bytes, mode: str, connections: int, duration_s: float) -> Pair:
+    direct = run_wrk(
+        f"{bed.engine_url}/chat/completions", body, connections=connections, duration_s=duration_s
+    )
+    via = run_wrk(
+        f"{bed.gateway_url}/chat/completions",
+        body,
+        connections=connections,
+        duration_s=duration_s,
+        auth=bed.auth,
+    )
+    return Pair(mode, connections, direct, via)
+
+
+def measure_matrix(bed: Testbed, duration_s: float) -> list[Pair]:
+    """Closed loop at each concurrency, streamed and not; direct and gateway back to back per cell."""
+    pairs = []
+    for mode in ("plain", "stream"):
+        body = _body(FAKE_MODEL, stream=mode == "stream")
+        for connections in CONCURRENCY:
+            console.log(f"fake engine, {mode}, {connections} connection(s)")
+            pairs.append(_pair(bed, body, mode, connections, duration_s))
+    return pairs
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """A gateway route that does part of a chat completion's work, under load."""
+
+    route: str
+    connections: int
+    result: LoadResult
+
+
+#: Routes that peel the chat path apart: the server and app alone, then with auth, audit and metrics.
+LAYERS = (
+    ("GET /healthz (server, app, middleware)", "/healthz", False),
+    ("GET /v1/models (+ auth, audit commit, metrics, log)", "/v1/models", True),
+)
+
+
+def measure_layers(bed: Testbed, duration_s: float) -> list[Layer]:
+    """Where a request's time goes before any engine is involved, at 1 and 50 connections."""
+    base = bed.gateway_url.removesuffix("/v1")
+    layers = []
+    for label, path, authed in LAYERS:
+        for connections in (1, 50):
+            console.log(f"gateway {path}, {connections} connection(s)")
+            auth = bed.auth if authed else ""
+            result = run_wrk(base + path, b"", connections=connections, duration_s=duration_s, auth=auth)
+            layers.append(Layer(label, connections, result))
+    return layers
+
+
+def self_reported_overhead(bed: Testbed, requests: int = 300) -> list[float]:
+    """The gateway's own `x-medvault-overhead-ms` of sequential plain requests (client speed is moot)."""
+    body = _body(FAKE_MODEL, stream=False)
+    headers = {"content-type": "application/json", "authorization": bed.auth}
+    with httpx.Client(trust_env=False, timeout=30) as client:
+        return [
+            float(
+                client.post(f"{bed.gateway_url}/chat/completions", content=body, headers=headers).headers[
+                    "x-medvault-overhead-ms"
+                ]
+            )
+            for _ in range(requests)
+        ]
+
+
+def measure_long_streams(bed: Testbed, duration_s: float) -> Pair:
+    """200 streams in flight at once, each 200 chunks 50 ms apart (the fake engine's `__slow__` cue)."""
+    console.log("200 concurrent long streams (about 10 s each)")
+    return _pair(bed, _body(FAKE_MODEL, stream=True, cue="__slow__"), "stream", 200, duration_s)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRates:
+    """Streamed completion tokens per second of the embedded model, per run, direct and via the gateway."""
+
+    direct: list[float]
+    gateway: list[float]
+
+    @property
+    def ratio(self) -> float:
+        """Median of the per-pair ratios: each pair ran back to back, so load from elsewhere cancels."""
+        return statistics.median(g / d for g, d in zip(self.gateway, self.direct, strict=True))
+
+
+def _tokens_per_s(client: httpx.Client, url: str, body: bytes, headers: dict[str, str]) -> float:
+    """Stream one answer; its content chunks (one token each in llama.cpp's server) per second."""
+    started = time.perf_counter()
+    tokens, finish = 0, None
+    with client.stream("POST", url, content=body, headers=headers) as response:
+        response.raise_for_status()
+        for line in response.iter_lines():
+            if not line.startswith("data: {"):
+                continue
+            for choice in orjson.loads(line[6:]).get("choices") or ():
+                tokens += bool((choice.get("delta") or {}).get("content"))
+                finish = choice.get("finish_reason") or finish
+    elapsed = time.perf_counter() - started
+    if finish is None:  # a stream cut short would make any rate meaningless
+        raise RuntimeError(f"{url}: the stream ended after {tokens} tokens without a finish_reason")
+    return tokens / elapsed
+
+
+def _wait_ready(client: httpx.Client, bed: Testbed, timeout_s: float = 30.0) -> None:
+    """Wait until the gateway counts every engine healthy again.
+
+    While the engine generates for a direct request, the gateway's health probe gets no answer and, as
+    no request of its own is outstanding, takes the replica out until the next probe; in production the
+    gateway is the engine's only client, so the benchmark waits that out instead of measuring it.
+    """
+    deadline = time.monotonic() + timeout_s
+    ready = bed.gateway_url.removesuffix("/v1") + "/readyz"
+    while client.get(ready).status_code != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the gateway did not see the embedded model healthy again")
+        time.sleep(0.2)
+
+
+def measure_model(bed: Testbed, runs: int) -> TokenRates:
+    """Alternate direct and gateway streams (max_tokens 128, temperature 0) so drift hits both alike."""
+    assert bed.model_url is not None
+    body = _body(EMBEDDED_MODEL, stream=True, cue=PROMPT, max_tokens=128)
+    direct_url, gateway_url = f"{bed.model_url}/chat/completions", f"{bed.gateway_url}/chat/completions"
+    plain = {"content-type": "application/json"}
+    authed = {**plain, "authorization": bed.auth}
+    direct, via = [], []
+    # trust_env=False: benchmark traffic goes to loopback only, whatever proxy variables say.
+    with httpx.Client(timeout=300, trust_env=False) as client:
+        _tokens_per_s(client, direct_url, body, plain)  # warm-up: prompt cache, page cache
+        for run in range(runs):
+            console.log(f"embedded model, run {run + 1} of {runs}")
+            _wait_ready(client, bed)
+            via.append(_tokens_per_s(client, gateway_url, body, authed))
+            direct.append(_tokens_per_s(client, direct_url, body, plain))
+    return TokenRates(direct, via)
+
+
+def profile_gateway(bed: Testbed, duration_s: float) -> Profile:
+    """Sample the gateway while wrk loads it: first plain, then streamed, 50 connections each."""
+    console.log("profiling the gateway under load (py-spy)")
+    out = bed.log_dir / "profile.txt"
+    sampler = start(bed.gateway_pid, out, duration_s=2 * duration_s + 1)
+    time.sleep(0.5)  # let py-spy attach before the load starts
+    for stream in (False, True):
+        run_wrk(
+            f"{bed.gateway_url}/chat/completions",
+            _body(FAKE_MODEL, stream=stream),
+            connections=50,
+            duration_s=duration_s,
+            auth=bed.auth,
+        )
+    _, errors = sampler.communicate(timeout=2 * duration_s + 30)
+    if sampler.returncode != 0 or not out.is_file():
+        raise RuntimeError(f"py-spy failed: {errors.decode(errors='replace')}")
+    return summarise(out)
+
+
+def _ms(value: float) -> str:
+    return f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
+
+
+def matrix_table(pairs: list[Pair], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("mode", "conns", "direct req/s", "gateway req/s", "ratio"):
+        table.add_column(column, justify="right")
+    for column in ("p50 direct", "p50 gateway", "p50 added", "p99 direct", "p99 gateway", "p99 added"):
+        table.add_column(f"{column} ms", justify="right")
+    table.add_column("errors", justify="right")
+    for p in pairs:
+        table.add_row(
+            p.mode, str(p.connections), f"{p.direct.rps:.0f}", f"{p.gateway.rps:.0f}", f"{p.ratio:.2f}",
+            _ms(p.direct.p50_ms), _ms(p.gateway.p50_ms), _ms(p.gateway.p50_ms - p.direct.p50_ms),
+            _ms(p.direct.p99_ms), _ms(p.gateway.p99_ms), _ms(p.gateway.p99_ms - p.direct.p99_ms),
+            f"{p.direct.errors}/{p.gateway.errors}",
+        )  # fmt: skip
+    return table
+
+
+def targets_table(pairs: list[Pair], long_streams: Pair | None, rates: TokenRates | None) -> Table:
+    """Each target of issue 2 with what this run measured."""
+    cell = {(p.mode, p.connections): p for p in pairs}
+    rows: list[tuple[str, str, bool]] = []
+    for mode in ("plain", "stream"):
+        one = cell[(mode, 1)]
+        added = one.gateway.p50_ms - one.direct.p50_ms
+        rows.append(
+            (f"p50 added, 1 connection, {mode}", f"{added:.3f} ms <= 0.5", added <= TARGET_P50_ADDED_MS)
+        )
+    if long_streams is not None:
+        added = long_streams.gateway.p99_ms - long_streams.direct.p99_ms
+        rows.append(("p99 added, 200 concurrent streams", f"{added:.2f} ms <= 5", added <= 5.0))
+    for mode in ("plain", "stream"):
+        rps, goal = cell[(mode, 50)].gateway.rps, 10 * LITELLM_RPS[mode]
+        rows.append(
+            (f"req/s at 50 connections, {mode}", f"{rps:.0f} >= {goal:.0f} (10x LiteLLM)", rps >= goal)
+        )
+    if rates is not None:
+        ok = rates.ratio >= TARGET_TOKENS_RATIO
+        rows.append(("tokens/s ratio, embedded model, streamed", f"{rates.ratio:.3f} >= 0.98", ok))
+    table = Table(title="Targets (issue 2)")
+    table.add_column("target")
+    table.add_column("measured")
+    table.add_column("met")
+    for name, measured, ok in rows:
+        table.add_row(name, measured, "[green]yes[/]" if ok else "[red]no[/]")
+    return table
+
+
+def layers_table(layers: list[Layer], pairs: list[Pair], reported: list[float]) -> Table:
+    table = Table(title="Gateway layers (compare with POST /v1/chat/completions plain above)")
+    for column in ("route", "conns", "req/s", "p50 ms", "p99 ms"):
+        table.add_column(column, justify="left" if column == "route" else "right")
+    rows = [(layer.route, layer.connections, layer.result) for layer in layers]
+    rows += [
+        ("POST /v1/chat/completions (+ proxy)", p.connections, p.gateway) for p in pairs if p.mode == "plain"
+    ]
+    for route, connections, r in sorted(rows, key=lambda row: row[1]):
+        if connections in (1, 50):
+            table.add_row(route, str(connections), f"{r.rps:.0f}", _ms(r.p50_ms), _ms(r.p99_ms))
+    cuts = statistics.quantiles(reported, n=100)
+    table.add_row("x-medvault-overhead-ms (handler's own view)", "1", "", _ms(cuts[49]), _ms(cuts[98]))
+    return table
+
+
+def rates_table(rates: TokenRates) -> Table:
+    table = Table(
+        title="Embedded model (SmolLM2-135M Q4_1), streamed, max_tokens 128, temperature 0: tokens/s"
+    )
+    for column in ("direct runs", "gateway runs", "median pair ratio"):
+        table.add_column(column, justify="right")
+    runs = (" ".join(f"{v:.1f}" for v in values) for values in (rates.direct, rates.gateway))
+    table.add_row(*runs, f"{rates.ratio:.3f}")
+    return table
+
+
+def profile_tables(profile: Profile) -> list[Table]:
+    title = f"Gateway CPU profile, 50 connections plain then streamed (py-spy, {profile.samples} samples)"
+    functions = Table(title=title)
+    functions.add_column("self %", justify="right")
+    functions.add_column("function (self time)")
+    functions.add_column("incl. %", justify="right")
+    functions.add_column("our function (inclusive)")
+    for (own, own_share), (ours, ours_share) in zip(profile.self_time, profile.ours, strict=False):
+        functions.add_row(f"{own_share:.1%}", own, f"{ours_share:.1%}", ours)
+    areas = Table(title="Gateway CPU (self time) by library")
+    areas.add_column("library")
+    areas.add_column("share", justify="right")
+    for name, share in profile.by_area:
+        areas.add_row(name, f"{share:.1%}")
+    return [functions, areas]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds per closed-loop wrk run")
+    parser.add_argument(
+        "--long-streams", type=float, default=21.0, help="seconds of the 200-stream run (0: skip)"
+    )
+    parser.add_argument("--model-runs", type=int, default=3, help="embedded-model runs per side and mode")
+    parser.add_argument("--no-model", action="store_true", help="skip the embedded model")
+    parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
+    parser.add_argument("--json", type=Path, help="also write every number to this file")
+    parser.add_argument("--workdir", type=Path, help="keep data, logs and profile here (default: temporary)")
+    args = parser.parse_args(argv)
+    require_wrk()
+    # SIGTERM (say, from `timeout`) unwinds like Ctrl-C, so every started process is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started = time.monotonic()
+    long_streams: Pair | None = None
+    rates: TokenRates | None = None
+    profile: Profile | None = None
+    with contextlib.ExitStack() as stack:
+        workdir = args.workdir or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="medvault-bench-"))
+        )
+        workdir.mkdir(parents=True, exist_ok=True)
+        bed = stack.enter_context(testbed(workdir, embedded=not args.no_model))
+        pairs = measure_matrix(bed, args.duration)
+        layers = measure_layers(bed, args.duration)
+        reported = self_reported_overhead(bed)
+        if args.long_streams > 0:
+            long_streams = measure_long_streams(bed, args.long_streams)
+        if not args.no_model:
+            rates = measure_model(bed, args.model_runs)
+        if not args.no_profile and py_spy():
+            try:
+                profile = profile_gateway(bed, args.duration)
+            except RuntimeError as exc:  # say, no ptrace rights: the measurements still stand
+                console.print(f"[yellow]profile skipped:[/] {exc}")
+    console.print(matrix_table(pairs, "Fake engine (16 chunks), closed loop: direct vs through the gateway"))
+    console.print(layers_table(layers, pairs, reported))
+    if long_streams is not None:
+        console.print(matrix_table([long_streams], "200 concurrent streams, 200 chunks 50 ms apart"))
+    if rates is not None:
+        console.print(rates_table(rates))
+    if profile is not None:
+        for table in profile_tables(profile):
+            console.print(table)
+    console.print(targets_table(pairs, long_streams, rates))
+    console.print(f"whole run: {time.monotonic() - started:.0f} s")
+    if args.json:
+        results = {
+            "pairs": [asdict(p) for p in pairs],
+            "layers": [asdict(layer) for layer in layers],
+            "self_reported_overhead_ms": reported,
+            "long_streams": asdict(long_streams) if long_streams else None,
+            "token_rates": asdict(rates) if rates else None,
+            "profile": asdict(profile) if profile else None,
+        }
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

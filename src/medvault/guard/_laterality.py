@@ -1,0 +1,297 @@
+"""Laterality: every side word must stay with the same finding, organ or measurement.
+
+Side words (links/left, rechts/right, beidseits/bilateral, li./re./bds.) belong to the *anchors* of
+their clause: concepts (with polarity, so "Erguss links, rechts kein Erguss" keeps two anchors) and
+measurements (`11,2 cm` is the same anchor in both languages). A clause is a segment, split further
+before "mit/und/with/and/that" where the next part has a side word of its own ("right haematoma |
+with leftward shift | and left fracture"). Four comparisons, each a source of major flags:
+
+1. anchors: an output anchor with a side that the same anchor (or a narrower concept: "Harnstau
+   links" speaks about the left kidney) never has in the source;
+2. clauses: a clause whose sides differ from those of the most alike source clause (weighted Dice
+   over anchors; findings and measurements weigh more than organs); a source clause whose side the
+   output lost is flagged at the task's `missing_side` severity;
+3. comparisons: "rechts mehr als links", "worse on the left": the dominant and lesser sides;
+4. corrections only: a side word replaced by another in otherwise aligned text.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+
+from medvault.guard._context import Pair
+from medvault.guard._lexicon import CONCEPTS, implied
+from medvault.guard._model import Flag, Severity
+from medvault.guard._text import Analysis, Side, SideMention
+
+Anchor = tuple[str, str, object]
+_CLAUSE_SPLIT = re.compile(r"\b(?:mit|und|sowie|wobei|dadurch|with|and|as well as|that|which|where)\b")
+_R = r"(?P<{}>rechts|links|right|left)"
+_COMPARISONS = re.compile(
+    "|".join(
+        (
+            _R.format("a")
+            + r"\s+(?:\w+\s+)?(?:mehr|stärker|größer|ausgeprägter|deutlicher|more|greater|worse|larger)"
+            r"(?:\s+(?:als|than)\s+(?:on\s+the\s+)?" + _R.format("b") + ")?",
+            r"(?:mehr|more|worse|greater|larger)\s+(?:on\s+the\s+)?"
+            + _R.format("c")
+            + r"(?:\s+(?:als|than)\s+(?:on\s+the\s+)?"
+            + _R.format("d")
+            + ")?",
+            _R.format("e") + r"(?:\s+|-)?(?:betont|predominant|dominant)",
+        )
+    )
+)
+_SIDE_OF = {"rechts": "right", "links": "left", "right": "right", "left": "left"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Clause:
+    """A clause reduced to its anchors and its side words."""
+
+    keys: frozenset[Anchor]
+    side_mentions: list[SideMention]
+    first: Anchor
+
+    @property
+    def sides(self) -> frozenset[Side]:
+        return frozenset(side for sm in self.side_mentions for side in sm.sides)
+
+    @property
+    def size(self) -> float:
+        return sum(_weight(k) for k in self.keys)
+
+
+class _Sides:
+    """Which sides each anchor and each clause of one text carries, and where they are written."""
+
+    def __init__(self, doc: Analysis) -> None:
+        self.labels: dict[Anchor, str] = {}
+        self.sides: dict[Anchor, dict[Side, SideMention]] = defaultdict(dict)
+        self.doc_sides: set[Side] = set()
+        items: list[tuple[int, Anchor | SideMention]] = []
+        for m in doc.mentions:
+            anchor: Anchor = ("c", m.concept, m.negated)
+            self.labels.setdefault(anchor, m.word)
+            items.append((m.start, anchor))
+        for q in doc.quantities:
+            if q.dim not in ("date", "time") and not q.soft:
+                anchor = ("q", q.dim, q.keys[0][1])  # same type as the concept anchors above
+                self.labels.setdefault(anchor, q.text)
+                items.append((q.start, anchor))
+        for sm in doc.side_mentions:
+            self.doc_sides |= sm.sides
+            items.append((sm.start, sm))
+        self.clauses = []
+        for anchors, side_mentions in _clauses(doc, sorted(items, key=lambda item: item[0])):
+            for sm in side_mentions:
+                for anchor in anchors:
+                    for side in sm.sides:
+                        self.sides[anchor].setdefault(side, sm)
+            if anchors:
+                self.clauses.append(_Clause(frozenset(anchors), side_mentions, anchors[0]))
+        self.comparisons = [(_dominance(m), m.span()) for m in _COMPARISONS.finditer(doc.lower)]
+
+    def counterpart(self, anchor: Anchor) -> dict[Side, SideMention] | None:
+        """The sides of an anchor here, merged with those of strictly narrower concepts ("Harnstau
+        links" speaks about the left kidney); None when this text names neither."""
+        if anchor[0] != "c":
+            return self.sides.get(anchor, {}) if anchor in self.labels else None
+        concept = str(anchor[1])
+        related = [
+            a
+            for a in self.labels
+            if a[0] == "c"
+            and a[2] == anchor[2]
+            and (a[1] == concept or (concept in implied(str(a[1])) and a[1] not in implied(concept)))
+        ]
+        if not related:
+            return None
+        merged: dict[Side, SideMention] = {}
+        for a in related:
+            for side, sm in self.sides.get(a, {}).items():
+                merged.setdefault(side, sm)
+        return merged
+
+
+def _dominance(m: re.Match[str]) -> tuple[str, str | None]:
+    """(dominant side, lesser side or None) of a comparison match."""
+    groups = m.groupdict()
+    first = next(groups[g] for g in "ace" if groups[g])
+    second = groups["b"] or groups["d"]
+    return _SIDE_OF[first], _SIDE_OF[second] if second else None
+
+
+Clause = tuple[list[Anchor], list[SideMention]]
+
+
+def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> list[Clause]:
+    """Group anchors and side words into clauses; a part without anchors joins the part before it."""
+    sides_at = [item.start for _, item in items if isinstance(item, SideMention)]
+    by_key: dict[tuple[int, int], Clause] = {}
+    splits: dict[int, list[int]] = {}
+    for pos, item in items:
+        seg_index = doc.segment_at(pos)
+        if seg_index not in splits:
+            seg = doc.segments[seg_index]
+            points = [m.start() for m in _CLAUSE_SPLIT.finditer(doc.lower, seg.start, seg.end)] + [seg.end]
+            splits[seg_index] = [a for a, b in pairwise(points) if any(a <= s < b for s in sides_at)]
+        part = sum(point <= pos for point in splits[seg_index])
+        clause = by_key.setdefault((seg_index, part), ([], []))
+        if isinstance(item, SideMention):
+            clause[1].append(item)
+        else:
+            clause[0].append(item)
+    merged: list[Clause] = []
+    previous_segment = -1
+    for (seg_index, _), (anchors, sides) in sorted(by_key.items()):
+        if merged and seg_index == previous_segment and (not anchors or not merged[-1][0]):
+            merged[-1][0].extend(anchors)
+            merged[-1][1].extend(sides)
+        else:
+            merged.append((anchors, sides))
+        previous_segment = seg_index
+    return merged
+
+
+@lru_cache(maxsize=8192)  # bounded: anchors include every measurement ever seen
+def _weight(anchor: Anchor) -> float:
+    """Findings, normal statements and measurements identify a clause; organs and counts less."""
+    if anchor[0] == "q":
+        return 0.5 if anchor[1] == "count" else 1.0
+    return 1.0 if _is_finding(anchor) else 0.5
+
+
+def _is_finding(anchor: Anchor) -> bool:
+    return anchor[0] == "c" and CONCEPTS[str(anchor[1])].kind in ("F", "N")
+
+
+@lru_cache(maxsize=8192)
+def _likeness(x: Anchor, y: Anchor) -> float:
+    """Full weight for the same anchor; half for the other polarity or a related concept."""
+    weight = min(_weight(x), _weight(y))
+    if x == y:
+        return weight
+    if x[0] != "c" or y[0] != "c":
+        return 0.0
+    if x[2] != y[2]:
+        weight /= 2
+    if x[1] == y[1]:
+        return weight / 2
+    related = _is_finding(x) == _is_finding(y) and (x[1] in implied(str(y[1])) or y[1] in implied(str(x[1])))
+    return weight / 2 if related else 0.0
+
+
+def _matches(clause: _Clause, others: list[_Clause], threshold: float = 0.5) -> list[tuple[float, _Clause]]:
+    """The clauses of the other text at least `threshold` alike (weighted Dice over anchors), best first.
+
+    A clause naming a finding only matches clauses naming the same or a related finding.
+    """
+    findings = [k for k in clause.keys if _is_finding(k)]
+    scored = []
+    for other in others:
+        if findings and not any(_likeness(k, o) for k in findings for o in other.keys if _is_finding(o)):
+            continue
+        shared = sum(max([_likeness(k, o) for o in other.keys], default=0.0) for k in clause.keys)
+        score = 2 * shared / (clause.size + other.size)
+        if score >= threshold:
+            scored.append((score, other))
+    return sorted(scored, key=lambda item: -item[0])
+
+
+def _flag(message: str, severity: Severity, src: SideMention | None, out: SideMention | None) -> Flag:
+    src_span = (src.start, src.end) if src else None
+    out_span = (out.start, out.end) if out else None
+    return Flag("laterality", message, severity, src_span, out_span)
+
+
+def _names(sides: Iterable[str | None]) -> str:
+    return " and ".join(sorted(s for s in sides if s)) or "no side"
+
+
+def _anchor_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
+    for anchor, out_sides in out.sides.items():
+        src_sides = src.counterpart(anchor)
+        if src_sides is None:
+            continue  # unknown to the source: new findings and numbers speak about it
+        extra = sorted(set(out_sides) - set(src_sides))
+        if extra and (src_sides or not set(extra) <= src.doc_sides):
+            missing = sorted(set(src_sides) - set(out_sides))
+            at, was = out_sides[extra[0]], src_sides.get(missing[0]) if missing else None
+            message = f"'{out.labels[anchor]}': output says {_names(extra)}, source says {_names(src_sides)}"
+            yield _flag(message, "major", was, at)
+
+
+def _clause_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
+    """Clauses naming only organs are left to the anchors: "the right lung is clear" and "air around
+    the left lung" are alike in words and far apart in meaning."""
+    for clause in out.clauses:
+        if not clause.sides or not any(_weight(k) == 1 for k in clause.keys):
+            continue
+        matches = _matches(clause, src.clauses)
+        best = [other for score, other in matches if score == matches[0][0]] if matches else []
+        sided = [m for m in best if m.sides]
+        if sided and not any(m.sides == clause.sides for m in best):
+            label = out.labels[clause.first]
+            message = f"'{label}': output says {_names(clause.sides)}, source says {_names(sided[0].sides)}"
+            yield _flag(message, "major", sided[0].side_mentions[0], clause.side_mentions[0])
+    for clause in src.clauses:
+        if clause.sides:
+            matches = _matches(clause, out.clauses, 0.75)
+            if matches and not any(m.sides for _, m in matches):
+                message = (
+                    f"'{src.labels[clause.first]}': source says {_names(clause.sides)}, output names no side"
+                )
+                yield _flag(message, pair.rules.missing_side, clause.side_mentions[0], None)
+
+
+def _comparison_flags(src: _Sides, out: _Sides) -> Iterable[Flag]:
+    src_pairs = [dominance for dominance, _ in src.comparisons]
+    for dominance, span in out.comparisons:
+        if src_pairs and not any(_agrees(dominance, other) for other in src_pairs):
+            message = (
+                f"comparison changed: output says {dominance[0]} dominant, source says {src_pairs[0][0]}"
+            )
+            yield Flag("laterality", message, "major", src.comparisons[0][1], span)
+
+
+def _agrees(a: tuple[str, str | None], b: tuple[str, str | None]) -> bool:
+    return a[0] == b[0] and (a[1] is None or b[1] is None or a[1] == b[1])
+
+
+def _verbatim_flags(pair: Pair) -> Iterable[Flag]:
+    """Corrections: a side word replaced by another side in otherwise aligned text."""
+    src_sides, out_sides = pair.source.side_mentions, pair.output.side_mentions
+    src_words, out_words = pair.source.words, pair.output.words
+    src_starts, out_starts = [sm.start for sm in src_sides], [sm.start for sm in out_sides]
+    for op, i1, i2, j1, j2 in pair.word_opcodes:
+        if op != "replace" or i2 - i1 != j2 - j1:
+            continue
+        for a, b in zip(src_words[i1:i2], out_words[j1:j2], strict=True):
+            s = _side_at(src_sides, src_starts, a.start())
+            o = _side_at(out_sides, out_starts, b.start())
+            if s and o and s.sides != o.sides:
+                yield _flag(f"side word changed: {_names(s.sides)} -> {_names(o.sides)}", "major", s, o)
+
+
+def _side_at(mentions: list[SideMention], starts: list[int], offset: int) -> SideMention | None:
+    i = bisect_right(starts, offset) - 1
+    return mentions[i] if i >= 0 and mentions[i].start == offset else None
+
+
+def laterality(pair: Pair) -> list[Flag]:
+    """Flag side words that moved to another finding, organ or measurement, or were lost."""
+    src, out = _Sides(pair.source), _Sides(pair.output)
+    found = [*_anchor_flags(pair, src, out), *_clause_flags(pair, src, out), *_comparison_flags(src, out)]
+    if pair.rules.verbatim and pair.same_language:
+        found += _verbatim_flags(pair)
+    flags: dict[object, Flag] = {}
+    for flag in found:
+        flags.setdefault(flag.output_span or flag.source_span, flag)
+    return list(flags.values())

@@ -1,0 +1,130 @@
+"""The guard's entry point: pick the task's profile, run its checks over the analysed pair."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from medvault.errors import GuardError
+from medvault.guard._context import Check, Pair, TaskRules
+from medvault.guard._edits import EditBudget
+from medvault.guard._findings import new_findings, omissions
+from medvault.guard._laterality import laterality
+from medvault.guard._model import Flag, GuardResult
+from medvault.guard._negation import negation
+from medvault.guard._numbers import numbers
+from medvault.guard._respell import respellings
+from medvault.guard._text import Analysis
+
+LANGUAGES = ("de", "en")
+
+#: Every check by the name a template's guard profile uses.
+CHECKS: dict[str, Check] = {
+    "laterality": laterality,
+    "negation": negation,
+    "numbers": numbers,
+    "new_findings": new_findings,
+    "omissions": omissions,
+    "edit_budget": EditBudget(),
+}
+
+_FAITHFUL = ("laterality", "negation", "numbers", "new_findings", "omissions")
+
+#: Per task: the default profile and how strict the checks are.
+TASKS: dict[str, TaskRules] = {
+    "correction": TaskRules(
+        checks=(*_FAITHFUL, "edit_budget"),
+        number_counts=True,
+        missing_number="major",
+        missing_side="major",
+        omission="major",
+        omission_negated="major",
+        new_anatomy="minor",
+        verbatim=True,
+    ),
+    "translation": TaskRules(
+        checks=_FAITHFUL,
+        number_counts=True,
+        missing_number="major",
+        missing_side="major",
+        omission="major",
+        omission_negated="major",
+        new_anatomy="minor",
+    ),
+    "simplification": TaskRules(
+        checks=_FAITHFUL,
+        number_counts=False,
+        missing_number="minor",
+        missing_side="minor",
+        omission="minor",
+        omission_negated=None,
+        new_anatomy=None,
+    ),
+    "structured": TaskRules(
+        checks=_FAITHFUL,
+        number_counts=False,
+        missing_number="major",
+        missing_side="major",
+        omission="major",
+        omission_negated="minor",
+        new_anatomy="minor",
+    ),
+    "summary": TaskRules(
+        checks=("laterality", "negation", "numbers", "new_findings"),
+        number_counts=False,
+        missing_number=None,
+        missing_side="minor",
+        omission=None,
+        omission_negated=None,
+        new_anatomy=None,
+    ),
+}
+
+
+def _order(flag: Flag) -> tuple[int, int]:
+    span = flag.output_span or flag.source_span or (0, 0)
+    return (0 if flag.output_span else 1, span[0])
+
+
+def check(
+    source: str,
+    output: str,
+    *,
+    task: str,
+    lang: str,
+    target_lang: str | None = None,
+    checks: Sequence[str] | None = None,
+) -> GuardResult:
+    """Check `output` against the `source` it was made from; see docs/guard.md.
+
+    `lang` is the source's language, `target_lang` the output's (default: the same; required for
+    translations). `checks` names the checks to run (a template's guard profile); None runs the
+    task's default profile. Raises GuardError for an unknown task, language or check name.
+    """
+    if task not in TASKS:
+        raise GuardError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    out_lang = target_lang or lang
+    for name, value in (("lang", lang), ("target_lang", out_lang)):
+        if value not in LANGUAGES:
+            raise GuardError(f"unsupported {name} {value!r}; expected one of {', '.join(LANGUAGES)}")
+    if task == "translation" and out_lang == lang:
+        raise GuardError("a translation needs a target_lang different from lang")
+    if not isinstance(source, str) or not isinstance(output, str):
+        raise GuardError("source and output must be text")
+    rules = TASKS[task]
+    names = tuple(checks) if checks is not None else rules.checks
+    unknown = [n for n in names if n not in CHECKS]
+    if unknown:
+        raise GuardError(f"unknown check(s) {', '.join(unknown)}; expected some of {', '.join(CHECKS)}")
+    fix_src, fix_out, aligned = respellings(source, output, lang) if out_lang == lang else ([], [], None)
+    pair = Pair(Analysis(source, lang, fix_src), Analysis(output, out_lang, fix_out), rules, aligned)
+    flags = [
+        replace(
+            flag,
+            source_span=pair.source.to_original(flag.source_span),
+            output_span=pair.output.to_original(flag.output_span),
+        )
+        for name in names
+        for flag in CHECKS[name](pair)
+    ]
+    return GuardResult(task, names, sorted(flags, key=_order))

@@ -1,0 +1,198 @@
+"""Finding every measurement, count, date and time in a report, normalised for comparison.
+
+`1,5 cm`, `1.5 cm` and `15 mm` get the same key; `3–5 mm` and `3 x 4 x 5 cm` give each number the
+unit written after the last one; `14.03.2024`, `2024-03-14` and `14 March 2024` are one date, and an
+English slash date (`03/04/2024`) keeps both readings because it may be day- or month-first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+Key = tuple[str, float]
+
+# unit as written (lower case) -> (canonical unit, dimension, factor to the dimension's base unit)
+_UNITS: dict[str, tuple[str, str, float]] = {}
+for _names, _unit, _dim, _factor in (
+    ("mm millimeter millimetre millimeters millimetres", "mm", "length", 1),
+    ("cm zentimeter centimeter centimetre centimeters centimetres", "cm", "length", 10),
+    ("ml milliliter millilitre milliliters millilitres cm³ cm3 ccm", "ml", "volume", 1),
+    ("l liter litre liters litres", "l", "volume", 1000),
+    ("ng/ml", "ng/ml", "concentration", 1),
+    ("cm/s", "cm/s", "velocity", 1),
+    ("m/s", "m/s", "velocity", 100),
+    ("mmhg", "mmHg", "pressure", 1),
+    ("hu", "HU", "density", 1),
+    ("suv", "SUV", "uptake", 1),
+    ("% prozent percent", "%", "percent", 1),
+    ("° grad degree degrees", "°", "angle", 1),
+    ("mg", "mg", "mass", 1),
+    ("g", "g", "mass", 1000),
+    ("kg", "kg", "mass", 1_000_000),
+    ("gy", "Gy", "dose", 1000),
+    ("mgy", "mGy", "dose", 1),
+    ("msv", "mSv", "effective dose", 1),
+    ("uhr o'clock", "o'clock", "clock", 1),
+    ("tag tage tagen day days", "days", "duration", 1),
+    ("woche wochen week weeks", "weeks", "duration", 7),
+    ("monat monate monaten month months", "months", "duration", 30.4375),
+    ("jahr jahre jahren year years", "years", "duration", 365.25),
+    ("stunde stunden hour hours h", "hours", "duration", 1 / 24),
+):
+    for _name in _names.split():
+        _UNITS[_name] = (_unit, _dim, _factor)
+
+_MONTHS = {
+    name: i
+    for i, names in enumerate(
+        (
+            "januar january jan",
+            "februar february feb",
+            "märz march mar",
+            "april apr",
+            "mai may",
+            "juni june jun",
+            "juli july jul",
+            "august aug",
+            "september sep sept",
+            "oktober october oct okt",
+            "november nov",
+            "dezember december dec dez",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
+_NUMBER_WORDS = {
+    word: float(i)
+    for i, words in enumerate(
+        (
+            "zwei two",
+            "drei three",
+            "vier four",
+            "fünf five",
+            "sechs six",
+            "sieben seven",
+            "acht eight",
+            "neun nine",
+            "zehn ten",
+            "elf eleven",
+            "zwölf twelve",
+        ),
+        start=2,
+    )
+    for word in words.split()
+}
+
+_SOFT_WORDS = frozenset({"beide", "beiden", "both"})
+_NUMBER_WORDS.update(dict.fromkeys(_SOFT_WORDS, 2.0))
+
+_L = r"[^\W\d_]"
+_UNIT_RE = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_PATTERN = re.compile(
+    # Every alternative starts with a digit or a letter after a non-letter; the lookaheads let the
+    # engine skip all other positions at once.
+    rf"(?=\d)(?:(?P<dmy>(?<![\d.])(\d{{1,2}})\.(\d{{1,2}})\.(\d{{4}}|\d{{2}})(?![\d]))"
+    rf"|(?P<iso>(?<!\d)(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})(?!\d))"
+    rf"|(?P<slash>(?<!\d)(\d{{1,2}})/(\d{{1,2}})/(\d{{4}}|\d{{2}})(?!\d))"
+    rf"|(?P<named>(?<!\d)(\d{{1,2}})\.?\s+({_MONTH_RE})\.?\s+(\d{{4}}))"
+    rf"|(?P<time>(?<!\d)(\d{{1,2}}):(\d{{2}})(?!\d))"
+    rf"|(?P<num>(?<![\d.,])(\d+(?:[.,]\d+)?)(?:\s?({_UNIT_RE})(?!{_L}))?))"
+    rf"|(?<!{_L})(?={_L})(?:(?P<named_us>({_MONTH_RE})\.?\s+(\d{{1,2}}),?\s+(\d{{4}}))"
+    rf"|(?P<suv>suv(?:max|mean)?\s*(\d+(?:[.,]\d+)?))"
+    rf"|(?P<word>(?:{'|'.join(_NUMBER_WORDS)})\b))",
+    re.IGNORECASE,
+)
+# What may stand between two numbers that share the unit written after the second: 3 x 4 cm, 3–5 mm.
+_SHARED_UNIT_GAP = re.compile(r"\s*(?:x|×|\*|-|–|—|bis|to|und|and)\s*", re.IGNORECASE)
+_LIST_MARKER = re.compile(r"[.)]\s")
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """One number as written, with its unit and a comparable value in the dimension's base unit."""
+
+    start: int
+    end: int
+    text: str
+    value: float
+    unit: str
+    dim: str
+    base: float
+    alt_base: float | None = None  # the other reading of an ambiguous slash date
+    soft: bool = False  # "beide"/"both": matches a 2, is never reported missing or new itself
+
+    @property
+    def keys(self) -> tuple[Key, ...]:
+        key = (self.dim, round(self.base, 6))
+        return (key,) if self.alt_base is None else (key, (self.dim, round(self.alt_base, 6)))
+
+    def with_unit(self, unit: str, dim: str, factor: float) -> Quantity:
+        return Quantity(self.start, self.end, self.text, self.value, unit, dim, self.value * factor)
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def _year(text: str) -> int:
+    return int(text) + 2000 if len(text) == 2 else int(text)
+
+
+def _date(y: int, m: int, d: int) -> float:
+    return float(y * 10_000 + m * 100 + d)
+
+
+def _from_match(m: re.Match[str], text: str) -> Quantity | None:
+    """The quantity one match of `_PATTERN` stands for; None for list markers ("1. ...")."""
+    kind, g, start, end = m.lastgroup, m.groups(), m.start(), m.end()
+    written = m.group()
+    if kind == "dmy":
+        return Quantity(start, end, written, 0, "", "date", _date(_year(g[3]), int(g[2]), int(g[1])))
+    if kind == "iso":
+        return Quantity(start, end, written, 0, "", "date", _date(int(g[5]), int(g[6]), int(g[7])))
+    if kind == "slash":
+        a, b, y = int(g[9]), int(g[10]), _year(g[11])
+        return Quantity(start, end, written, 0, "", "date", _date(y, b, a), _date(y, a, b))
+    if kind == "named":
+        return Quantity(
+            start, end, written, 0, "", "date", _date(int(g[15]), _MONTHS[g[14].lower()], int(g[13]))
+        )
+    if kind == "named_us":
+        return Quantity(
+            start, end, written, 0, "", "date", _date(int(g[25]), _MONTHS[g[23].lower()], int(g[24]))
+        )
+    if kind == "time":
+        return Quantity(start, end, written, 0, "", "time", int(g[17]) * 60 + int(g[18]))
+    if kind == "suv":
+        value = _number(g[27])
+        return Quantity(start, end, written, value, "SUV", "uptake", value)
+    if kind == "word":
+        value = _NUMBER_WORDS[written.lower()]
+        return Quantity(start, end, written, value, "", "count", value, soft=written.lower() in _SOFT_WORDS)
+    number, unit = g[20], g[21]
+    line_start = text.rfind("\n", 0, start) + 1
+    if not text[line_start:start].strip() and _LIST_MARKER.match(text, m.end(21)):
+        return None
+    value = _number(number)
+    if unit is None:
+        return Quantity(start, end, number, value, "", "count", value)
+    canonical, dim, factor = _UNITS[unit.lower()]
+    return Quantity(start, end, written, value, canonical, dim, value * factor)
+
+
+def extract_quantities(text: str, lang: str) -> list[Quantity]:
+    """Every quantity in `text`, in order; numbers joined by x/–/bis share the unit after the last.
+
+    `lang` is accepted for symmetry with the other readers; both languages are parsed alike because
+    dictated German uses decimal points as often as English reports use commas.
+    """
+    del lang
+    found = [q for m in _PATTERN.finditer(text) if (q := _from_match(m, text)) is not None]
+    for i in range(len(found) - 2, -1, -1):
+        q, nxt = found[i], found[i + 1]
+        if q.dim == "count" and nxt.unit and _SHARED_UNIT_GAP.fullmatch(text, q.end, nxt.start):
+            found[i] = q.with_unit(*_UNITS[nxt.unit.lower()])
+    return found

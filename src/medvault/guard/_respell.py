@@ -1,0 +1,39 @@
+"""Spelling-only differences between source and output are removed before any check reads them.
+
+The source of a correction is full of typos ("Pleuraergus", "rehcts", "Laesion"), and a model's output
+may have its own. Within one language, words are aligned (difflib); each aligned pair that differs only
+in spelling gets one spelling on both sides, the one the guard's vocabulary recognises (ties: the
+output's). Checks then compare like with like, and a typo never reads as a changed side or finding.
+"""
+
+from __future__ import annotations
+
+from difflib import SequenceMatcher
+
+from medvault.guard._context import Opcodes
+from medvault.guard._text import WORD, Replacement, recognised, similar
+
+
+def respellings(source: str, output: str, lang: str) -> tuple[list[Replacement], list[Replacement], Opcodes]:
+    """Replacements for the source and for the output that give both the same spelling, and the word
+    alignment they came from (word for word the same as that of the respelled texts' `words`)."""
+    a = list(WORD.finditer(source))
+    b = list(WORD.finditer(output))
+    keys_a = [m.group().lower() for m in a]
+    keys_b = [m.group().lower() for m in b]
+    fix_src: list[Replacement] = []
+    fix_out: list[Replacement] = []
+    opcodes = SequenceMatcher(None, keys_a, keys_b, autojunk=False).get_opcodes()
+    for op, i1, i2, j1, j2 in opcodes:
+        if op != "replace":
+            continue
+        for x, y in zip(a[i1:i2], b[j1:j2], strict=False):
+            if not (
+                x.group().isalpha() and y.group().isalpha() and similar(x.group().lower(), y.group().lower())
+            ):
+                continue
+            if recognised(x.group(), lang) > recognised(y.group(), lang):
+                fix_out.append((y.start(), y.end(), x.group()))
+            else:
+                fix_src.append((x.start(), x.end(), y.group()))
+    return fix_src, fix_out, opcodes

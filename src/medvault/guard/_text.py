@@ -1,0 +1,331 @@
+"""Reading a report once for every check: segments, concept mentions with negation, side words.
+
+A *sentence* ends at `. ; : ! ?` (not after abbreviations such as `li.`, `ca.`, `V.`) or a line break;
+a *segment* is a piece of a sentence between commas or contrastive conjunctions ("aber", "but").
+Segments are the unit that ties a side word to a finding, and the default scope of a negation.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+from medvault.guard._lexicon import CONCEPTS, Kind, concept_of, form_pattern
+from medvault.guard._quantities import Quantity, extract_quantities
+
+Side = Literal["left", "right"]
+
+_LETTER = r"[^\W\d_]"
+_BOUNDARY = re.compile(
+    r"(?P<sentence>[.!?;:](?=\s|$)|\n)"
+    r"|(?P<segment>,(?=\s)|\s(?=(?:aber|jedoch|allerdings|sondern|während|but|however|whereas|while)\b))",
+    re.IGNORECASE,
+)
+# A dot after one of these (or after a single letter, or inside "a.p.") does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    {"ca", "bzw", "vs", "li", "re", "bds", "ggf", "evtl", "max", "min", "mind", "zn", "va", "dd", "st"}
+    | {"approx", "incl", "etc", "eg", "ie", "dr", "prof", "nr"}
+)
+
+_SIDES = {
+    "de": re.compile(
+        rf"(?<!{_LETTER})(?:(?P<left>links\w*|linke[nmrs]?|li\.)|(?P<right>rechts\w*|rechte[nmrs]?|re\.)"
+        rf"|(?P<both>beid\w*seit\w*|bds\.|bilateral\w*|beide[nrs]?(?!\w)))(?!{_LETTER})",
+    ),
+    "en": re.compile(
+        rf"(?<!{_LETTER})(?:(?P<left>left\w*|lt\.)|(?P<right>right\w*|rt\.)|(?P<both>bilateral\w*|both))"
+        rf"(?!{_LETTER})",
+    ),
+}
+_SIDE_SETS: dict[str, frozenset[Side]] = {
+    "left": frozenset({"left"}),
+    "right": frozenset({"right"}),
+    "both": frozenset({"left", "right"}),
+}
+
+# Negation cues. "forward" scopes run to the end of the segment (and on through a list that ends in
+# "oder"/"or"), "backward" ones to its start, "local" ones ("nicht", "not", "non-") cover the next
+# word (two after an adverb: "not significantly enlarged"), or the segment before them when the words
+# after say "not seen" ("ein Erguss ist nicht nachweisbar").
+_NEG_CUES = {
+    "de": re.compile(
+        r"\b(?:(?P<forward>kein(?:e[nmrs]?)?|ohne|weder|noch|frei von)"
+        r"|(?P<backward>ausgeschlossen|fehl(?:t|en|end\w*)|nirgends)|(?P<local>nicht))\b"
+    ),
+    "en": re.compile(
+        r"\b(?:(?P<forward>no|without|negative for|free of|neither|nor|never)"
+        r"|(?P<backward>absent|excluded|ruled out)|(?P<local>not|non-?))(?:\b|(?<=-))"
+    ),
+}
+# Phrases that look like negation but are not ("nicht auszuschließen" = possible; "no change").
+_PSEUDO_NEG = {
+    "de": re.compile(
+        r"\bnicht\s+(?:sicher\s+|mit\s+sicherheit\s+)?(?:auszuschließen|ausgeschlossen)"
+        r"|\b(?:kein\w*|ohne)\s+(?:wesentlich\w*\s+)?(?:befund)?änderung\w*|\bnicht\s+nur\b"
+    ),
+    "en": re.compile(
+        r"\b(?:cannot|can\s+not|could\s+not|not)\s+be\s+(?:excluded|ruled\s+out)|\bnot\s+(?:excluded|ruled\s+out)"
+        r"|\b(?:no|without)\s+(?:significant\s+|interval\s+)*change|\bnot\s+only\b"
+    ),
+}
+_THAT = re.compile(r"\s*(?:dass|ob|that|whether)\b")
+_LIST_END = re.compile(r"\b(?:oder|noch|bzw|or|nor)\b")
+_NOT_SEEN = re.compile(
+    r"\s*(?:\w+\s+)?(?:nachweisbar|abgrenzbar|erkennbar|sichtbar|vorhanden|darstellbar|nachzuweisen|"
+    r"feststellbar|zu sehen|seen|identified|present|visuali[sz]ed|demonstrated|detected|evident)\b"
+)
+_NEXT_WORDS = re.compile(r"\s*(?:(?:\w+ly|wesentlich|sicher|signifikant|mehr|ganz|eindeutig)\s+)?[\w-]+")
+WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    start: int
+    end: int
+    sentence: int
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A concept found in the text; `word` is the whole (lower-case) word it was found in."""
+
+    concept: str
+    kind: Kind
+    start: int
+    end: int
+    segment: int
+    negated: bool
+    word: str
+
+
+@dataclass(frozen=True, slots=True)
+class SideMention:
+    sides: frozenset[Side]
+    start: int
+    end: int
+    segment: int
+    bound: bool = False  # part of a compound ("Rechtsherzbelastung"): names an organ's side
+
+
+_UNBOUND = re.compile(
+    r"(?:links|rechts)(?:seitig\w*|betont\w*)?|linke[nmrs]?|rechte[nmrs]?|li\.|re\.|beid\w*|bds\.|bilateral\w*"
+)
+
+
+def _same_length_lower(text: str) -> str:
+    """Lower-case without changing offsets (a few characters, such as 'İ', grow when lowered)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def _apply(text: str, replacements: list[Replacement]) -> tuple[str, list[int]]:
+    """The respelled text, and for each of its offsets (and its end) the offset in `text`."""
+    parts: list[str] = []
+    origin: list[int] = []
+    pos = 0
+    for start, end, new in sorted(replacements):
+        parts.append(text[pos:start])
+        origin.extend(range(pos, start))
+        parts.append(new)
+        origin.extend(min(start + i, end - 1) for i in range(len(new)))
+        pos = end
+    parts.append(text[pos:])
+    origin.extend(range(pos, len(text) + 1))
+    return "".join(parts), origin
+
+
+def _ends_sentence(text: str, dot: int) -> bool:
+    if text[dot] != ".":
+        return True
+    start = dot
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    word = text[start:dot]
+    if any(c.isdigit() for c in word):
+        return True  # "RV/LV 1,1. Kleiner ...": a number ends a sentence more often than it is an ordinal
+    return not ((len(word) == 1 and word.isalpha()) or "." in word or word.lower() in _ABBREVIATIONS)
+
+
+Replacement = tuple[int, int, str]  # (start, end, new spelling) in the original text
+
+
+class Analysis:
+    """Everything the checks read from one text; each part is computed on first use only.
+
+    `replacements` respell words before reading (see `_respell`); every offset the analysis hands out
+    refers to the respelled text, and `to_original` maps a span back to the text as given.
+    """
+
+    def __init__(self, text: str, lang: str, replacements: list[Replacement] | None = None) -> None:
+        self.text = text
+        self.lang = lang
+        self._origin: list[int] | None = None
+        if replacements:
+            text, self._origin = _apply(text, replacements)
+        self.respelled = text
+        self.lower = _same_length_lower(text)
+
+    def to_original(self, span: tuple[int, int] | None) -> tuple[int, int] | None:
+        if span is None or self._origin is None:
+            return span
+        return self._origin[span[0]], self._origin[span[1]]
+
+    @cached_property
+    def segments(self) -> list[Segment]:
+        segments: list[Segment] = []
+        start, sentence = 0, 0
+        for m in _BOUNDARY.finditer(self.lower):
+            if m.group("sentence") and not _ends_sentence(self.lower, m.start()):
+                continue
+            if self.lower[start : m.start()].strip():
+                segments.append(Segment(start, m.start(), sentence))
+            start = m.end()
+            sentence += bool(m.group("sentence"))
+        if self.lower[start:].strip():
+            segments.append(Segment(start, len(self.lower), sentence))
+        return segments
+
+    @cached_property
+    def _segment_starts(self) -> list[int]:
+        return [s.start for s in self.segments]
+
+    def segment_at(self, offset: int) -> int:
+        """Index of the segment holding `offset` (the nearest one before it for boundary characters)."""
+        return max(0, bisect_right(self._segment_starts, offset) - 1)
+
+    @cached_property
+    def negated_ranges(self) -> list[tuple[int, int]]:
+        """Character ranges inside the scope of a negation cue."""
+        masked = _PSEUDO_NEG[self.lang].sub(lambda m: " " * len(m.group()), self.lower)
+        ranges: list[tuple[int, int]] = []
+        for cue in _NEG_CUES[self.lang].finditer(masked):
+            index = self.segment_at(cue.start())
+            seg = self.segments[index]
+            if cue.group("forward"):
+                ranges.append((cue.end(), self._list_end(index, masked)))
+            elif cue.group("backward") or _NOT_SEEN.match(masked, cue.end()):
+                ranges.append((seg.start, cue.start()))
+            else:
+                nxt = _NEXT_WORDS.match(masked, cue.end())
+                if nxt is None or nxt.start() >= seg.end or not masked[cue.end() : seg.end].strip():
+                    ranges.append((seg.start, cue.start()))  # "der Urin staut sich nicht."
+                else:
+                    ranges.append((cue.end(), min(seg.end, nxt.end())))
+        return ranges
+
+    def _list_end(self, index: int, masked: str) -> int:
+        """A forward scope runs through a comma list when the sentence goes on to "or"/"oder", and into
+        a following "dass"/"that" clause ("kein Hinweis, dass ...")."""
+        seg = self.segments[index]
+        end = seg.end
+        for later in self.segments[index + 1 :]:
+            if later.sentence != seg.sentence:
+                break
+            if _LIST_END.search(masked, later.start, later.end):
+                end = later.end
+                break
+        following = self.segments[index + 1] if index + 1 < len(self.segments) else None
+        if following and following.sentence == seg.sentence and _THAT.match(masked, following.start):
+            end = max(end, following.end)
+        return end
+
+    def is_negated(self, offset: int) -> bool:
+        return any(a <= offset < b for a, b in self.negated_ranges)
+
+    @cached_property
+    def mentions(self) -> list[Mention]:
+        pattern, _ = form_pattern(self.lang)
+        found = []
+        for m in pattern.finditer(self.lower):
+            cid = concept_of(self.lang, m.group())
+            if cid is None:
+                continue
+            kind = CONCEPTS[cid].kind
+            word = self._word_around(m.start(), m.end())
+            negated = kind == "F" and self.is_negated(m.start())
+            found.append(Mention(cid, kind, m.start(), m.end(), self.segment_at(m.start()), negated, word))
+        return found
+
+    def _word_around(self, start: int, end: int) -> str:
+        while start > 0 and self.lower[start - 1].isalpha():
+            start -= 1
+        while end < len(self.lower) and self.lower[end].isalpha():
+            end += 1
+        return self.lower[start:end]
+
+    @cached_property
+    def concepts(self) -> set[str]:
+        return {m.concept for m in self.mentions}
+
+    @cached_property
+    def side_mentions(self) -> list[SideMention]:
+        return [
+            SideMention(
+                _SIDE_SETS[m.lastgroup or "both"],
+                m.start(),
+                m.end(),
+                self.segment_at(m.start()),
+                bound=self.lang == "de" and not _UNBOUND.fullmatch(m.group()),
+            )
+            for m in _SIDES[self.lang].finditer(self.lower)
+        ]
+
+    @cached_property
+    def quantities(self) -> list[Quantity]:
+        return extract_quantities(self.respelled, self.lang)
+
+    @cached_property
+    def words(self) -> list[re.Match[str]]:
+        return list(WORD.finditer(self.lower))
+
+    @cached_property
+    def word_set(self) -> frozenset[str]:
+        return frozenset(m.group() for m in self.words)
+
+
+def recognised(word: str, lang: str) -> int:
+    """How much of the guard's vocabulary (concepts, side words, negation cues) a word contains."""
+    lower = word.lower()
+    return (
+        len(form_pattern(lang)[0].findall(lower))
+        + bool(_SIDES[lang].fullmatch(lower))
+        + bool(_NEG_CUES[lang].fullmatch(lower))
+    )
+
+
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def similar(a: str, b: str) -> bool:
+    """Whether two lower-case words differ by spelling only (umlaut folding, one or two typos)."""
+    a, b = a.translate(_FOLD), b.translate(_FOLD)
+    if a == b:
+        return True
+    longest = max(len(a), len(b))
+    if min(len(a), len(b)) < 4:
+        return False
+    return _distance(a, b, limit=1 if longest <= 6 else 2) is not None
+
+
+def _distance(a: str, b: str, limit: int) -> int | None:
+    """Optimal-string-alignment distance between a and b, or None when it exceeds `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return None
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return None
+        previous2, previous = previous, current
+    return previous[-1] if previous[-1] <= limit else None

@@ -1,0 +1,87 @@
+"""The loopback bridge: the machine's 127.0.0.1:PORT to the dmz gateway, when a test or demo namespace
+plays the host role.
+
+The listener lives in the caller's namespace (the machine's root namespace); each upstream socket is
+created by a thread that joined the host-role namespace, so the connection leaves from there and
+passes the host firewall's `output` chain like any host-role traffic. Nothing in the root namespace
+(routes, firewall, sysctls) changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable
+
+from medvault.errors import IsolationError
+from medvault.isolation import _sys
+
+
+def _pump(src: socket.socket, dst: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := src.recv(65536):
+            dst.sendall(data)
+    with contextlib.suppress(OSError):
+        dst.shutdown(socket.SHUT_WR)
+
+
+class LoopbackBridge:
+    """Accepts on 127.0.0.1:`listen_port` and relays each connection to `upstream` from `host_netns`."""
+
+    def __init__(self, listen_port: int, upstream: tuple[str, int], host_netns: str) -> None:
+        self.upstream = upstream
+        self._connector = _sys.netns_executor(host_netns, 4, "bridge")
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._listener.bind(("127.0.0.1", listen_port))
+        except OSError as exc:
+            self._listener.close()
+            self._connector.shutdown()
+            raise IsolationError(f"cannot listen on 127.0.0.1:{listen_port}: {exc.strerror}") from exc
+        self._listener.listen(64)
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._accept_loop, name="ingress-bridge", daemon=True)
+        self._thread.start()
+
+    def _accept_loop(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return  # the listener was closed
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        with client:
+            try:
+                upstream = self._connector.submit(socket.create_connection, self.upstream, 5).result()
+            except (OSError, RuntimeError):
+                return  # the gateway is down or the bridge is closing: the client sees the close
+            with upstream:
+                back = threading.Thread(target=_pump, args=(upstream, client), daemon=True)
+                back.start()
+                _pump(client, upstream)
+                back.join()
+
+    def close(self) -> None:
+        self._closed.set()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        self._thread.join(timeout=2)
+        self._connector.shutdown(wait=False, cancel_futures=True)
+
+
+class IngressHandle:
+    """What `expose_ingress` returns; `close()` stops the bridge and withdraws the DNAT rule."""
+
+    def __init__(self, close_ingress: Callable[[], None], bridge: LoopbackBridge | None) -> None:
+        self._close_ingress = close_ingress
+        self.bridge = bridge
+
+    def close(self) -> None:
+        if self.bridge is not None:
+            self.bridge.close()
+        self._close_ingress()

@@ -1,0 +1,376 @@
+"""The isolation of one MedVault deployment: set up, audit, probe, contain, tear down.
+
+`build_isolation()` is what the supervisor and the CLI call. With `dry_run=True` nothing is applied:
+the ruleset is rendered and validated with `nft -c` only, which is the seam for unit tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import ipaddress
+import json
+import os
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from medvault.errors import IsolationError
+from medvault.isolation import _nft, _state, _sys, _topology
+from medvault.isolation._ingress import IngressHandle, LoopbackBridge
+from medvault.isolation._layout import ZoneLink, zone_links
+from medvault.isolation._monitor import Monitor
+from medvault.isolation._probes import Probe, ProbeResult, ZoneProber, egress_probes, resolvers_seen_by
+from medvault.isolation._render import PANIC_TABLE, TABLE, render, render_panic
+from medvault.isolation.policy import IsolationPolicy
+
+_WORKLOAD_CAPS = [
+    "setpriv",
+    "--bounding-set=-all",
+    "--inh-caps=-all",
+    "--ambient-caps=-all",
+    "--no-new-privs",
+    "--",
+]
+
+
+class Isolation:
+    """Zones, host firewall and kill switch for one data directory and one host role."""
+
+    def __init__(
+        self, policy: IsolationPolicy, *, data_dir: Path, host_netns: str | None = None, dry_run: bool = False
+    ) -> None:
+        self.policy = policy
+        self.data_dir = data_dir
+        self.host_netns = host_netns
+        self.dry_run = dry_run
+        self.links: dict[str, ZoneLink] = zone_links(policy)
+        persisted = _state.read_state(data_dir)
+        self.gateway_port: int | None = persisted.get("gateway_port") if persisted["state"] == "ok" else None
+        self._expected: str | None = None
+        self._lock = threading.RLock()  # rules change and drift audits never interleave
+
+    # -- rendering and applying ------------------------------------------------------------------
+    def render(self, gateway_port: int | None = None) -> str:
+        """The host firewall for this policy (with ingress to `gateway_port` when given)."""
+        return render(self.policy, self.links, gateway_port)
+
+    def check(self, gateway_port: int | None = None) -> None:
+        """Validate the rendered ruleset with `nft -c` against the host role's kernel; applies nothing."""
+        _nft.check(self.render(gateway_port), self.host_netns)
+
+    def _apply(self, gateway_port: int | None) -> None:
+        text = self.render(gateway_port)
+        with self._lock:
+            _nft.check(text, self.host_netns)
+            if self.dry_run:
+                return
+            expected = _nft.canonical(text)
+            _nft.apply(text, self.host_netns)
+            self._expected, self.gateway_port = expected, gateway_port
+
+    def expected_listing(self) -> str:
+        """The canonical listing the live table must equal (computed once per applied ruleset)."""
+        with self._lock:
+            if self._expected is None:
+                self._expected = _nft.canonical(self.render(self.gateway_port))
+            return self._expected
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def preflight(self) -> None:
+        """Refuse to start on a breached state, without root, or without the system tools."""
+        state = _state.read_state(self.data_dir)
+        if state["state"] == "breached":
+            raise IsolationError(
+                f"isolation was breached ({state.get('reason', 'no reason recorded')}, "
+                f"at {state.get('since')}); "
+                "the service stays down until an admin has investigated and run `medvault isolation reset`"
+            )
+        if os.geteuid() != 0:
+            raise IsolationError("isolation needs root (namespaces, nftables); run as root")
+        missing = _sys.missing_tools()
+        if missing:
+            raise IsolationError(
+                f"missing system tools: {', '.join(missing)}; install the Debian packages nftables, "
+                "iproute2 and util-linux"
+            )
+        if self.host_netns is not None and "/" in self.host_netns:
+            raise IsolationError(f"--host-netns {self.host_netns!r} must be a namespace name, not a path")
+
+    def up(self) -> None:
+        """Clean leftovers, apply the firewall, then create the zones (filtered from their first packet)."""
+        if self.dry_run:
+            self._apply(None)
+            return
+        self.down()  # after a crash; this also removes a host namespace a previous run created
+        created_host = self.host_netns is not None and not _sys.netns_exists(self.host_netns)
+        if created_host:
+            _sys.run(["ip", "netns", "add", str(self.host_netns)])
+            _sys.ip(self.host_netns, "link", "set", "lo", "up")
+        self._apply(None)
+        _topology.create(self.host_netns, self.links)
+        problems = _topology.audit(self.host_netns, self.links)
+        if problems:
+            raise IsolationError("the zones are not as created: " + "; ".join(problems))
+        self._persist("ok", host_netns_created=created_host)
+
+    def set_ingress(self, gateway_port: int | None) -> None:
+        """Render and apply the ruleset with (or without) ingress DNAT to the dmz's `gateway_port`."""
+        self._apply(gateway_port)
+        if not self.dry_run:
+            self._persist("ok")
+
+    def expose_ingress(self, port: int) -> IngressHandle:
+        """DNAT the policy's ingress to the dmz gateway on `port`; with a named host role also bridge the
+        machine's 127.0.0.1:<ingress port> to it. `close()` on the handle undoes both."""
+        self.set_ingress(port)
+        bridge = None
+        if self.host_netns is not None and not self.dry_run:
+            bridge = LoopbackBridge(
+                self.policy.ingress.port, (self.zone_address("dmz"), port), self.host_netns
+            )
+        return IngressHandle(self._withdraw_ingress, bridge)
+
+    def _withdraw_ingress(self) -> None:
+        # After a breach the panic ruleset is in place and must stay: never re-apply over it.
+        if not self.dry_run and _state.read_state(self.data_dir)["state"] == "ok":
+            self.set_ingress(None)
+
+    def start_monitor(self, on_breach: Callable[[str], None], on_failure: Callable[[str], None]) -> Monitor:
+        """Start the active monitor (probes, netlink watch, kill switch); `stop()` on it ends it."""
+        if self.dry_run:
+            raise IsolationError("a dry run has no zones to monitor")
+        return Monitor(self, on_breach, on_failure).start()
+
+    def down(self) -> None:
+        """Remove every namespace, link and table MedVault created; safe to repeat."""
+        if self.dry_run:
+            return
+        state = _state.read_state(self.data_dir)
+        host_alive = self.host_netns is None or _sys.netns_exists(self.host_netns)
+        _topology.remove(self.host_netns, self.links)
+        if host_alive:
+            for family, table in (("inet", TABLE), ("netdev", PANIC_TABLE)):
+                _sys.run(
+                    _sys.in_role(self.host_netns, ["nft", "delete", "table", family, table]), check=False
+                )
+        if state.get("host_netns_created") and self.host_netns and host_alive:
+            _sys.run(["ip", "netns", "del", self.host_netns], check=False)
+        if state["state"] != "breached":  # a breach stays recorded until `isolation reset`
+            _state.write_state(self.data_dir)
+        self._expected, self.gateway_port = None, None
+
+    def _persist(self, state: str, **extra: Any) -> None:
+        previous = _state.read_state(self.data_dir)
+        _state.write_state(
+            self.data_dir,
+            state=state,
+            host_netns=self.host_netns,
+            netns_prefix=self.policy.netns_prefix,
+            gateway_port=self.gateway_port,
+            host_netns_created=extra.pop("host_netns_created", previous.get("host_netns_created", False)),
+            zones=[self._zone_entry(link, with_processes=False) for link in self.links.values()],
+            **extra,
+        )
+
+    # -- facts for the supervisor ----------------------------------------------------------------
+    def zone_address(self, zone: str) -> str:
+        """The IPv4 address a workload in `zone` binds to and is reached at."""
+        return str(self._link(zone).zone_addr)
+
+    def exec_prefix(self, zone: str) -> list[str]:
+        """argv prefix that runs a command inside `zone` with no capabilities at all.
+
+        Dropping every capability (not only NET_RAW and NET_ADMIN) matters: with CAP_SYS_ADMIN a
+        workload could setns() back into the host's namespace and leave the zone.
+        """
+        return ["ip", "netns", "exec", self._link(zone).netns, *_WORKLOAD_CAPS]
+
+    def _link(self, zone: str) -> ZoneLink:
+        try:
+            return self.links[zone]
+        except KeyError:
+            raise IsolationError(f"unknown zone {zone!r}; zones are {', '.join(self.links)}") from None
+
+    def _zone_entry(self, link: ZoneLink, *, with_processes: bool) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "name": link.name,
+            "netns": link.netns,
+            "addresses": [str(link.zone_addr)],
+            "processes": [],
+        }
+        if with_processes:
+            entry["processes"] = [
+                {"pid": pid, "name": _sys.process_name(pid)} for pid in _sys.netns_pids(link.netns)
+            ]
+        return entry
+
+    def status(self) -> dict[str, Any]:
+        """`{"state", "host_netns", "zones": [{"name", "netns", "addresses", "processes"}]}`."""
+        state = _state.read_state(self.data_dir)
+        zones = [self._zone_entry(link, with_processes=os.geteuid() == 0) for link in self.links.values()]
+        return {
+            "state": state["state"],
+            "host_netns": self.host_netns,
+            "since": state.get("since"),
+            "reason": state.get("reason"),
+            "zones": zones if state["state"] != "off" else [],
+        }
+
+    # -- audit and probes ------------------------------------------------------------------------
+    def drift(self) -> list[str]:
+        """Differences between the live firewall and the rendered one; empty when identical."""
+        with self._lock:
+            live = _nft.listing(self.host_netns)
+            if live is None:
+                return [f"table inet {TABLE} is missing"]
+            problems = []
+            if _nft.is_dormant(live):
+                problems.append(f"table inet {TABLE} is dormant: its chains filter nothing")
+            expected = self.expected_listing()
+            if live != expected:
+                diff = _diff(expected, live)
+                changed = [line for line in diff.splitlines()[2:] if line[:1] in "+-"]
+                first = changed[0].strip() if changed else "(order)"
+                problems.append(
+                    f"live ruleset differs from the rendered one ({len(changed)} lines, first: {first})\n"
+                    + diff
+                )
+        foreign = [name for family, name in _nft.tables(self.host_netns) if family == "netdev"]
+        problems += [
+            f"unexpected netdev table {name} (it could steer zone traffic past the filter)"
+            for name in foreign
+        ]
+        return problems
+
+    def zone_problems(self) -> list[str]:
+        """Missing namespaces, unexpected or missing routes, and changed sysctls."""
+        return _topology.audit(self.host_netns, self.links)
+
+    def audit(self) -> list[str]:
+        """Drift of the firewall, then of routes and sysctls."""
+        return self.drift() + self.zone_problems()
+
+    def host_probes(self) -> list[Probe]:
+        """Probes at the host role's own addresses on its listening ports (the input hook's job)."""
+        addresses = _host_addresses(self.host_netns)
+        ports = sorted(set(_sys.call_in(self.host_netns, _listening_ports)) | {22, self.policy.ingress.port})
+        probes = [Probe("tcp", addr, port) for addr in addresses for port in ports]
+        return probes + [Probe("icmp", addr) for addr in addresses]
+
+    def link_local_probes(self, zone: str, ports: list[int]) -> list[Probe]:
+        """IPv6 link-local escapes over the zone's own link: the router anycast and all-nodes addresses."""
+        scope = self._link(zone).zone_if
+        probes = [Probe("tcp", "fe80::1", port, scope=scope) for port in ports]
+        return [*probes, Probe("icmp", "fe80::1", scope=scope), Probe("icmp", "ff02::1", scope=scope)]
+
+    def probe_zones(self, probes_for: Callable[[str], list[Probe]], timeout: float) -> list[ProbeResult]:
+        """Run `probes_for(zone)` from inside every zone, the zones in parallel."""
+        probers = {
+            zone: ZoneProber(zone, link.netns, gateway=str(link.host_addr))
+            for zone, link in self.links.items()
+        }
+        try:
+            results: list[ProbeResult] = []
+            threads = [
+                threading.Thread(
+                    target=lambda z=zone, p=prober: results.extend(p.run(probes_for(z), timeout))
+                )
+                for zone, prober in probers.items()
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            return results
+        finally:
+            for prober in probers.values():
+                prober.close()
+
+    def full_battery(self, zone: str) -> list[Probe]:
+        """The egress battery of `verify` for one zone: targets, resolvers, host addresses."""
+        monitor = self.policy.monitor
+        targets = [str(t) for t in monitor.targets]
+        probes = egress_probes(
+            targets, monitor.tcp_ports, monitor.udp_ports, resolvers_seen_by(self._link(zone).netns)
+        )
+        return probes + self.host_probes() + self.link_local_probes(zone, [22, self.policy.ingress.port])
+
+    # -- kill switch ------------------------------------------------------------------------------
+    def contain(self, reason: str) -> None:
+        """Cut every zone link in one transaction, kill every zone process, record the breach.
+
+        Every step runs even if an earlier one failed (a half-done cut must still kill and record);
+        failures are raised together at the end so the caller reports the containment as incomplete.
+        """
+        failures: list[str] = []
+        with self._lock:
+            present = [
+                link.host_if for link in self.links.values() if _link_exists(self.host_netns, link.host_if)
+            ]
+            try:
+                _nft.apply(render_panic(self.links, present), self.host_netns)
+            except IsolationError:
+                try:  # a link may have vanished meanwhile: cut without the netdev part
+                    _nft.apply(render_panic(self.links, []), self.host_netns)
+                except IsolationError as exc:
+                    failures.append(f"panic ruleset not applied: {exc}")
+            for name in present:
+                _sys.ip(self.host_netns, "link", "set", name, "down", check=False)
+        own = os.getpid()
+        for link in self.links.values():
+            for pid in _sys.netns_pids(link.netns):
+                if pid != own:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+        self._persist("breached", reason=reason)
+        if failures:
+            raise IsolationError("; ".join(failures))
+
+    def reset(self) -> None:
+        """After an investigation: remove the cut and the zones, and clear the breached state."""
+        self.down()
+        _state.write_state(self.data_dir)
+
+
+def _diff(expected: str, live: str) -> str:
+    return "\n".join(
+        difflib.unified_diff(expected.splitlines(), live.splitlines(), "rendered", "live", lineterm="", n=1)
+    )
+
+
+def _link_exists(netns: str | None, name: str) -> bool:
+    return bool(_sys.ip(netns, "-o", "link", "show", "dev", name, check=False).strip())
+
+
+def _host_addresses(netns: str | None) -> list[str]:
+    out = _sys.ip(netns, "-j", "addr", "show")
+    found = []
+    for iface in json.loads(out or "[]"):
+        for addr in iface.get("addr_info", []):
+            ip = ipaddress.ip_address(addr["local"])
+            if not (ip.is_loopback or ip.is_link_local):
+                found.append(str(ip))
+    return found
+
+
+def _listening_ports() -> list[int]:
+    """TCP ports something listens on in the calling thread's namespace."""
+    ports: set[int] = set()
+    for name in ("tcp", "tcp6"):
+        path = Path("/proc/thread-self/net") / name
+        with contextlib.suppress(FileNotFoundError):
+            for line in path.read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A":  # TCP_LISTEN
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return sorted(ports)
+
+
+def build_isolation(
+    policy: IsolationPolicy, *, data_dir: Path, host_netns: str | None = None, dry_run: bool = False
+) -> Isolation:
+    """The isolation of this deployment; `host_netns` None means the real root namespace is the host."""
+    return Isolation(policy, data_dir=data_dir, host_netns=host_netns, dry_run=dry_run)

@@ -1,0 +1,205 @@
+"""Render the host firewall (`table inet medvault`) and the panic ruleset from the policy.
+
+Pure functions: the text they return is what `nft -c` validates, `nft -f` applies in one transaction,
+and the drift audit loads into a scratch namespace for the canonical comparison. Each file starts by
+adding and deleting the table, so applying it replaces the previous version atomically.
+
+Design choices, each for a reason:
+- Rules match the zone interface names: a zone cannot rename the host side of its link, and spoofed
+  source addresses still arrive on that interface.
+- Rejects (`icmpx admin-prohibited`) rather than drops, so probes fail fast; TCP resets are avoided on
+  purpose so that a reset seen by a probe always means that a real peer answered (the packet got out).
+- Every reject has a named counter, so tests and operators can see which rule fired.
+- Traffic that touches no zone interface is accepted by `input`/`output` (the host's own firewall
+  governs it), but every forward not declared here is dropped: MedVault owns forwarding on its host.
+"""
+
+from __future__ import annotations
+
+from medvault.isolation._layout import ZoneLink
+from medvault.isolation.policy import IsolationPolicy
+
+TABLE = "medvault"
+PANIC_TABLE = "medvault_panic"
+REJECT = "reject with icmpx admin-prohibited"
+
+
+def counter_names(links: dict[str, ZoneLink]) -> list[str]:
+    """Every named reject counter of the ruleset."""
+    names = [f"{zone}_{hook}_reject" for zone in links for hook in ("input", "forward", "noroute")]
+    return [*names, "inbound_forward_reject", "host_output_reject"]
+
+
+def _ifset(links: dict[str, ZoneLink]) -> str:
+    return "{ " + ", ".join(f'"{link.host_if}"' for link in links.values()) + " }"
+
+
+def _noroute_chain(links: dict[str, ZoneLink]) -> list[str]:
+    # Where the host role has no route, the kernel would answer with its own rate-limited ICMP (five,
+    # then one per second) and probes would meet silence; reject such packets before routing instead.
+    return [
+        f'iifname "{link.host_if}" fib daddr type != local fib daddr oif missing '
+        f"counter name {zone}_noroute_reject {REJECT}"
+        for zone, link in links.items()
+    ]
+
+
+def _input_chain(links: dict[str, ZoneLink], gateway_port: int | None) -> list[str]:
+    dmz = links["dmz"]
+    rules = [f"iifname != {_ifset(links)} accept"]
+    if gateway_port is not None:  # replies to the host role's own connections to the gateway (bridge)
+        rules.append(
+            f'iifname "{dmz.host_if}" ip saddr {dmz.zone_addr} ip daddr {dmz.host_addr} '
+            f"tcp sport {gateway_port} ct state established accept"
+        )
+    rules += [
+        f'iifname "{link.host_if}" counter name {zone}_input_reject {REJECT}' for zone, link in links.items()
+    ]
+    return rules
+
+
+def _forward_chain(
+    policy: IsolationPolicy, links: dict[str, ZoneLink], gateway_port: int | None
+) -> list[str]:
+    dmz, vault, zones = links["dmz"], links["vault"], _ifset(links)
+    ports = "{ " + ", ".join(str(p) for p in policy.vault_ports) + " }"
+    rules = [
+        f'iifname "{dmz.host_if}" oifname "{vault.host_if}" ip saddr {dmz.zone_addr} '
+        f"ip daddr {vault.zone_addr} tcp dport {ports} accept",
+        f'iifname "{vault.host_if}" oifname "{dmz.host_if}" ip saddr {vault.zone_addr} '
+        f"ip daddr {dmz.zone_addr} tcp sport {ports} ct state established accept",
+    ]
+    for lock in policy.airlocks:
+        rules += [
+            f'iifname "{dmz.host_if}" oifname != {zones} ip saddr {dmz.zone_addr} ip daddr {lock.address} '
+            f'tcp dport {lock.port} accept comment "airlock {lock.name}"',
+            f'iifname != {zones} oifname "{dmz.host_if}" ip saddr {lock.address} ip daddr {dmz.zone_addr} '
+            f'tcp sport {lock.port} ct state established accept comment "airlock {lock.name} replies"',
+        ]
+    if gateway_port is not None:
+        clients = "{ " + ", ".join(str(net) for net in policy.ingress.clients) + " }"
+        rules += [
+            f'iifname != {zones} oifname "{dmz.host_if}" ip saddr {clients} ip daddr {dmz.zone_addr} '
+            f'tcp dport {gateway_port} ct status dnat accept comment "ingress"',
+            f'iifname "{dmz.host_if}" oifname != {zones} ip saddr {dmz.zone_addr} tcp sport {gateway_port} '
+            f'ct status dnat ct state established accept comment "ingress replies"',
+        ]
+    rules += [
+        f'iifname "{link.host_if}" counter name {zone}_forward_reject {REJECT}'
+        for zone, link in links.items()
+    ]
+    rules.append(f"oifname {zones} counter name inbound_forward_reject {REJECT}")
+    return rules
+
+
+def _output_chain(links: dict[str, ZoneLink], gateway_port: int | None) -> list[str]:
+    dmz, zones = links["dmz"], _ifset(links)
+    # ICMP from the host to a zone carries the rejects; it opens nothing.
+    rules = [f"oifname != {zones} accept", f"oifname {zones} meta l4proto {{ icmp, ipv6-icmp }} accept"]
+    if gateway_port is not None:
+        rules.append(
+            f'oifname "{dmz.host_if}" ip daddr {dmz.zone_addr} tcp dport {gateway_port} '
+            'accept comment "bridge"'
+        )
+    rules.append(f"oifname {zones} counter name host_output_reject {REJECT}")
+    return rules
+
+
+def _nat_chains(policy: IsolationPolicy, links: dict[str, ZoneLink], gateway_port: int | None) -> list[str]:
+    dmz, zones = links["dmz"], _ifset(links)
+    lines: list[str] = []
+    if gateway_port is not None:
+        ingress = policy.ingress
+        where = "fib daddr type local" if ingress.address.is_unspecified else f"ip daddr {ingress.address}"
+        lines += _chain(
+            "prerouting",
+            "type nat hook prerouting priority dstnat; policy accept;",
+            [
+                f"iifname != {zones} {where} tcp dport {ingress.port} "
+                f"dnat ip to {dmz.zone_addr}:{gateway_port}"
+            ],
+        )
+    if policy.airlocks:
+        # Airlock peers (a hospital LDAP server) have no route back to the zone link network.
+        lines += _chain(
+            "postrouting",
+            "type nat hook postrouting priority srcnat; policy accept;",
+            [
+                f"oifname != {zones} ip saddr {dmz.zone_addr} ip daddr {lock.address} "
+                f"tcp dport {lock.port} masquerade"
+                for lock in policy.airlocks
+            ],
+        )
+    return lines
+
+
+def _chain(name: str, header: str, rules: list[str]) -> list[str]:
+    return [f"\tchain {name} {{", f"\t\t{header}", *(f"\t\t{rule}" for rule in rules), "\t}"]
+
+
+def _replace(family: str, table: str) -> list[str]:
+    return [f"add table {family} {table}", f"delete table {family} {table}"]
+
+
+def render(policy: IsolationPolicy, links: dict[str, ZoneLink], gateway_port: int | None = None) -> str:
+    """The complete `nft -f` file for the host role: replaces `table inet medvault` atomically.
+
+    `gateway_port` is the dmz port ingress is DNAT'ed to; None renders no ingress at all.
+    """
+    body = [f"\tcounter {name} {{\n\t}}" for name in counter_names(links)]
+    body += _chain(
+        "noroute", "type filter hook prerouting priority filter; policy accept;", _noroute_chain(links)
+    )
+    body += _chain(
+        "input", "type filter hook input priority filter; policy drop;", _input_chain(links, gateway_port)
+    )
+    body += _chain(
+        "forward",
+        "type filter hook forward priority filter; policy drop;",
+        _forward_chain(policy, links, gateway_port),
+    )
+    body += _chain(
+        "output", "type filter hook output priority filter; policy drop;", _output_chain(links, gateway_port)
+    )
+    body += _nat_chains(policy, links, gateway_port)
+    return "\n".join([*_replace("inet", TABLE), f"table inet {TABLE} {{", *body, "}", ""])
+
+
+def render_panic(links: dict[str, ZoneLink], present_ifs: list[str]) -> str:
+    """The kill-switch ruleset: every zone link cut, in one transaction.
+
+    It replaces `table inet medvault` with drop-only chains and adds a netdev table that drops every
+    frame arriving from a zone at the ingress hook (before any other table can see it). A drop is final
+    in nftables, so no other table can re-open what this closes.
+    """
+    zones = _ifset(links)
+    body = [
+        "\tcounter panic_drop {\n\t}",
+        *_chain(
+            "input",
+            "type filter hook input priority -400; policy accept;",
+            [f"iifname {zones} counter name panic_drop drop"],
+        ),
+        *_chain(
+            "forward",
+            "type filter hook forward priority -400; policy accept;",
+            [
+                f"iifname {zones} counter name panic_drop drop",
+                f"oifname {zones} counter name panic_drop drop",
+            ],
+        ),
+        *_chain(
+            "output",
+            "type filter hook output priority -400; policy accept;",
+            [f"oifname {zones} counter name panic_drop drop"],
+        ),
+    ]
+    lines = [*_replace("inet", TABLE), *_replace("netdev", PANIC_TABLE), f"table inet {TABLE} {{", *body, "}"]
+    if present_ifs:
+        lines.append(f"table netdev {PANIC_TABLE} {{")
+        for index, name in enumerate(present_ifs):
+            lines += _chain(
+                f"cut{index}", f'type filter hook ingress device "{name}" priority -500; policy drop;', []
+            )
+        lines.append("}")
+    return "\n".join([*lines, ""])

@@ -1,0 +1,70 @@
+"""`medvault verify`: the proof a security officer can rerun at any time.
+
+It fails on a recorded breach, on any drift of the firewall (missing, dormant, changed, or a netdev
+table that could steer zone traffic), on changed routes or sysctls, and on any egress probe that is
+not `blocked` (an `error` fails too: silence proves nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from medvault.isolation import _state
+from medvault.isolation._isolation import Isolation
+from medvault.isolation._probes import ProbeResult, Verdict
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class VerifyReport:
+    checks: list[Check] = field(default_factory=list)
+    probes: list[ProbeResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks) and all(p.verdict is Verdict.BLOCKED for p in self.probes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checks": [vars(c) for c in self.checks],
+            "probes": [p.as_dict() for p in self.probes],
+        }
+
+
+def verify(iso: Isolation, *, probes: bool = True) -> VerifyReport:
+    """Audit the state, the firewall and the zones, then probe from every zone."""
+    report = VerifyReport()
+    state = _state.read_state(iso.data_dir)
+    if state["state"] == "breached":
+        report.checks.append(
+            Check(
+                "state",
+                False,
+                f"breached since {state.get('since')}: {state.get('reason')}; investigate, then run "
+                "`medvault isolation reset`",
+            )
+        )
+        return report
+    if state["state"] != "ok":
+        report.checks.append(Check("state", False, "isolation is not up (run `medvault up` as root)"))
+        return report
+    report.checks.append(Check("state", True, f"ok since {state.get('since')}"))
+    drift = iso.drift()
+    report.checks.append(
+        Check("firewall", not drift, "\n".join(drift) or "live ruleset equals the rendered one")
+    )
+    zones = iso.zone_problems()
+    report.checks.append(
+        Check("zones", not zones, "\n".join(zones) or "namespaces, routes and sysctls as set")
+    )
+    if probes:
+        report.probes = iso.probe_zones(iso.full_battery, iso.policy.monitor.timeout_s)
+    return report

@@ -1,0 +1,43 @@
+"""The database: users, API keys (hashed), the hash-chained audit trail (never content), and
+workbench runs, feedback and survey answers (content only while retention allows).
+
+    store = Store.open("sqlite:////var/lib/medvault/medvault.db")   # or postgresql+psycopg://...
+    store.migrate()
+    writer = AuditWriter(store); await writer.start(); await writer.record(event)
+
+Errors of SQLAlchemy, Alembic and the drivers leave this package as `medvault.errors.StoreError`.
+"""
+
+from __future__ import annotations
+
+from medvault.store._store import Store
+from medvault.store._types import (
+    FEEDBACK_CATEGORIES,
+    AuditEvent,
+    ChainReport,
+    Feedback,
+    KeyInfo,
+    Principal,
+    Role,
+    Run,
+    StoredAuditEvent,
+    Survey,
+    UserInfo,
+)
+from medvault.store._writer import AuditWriter
+
+__all__ = [
+    "FEEDBACK_CATEGORIES",
+    "AuditEvent",
+    "AuditWriter",
+    "ChainReport",
+    "Feedback",
+    "KeyInfo",
+    "Principal",
+    "Role",
+    "Run",
+    "Store",
+    "StoredAuditEvent",
+    "Survey",
+    "UserInfo",
+]

@@ -1,0 +1,189 @@
+"""Workbench runs, feedback and the usability survey, and the purge of expired content.
+
+Content (a run's input, output and reasoning; free-text comments) is written only when the store
+was opened with `content_days` > 0, and then carries an expiry. `purge_expired` blanks expired
+content and compacts the database, so the text cannot be read back from the files afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, update
+
+from medvault.errors import StoreError
+from medvault.store._engine import translated
+from medvault.store._models import feedback as _feedback
+from medvault.store._models import runs as _runs
+from medvault.store._models import survey as _survey
+from medvault.store._types import FEEDBACK_CATEGORIES, Feedback, Run, Survey
+
+_RUN_CONTENT = ("input_json", "output_text", "reasoning_text")
+
+
+def _score(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise ValueError(f"{name} must be a whole number from 0 to 10, got {value!r}")
+    return value
+
+
+def _run(row: Any) -> Run:
+    return Run(**{name: getattr(row, name) for name in Run.__slots__})
+
+
+class ContentMixin:
+    """The part of `Store` that holds workbench data; see the module docstring for retention."""
+
+    content_days: int
+    _engine: Engine
+
+    _read: Callable[[str], AbstractContextManager[Connection]]  # provided by Store
+    _write: Callable[[str], AbstractContextManager[Connection]]  # provided by Store
+
+    def _expiry(self, now: datetime) -> datetime | None:
+        return now + timedelta(days=self.content_days) if self.content_days > 0 else None
+
+    def _keep(self, text: str | None) -> str | None:
+        return text if self.content_days > 0 else None
+
+    def save_run(
+        self,
+        *,
+        user: str,
+        status: str,
+        template_id: str | None = None,
+        template_version: str | None = None,
+        model_id: str | None = None,
+        model_digest: str | None = None,
+        latency_ms: float | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        guard_verdict: str | None = None,
+        guard_counts: Mapping[str, int] | None = None,
+        input_json: str | None = None,
+        output_text: str | None = None,
+        reasoning_text: str | None = None,
+    ) -> Run:
+        """Store a run; its content is dropped here unless content retention is on."""
+        if not user or not status:
+            raise ValueError("a run needs a user and a status")
+        counts = dict(guard_counts or {})
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in counts.values()):
+            raise ValueError("guard_counts values must be whole numbers")
+        now = datetime.now(UTC)
+        values: dict[str, Any] = {
+            "id": str(uuid.uuid4()), "created_at": now, "expires_at": self._expiry(now), "user": user,
+            "template_id": template_id, "template_version": template_version, "model_id": model_id,
+            "model_digest": model_digest, "status": status, "latency_ms": latency_ms,
+            "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+            "guard_verdict": guard_verdict, "guard_counts": counts, "input_json": self._keep(input_json),
+            "output_text": self._keep(output_text), "reasoning_text": self._keep(reasoning_text),
+        }  # fmt: skip
+        with self._write("saving a run") as conn:
+            conn.execute(_runs.insert().values(**values))
+        return Run(**values)
+
+    def get_run(self, run_id: str) -> Run | None:
+        with self._read("reading a run") as conn:
+            row = conn.execute(select(_runs).where(_runs.c.id == run_id)).first()
+        return None if row is None else _run(row)
+
+    def list_runs(self, user: str | None = None, limit: int = 100) -> list[Run]:
+        """The newest runs first, of one user or of everyone."""
+        query = select(_runs).order_by(_runs.c.created_at.desc()).limit(limit)
+        if user is not None:
+            query = query.where(_runs.c.user == user)
+        with self._read("listing runs") as conn:
+            return [_run(row) for row in conn.execute(query)]
+
+    def save_feedback(
+        self,
+        *,
+        run_id: str,
+        user: str,
+        utility: int,
+        critical_error: bool,
+        categories: Sequence[str] = (),
+        comment: str | None = None,
+    ) -> Feedback:
+        """Rate a run; the run's template and model are copied so analytics need no join."""
+        _score("utility", utility)
+        if not isinstance(critical_error, bool):
+            raise ValueError("critical_error must be true or false")
+        unknown = sorted(set(categories) - FEEDBACK_CATEGORIES)
+        if unknown:
+            raise ValueError(f"unknown feedback categories {unknown}; use {sorted(FEEDBACK_CATEGORIES)}")
+        now = datetime.now(UTC)
+        with self._write("saving feedback") as conn:
+            run = conn.execute(select(_runs).where(_runs.c.id == run_id)).first()
+            if run is None:
+                raise StoreError(f"no run {run_id!r} to give feedback on")
+            values: dict[str, Any] = {
+                "run_id": run_id, "user": user, "created_at": now, "template_id": run.template_id,
+                "template_version": run.template_version, "model_id": run.model_id,
+                "model_digest": run.model_digest, "utility": utility, "critical_error": critical_error,
+                "categories": sorted(set(categories)), "comment": self._keep(comment),
+            }  # fmt: skip
+            new_id = conn.execute(
+                _feedback.insert().values(expires_at=self._expiry(now), **values).returning(_feedback.c.id)
+            ).scalar_one()
+        return Feedback(id=new_id, **values)
+
+    def list_feedback(self, limit: int = 1000) -> list[Feedback]:
+        with self._read("listing feedback") as conn:
+            rows = conn.execute(select(_feedback).order_by(_feedback.c.id).limit(limit)).all()
+        return [Feedback(**{name: getattr(row, name) for name in Feedback.__slots__}) for row in rows]
+
+    def save_survey(
+        self, *, user: str, stability: int, ease_of_use: int, comment: str | None = None
+    ) -> Survey:
+        _score("stability", stability)
+        _score("ease_of_use", ease_of_use)
+        now = datetime.now(UTC)
+        values: dict[str, Any] = {
+            "user": user, "created_at": now, "stability": stability, "ease_of_use": ease_of_use,
+            "comment": self._keep(comment),
+        }  # fmt: skip
+        with self._write("saving a survey answer") as conn:
+            new_id = conn.execute(
+                _survey.insert().values(expires_at=self._expiry(now), **values).returning(_survey.c.id)
+            ).scalar_one()
+        return Survey(id=new_id, **values)
+
+    def purge_expired(self, now: datetime | None = None) -> int:
+        """Blank content whose retention ran out, then compact; returns how many rows lost content."""
+        now = now or datetime.now(UTC)
+        purged = 0
+        with self._write("purging expired content") as conn:
+            for table, columns in ((_runs, _RUN_CONTENT), (_feedback, ("comment",)), (_survey, ("comment",))):
+                result = conn.execute(
+                    update(table)
+                    .where(table.c.expires_at.is_not(None), table.c.expires_at <= now)
+                    .values(expires_at=None, **dict.fromkeys(columns))
+                )
+                purged += result.rowcount
+        if purged:  # VACUUM rewrites the whole file and holds the write lock: only when there is a reason
+            self.compact()
+        return purged
+
+    def compact(self) -> None:
+        """Rewrite the database so deleted text is gone from its files, not just unreferenced."""
+        with translated("compacting the database"), self._engine.connect() as conn:
+            autocommit = conn.execution_options(isolation_level="AUTOCOMMIT")
+            if self._engine.dialect.name == "sqlite":
+                _compact_sqlite(autocommit)
+            else:
+                # VACUUM FULL writes new table files and unlinks the old ones with the dead rows.
+                for table in (_runs, _feedback, _survey):
+                    autocommit.exec_driver_sql(f"VACUUM FULL {table.name}")
+
+
+def _compact_sqlite(conn: Connection) -> None:
+    conn.exec_driver_sql("VACUUM")
+    busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    if busy:
+        raise StoreError("could not truncate the write-ahead log (a reader holds it); run the purge again")

@@ -1,0 +1,61 @@
+"""Who is calling the workbench: a bearer API key, or a signed-in session with its CSRF token.
+
+A request that carries `Authorization` is judged by the key alone (API clients have no cookies to
+forge). Otherwise the session cookie decides, and every state-changing request must also echo the
+session's CSRF token in the `x-csrf-token` header or a `csrf_token` form field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+
+from medvault.errors import Forbidden, Unauthenticated
+from medvault.store import Principal, Role
+from medvault.workbench._sessions import COOKIE, Session, Sessions, same_token
+
+USERS = frozenset({Role.CLINICIAN.value, Role.ADMIN.value})  # who may run templates and give feedback
+READERS = frozenset({Role.ADMIN.value, Role.AUDITOR.value})  # who may read other users' runs
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+KeyAuth = Callable[[Request, frozenset[str] | None], Awaitable[Principal]]
+
+
+class Access:
+    """Resolve a request to a principal, raising 401/403 in the API's error shape."""
+
+    def __init__(self, sessions: Sessions, key_auth: KeyAuth) -> None:
+        self.sessions = sessions
+        self._key_auth = key_auth
+
+    def session(self, request: Request) -> Session | None:
+        return self.sessions.get(request.cookies.get(COOKIE))
+
+    async def __call__(self, request: Request, roles: frozenset[str] | None = USERS) -> Principal:
+        if "authorization" in request.headers:
+            return await self._key_auth(request, roles)
+        session = self.session(request)
+        if session is None:
+            code = "session_expired" if COOKIE in request.cookies else "missing_credentials"
+            raise Unauthenticated(
+                "sign in to the workbench, or send 'Authorization: Bearer <key>'", code=code
+            )
+        if request.method not in SAFE_METHODS:
+            await self._check_csrf(request, session)
+        if roles is not None and session.principal.role not in roles:
+            raise Forbidden(f"role {session.principal.role.value!r} may not do this")
+        return session.principal
+
+    @staticmethod
+    async def _check_csrf(request: Request, session: Session) -> None:
+        token = request.headers.get(CSRF_HEADER)
+        if token is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")
+        ):
+            field = (await request.form()).get(CSRF_FIELD)
+            token = field if isinstance(field, str) else None
+        if not same_token(token, session.csrf):
+            raise Forbidden("missing or wrong CSRF token; reload the page", code="csrf_failed")

@@ -1,0 +1,210 @@
+"""The workbench's JSON API under `/api/v1`: templates, streamed runs, feedback, the survey.
+
+Every route is audited exactly once (the route's `name` is the audit action) and answers errors in the
+gateway's one error shape, through `medvault.gateway._calls.endpoint`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+
+from medvault.errors import NotFound, PayloadTooLarge, StoreError, ValidationFailed
+from medvault.gateway._app import Gateway
+from medvault.gateway._calls import Call, CallLog, endpoint
+from medvault.store import Principal
+from medvault.templates import TemplateLibrary
+from medvault.workbench._access import Access
+from medvault.workbench._runs import Runner
+from medvault.workbench._schemas import (
+    FeedbackIn,
+    FeedbackOut,
+    Lang,
+    RunIn,
+    RunOut,
+    SurveyIn,
+    SurveyOut,
+    TemplateDetailOut,
+    TemplateOut,
+)
+
+PREFIX = "/api/v1"
+
+
+def _validation_failed(exc: RequestValidationError) -> ValidationFailed:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"] if p not in ("body", "query", "path"))
+    return ValidationFailed(f"field `{field}`: {first['msg']}", param=field)
+
+
+def audited_route(calls: CallLog, max_body_bytes: int) -> type[APIRoute]:
+    """A route class whose handler runs inside `endpoint(...)`: audited once, errors in one shape."""
+
+    class AuditedRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            original = super().get_route_handler()
+
+            async def handler(request: Request, call: Call) -> Response:
+                if int(request.headers.get("content-length") or 0) > max_body_bytes:
+                    raise PayloadTooLarge(f"request body over {max_body_bytes} bytes")
+                request.state.call = call
+                try:
+                    return await original(request)
+                except RequestValidationError as exc:
+                    raise _validation_failed(exc) from None
+
+            audited = endpoint(calls, self.name, handler)
+
+            async def route_handler(request: Request) -> Response:
+                return await audited(request)
+
+            return route_handler
+
+    return AuditedRoute
+
+
+def current_call(request: Request) -> Call:
+    """The audit record of this request, opened by `AuditedRoute`."""
+    call: Call = request.state.call
+    return call
+
+
+CurrentCall = Annotated[Call, Depends(current_call)]
+
+
+class Api:
+    """The route handlers; `router()` lists them."""
+
+    def __init__(self, gateway: Gateway, library: TemplateLibrary, runner: Runner, access: Access) -> None:
+        self._gateway = gateway
+        self._library = library
+        self._runner = runner
+        self._access = access
+
+    def _lang(self, request: Request, given: str | None) -> str:
+        if given:
+            return given
+        session = self._access.session(request)
+        return session.lang if session else self._gateway.settings.workbench.default_language
+
+    async def _who(self, request: Request, call: Call) -> Principal:
+        call.principal = await self._access(request)
+        return call.principal
+
+    async def list_templates(
+        self, request: Request, call: CurrentCall, lang: Annotated[Lang | None, Query()] = None
+    ) -> list[TemplateOut]:
+        """The templates in one language, in library order (grouped by task type on the page)."""
+        await self._who(request, call)
+        return [TemplateOut.of(t) for t in self._library.list(self._lang(request, lang))]
+
+    async def get_template(
+        self,
+        request: Request,
+        call: CurrentCall,
+        template_id: str,
+        lang: Annotated[Lang | None, Query()] = None,
+    ) -> TemplateDetailOut:
+        """One template with its inputs: what a client needs to build the run form."""
+        await self._who(request, call)
+        template = self._runner.template(template_id, self._lang(request, lang))
+        call.template_id, call.template_version = template.id, template.version
+        return TemplateDetailOut.of(template)
+
+    async def create_run(self, request: Request, call: CurrentCall, body: RunIn) -> Response:
+        """Run a template; the answer streams back as server-sent events (see docs/api.md)."""
+        principal = await self._who(request, call)
+        return await self._runner.start(call, principal, body, self._lang(request, body.lang))
+
+    async def get_run(self, request: Request, call: CurrentCall, run_id: str) -> RunOut:
+        """A run's record; its text only while the deployment retains content."""
+        principal = await self._who(request, call)
+        result = await asyncio.to_thread(self._runner.read, run_id, principal)
+        call.template_id, call.template_version = result.template_id, result.template_version
+        call.detail["run_id"] = run_id
+        return result
+
+    async def create_feedback(
+        self, request: Request, call: CurrentCall, run_id: str, body: FeedbackIn
+    ) -> FeedbackOut:
+        """Rate a run: utility, critical error and its categories, an optional comment."""
+        principal = await self._who(request, call)
+        run = await asyncio.to_thread(self._runner.owned, run_id, principal)
+        if body.categories and not body.critical_error:
+            raise ValidationFailed(
+                "error categories are given only with critical_error = true", param="categories"
+            )
+        try:
+            saved = await asyncio.to_thread(
+                self._gateway.store.save_feedback,
+                run_id=run.id,
+                user=principal.user,
+                utility=body.utility,
+                critical_error=body.critical_error,
+                categories=body.categories,
+                comment=body.comment or None,
+            )
+        except StoreError as exc:  # the run was purged between the read and the write
+            raise NotFound(str(exc), code="run_not_found", param="run_id") from exc
+        call.template_id, call.template_version = saved.template_id, saved.template_version
+        call.model_id, call.model_digest = saved.model_id, saved.model_digest
+        call.detail.update(run_id=run.id, utility=saved.utility, critical_error=saved.critical_error)
+        call.detail["categories"] = len(saved.categories)
+        return FeedbackOut(
+            id=saved.id, run_id=saved.run_id, template_id=saved.template_id,
+            template_version=saved.template_version, model_id=saved.model_id,
+            model_digest=saved.model_digest, utility=saved.utility, critical_error=saved.critical_error,
+            categories=list(saved.categories),
+        )  # fmt: skip
+
+    async def create_survey(self, request: Request, call: CurrentCall, body: SurveyIn) -> SurveyOut:
+        """Answer the pilot-end survey: stability and ease of use, 0–10."""
+        principal = await self._who(request, call)
+        saved = await asyncio.to_thread(
+            self._gateway.store.save_survey,
+            user=principal.user,
+            stability=body.stability,
+            ease_of_use=body.ease_of_use,
+            comment=body.comment or None,
+        )
+        call.detail.update(stability=saved.stability, ease_of_use=saved.ease_of_use)
+        return SurveyOut(id=saved.id, stability=saved.stability, ease_of_use=saved.ease_of_use)
+
+    def router(self) -> APIRouter:
+        settings = self._gateway.settings
+        router = APIRouter(
+            prefix=PREFIX,
+            tags=["workbench"],
+            route_class=audited_route(self._gateway.calls, settings.limits.max_body_bytes),
+        )
+        router.add_api_route("/templates", self.list_templates, methods=["GET"], name="templates.list")
+        router.add_api_route(
+            "/templates/{template_id}", self.get_template, methods=["GET"], name="templates.read"
+        )
+        router.add_api_route(
+            "/runs",
+            self.create_run,
+            methods=["POST"],
+            name="run.create",
+            response_class=Response,
+            responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}},
+        )
+        router.add_api_route("/runs/{run_id}", self.get_run, methods=["GET"], name="run.read")
+        router.add_api_route(
+            "/runs/{run_id}/feedback",
+            self.create_feedback,
+            methods=["POST"],
+            name="feedback.create",
+            status_code=201,
+        )
+        router.add_api_route(
+            "/survey", self.create_survey, methods=["POST"], name="survey.create", status_code=201
+        )
+        return router

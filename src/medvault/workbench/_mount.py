@@ -1,0 +1,42 @@
+"""Wiring: builds the workbench's parts over a gateway and adds them to the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from medvault.gateway._app import Gateway
+from medvault.templates import TemplateLibrary
+from medvault.workbench._access import Access
+from medvault.workbench._api import Api
+from medvault.workbench._headers import SecurityHeaders
+from medvault.workbench._pages import Pages
+from medvault.workbench._runs import Runner
+from medvault.workbench._sessions import Sessions
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+@dataclass(frozen=True)
+class Workbench:
+    """The workbench's state, kept on `app.state.workbench` (tests reach the session clock here)."""
+
+    sessions: Sessions
+
+
+def install(app: FastAPI, gateway: Gateway) -> Workbench:
+    """Load the template library and add pages, API, static files and security headers to `app`."""
+    library = TemplateLibrary.load(gateway.settings.workbench.template_dirs)
+    sessions = Sessions(gateway.settings.workbench.session_idle_minutes * 60)
+    access = Access(sessions, gateway.auth)
+    runner = Runner(gateway, library)
+    app.include_router(Api(gateway, library, runner, access).router())
+    Pages(gateway, library, access).install(app)
+    app.mount("/workbench/static", StaticFiles(directory=STATIC_DIR), name="workbench-static")
+    app.add_middleware(SecurityHeaders)
+    workbench = Workbench(sessions)
+    app.state.workbench = workbench
+    return workbench

@@ -1,0 +1,171 @@
+"""The server-rendered pages: sign-in, the workbench, the pilot survey; and sign-out.
+
+Pages hold no inline script or style (the CSP forbids both); behaviour lives in static/workbench.js,
+which talks to the JSON API. Sign-in and sign-out are audited as `auth.login`, `auth.failed` and
+`auth.logout`; the audit event never holds the username a failed attempt typed (it may be a password).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from medvault.gateway._app import Gateway
+from medvault.gateway._calls import Call, endpoint
+from medvault.templates import TemplateLibrary
+from medvault.workbench._access import CSRF_FIELD, USERS, Access
+from medvault.workbench._i18n import CATEGORIES, TASK_TYPES, pick_lang, texts
+from medvault.workbench._schemas import TemplateOut
+from medvault.workbench._sessions import COOKIE, Session, new_token, same_token
+
+PAGES_DIR = Path(__file__).parent / "pages"
+LANG_COOKIE = "mv_lang"
+LOGIN_CSRF_COOKIE = "mv_login_csrf"
+SIGNIN = "/workbench/signin"
+HOME = "/workbench"
+
+
+class Pages:
+    """Page handlers; `install` adds them to the app."""
+
+    def __init__(self, gateway: Gateway, library: TemplateLibrary, access: Access) -> None:
+        self._gateway = gateway
+        self._library = library
+        self._access = access
+        self._secure = gateway.settings.workbench.secure_cookies
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(PAGES_DIR),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+
+    def install(self, app: FastAPI) -> None:
+        calls = self._gateway.calls
+        add = app.router.add_route
+        add("/", self.index, ["GET"], include_in_schema=False)
+        add(HOME, self.workbench, ["GET"], include_in_schema=False)
+        add("/workbench/survey", self.survey, ["GET"], include_in_schema=False)
+        add("/workbench/isolation", self.isolation, ["GET"], include_in_schema=False)
+        add(SIGNIN, self.signin_form, ["GET"], include_in_schema=False)
+        add(SIGNIN, endpoint(calls, "auth.login", self.signin), ["POST"], include_in_schema=False)
+        add(
+            "/workbench/signout",
+            endpoint(calls, "auth.logout", self.signout),
+            ["POST"],
+            include_in_schema=False,
+        )
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _lang(self, request: Request, session: Session | None) -> str:
+        chosen = pick_lang(
+            request.query_params.get("lang"),
+            session.lang if session else None,
+            request.cookies.get(LANG_COOKIE),
+            self._gateway.settings.workbench.default_language,
+        )
+        if session is not None:
+            session.lang = chosen
+        return chosen
+
+    def _cookie(self, response: Response, name: str, value: str, path: str = "/") -> None:
+        response.set_cookie(name, value, path=path, httponly=True, samesite="strict", secure=self._secure)
+
+    def _render(
+        self, request: Request, page: str, lang: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        state = self._gateway.isolation_state()
+        html = self._env.get_template(page).render(
+            t=texts(lang), lang=lang, other_lang="en" if lang == "de" else "de", path=request.url.path,
+            isolation=state, **context,
+        )  # fmt: skip
+        response = HTMLResponse(html, status_code=status)
+        if request.query_params.get("lang") == lang:
+            self._cookie(response, LANG_COOKIE, lang)
+        return response
+
+    def _session_or_signin(self, request: Request) -> Session | Response:
+        session = self._access.session(request)
+        if session is not None:
+            return session
+        expired = "?expired=1" if COOKIE in request.cookies else ""
+        return RedirectResponse(SIGNIN + expired, status_code=303)
+
+    # -- pages -------------------------------------------------------------------------------------
+
+    async def index(self, request: Request) -> Response:
+        return RedirectResponse(HOME, status_code=303)
+
+    async def isolation(self, request: Request) -> Response:
+        """The isolation state for the header badge's refresh (no secret in it, so no sign-in needed)."""
+        return JSONResponse({"state": self._gateway.isolation_state()})
+
+    async def workbench(self, request: Request) -> Response:
+        session = self._session_or_signin(request)
+        if isinstance(session, Response):
+            return session
+        lang = self._lang(request, session)
+        templates = [TemplateOut.of(t) for t in self._library.list(lang)]
+        groups = [(kind, [t for t in templates if t.task_type == kind]) for kind in TASK_TYPES]
+        return self._render(
+            request, "workbench.html", lang, session=session, groups=[g for g in groups if g[1]],
+            categories=CATEGORIES, run_id=request.query_params.get("run", ""),
+        )  # fmt: skip
+
+    async def survey(self, request: Request) -> Response:
+        session = self._session_or_signin(request)
+        if isinstance(session, Response):
+            return session
+        return self._render(request, "survey.html", self._lang(request, session), session=session)
+
+    async def signin_form(self, request: Request, error: str | None = None, status: int = 200) -> Response:
+        lang = self._lang(request, None)
+        if error is None and request.query_params.get("expired"):
+            error = "signin.expired"
+        token = new_token()
+        response = self._render(
+            request, "signin.html", lang, status=status, session=None, csrf=token, error=error
+        )
+        self._cookie(response, LOGIN_CSRF_COOKIE, token, path=SIGNIN)
+        return response
+
+    async def signin(self, request: Request, call: Call) -> Response:
+        """Check the form's CSRF token and the password; on success open a fresh session."""
+        form = await request.form()
+        given = form.get(CSRF_FIELD)
+        if not same_token(
+            given if isinstance(given, str) else None, request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        ):
+            call.action = "auth.failed"
+            call.detail["reason"] = "csrf"
+            return await self.signin_form(request, "signin.csrf", 403)
+        username, password = form.get("username"), form.get("password")
+        principal = None
+        if isinstance(username, str) and isinstance(password, str) and username and password:
+            principal = await asyncio.to_thread(self._gateway.store.verify_password, username, password)
+        if principal is None or principal.role.value not in USERS:
+            call.action = "auth.failed"
+            call.detail["reason"] = "credentials" if principal is None else "role"
+            return await self.signin_form(request, "signin.failed", 401)
+        call.principal = principal
+        old = request.cookies.get(COOKIE)
+        self._access.sessions.drop(old)
+        session = self._access.sessions.create(principal, self._lang(request, None))
+        response = RedirectResponse(HOME, status_code=303)
+        self._cookie(response, COOKIE, session.id)
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path=SIGNIN)
+        return response
+
+    async def signout(self, request: Request, call: Call) -> Response:
+        """End the session (the CSRF token is checked, so another site cannot sign a user out)."""
+        call.principal = await self._access(request, roles=None)
+        self._access.sessions.drop(request.cookies.get(COOKIE))
+        response = RedirectResponse(SIGNIN, status_code=303)
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=self._secure)
+        return response

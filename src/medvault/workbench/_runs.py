@@ -1,0 +1,300 @@
+"""Running a template: render, stream the model's answer as SSE, check it, store it, audit it.
+
+The stream carries `content` and `reasoning` events with text deltas, then one `done` event with the
+run's record (guard result, word diff, postprocessed output) or one `error` event. The audit event and
+the stored run carry counts and ids only; the text goes to the browser and, only while the deployment
+retains content, into the run's content columns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import orjson
+import structlog
+from starlette.responses import StreamingResponse
+
+from medvault.errors import (
+    ApiError,
+    Forbidden,
+    GuardError,
+    NotFound,
+    PayloadTooLarge,
+    StoreError,
+    TemplateError,
+    ValidationFailed,
+)
+from medvault.gateway._app import Gateway
+from medvault.gateway._calls import Call
+from medvault.gateway.errors import error_body
+from medvault.guard import GuardResult, check
+from medvault.store import Principal, Run
+from medvault.templates import Template, TemplateLibrary
+from medvault.workbench._access import READERS
+from medvault.workbench._diff import word_diff
+from medvault.workbench._i18n import LANGS
+from medvault.workbench._schemas import DiffSegment, GuardOut, RunIn, RunOut, plain
+
+log = structlog.get_logger("medvault.workbench")
+_CLIENT_CLOSED = 499
+
+
+def sse(event: str, data: Any) -> bytes:
+    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+@dataclass
+class _Live:
+    """One run while it streams."""
+
+    call: Call
+    principal: Principal
+    template: Template
+    inputs: dict[str, Any]
+    content: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+
+
+class Runner:
+    """Starts runs and reads them back; one per app."""
+
+    def __init__(self, gateway: Gateway, library: TemplateLibrary) -> None:
+        self._gateway = gateway
+        self._library = library
+        self._pending: set[asyncio.Task[Any]] = set()  # records of cancelled streams, still being written
+
+    def template(self, template_id: str, lang: str) -> Template:
+        """The template, or a 404 naming the id (and the languages it has, if any)."""
+        try:
+            return self._library.get(template_id, lang)
+        except NotFound as exc:
+            raise NotFound(exc.message, code="template_not_found", param="template_id") from None
+
+    def _check_sizes(self, template: Template, inputs: dict[str, Any]) -> None:
+        ceiling = self._gateway.settings.workbench.max_input_chars
+        for spec in template.inputs:
+            value = inputs.get(spec.name)
+            limit = min(spec.max_chars or ceiling, ceiling)
+            if isinstance(value, str) and len(value) > limit:
+                raise PayloadTooLarge(
+                    f"input `{spec.name}` has {len(value)} characters; the limit is {limit}",
+                    code="input_too_long",
+                    param=f"inputs.{spec.name}",
+                )
+
+    @staticmethod
+    def _render(template: Template, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+        """The chat messages; the template's own check names a missing, unknown or ill-typed input (422)."""
+        try:
+            return template.render(inputs)
+        except TemplateError as exc:
+            if isinstance(exc, ApiError):
+                raise
+            raise ValidationFailed(str(exc), param="inputs") from exc
+
+    def _model(self, requested: str | None) -> str:
+        return requested or next(iter(self._gateway.routers))
+
+    async def start(self, call: Call, principal: Principal, body: RunIn, lang: str) -> StreamingResponse:
+        """Check the request, open the model's stream (so refusals get a plain HTTP status), then relay."""
+        template = self.template(body.template_id, body.lang or lang)
+        call.template_id, call.template_version = template.id, template.version
+        self._check_sizes(template, body.inputs)
+        messages = self._render(template, body.inputs)
+        chat = {"model": self._model(body.model), "messages": messages, **_sampling(template)}
+        call.detail["input_chars"] = sum(len(v) for v in body.inputs.values() if isinstance(v, str))
+        # `generate` is an async generator (annotated as an iterator): the relay closes it on disconnect.
+        deltas = cast(AsyncGenerator[dict[str, Any]], self._gateway.chat.generate(call, chat))
+        first = await anext(deltas, None)
+        live = _Live(call, principal, template, dict(body.inputs))
+        call.deferred = True
+        return StreamingResponse(
+            self._relay(live, first, deltas),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+        )
+
+    async def _relay(
+        self, live: _Live, first: dict[str, Any] | None, deltas: AsyncGenerator[dict[str, Any]]
+    ) -> AsyncIterator[bytes]:
+        concluded = False
+        try:
+            try:
+                delta = first
+                while delta is not None:
+                    for key, kind in _CHANNELS:
+                        text = delta.get(key)
+                        if text:
+                            getattr(live, kind).append(text)
+                            yield sse(kind, {"text": text})
+                    delta = await anext(deltas, None)
+                concluded = True
+                result = await self._shielded(self._conclude(live, "ok", 200))
+                yield sse("done", result.model_dump(mode="json"))
+            except ApiError as exc:
+                live.call.detail["stream_error"] = exc.code or "error"
+                yield sse("error", error_body(exc))
+                if not concluded:
+                    concluded = True
+                    await self._shielded(self._conclude(live, "error", exc.status_code))
+        finally:
+            if not concluded:  # the browser went away mid-answer: record what happened, without waiting
+                self._spawn(self._conclude(live, "cancelled", _CLIENT_CLOSED))
+                self._spawn(deltas.aclose())  # closes the engine connection, so it stops generating
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(work)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+        return task
+
+    async def _shielded(self, work: Coroutine[Any, Any, RunOut]) -> RunOut:
+        """Await `work` in its own task, so a disconnect cannot cut the store and audit writes in half."""
+        return await asyncio.shield(self._spawn(work))
+
+    async def _conclude(self, live: _Live, status: str, http_status: int) -> RunOut:
+        """Check, store and audit the finished run; returns its record with the live content."""
+        call, template = live.call, live.template
+        output, reasoning = "".join(live.content), "".join(live.reasoning) or None
+        source = _source(template, live.inputs)
+        guard = None
+        if status == "ok":
+            guard = await asyncio.to_thread(self._check, template, live.inputs, output, call)
+        try:
+            run = await asyncio.to_thread(
+                self._gateway.store.save_run,
+                user=live.principal.user, status=status, template_id=template.id,
+                template_version=template.version, model_id=call.model_id, model_digest=call.model_digest,
+                latency_ms=round((time.perf_counter() - call.started) * 1000, 3),
+                prompt_tokens=call.prompt_tokens, completion_tokens=call.completion_tokens,
+                guard_verdict=guard.verdict if guard else None,
+                guard_counts=guard.counts() if guard else None,
+                input_json=orjson.dumps(live.inputs).decode(), output_text=output, reasoning_text=reasoning,
+            )  # fmt: skip
+        except StoreError as exc:
+            log.error("run_not_stored", request_id=call.request_id, error=str(exc))
+            await self._gateway.calls.finish(call, 500)
+            raise ApiError("the run could not be stored; see the gateway log", code="store_failed") from exc
+        self._account(call, template, run, guard, output)
+        await self._gateway.calls.finish(call, http_status)
+        return self._record(run, template, live.inputs, output, reasoning, source, guard)
+
+    def _check(
+        self, template: Template, inputs: dict[str, Any], output: str, call: Call | None = None
+    ) -> GuardResult | None:
+        """The guard's verdict on the output, for templates with a guard profile (all anchored ones)."""
+        source = _source(template, inputs)
+        if source is None or not template.guard_task:
+            return None
+        lang, target = _languages(template, inputs)
+        try:
+            return check(
+                source, output, task=template.guard_task, lang=lang, target_lang=target,
+                checks=template.guard_checks,
+            )  # fmt: skip
+        except GuardError as exc:  # a template whose guard profile the guard rejects: say so, do not fail
+            log.error("guard_failed", template=template.id, error=str(exc))
+            if call is not None:
+                call.detail["guard_error"] = True
+            return None
+
+    def _account(
+        self, call: Call, template: Template, run: Run, guard: GuardResult | None, output: str
+    ) -> None:
+        """Counts and ids (never text) for the audit event and the metrics."""
+        call.detail["run_id"] = run.id
+        call.detail["output_chars"] = len(output)
+        if guard is None:
+            return
+        call.detail["guard_verdict"] = guard.verdict
+        for kind, count in guard.counts().items():
+            call.detail[f"guard.{kind}"] = count
+            self._gateway.metrics.guard_flags.labels(template.id, kind).inc(count)
+
+    def _record(
+        self,
+        run: Run,
+        template: Template | None,
+        inputs: dict[str, Any] | None,
+        output: str | None,
+        reasoning: str | None,
+        source: str | None,
+        guard: GuardResult | None,
+    ) -> RunOut:
+        anchored = template is not None and str(template.task_type) == "anchored"
+        diff = word_diff(source, output) if anchored and source is not None and output else None
+        postprocess = None
+        if template is not None and output is not None and run.status == "ok":
+            try:
+                postprocess = plain(template.postprocess(output, inputs))
+            except (TemplateError, ValueError) as exc:  # the model's answer did not fit the format
+                postprocess = {"error": str(exc)}
+        return RunOut(
+            id=run.id, created_at=run.created_at, user=run.user, template_id=run.template_id,
+            template_version=run.template_version, task_type=str(template.task_type) if template else None,
+            model_id=run.model_id, model_digest=run.model_digest, status=run.status,
+            latency_ms=run.latency_ms, prompt_tokens=run.prompt_tokens,
+            completion_tokens=run.completion_tokens, guard_verdict=run.guard_verdict,
+            guard_counts=dict(run.guard_counts), inputs=inputs, output=output, reasoning=reasoning,
+            source=source, guard=GuardOut(**guard.to_dict()) if guard else None,
+            diff=[DiffSegment(**segment) for segment in diff] if diff is not None else None,
+            postprocess=postprocess, content_retained=run.output_text is not None,
+        )  # fmt: skip
+
+    def owned(self, run_id: str, principal: Principal, others: frozenset[str] = frozenset()) -> Run:
+        """The stored run if it is the principal's own (or the principal's role is in `others`)."""
+        run = self._gateway.store.get_run(run_id)
+        if run is None:
+            raise NotFound(f"run {run_id!r} does not exist", code="run_not_found", param="run_id")
+        if run.user != principal.user and principal.role.value not in others:
+            raise Forbidden("this run belongs to another user")
+        return run
+
+    def read(self, run_id: str, principal: Principal) -> RunOut:
+        """A stored run; its content, guard flags and diff only while content is retained."""
+        run = self.owned(run_id, principal, READERS)
+        template = self._find(run.template_id, run.template_version)
+        inputs = orjson.loads(run.input_json) if run.input_json else None
+        if template is None or inputs is None or run.output_text is None:
+            return self._record(run, template, inputs, run.output_text, run.reasoning_text, None, None)
+        guard = self._check(template, inputs, run.output_text) if run.status == "ok" else None
+        source = _source(template, inputs)
+        return self._record(run, template, inputs, run.output_text, run.reasoning_text, source, guard)
+
+    def _find(self, template_id: str | None, version: str | None) -> Template | None:
+        """The template a run used, in whichever language has that version (a run does not store it)."""
+        for lang in LANGS:
+            for template in self._library.list(lang):
+                if template.id == template_id and template.version == version:
+                    return template
+        return None
+
+
+# (delta field, SSE event name = the `_Live` list that collects it)
+_CHANNELS = (("reasoning_content", "reasoning"), ("content", "content"))
+
+
+def _source(template: Template, inputs: dict[str, Any]) -> str | None:
+    """The text the output is checked against (the guard) and, for anchored templates, diffed against."""
+    if not template.source_variable:
+        return None
+    value = inputs.get(template.source_variable)
+    return value if isinstance(value, str) else None
+
+
+def _languages(template: Template, inputs: dict[str, Any]) -> tuple[str, str | None]:
+    """Source and output language: the template's, or for a translation its `direction` (`de-en`)."""
+    direction = inputs.get("direction")
+    if template.guard_task == "translation" and isinstance(direction, str) and "-" in direction:
+        source, _, target = direction.partition("-")
+        return source, target
+    return template.lang, None
+
+
+def _sampling(template: Template) -> dict[str, Any]:
+    values = plain(template.sampling) or {}
+    return {key: value for key, value in values.items() if value is not None}

@@ -1,0 +1,38 @@
+"""The benchmark of bench/guard_eval.py meets the targets of issue 5 (so a regression fails CI)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "guard_eval.py"
+
+
+@pytest.fixture(scope="module")
+def guard_eval() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("guard_eval", BENCH)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["guard_eval"] = module  # dataclasses resolve their module by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_corpus_has_40_reports_in_both_languages_and_four_modalities(guard_eval: ModuleType) -> None:
+    """The corpus holds at least 40 reports, German and English, CT, MRI, X-ray and ultrasound."""
+    reports = guard_eval.load_reports()
+    assert len(reports) >= 40
+    assert {r.lang for r in reports} == {"de", "en"}
+    assert {r.modality for r in reports} == {"CT", "MRI", "XR", "US"}
+
+
+def test_recall_and_false_alarm_targets(guard_eval: ModuleType) -> None:
+    """Recall >= 95% on side, negation, number and unit errors; <= 5% false alarms on clean outputs."""
+    results = guard_eval.evaluate(guard_eval.build_cases(guard_eval.load_reports()))
+    for category in guard_eval.TARGETED:
+        assert results.recall(category) >= guard_eval.RECALL_TARGET, (category, results.recall(category))
+    assert results.false_alarm_rate <= guard_eval.FALSE_ALARM_TARGET

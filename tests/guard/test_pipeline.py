@@ -1,0 +1,92 @@
+"""The public API: profiles, argument errors, result shapes, speed."""
+
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from medvault.errors import GuardError
+from medvault.guard import CHECKS, TASKS, Flag, GuardResult, check
+
+CORPUS = Path(__file__).resolve().parents[2] / "bench" / "guard_corpus" / "de_ct.toml"
+SOURCE = "Befund: Rundherd im rechten Unterlappen, 12 mm. Kein Pleuraerguss."
+BAD = "Befund: Rundherd im linken Unterlappen, 12 cm. Pleuraerguss."
+
+
+def test_clean_output_is_ok() -> None:
+    """An unchanged output has no flags and the verdict ok."""
+    result = check(SOURCE, SOURCE, task="correction", lang="de")
+    assert result.verdict == "ok"
+    assert result.flags == []
+    assert result.counts() == {}
+
+
+def test_errors_give_review_and_counts() -> None:
+    """Side, unit and negation errors give review and are counted by kind, without any text."""
+    result = check(SOURCE, BAD, task="correction", lang="de")
+    assert result.verdict == "review"
+    counts = result.counts()
+    assert counts["laterality"] >= 1 and counts["numbers"] >= 1 and counts["negation"] >= 1
+    assert all(isinstance(k, str) and isinstance(v, int) for k, v in counts.items())
+
+
+def test_to_dict_is_json() -> None:
+    """to_dict() survives a JSON round trip and carries verdict, counts and spans."""
+    data = json.loads(json.dumps(check(SOURCE, BAD, task="correction", lang="de").to_dict()))
+    assert data["verdict"] == "review"
+    assert data["flags"][0]["output_span"] is None or len(data["flags"][0]["output_span"]) == 2
+    assert set(data) == {"verdict", "task", "checks", "counts", "flags"}
+
+
+def test_profile_limits_checks() -> None:
+    """Only the named checks run."""
+    result = check(SOURCE, BAD, task="correction", lang="de", checks=["numbers"])
+    assert result.checks == ("numbers",)
+    assert {f.kind for f in result.flags} == {"numbers"}
+
+
+def test_every_task_has_a_profile_of_known_checks() -> None:
+    """Each task's default profile names existing checks."""
+    assert set(TASKS) == {"correction", "simplification", "translation", "summary", "structured"}
+    for rules in TASKS.values():
+        assert set(rules.checks) <= set(CHECKS)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"task": "poem", "lang": "de"},
+        {"task": "correction", "lang": "fr"},
+        {"task": "translation", "lang": "de"},
+        {"task": "correction", "lang": "de", "checks": ["spelling"]},
+    ],
+)
+def test_bad_arguments_raise_guard_error(kwargs: dict) -> None:
+    """Unknown task, language or check, or a translation without target language, raise GuardError."""
+    with pytest.raises(GuardError):
+        check(SOURCE, SOURCE, **kwargs)
+
+
+def test_verdict_follows_major_flags() -> None:
+    """Minor flags alone leave the verdict ok."""
+    minor = GuardResult("summary", ("numbers",), [Flag("numbers", "x", "minor")])
+    major = GuardResult("summary", ("numbers",), [Flag("numbers", "x", "major", (0, 1), None)])
+    assert minor.verdict == "ok" and major.verdict == "review"
+    assert major.to_dict()["flags"][0]["source_span"] == [0, 1]
+
+
+def test_typical_report_under_5_ms() -> None:
+    """A typical report (a corpus report and its noisy dictation) is checked in under 5 ms, median."""
+    report = tomllib.loads(CORPUS.read_text(encoding="utf-8"))["report"][1]["report"]
+    dictation = report.replace("Harnstau", "Harnstaau").replace("unauffällig", "unauffaellig")
+    check(dictation, report, task="correction", lang="de")
+    timings = []
+    for _ in range(25):
+        started = time.perf_counter()
+        check(dictation, report, task="correction", lang="de")
+        timings.append(time.perf_counter() - started)
+    assert sorted(timings)[len(timings) // 2] < 0.005

@@ -1,0 +1,82 @@
+"""The rendered host firewall: what it allows, what it rejects, and that nft accepts it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medvault.isolation import IsolationPolicy, build_isolation
+from medvault.isolation._layout import zone_links
+from medvault.isolation._render import counter_names, render, render_panic
+from tests.conftest import require_root
+
+POLICY = IsolationPolicy.model_validate(
+    {"airlocks": [{"name": "ldaps", "address": "192.0.2.7", "port": 636}], "vault_ports": [8100]}
+)
+LINKS = zone_links(POLICY)
+
+
+def test_zone_links_are_distinct_small_subnets() -> None:
+    """Each zone gets its own /30 out of the link network and its own interface names."""
+    dmz, vault = LINKS["dmz"], LINKS["vault"]
+    assert (str(dmz.host_addr), str(dmz.zone_addr)) == ("100.72.0.1", "100.72.0.2")
+    assert (str(vault.host_addr), str(vault.zone_addr)) == ("100.72.0.5", "100.72.0.6")
+    assert (dmz.host_if, vault.host_if, dmz.netns) == ("mv-dmz", "mv-vault", "medvault-dmz")
+
+
+def test_ruleset_has_three_drop_chains_and_a_counter_on_every_reject() -> None:
+    """input, forward and output drop by default, and each reject names a counter that is declared."""
+    text = render(POLICY, LINKS, 8080)
+    for hook in ("input", "forward", "output"):
+        assert f"type filter hook {hook} priority filter; policy drop;" in text
+    rejects = [line for line in text.splitlines() if " reject " in line]
+    assert rejects and all("counter name " in line for line in rejects)
+    for name in counter_names(LINKS):
+        assert f"counter {name} {{" in text
+    assert text.startswith("add table inet medvault\ndelete table inet medvault\n")
+
+
+def test_only_declared_flows_are_accepted() -> None:
+    """Accepts exist for the engine port, the airlock and the ingress, and nothing from the vault outward."""
+    text = render(POLICY, LINKS, 8080)
+    accepts = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip().endswith("accept") or "accept comment" in line
+    ]
+    vault_out = [a for a in accepts if a.startswith('iifname "mv-vault"')]
+    assert vault_out == [
+        'iifname "mv-vault" oifname "mv-dmz" ip saddr 100.72.0.6 ip daddr 100.72.0.2 tcp sport { 8100 } '
+        "ct state established accept"
+    ]
+    assert any("ip daddr 192.0.2.7 tcp dport 636 accept" in a for a in accepts)
+    assert "dnat ip to 100.72.0.2:8080" in text
+    assert "masquerade" in text
+
+
+def test_no_ingress_without_a_gateway_port() -> None:
+    """Before `expose_ingress`, nothing is DNAT'ed and the host cannot reach the dmz either."""
+    text = render(POLICY, LINKS, None)
+    assert "dnat" not in text and "bridge" not in text and "ingress" not in text
+
+
+def test_panic_ruleset_cuts_every_zone_interface() -> None:
+    """The panic ruleset drops everything from and to zones, and hooks netdev ingress on live links."""
+    text = render_panic(LINKS, ["mv-dmz"])
+    assert text.count("drop") >= 4
+    assert 'hook ingress device "mv-dmz" priority -500; policy drop;' in text
+    assert "accept\n" not in text.replace("policy accept;", "")
+
+
+def test_dry_run_validates_with_nft_and_applies_nothing(tmp_path: Path) -> None:
+    """A dry run renders and checks the rules with `nft -c` without creating anything."""
+    require_root()
+    iso = build_isolation(POLICY, data_dir=tmp_path, dry_run=True)
+    iso.up()
+    iso.check(8080)
+    iso.set_ingress(8080)
+    assert iso.status()["state"] == "off"
+    assert not (tmp_path / "isolation").exists()
+    with pytest.raises(Exception, match="dry run"):
+        iso.start_monitor(print, print)

@@ -1,0 +1,206 @@
+"""The whole topology in test-made namespaces: zones, firewall, egress battery, airlocks, ingress."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from medvault.isolation import Isolation, Verdict
+from medvault.isolation._probes import Probe, egress_probes
+from tests.isolation.conftest import (
+    AIRLOCK,
+    ENGINE_PORT,
+    GATEWAY_PORT,
+    LAN_HOST,
+    NEIGHBOUR,
+    RESOLVER,
+    TARGET4,
+    TARGET6,
+    Lab,
+    sh,
+)
+
+pytestmark = [pytest.mark.root, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def iso(lab: Lab) -> Iterator[Isolation]:
+    """Isolation up in the lab, with a gateway in the dmz, an engine in the vault, and ingress open."""
+    isolation = lab.isolation()
+    isolation.preflight()
+    isolation.up()
+    lab.serve_http(isolation, "dmz", GATEWAY_PORT)
+    lab.serve_http(isolation, "vault", ENGINE_PORT)
+    handle = isolation.expose_ingress(GATEWAY_PORT)
+    yield isolation
+    handle.close()
+    isolation.down()
+
+
+def test_zones_are_namespaces_with_their_own_links(lab: Lab, iso: Isolation) -> None:
+    """Each zone is its own namespace with its addresses, and routes and sysctls are as created."""
+    status = iso.status()
+    assert status["state"] == "ok"
+    assert status["host_netns"] == lab.host
+    zones = {zone["name"]: zone for zone in status["zones"]}
+    assert set(zones) == {"dmz", "vault"}
+    assert zones["dmz"]["netns"] != zones["vault"]["netns"]
+    assert iso.zone_address("dmz") in zones["dmz"]["addresses"]
+    assert any(p["name"].startswith("python") for p in zones["vault"]["processes"])
+    assert iso.zone_problems() == []
+
+
+def test_live_ruleset_equals_rendered(iso: Isolation) -> None:
+    """The drift audit finds the live table identical to the rendered one, not dormant."""
+    assert iso.drift() == []
+
+
+def test_vault_has_no_route_but_to_the_gateway(iso: Isolation) -> None:
+    """The vault's only route off its link leads to the gateway's address."""
+    routes = sh("ip", "-n", iso.links["vault"].netns, "route", "show").stdout
+    assert "default" not in routes
+    assert f"{iso.zone_address('dmz')} via" in routes
+    assert sh("ip", "-n", iso.links["vault"].netns, "-6", "route", "show").stdout.count("default") == 0
+
+
+def test_egress_battery_is_blocked_from_every_zone(lab: Lab, iso: Isolation) -> None:
+    """Every egress probe from every zone is blocked, reject counters move, and the internet sees nothing."""
+    before_hits, before = len(lab.settled_hits()), lab.counters()
+    results = iso.probe_zones(iso.full_battery, timeout=1.0)
+    not_blocked = [(r.zone, r.probe.label(), r.detail) for r in results if r.verdict is not Verdict.BLOCKED]
+    assert not_blocked == []
+    kinds = {(r.zone, r.probe.kind, ":" in r.probe.target) for r in results}
+    for zone in ("dmz", "vault"):
+        for kind in ("icmp", "tcp", "udp", "dns"):
+            assert (zone, kind, False) in kinds and (zone, kind, True) in kinds
+    assert any(r.probe.target == RESOLVER and r.probe.kind == "dns" for r in results)
+    assert any(r.probe.scope for r in results), "IPv6 link-local escapes must be part of the battery"
+    # Each blocked probe was either rejected by the host (its zone's reject counters moved at least as
+    # often) or never left the zone because the zone has no route for it (IPv6, and the vault).
+    rejected = {
+        zone: [r for r in results if r.zone == zone and _rejected_by_host(r.detail)] for zone in iso.links
+    }
+    no_route = [r for r in results if not _rejected_by_host(r.detail)]
+    assert {r.detail for r in no_route} <= {"Network is unreachable", "Cannot assign requested address"}
+    assert all(":" in r.probe.target or r.zone == "vault" for r in no_route)
+    after = lab.counters()
+    for zone in iso.links:
+        moved = sum(
+            after[f"{zone}_{hook}_reject"] - before[f"{zone}_{hook}_reject"]
+            for hook in ("input", "forward", "noroute")
+        )
+        assert moved >= len(rejected[zone]) > 0, (zone, moved)
+    assert after["dmz_forward_reject"] > before["dmz_forward_reject"]
+    assert len(lab.settled_hits()) == before_hits
+
+
+def test_positive_controls_from_the_host_role(lab: Lab, iso: Isolation) -> None:
+    """The same targets are reachable from the host role, so the blocked verdicts are not a broken path."""
+    monitor = iso.policy.monitor
+    probes = egress_probes([TARGET4, TARGET6], monitor.tcp_ports, monitor.udp_ports, [RESOLVER])
+    before = len(lab.hit_lines())
+    results = lab.probe(lab.host, probes)
+    assert [r.as_dict() for r in results if r.verdict is not Verdict.REACHABLE] == []
+    assert len(lab.settled_hits()) > before
+
+
+def test_airlock_is_exactly_one_address_and_port(lab: Lab, iso: Isolation) -> None:
+    """The pinned IP:port works from the dmz; another port, a neighbour IP, and the vault all fail."""
+    dmz, vault = iso.links["dmz"].netns, iso.links["vault"].netns
+    assert lab.probe(dmz, [Probe("tcp", AIRLOCK, 636)])[0].verdict is Verdict.REACHABLE
+    assert lab.settled_hits()[-1] == {"proto": "tcp", "src": "192.0.2.1", "dst": AIRLOCK, "port": 636}
+    before = len(lab.hit_lines())
+    others = lab.probe(
+        dmz, [Probe("tcp", AIRLOCK, 637), Probe("tcp", NEIGHBOUR, 636), Probe("udp", AIRLOCK, 636)]
+    )
+    others += lab.probe(vault, [Probe("tcp", AIRLOCK, 636)])
+    assert [r.verdict for r in others] == [Verdict.BLOCKED] * 4
+    assert len(lab.settled_hits()) == before
+
+
+def test_gateway_reaches_the_engine_port_only(lab: Lab, iso: Isolation) -> None:
+    """The dmz reaches the vault's engine port and no other; the vault cannot open connections to the dmz."""
+    dmz, vault = iso.links["dmz"].netns, iso.links["vault"].netns
+    engine = iso.zone_address("vault")
+    assert lab.probe(dmz, [Probe("tcp", engine, ENGINE_PORT)])[0].verdict is Verdict.REACHABLE
+    assert lab.probe(dmz, [Probe("tcp", engine, ENGINE_PORT + 1)])[0].verdict is Verdict.BLOCKED
+    assert (
+        lab.probe(vault, [Probe("tcp", iso.zone_address("dmz"), GATEWAY_PORT)])[0].verdict is Verdict.BLOCKED
+    )
+
+
+def test_ingress_lan_reaches_the_gateway_and_nothing_else(lab: Lab, iso: Isolation) -> None:
+    """The lan client reaches the gateway through DNAT, but not the zones' addresses or the engine."""
+    port = iso.policy.ingress.port
+    results = lab.probe(
+        lab.lan,
+        [
+            Probe("tcp", LAN_HOST, port),
+            Probe("tcp", iso.zone_address("dmz"), GATEWAY_PORT),
+            Probe("tcp", iso.zone_address("vault"), ENGINE_PORT),
+            Probe("icmp", iso.zone_address("dmz")),
+        ],
+    )
+    assert [r.verdict for r in results] == [Verdict.REACHABLE, *[Verdict.BLOCKED] * 3]
+    fetch = f"import urllib.request; print(urllib.request.urlopen('http://{LAN_HOST}:{port}/').status)"
+    page = sh("ip", "netns", "exec", lab.lan, sys.executable, "-c", fetch)
+    assert page.stdout.strip() == "200"
+
+
+def test_loopback_bridge_reaches_the_gateway(iso: Isolation) -> None:
+    """The machine's 127.0.0.1:<ingress port> reaches the gateway without touching root-namespace routes."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"http://127.0.0.1:{iso.policy.ingress.port}/", timeout=5) as response:
+        assert response.status == 200
+
+
+def test_workloads_run_without_network_capabilities(iso: Isolation) -> None:
+    """A zone workload has no capabilities at all, so no raw sockets and no netlink administration."""
+    status = sh(*iso.exec_prefix("vault"), "grep", "^Cap", "/proc/self/status").stdout
+    caps = dict(line.split(":\t") for line in status.splitlines())
+    for name in ("CapEff", "CapPrm", "CapBnd", "CapAmb"):
+        assert int(caps[name], 16) & (1 << 12 | 1 << 13) == 0, status
+    open_raw = "import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)"
+    raw = sh(*iso.exec_prefix("dmz"), sys.executable, "-c", open_raw, check=False)
+    assert raw.returncode != 0 and "PermissionError" in raw.stderr
+    route = sh(*iso.exec_prefix("vault"), "ip", "route", "add", "default", "dev", "eth0", check=False)
+    assert route.returncode != 0
+
+
+def test_verify_command_passes_and_prints_json(lab: Lab, iso: Isolation, tmp_path: os.PathLike[str]) -> None:
+    """`medvault verify --json` exits 0 and reports every check ok and every probe blocked."""
+    config = os.path.join(tmp_path, "medvault.toml")
+    with open(config, "w") as fh:
+        fh.write(lab.toml())
+    env = {**os.environ, "MEDVAULT_DATA_DIR": str(lab.data_dir)}
+    argv = [sys.executable, "-m", "medvault", "verify", "--json", "--config", config]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["ok"] is True
+    assert {c["name"] for c in report["checks"]} == {"state", "firewall", "zones"}
+    assert report["probes"] and {p["verdict"] for p in report["probes"]} == {"blocked"}
+
+
+def _rejected_by_host(detail: str) -> bool:
+    return detail in ("No route to host", "Permission denied") or detail.startswith("administratively")
+
+
+def test_host_without_a_route_still_rejects_at_once(lab: Lab, iso: Isolation) -> None:
+    """With no default route in the host role (an air-gapped host), zone packets are rejected before
+    routing, fast and without the kernel's rate limit, so repeated probes never meet silence."""
+    before = lab.counters()["dmz_noroute_reject"]
+    sh("ip", "-n", lab.host, "route", "del", "default")
+    try:
+        probes = [Probe("icmp", TARGET4), Probe("tcp", TARGET4, 443), Probe("udp", TARGET4, 53)] * 10
+        results = iso.probe_zones(lambda zone: probes if zone == "dmz" else [], timeout=0.5)
+    finally:
+        sh("ip", "-n", lab.host, "route", "add", "default", "via", "192.0.2.254")
+    assert [(r.probe.label(), r.detail) for r in results if r.verdict is not Verdict.BLOCKED] == []
+    assert lab.counters()["dmz_noroute_reject"] - before >= len(probes)

@@ -1,0 +1,337 @@
+"""The workbench JSON API over a real gateway and store, with a fake engine behind it."""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+import pytest
+
+from medvault.store import Role
+from tests.workbench.conftest import Bench, sse_events
+
+SOURCE = "Die Lunge ist frei. Kein Pleuraerguss links."
+
+
+def _run(bench: Bench, **body: object) -> list[tuple[str, dict]]:
+    payload = {"template_id": "report-correction", "lang": "de", "inputs": {"report": SOURCE}, **body}
+    client = bench.api()
+    response = client.post("/api/v1/runs", json=payload)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    return sse_events(response)
+
+
+def _error(response: object) -> dict:
+    body = response.json()  # type: ignore[attr-defined]
+    return dict(body["error"])
+
+
+def seed_flipped_run(bench: Bench) -> str:
+    """A stored correction run whose output turned `links` into `rechts`."""
+    client = bench.api()
+    version = client.get("/api/v1/templates/report-correction?lang=de").json()["version"]
+    run = bench.store.save_run(
+        user="alice", status="ok", template_id="report-correction", template_version=version,
+        model_id="fake", model_digest="sha256:abc", guard_verdict="review", guard_counts={"laterality": 1},
+        input_json=orjson.dumps({"report": SOURCE}).decode(),
+        output_text="Die Lunge ist frei. Kein Pleuraerguss rechts.",
+    )  # fmt: skip
+    return run.id
+
+
+def test_list_templates_in_both_languages(bench: Bench) -> None:
+    """All ten templates are listed per language, anchored ones first, with risk and warning."""
+    client = bench.api()
+    german = client.get("/api/v1/templates", params={"lang": "de"}).json()
+    english = client.get("/api/v1/templates", params={"lang": "en"}).json()
+    assert len(german) == len(english) == 10
+    assert {t["lang"] for t in german} == {"de"}
+    kinds = [t["task_type"] for t in german]
+    assert kinds == sorted(kinds, key=["anchored", "semi", "open"].index)
+    correction = next(t for t in english if t["id"] == "report-correction")
+    assert correction["warning"] and correction["risk"]["privacy"] == 5
+    assert correction["version"].startswith("sha256:")
+
+
+def test_template_detail_and_unknown_template(bench: Bench) -> None:
+    """A template's inputs are described; an unknown id is a 404 naming it."""
+    client = bench.api()
+    detail = client.get("/api/v1/templates/translation", params={"lang": "en"}).json()
+    missing = client.get("/api/v1/templates/no-such-template")
+    names = {i["name"]: i for i in detail["inputs"]}
+    assert names["direction"]["choices"] == ["de-en", "en-de"]
+    assert detail["source_variable"] == "text" and detail["guard_task"] == "translation"
+    assert missing.status_code == 404
+    assert "no-such-template" in _error(missing)["message"]
+
+
+def test_run_streams_deltas_then_the_checked_record(bench: Bench) -> None:
+    """A run streams content events, then a `done` event with guard result, diff and run id."""
+    events = _run(bench)
+    content = "".join(data["text"] for name, data in events if name == "content")
+    assert content.startswith("Die Lunge ist frei.")
+    name, done = events[-1]
+    assert name == "done"
+    assert done["output"] == content
+    assert done["status"] == "ok" and done["template_id"] == "report-correction"
+    assert done["guard"]["task"] == "correction"
+    assert done["guard"]["verdict"] == done["guard_verdict"]
+    assert any(s["op"] == "equal" for s in done["diff"])
+    assert done["postprocess"]["ok"] is True
+    stored = bench.store.get_run(done["id"])
+    assert stored is not None and stored.user == "alice" and stored.status == "ok"
+    assert stored.guard_counts == done["guard"]["counts"]
+
+
+def test_run_leaves_no_text_in_audit_and_counts_flags_in_metrics(bench: Bench) -> None:
+    """The audit event holds ids and counts only; guard flags reach the metric by template and kind."""
+    done = _run(bench)[-1][1]
+    event = next(e for e in bench.audit() if e["action"] == "run.create")
+    assert event["status"] == 200 and event["user"] == "alice"
+    assert (
+        event["template_id"] == "report-correction" and event["template_version"] == done["template_version"]
+    )
+    assert event["detail"]["run_id"] == done["id"]
+    assert event["detail"]["input_chars"] == len(SOURCE)
+    for kind, count in done["guard"]["counts"].items():
+        assert event["detail"][f"guard.{kind}"] == count
+    trail = orjson.dumps([e.event.detail for e in bench.store.audit_events()]).decode()
+    assert "Pleuraerguss" not in trail and "Lunge" not in trail
+    client = bench.api(bench.admin_key)
+    metrics = client.get("/metrics").text
+    assert done["guard"]["counts"], "the fake engine's answer must trip at least one check"
+    assert 'medvault_guard_flags_total{kind="edit_budget",template="report-correction"}' in metrics
+
+
+def test_content_is_not_kept_without_retention(bench: Bench) -> None:
+    """Without a retention period, a run read back has no inputs, output, flags or diff."""
+    done = _run(bench)[-1][1]
+    client = bench.api()
+    record = client.get(f"/api/v1/runs/{done['id']}").json()
+    assert record["content_retained"] is False
+    assert record["output"] is None and record["inputs"] is None and record["diff"] is None
+    assert record["guard_verdict"] == done["guard_verdict"]
+    stored = bench.store.get_run(done["id"])
+    assert stored is not None and stored.input_json is None and stored.output_text is None
+
+
+def test_retained_run_reads_back_with_flags_and_diff(retaining_bench: Bench) -> None:
+    """With retention, a stored run whose output flipped a side reads back with a laterality flag."""
+    run_id = seed_flipped_run(retaining_bench)
+    client = retaining_bench.api()
+    record = client.get(f"/api/v1/runs/{run_id}").json()
+    assert record["content_retained"] is True
+    assert record["source"] == SOURCE
+    kinds = {f["kind"] for f in record["guard"]["flags"]}
+    assert "laterality" in kinds
+    flag = next(f for f in record["guard"]["flags"] if f["kind"] == "laterality")
+    start, end = flag["output_span"]
+    assert record["output"][start:end] == "rechts"
+    assert ("delete", "links.") in [(s["op"], s["text"]) for s in record["diff"]]
+
+
+def test_runs_of_others_are_refused_and_unknown_runs_missing(bench: Bench) -> None:
+    """Another clinician's run is 403; an admin may read it; an unknown id is 404."""
+    done = _run(bench)[-1][1]
+    _, bob_key = bench.store.create_key("bob", Role.CLINICIAN)
+    client = bench.api(bob_key)
+    assert client.get(f"/api/v1/runs/{done['id']}").status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/runs/{done['id']}/feedback", json={"utility": 5, "critical_error": False}
+        ).status_code
+        == 403
+    )
+    assert client.get("/api/v1/runs/nope").status_code == 404
+    client = bench.api(bench.admin_key)
+    assert client.get(f"/api/v1/runs/{done['id']}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "param", "words"),
+    [
+        ({"template_id": "nope"}, 404, "template_id", "nope"),
+        ({"inputs": {}}, 422, "report", "required"),
+        ({"inputs": {"report": 42}}, 422, "report", "expected text"),
+        ({"inputs": {"report": SOURCE, "extra": "x"}}, 422, "extra", "unknown input"),
+        ({"inputs": {"report": "x" * 20_001}}, 413, "inputs.report", "limit is 20000"),
+        ({"model": "no-such-model"}, 404, None, "no-such-model"),
+        ({"inputs": "not a mapping"}, 422, "inputs", "dictionary"),
+        ({"lang": "fr"}, 422, "lang", "'de'"),
+        ({"surprise": 1}, 422, "surprise", "Extra inputs"),
+    ],
+    ids=["unknown-template", "missing", "ill-typed", "unknown-input", "too-long", "unknown-model",
+         "inputs-not-object", "bad-lang", "unknown-field"],
+)  # fmt: skip
+def test_run_errors(bench: Bench, body: dict, status: int, param: str | None, words: str) -> None:
+    """Bad run requests get a clear 4xx naming the field, are audited, and store no run."""
+    payload = {"template_id": "report-correction", "lang": "de", "inputs": {"report": SOURCE}, **body}
+    client = bench.api()
+    response = client.post("/api/v1/runs", json=payload)
+    assert response.status_code == status, response.text
+    error = _error(response)
+    assert words in error["message"]
+    if param is not None:
+        assert error["param"] == param
+    assert [e["status"] for e in bench.audit() if e["action"] == "run.create"] == [status]
+    assert bench.store.list_runs() == []
+
+
+def test_body_over_the_limit_is_413(bench: Bench) -> None:
+    """A body larger than limits.max_body_bytes is refused before it is parsed."""
+    big = {"template_id": "report-correction", "inputs": {"report": "x" * 1_100_000}}
+    client = bench.api()
+    response = client.post("/api/v1/runs", json=big)
+    assert response.status_code == 413
+
+
+def test_engine_failure_mid_stream_is_an_error_event(bench: Bench) -> None:
+    """An engine that dies mid-answer yields an `error` event; the run is stored as failed."""
+    events = _run(bench, inputs={"report": "__die__ Lunge frei"})
+    assert events[-1][0] == "error"
+    assert events[-1][1]["error"]["code"]
+    runs = bench.store.list_runs()
+    assert [r.status for r in runs] == ["error"]
+    event = next(e for e in bench.audit() if e["action"] == "run.create")
+    assert event["status"] >= 500 and event["detail"]["stream_error"]
+
+
+def test_unauthenticated_and_refused_roles(bench: Bench) -> None:
+    """No credentials is 401; an auditor may not run templates (403); both are audited."""
+    client = bench.browser()
+    response = client.get("/api/v1/templates")
+    assert response.status_code == 401
+    _, auditor_key = bench.store.create_key("audrey", Role.AUDITOR)
+    client = bench.api(auditor_key)
+    assert client.get("/api/v1/templates").status_code == 403
+    statuses = [e["status"] for e in bench.audit() if e["action"] == "templates.list"]
+    assert statuses == [401, 403]
+
+
+def test_feedback_is_stored_with_template_and_model_not_text(retaining_bench: Bench) -> None:
+    """Feedback records run, template id+version and model digest; the audit has no comment."""
+    run_id = seed_flipped_run(retaining_bench)
+    body = {"utility": 7, "critical_error": True, "categories": ["omission"], "comment": "Seite vertauscht"}
+    client = retaining_bench.api()
+    response = client.post(f"/api/v1/runs/{run_id}/feedback", json=body)
+    assert response.status_code == 201, response.text
+    saved = response.json()
+    assert saved["run_id"] == run_id and saved["template_id"] == "report-correction"
+    assert saved["model_digest"] == "sha256:abc" and saved["categories"] == ["omission"]
+    [stored] = retaining_bench.store.list_feedback()
+    assert stored.utility == 7 and stored.comment == "Seite vertauscht"
+    event = next(e for e in retaining_bench.audit() if e["action"] == "feedback.create")
+    assert event["status"] == 201 and event["detail"]["run_id"] == run_id
+    assert "Seite" not in orjson.dumps(event).decode()
+
+
+def test_feedback_comment_follows_retention(bench: Bench) -> None:
+    """Without retention the feedback's comment is dropped; the ratings stay."""
+    run_id = _run(bench)[-1][1]["id"]
+    client = bench.api()
+    response = client.post(
+        f"/api/v1/runs/{run_id}/feedback", json={"utility": 3, "critical_error": False, "comment": "text"}
+    )
+    assert response.status_code == 201
+    [stored] = bench.store.list_feedback()
+    assert stored.utility == 3 and stored.comment is None
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"utility": 11, "critical_error": False}, "utility"),
+        ({"utility": -1, "critical_error": False}, "utility"),
+        ({"utility": "7", "critical_error": False}, "utility"),
+        ({"utility": 5, "critical_error": "yes"}, "critical_error"),
+        ({"utility": 5, "critical_error": True, "categories": ["typo"]}, "categories.0"),
+        ({"utility": 5, "critical_error": False, "categories": ["omission"]}, "categories"),
+        ({"critical_error": False}, "utility"),
+    ],
+    ids=["too-high", "negative", "string", "bool-as-text", "unknown-category", "category-without-error",
+         "missing"],
+)  # fmt: skip
+def test_feedback_errors(bench: Bench, body: dict, param: str) -> None:
+    """Ill-formed feedback is a 422 naming the field, and nothing is stored."""
+    run_id = _run(bench)[-1][1]["id"]
+    client = bench.api()
+    response = client.post(f"/api/v1/runs/{run_id}/feedback", json=body)
+    assert response.status_code == 422, response.text
+    assert _error(response)["param"] == param
+    assert bench.store.list_feedback() == []
+
+
+def test_feedback_on_unknown_run_is_404(bench: Bench) -> None:
+    """Feedback needs an existing run."""
+    client = bench.api()
+    response = client.post("/api/v1/runs/nope/feedback", json={"utility": 5, "critical_error": False})
+    assert response.status_code == 404
+
+
+def test_survey_is_stored_and_validated(bench: Bench) -> None:
+    """The survey takes stability and ease of use 0–10; other values are 422."""
+    client = bench.api()
+    ok = client.post("/api/v1/survey", json={"stability": 8, "ease_of_use": 9, "comment": "gut"})
+    bad = client.post("/api/v1/survey", json={"stability": 11, "ease_of_use": 9})
+    assert ok.status_code == 201 and ok.json()["stability"] == 8
+    assert bad.status_code == 422 and _error(bad)["param"] == "stability"
+    actions = [(e["action"], e["status"]) for e in bench.audit() if e["action"] == "survey.create"]
+    assert actions == [("survey.create", 201), ("survey.create", 422)]
+
+
+def test_api_is_in_the_openapi_document(bench: Bench) -> None:
+    """Clients find every workbench route and its body models in /openapi.json."""
+    client = bench.api()
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    for path in ("/api/v1/templates", "/api/v1/templates/{template_id}", "/api/v1/runs",
+                 "/api/v1/runs/{run_id}", "/api/v1/runs/{run_id}/feedback", "/api/v1/survey"):  # fmt: skip
+        assert path in paths, path
+    assert {"RunIn", "RunOut", "FeedbackIn", "SurveyIn"} <= set(schema["components"]["schemas"])
+
+
+def _fill(spec: dict) -> object:
+    if spec["type"] == "choice":
+        return spec["choices"][0]
+    return {"number": 6, "boolean": False}.get(spec["type"], SOURCE)
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_every_template_runs_with_its_guard_profile(bench: Bench, lang: str) -> None:
+    """Each shipped template runs; templates with a guard profile come back checked, anchored ones diffed."""
+    client = bench.api()
+    for summary in client.get("/api/v1/templates", params={"lang": lang}).json():
+        detail = client.get(f"/api/v1/templates/{summary['id']}", params={"lang": lang}).json()
+        inputs = {spec["name"]: _fill(spec) for spec in detail["inputs"] if spec["required"]}
+        body = {"template_id": detail["id"], "lang": lang, "inputs": inputs}
+        response = client.post("/api/v1/runs", json=body)
+        assert response.status_code == 200, (detail["id"], response.text)
+        name, done = sse_events(response)[-1]
+        assert name == "done" and done["status"] == "ok", (detail["id"], done)
+        assert (done["guard"] is not None) == (detail["guard_task"] is not None), detail["id"]
+        assert (done["diff"] is not None) == (detail["task_type"] == "anchored"), detail["id"]
+        assert (
+            "guard_error"
+            not in next(e for e in reversed(bench.audit()) if e["action"] == "run.create")["detail"]
+        ), detail["id"]
+
+
+def test_client_disconnect_mid_stream_is_recorded_as_cancelled(bench: Bench) -> None:
+    """A client that goes away mid-answer leaves a `cancelled` run and a 499 audit event."""
+    payload = {"template_id": "report-correction", "lang": "de", "inputs": {"report": "__slow__ Lunge frei"}}
+    client = bench.api()
+    with client.stream("POST", "/api/v1/runs", json=payload) as response:
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            if line.startswith("event: content"):
+                break
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not bench.store.list_runs():
+        time.sleep(0.05)
+    [run] = bench.store.list_runs()
+    assert run.status == "cancelled"
+    while time.monotonic() < deadline and not any(e["action"] == "run.create" for e in bench.audit()):
+        time.sleep(0.05)
+    event = next(e for e in bench.audit() if e["action"] == "run.create")
+    assert event["status"] == 499 and event["detail"]["run_id"] == run.id

@@ -1,0 +1,186 @@
+"""The workbench in Debian's Chromium (Playwright): sign-in, a streamed run, feedback, CSP, guard flags."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import Service, require
+from tests.workbench.conftest import PASSWORD, Bench
+from tests.workbench.test_api import seed_flipped_run
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path("test-artifacts/screenshots")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+REPORT = "Befund: Kein Pleuraergus links. Die Lunge ist frei belüftet. Herz normal gross."
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module; never downloaded, always Debian's."""
+    require(shutil.which("chromium") is not None, "Debian's chromium is not installed")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Any, url: str, username: str, password: str = PASSWORD) -> None:
+    """Use the sign-in form from the keyboard, as a user would."""
+    page.goto(url + "/workbench")
+    page.get_by_label("Benutzername").fill(username)
+    page.get_by_label("Passwort").fill(password)
+    page.get_by_label("Passwort").press("Enter")
+    page.wait_for_url(url + "/workbench")
+
+
+def correction_flow(page: Any, url: str, username: str, model_timeout_ms: float, tag: str) -> None:
+    """Sign in, run the correction template, watch stream and diff, rate it 7 with an omission, sign out."""
+    sign_in(page, url, username)
+    assert page.locator("#isolation-state").get_attribute("data-state") in ("off", "ok")
+    page.get_by_label("Befundkorrektur").check()
+    page.get_by_label("Befundtext").fill(REPORT)
+    shot(page, f"{tag}-01-template-filled")
+    page.get_by_role("button", name="Ausführen").click()
+    # Locator waits, not wait_for_function: the page's CSP (rightly) forbids the eval that one needs.
+    expect(page.locator("#output")).not_to_have_text("", timeout=model_timeout_ms)
+    page.locator("#feedback-form").wait_for(state="visible", timeout=model_timeout_ms)
+    expect(page.locator("#run-status")).to_contain_text("Fertig.")
+    assert page.locator("#diff span, #diff ins, #diff del").count() > 0
+    assert page.locator("#guard-verdict").text_content()
+    shot(page, f"{tag}-02-run-streamed")
+    page.get_by_label("Klinischer Nutzen (0–10)").fill("7")
+    page.get_by_label("ja").check()
+    page.get_by_label("Auslassung").check()
+    page.get_by_role("button", name="Absenden").click()
+    page.get_by_text("Danke, gespeichert.").wait_for()
+    shot(page, f"{tag}-03-feedback-sent")
+    page.get_by_role("button", name="Abmelden").click()
+    page.wait_for_url(url + "/workbench/signin")
+    page.goto(url + "/workbench")
+    assert page.url.startswith(url + "/workbench/signin")
+
+
+@pytest.mark.timeout(480)  # the 135M model may write its full 2048 tokens: minutes on a small CPU
+def test_correction_run_on_the_embedded_model(page: Any, service: Service) -> None:
+    """The whole clinician flow against `medvault up` with the real embedded model; audited without text."""
+    created = subprocess.run(
+        [sys.executable, "-m", "medvault", "users", "create", "clara", "--role=clinician",
+         "--password-stdin"],
+        input=PASSWORD + "\n", env=service.env(), text=True, capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert created.returncode == 0 or "already exists" in created.stderr, created.stderr
+    correction_flow(page, service.url, "clara", model_timeout_ms=360_000, tag="embedded")
+    listing = service.cli("audit", "list", "--json", "--limit", "100000").stdout
+    events = [json.loads(line) for line in listing.splitlines()]
+    mine = [(e["action"], e["status"]) for e in events if e["user"] == "clara"]
+    assert ("run.create", 200) in mine and ("feedback.create", 201) in mine and ("auth.logout", 303) in mine
+    assert "Pleuraergus" not in listing
+
+
+def test_correction_flow_stores_the_rating(page: Any, bench: Bench) -> None:
+    """The same flow over a fake engine stores exactly the rating the clinician gave."""
+    correction_flow(page, bench.url, "alice", model_timeout_ms=20_000, tag="fake-engine")
+    [feedback] = bench.store.list_feedback()
+    assert feedback.utility == 7 and feedback.critical_error and feedback.categories == ["omission"]
+    assert feedback.template_id == "report-correction" and feedback.model_id == "fake"
+
+
+def test_csp_blocks_an_injected_inline_script(page: Any, bench: Bench) -> None:
+    """A script injected into the page (as an XSS would) does not run; the browser reports the CSP."""
+    sign_in(page, bench.url, "alice")
+    page.evaluate(
+        """() => {
+            window.violations = [];
+            document.addEventListener(
+                'securitypolicyviolation', (e) => window.violations.push(e.violatedDirective));
+            const s = document.createElement('script');
+            s.textContent = 'window.injected = true;';
+            document.body.appendChild(s);
+            const d = document.createElement('div');
+            d.innerHTML = '<img src="x" onerror="window.injected = true">';
+            document.body.appendChild(d);
+        }"""
+    )
+    page.locator("#workbench").wait_for()
+    deadline = time.monotonic() + 10
+    while not page.evaluate("window.violations.length") and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert page.evaluate("window.injected === undefined")
+    assert any(v.startswith("script-src") for v in page.evaluate("window.violations"))
+
+
+def test_guard_flag_shown_on_a_seeded_run(page: Any, retaining_bench: Bench) -> None:
+    """A stored run whose output flipped left to right shows the laterality flag in the diff."""
+    run_id = seed_flipped_run(retaining_bench)
+    sign_in(page, retaining_bench.url, "alice")
+    page.goto(f"{retaining_bench.url}/workbench?run={run_id}")
+    flagged = page.locator("#diff .flagged")
+    flagged.first.wait_for()
+    assert "rechts" in flagged.all_text_contents()[0] or "rechts" in " ".join(flagged.all_text_contents())
+    assert page.locator("#guard-flags li").filter(has_text="laterality").count() >= 1
+    assert page.locator("#diff del").filter(has_text="links").count() == 1
+    shot(page, "guard-flag")
+
+
+def test_stop_button_cancels_the_run(page: Any, bench: Bench) -> None:
+    """Stopping a long answer ends the stream; the run is recorded as cancelled."""
+    sign_in(page, bench.url, "alice")
+    page.get_by_label("Befundkorrektur").check()
+    page.get_by_label("Befundtext").fill("__slow__ Lunge frei.")
+    page.get_by_role("button", name="Ausführen").click()
+    expect(page.locator("#output")).not_to_have_text("")
+    page.get_by_role("button", name="Abbrechen").click()
+    expect(page.locator("#run-status")).to_have_text("Abgebrochen.")
+    assert page.get_by_role("button", name="Abbrechen").is_hidden()
+    deadline = time.monotonic() + 10
+    while not bench.store.list_runs() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [run.status for run in bench.store.list_runs()] == ["cancelled"]
+
+
+def test_model_output_is_shown_as_text_not_html(page: Any, retaining_bench: Bench) -> None:
+    """Markup in a model's answer is displayed literally, never parsed into the page."""
+    with retaining_bench.api() as client:
+        version = client.get("/api/v1/templates/report-correction?lang=de").json()["version"]
+    evil = 'Lunge frei. <img src="x" id="evil" onerror="window.pwned = 1">'
+    run = retaining_bench.store.save_run(
+        user="alice", status="ok", template_id="report-correction", template_version=version,
+        input_json=json.dumps({"report": "Lunge frei."}), output_text=evil,
+    )  # fmt: skip
+    sign_in(page, retaining_bench.url, "alice")
+    page.goto(f"{retaining_bench.url}/workbench?run={run.id}")
+    expect(page.locator("#output")).to_have_text(evil)
+    assert page.locator("#evil").count() == 0
+    assert page.evaluate("window.pwned === undefined")

@@ -1,0 +1,179 @@
+"""Sign-in, sessions, CSRF and security headers of the workbench pages, over a real gateway."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from medvault.store import Role
+from medvault.workbench._headers import CSP
+from tests.gateway.conftest import Engine
+from tests.workbench.conftest import PASSWORD, Bench, login_token, make_bench
+
+
+def test_every_workbench_response_has_the_security_headers(bench: Bench) -> None:
+    """Pages, static files, API answers and errors carry the CSP and its companions."""
+    client = bench.browser()
+    responses = [
+        client.get("/workbench/signin"),
+        client.get("/workbench/static/workbench.js"),
+        client.get("/api/v1/templates"),
+        client.get("/workbench"),
+        client.get("/"),
+    ]
+    for response in responses:
+        assert response.headers["content-security-policy"] == CSP, response.url
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+    assert "'unsafe-inline'" not in CSP and "'unsafe-eval'" not in CSP
+    assert "frame-ancestors 'none'" in CSP and "default-src 'self'" in CSP
+
+
+def test_pages_hold_no_inline_script_or_style(bench: Bench) -> None:
+    """The pages only load the same-origin script, so the strict CSP costs no behaviour."""
+    client, _ = bench.sign_in()
+    pages = [client.get("/workbench").text, client.get("/workbench/survey").text]
+    for html in pages:
+        assert "style=" not in html and "onclick" not in html
+        scripts = html.count("<script")
+        assert scripts == html.count('<script src="/workbench/static/workbench.js"') + html.count(
+            'type="application/json"'
+        )
+
+
+def test_signed_out_pages_redirect_to_sign_in(bench: Bench) -> None:
+    """The workbench and survey pages send a signed-out browser to the sign-in form."""
+    client = bench.browser()
+    for path in ("/workbench", "/workbench/survey"):
+        response = client.get(path)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/workbench/signin"
+
+
+def test_sign_in_sets_a_strict_session_cookie_and_shows_templates(bench: Bench) -> None:
+    """A right password opens a session (HttpOnly, SameSite=Strict) and shows grouped templates."""
+    client = bench.browser()
+    response = client.post(
+        "/workbench/signin",
+        data={"username": "alice", "password": PASSWORD, "csrf_token": login_token(client)},
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/workbench"
+    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("mv_session="))
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
+    page = client.get("/workbench").text
+    assert "Textgebunden" in page and "Offen – hohes Risiko" in page
+    assert 'id="tpl-report-correction"' in page
+    assert "Isolation: <strong" in page and 'data-state="off"' in page
+    event = next(e for e in bench.audit() if e["action"] == "auth.login")
+    assert event["user"] == "alice" and event["status"] == 303
+
+
+def test_wrong_password_is_refused_and_audited_without_the_name(bench: Bench) -> None:
+    """A failed sign-in shows the form again (401) and audits `auth.failed` without what was typed."""
+    client = bench.browser()
+    response = client.post(
+        "/workbench/signin",
+        data={"username": "alice", "password": "hunter2-wrong", "csrf_token": login_token(client)},
+    )
+    assert response.status_code == 401
+    assert "falsch" in response.text
+    assert "mv_session" not in client.cookies
+    [event] = [e for e in bench.audit() if e["action"] == "auth.failed"]
+    assert event["user"] is None and event["detail"] == {"reason": "credentials"}
+
+
+def test_sign_in_needs_the_form_token(bench: Bench) -> None:
+    """A sign-in post without the form's CSRF token (login CSRF) is refused."""
+    client = bench.browser()
+    client.get("/workbench/signin")
+    response = client.post("/workbench/signin", data={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 403
+    assert [e["detail"] for e in bench.audit() if e["action"] == "auth.failed"] == [{"reason": "csrf"}]
+
+
+def test_auditors_cannot_sign_in_to_the_workbench(bench: Bench) -> None:
+    """The workbench is for clinicians and admins; an auditor's sign-in fails."""
+    bench.store.create_user("audrey", PASSWORD, Role.AUDITOR)
+    client = bench.browser()
+    response = client.post(
+        "/workbench/signin",
+        data={"username": "audrey", "password": PASSWORD, "csrf_token": login_token(client)},
+    )
+    assert response.status_code == 401
+    assert [e["detail"] for e in bench.audit() if e["action"] == "auth.failed"] == [{"reason": "role"}]
+
+
+def test_state_changing_calls_need_the_session_csrf_token(bench: Bench) -> None:
+    """With a session cookie, a POST without or with a wrong CSRF token is 403; the right one works."""
+    client, token = bench.sign_in()
+    body = {"stability": 7, "ease_of_use": 8}
+    missing = client.post("/api/v1/survey", json=body)
+    wrong = client.post("/api/v1/survey", json=body, headers={"x-csrf-token": token[:-2] + "xx"})
+    right = client.post("/api/v1/survey", json=body, headers={"x-csrf-token": token})
+    read = client.get("/api/v1/templates")  # reads need no token
+    assert missing.status_code == wrong.status_code == 403
+    assert missing.json()["error"]["code"] == "csrf_failed"
+    assert right.status_code == 201 and read.status_code == 200
+
+
+def test_idle_session_expires(bench: Bench) -> None:
+    """After the idle timeout the API answers 401 `session_expired` and pages go to the sign-in."""
+    client, _ = bench.sign_in()
+    sessions = bench.workbench.sessions
+    later = sessions.clock() + bench.settings.workbench.session_idle_minutes * 60 + 1
+    sessions.clock = lambda: later
+    api = client.get("/api/v1/templates")
+    page = client.get("/workbench")
+    assert api.status_code == 401 and api.json()["error"]["code"] == "session_expired"
+    assert page.headers["location"] == "/workbench/signin?expired=1"
+
+
+def test_sign_out_ends_the_session(bench: Bench) -> None:
+    """Signing out (with the CSRF token) drops the session server-side and is audited."""
+    client, token = bench.sign_in()
+    stolen = client.cookies["mv_session"]
+    refused = client.post("/workbench/signout")
+    assert refused.status_code == 403
+    response = client.post("/workbench/signout", data={"csrf_token": token})
+    assert response.status_code == 303 and response.headers["location"] == "/workbench/signin"
+    other = bench.browser()
+    other.cookies.set("mv_session", stolen)
+    assert other.get("/api/v1/templates").status_code == 401
+    assert [e["status"] for e in bench.audit() if e["action"] == "auth.logout"] == [403, 303]
+
+
+def test_language_switch(bench: Bench) -> None:
+    """`?lang=en` switches the UI and the template list to English and sticks for the session."""
+    client, _ = bench.sign_in()
+    english = client.get("/workbench", params={"lang": "en"}).text
+    again = client.get("/workbench").text
+    templates = client.get("/api/v1/templates").json()
+    assert 'lang="en"' in english and "Choose a template" in english and "Report correction" in english
+    assert "Choose a template" in again
+    assert {t["lang"] for t in templates} == {"en"}
+
+
+def test_secure_cookies_when_configured(tmp_path: Path, fake_engine: Engine) -> None:
+    """With workbench.secure_cookies, the sign-in and session cookies are marked Secure."""
+    with make_bench(tmp_path, fake_engine, workbench={"secure_cookies": True}) as bench:
+        client = bench.browser()
+        form = client.get("/workbench/signin")
+        login_cookie = form.headers["set-cookie"]
+        assert "Secure" in login_cookie
+        # A browser sends Secure cookies over HTTPS only; this test speaks plain HTTP, so it sends it itself.
+        token = login_cookie.split(";")[0].split("=", 1)[1]
+        response = client.post(
+            "/workbench/signin",
+            data={"username": "alice", "password": PASSWORD, "csrf_token": token},
+            headers={"cookie": f"mv_login_csrf={token}"},
+        )
+    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("mv_session="))
+    assert "Secure" in cookie
+
+
+def test_isolation_state_and_default_language(tmp_path: Path, fake_engine: Engine) -> None:
+    """The header's isolation state is served for the badge; the UI starts in the configured language."""
+    with make_bench(tmp_path, fake_engine, workbench={"default_language": "en"}) as bench:
+        client = bench.browser()
+        assert client.get("/workbench/isolation").json() == {"state": "off"}
+        form = client.get("/workbench/signin").text
+    assert 'lang="en"' in form and "Sign in" in form and "off (development mode)" in form
