@@ -27,7 +27,7 @@ def test_defaults_use_the_embedded_model(tmp_path: Path) -> None:
 
 def test_toml_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The environment overrides the file, nested keys use a double underscore."""
-    path = write(tmp_path, 'port = 9000\n[retention]\ncontent_days = 7\n')
+    path = write(tmp_path, "port = 9000\n[retention]\ncontent_days = 7\n")
     monkeypatch.setenv("MEDVAULT_PORT", "9100")
     monkeypatch.setenv("MEDVAULT_LIMITS__MAX_BODY_BYTES", "2048")
     settings = load_settings(path)
@@ -40,9 +40,15 @@ def test_toml_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         ("port = 80\nhost = \nx = 1\n", ["not valid TOML", "line 2"]),
         ('port = "eighty"', ["key `port`", "fix:"]),
         ("prot = 8080", ["key `prot`", "spelling"]),
-        ('[[models]]\nid = "m"\n[[models.replicas]]\nkind = "openai"\n', ["models.0.replicas.0", "needs `url`"]),
-        ('[[models]]\nid = "m"\n[[models.replicas]]\nkind = "gpu"\n', ["models.0.replicas.0.kind", "embedded"]),
-        ('[retention]\ncontent_days = -1\n', ["retention.content_days", "greater than or equal to 0"]),
+        (
+            '[[models]]\nid = "m"\n[[models.replicas]]\nkind = "openai"\n',
+            ["models.0.replicas.0", "needs `url`"],
+        ),
+        (
+            '[[models]]\nid = "m"\n[[models.replicas]]\nkind = "gpu"\n',
+            ["models.0.replicas.0.kind", "embedded"],
+        ),
+        ("[retention]\ncontent_days = -1\n", ["retention.content_days", "greater than or equal to 0"]),
         (
             '[[models]]\nid = "m"\n[[models.replicas]]\nkind = "embedded"\n'
             '[[models]]\nid = "m"\n[[models.replicas]]\nkind = "embedded"\n',

@@ -140,7 +140,11 @@ def main() -> None:
         pass
     # handler_cancellation: like a real engine, stop working on a request whose client went away.
     web.run_app(
-        build_app(args.model, args.chunks), host="127.0.0.1", port=args.port, access_log=None, print=None,
+        build_app(args.model, args.chunks),
+        host="127.0.0.1",
+        port=args.port,
+        access_log=None,
+        print=None,
         handler_cancellation=True,
     )
 
