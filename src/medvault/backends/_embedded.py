@@ -40,6 +40,10 @@ def llama_server_argv(
         str(n_ctx),
         "--n_threads",
         str(threads or max(1, os.cpu_count() or 1)),
+        # llama-cpp-python's default ends a running stream (with a clean [DONE] and no finish_reason)
+        # whenever another request takes the model's lock, the gateway's own health probe included.
+        "--interrupt_requests",
+        "false",
     ]
 
 
