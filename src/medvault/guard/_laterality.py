@@ -80,12 +80,16 @@ class _Sides:
             anchor: Anchor = ("c", m.concept, m.negated)
             self.labels.setdefault(anchor, m.word)
             items.append((m.start, anchor))
-        for q in doc.quantities:
-            if q.dim not in ("date", "time") and not q.soft:
+        for q in doc.quantities:  # a bare count ("zwei Ebenen") is no anchor of a side
+            if q.dim not in ("date", "time", "count") and not q.soft:
                 anchor = ("q", q.dim, q.keys[0][1])  # same type as the concept anchors above
                 self.labels.setdefault(anchor, q.text)
                 items.append((q.start, anchor))
+        self.directions: list[SideMention] = []
         for sm in doc.side_mentions:
+            if sm.direction:  # "nach rechts", "to the left": compared as directions, not as sides
+                self.directions.append(sm)
+                continue
             self.doc_sides |= sm.sides
             items.append((sm.start, sm))
         self.clauses = []
@@ -149,13 +153,20 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
         else:
             clause[0].append(item)
     merged: list[Clause] = []
+    sentences: list[int] = []
     previous_segment = -1
     for (seg_index, _), (anchors, sides) in sorted(by_key.items()):
+        sentence = doc.segments[seg_index].sentence
         if merged and seg_index == previous_segment and (not anchors or not merged[-1][0]):
             merged[-1][0].extend(anchors)
             merged[-1][1].extend(sides)
+        elif merged and sentences[-1] == sentence and not merged[-1][0]:
+            merged[-1] = (anchors, merged[-1][1] + sides)  # a side-only segment joins the next one
+        elif merged and sentences[-1] == sentence and not anchors:
+            merged[-1][1].extend(sides)  # ... or the one before it ("Links, ..., unauffällig")
         else:
             merged.append((anchors, sides))
+            sentences.append(sentence)
         previous_segment = seg_index
     return merged
 
@@ -180,12 +191,18 @@ def _likeness(x: Anchor, y: Anchor) -> float:
         return weight
     if x[0] != "c" or y[0] != "c":
         return 0.0
+    if _normal_vs_denied(x, y) or _normal_vs_denied(y, x):
+        return weight / 2  # "Rechte Lunge frei" is alike "Rechte Lunge ohne Infiltrat"
     if x[2] != y[2]:
         weight /= 2
     if x[1] == y[1]:
         return weight / 2
     related = _is_finding(x) == _is_finding(y) and (x[1] in implied(str(y[1])) or y[1] in implied(str(x[1])))
     return weight / 2 if related else 0.0
+
+
+def _normal_vs_denied(x: Anchor, y: Anchor) -> bool:
+    return CONCEPTS[str(x[1])].kind == "N" and CONCEPTS[str(y[1])].kind == "F" and bool(y[2])
 
 
 def _matches(clause: _Clause, others: list[_Clause], threshold: float = 0.5) -> list[tuple[float, _Clause]]:
@@ -261,6 +278,20 @@ def _comparison_flags(src: _Sides, out: _Sides) -> Iterable[Flag]:
             yield Flag("laterality", message, "major", src.comparisons[0][1], span)
 
 
+def _direction_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
+    """A shift or deviation "nach rechts"/"to the left" must keep its direction."""
+    src_sides = {side for sm in src.directions for side in sm.sides}
+    for sm in out.directions:
+        if src_sides and not sm.sides & src_sides:
+            message = f"direction changed: output says {_names(sm.sides)}, source says {_names(src_sides)}"
+            yield _flag(message, "major", src.directions[0], sm)
+    if src.directions and not out.directions:
+        sm = src.directions[0]
+        yield _flag(
+            f"direction {_names(sm.sides)} of the source is missing", pair.rules.missing_side, sm, None
+        )
+
+
 def _agrees(a: tuple[str, str | None], b: tuple[str, str | None]) -> bool:
     return a[0] == b[0] and (a[1] is None or b[1] is None or a[1] == b[1])
 
@@ -288,7 +319,12 @@ def _side_at(mentions: list[SideMention], starts: list[int], offset: int) -> Sid
 def laterality(pair: Pair) -> list[Flag]:
     """Flag side words that moved to another finding, organ or measurement, or were lost."""
     src, out = _Sides(pair.source), _Sides(pair.output)
-    found = [*_anchor_flags(pair, src, out), *_clause_flags(pair, src, out), *_comparison_flags(src, out)]
+    found = [
+        *_anchor_flags(pair, src, out),
+        *_clause_flags(pair, src, out),
+        *_comparison_flags(src, out),
+        *_direction_flags(pair, src, out),
+    ]
     if pair.rules.verbatim and pair.same_language:
         found += _verbatim_flags(pair)
     flags: dict[object, Flag] = {}

@@ -52,11 +52,12 @@ spleen | A | milz | spleen, splen | abdomen
 adrenal | A | nebenniere | adrenal |
 kidney | A | niere, ^renal, ^nephr, ^perirenal | kidney, renal, nephr, perinephric, perirenal,
     pelvicalyceal | urinary_tract
-urinary_tract | A | harnleiter, ^ureter, harnweg, nierenbecken | ureter, urinary, renal pelvis | kidney
+urinary_tract | A | harnleiter, ^ureter, harnweg, nierenbecken, ^urin, ^harn# | ureter, urinary, urine,
+    renal pelvis | kidney
 bladder | A | harnblase, ^blase, ^vesikal, ^prävesikal | bladder, vesical, prevesical | urinary_tract
 prostate | A | prostata | prostat |
 seminal_vesicle | A | samenblase | seminal vesicle |
-testis | A | hoden, ^testik, skrotum, hodensack | testi, testicle, scrot |
+testis | A | hoden, ^testik, skrotum, hodensack | testi, testes#, testicle, scrot |
 uterus | A | uterus, gebärmutter, endometri | uterus, uterine, womb, endometri |
 ovary | A | ovar, eierstock | ovar, ovary |
 bowel | A | darm, dünndarm, dickdarm, kolon, ^ileum | bowel, intestin, colon, ileum |
@@ -76,11 +77,12 @@ iliac | A | iliaca, iliakal, ^iliosakral | iliac, sacroiliac | pelvis
 jugular | A | jugular, halsvene | jugular, neck vein | vein
 vena_cava | A | cava, hohlvene | vena cava | vein
 brain | A | gehirn, ^hirn, ^zerebr, ^intrazerebr, ^cerebr, stammganglien, marklager, weiße substanz,
-    ^intraparenchymat | brain, cerebr, intracerebral, basal ganglia, white matter, intraparenchymal | skull
+    ^intraparenchymat | brain, cerebr, intracerebral, basal ganglia, white matter, intraparenchymal,
+    cerebell | skull
 brain_ventricle | A | ventrikel, hirnkammer, ^intraventrikul, liquorr, hirnwasserr | ventricle,
     intraventricular, fluid chamber, fluid space | brain
 skull | A | schädel, kalotte, ^os temporale, schläfenbein, zisterne | skull, cranial, temporal bone,
-    temple bone, cistern | brain
+    cistern | brain
 midline | A | mittellinie | midline | brain
 spine | A | wirbelsäule, ^lws#, ^hws#, ^bws# | spine, spinal#, lumbar, cervical spine | vertebra
 vertebra | A | wirbel, ^lwk, ^hwk, ^bwk | vertebra | spine
@@ -90,24 +92,29 @@ spinal_cord | A | myelon, rückenmark, ^conus | spinal cord, cord#, conus | spin
 nerve | A | nerv, wurzel | nerve, root# | spine
 knee | A | knie | knee |
 meniscus | A | meniskus | menisc | knee
-cruciate_ligament | A | kreuzband, ^vkb#, ^hkb# | cruciate, acl#, pcl#, cross ligament | knee ligament
+cruciate_ligament | A | kreuzband, ^vkb#, ^hkb# | cruciate, acl#, pcl# | knee ligament
 ligament | A | ^band#, bänder, syndesmose | ligament, syndesmosis |
-cartilage | A | knorpel, ^subchondral, labrum | cartilage, subchondral, labrum |
+cartilage | A | knorpel, ^subchondral, labrum | cartilage, subchondral, labrum, labral |
 patella | A | patella, kniescheibe, ^retropatellar | patell, kneecap, retropatellar | knee
 tibia | A | tibia, schienbein | tibia, shin bone, shinbone |
 femur | A | femur, ^femoral, oberschenkel, ^kondylus | femur, femoral, thigh bone, thighbone, condyl |
-femoral_head | A | hüftkopf, femurkopf | femoral head, hip head | femur hip
+femoral_head | A | hüftkopf, femurkopf | femoral head | femur hip
 femoral_neck | A | schenkelhals | femoral neck | femur hip
 hip | A | hüft, ^cox | hip#, hips# | joint pelvis
 joint | A | gelenk | joint, articular |
 shoulder | A | schulter, ^glenohumeral, glenoid, ^akromioklavikular, ^ac-gelenk, subakromial,
     ^subacromial | shoulder, glenohumeral, glenoid, acromioclavicular, ac joint, subacromial,
     shoulder socket | joint
-tendon | A | sehne, supraspinatus, infraspinatus, subscapularis, rotatorenmanschette | tendon,
-    supraspinatus, infraspinatus, subscapularis, rotator cuff |
+tendon | A | sehne, rotatorenmanschette | tendon, rotator cuff |
+supraspinatus | A | supraspinatus | supraspinatus | tendon shoulder
+infraspinatus | A | infraspinatus | infraspinatus | tendon shoulder
+subscapularis | A | subscapularis | subscapularis | tendon shoulder
+biceps | A | bizeps | biceps | tendon
+muscle | A | muskel, muskulatur, faszie | muscle, muscular, fascia |
 bursa | A | bursa, schleimbeutel | bursa |
 humerus | A | humerus, oberarm | humer, upper arm | shoulder
 wrist | A | handgelenk, ^radiokarpal | wrist, radiocarpal | joint
+hand | A | ^hand#, mittelhand, ^metakarp, ^finger | hand#, hands#, metacarp, finger |
 forearm | A | ^radius, speiche, ^ulna, ^elle#, ^styloid | radius, ulna, styloid |
 ankle | A | sprunggelenk, knöchel, ^malleol | ankle, malleol, medial clear space | joint
 fibula | A | fibula, wadenbein | fibula | leg
@@ -135,10 +142,11 @@ free_air | F | freie luft, freier luft, ^freie intraperitoneale luft, ^intraperi
     ^pneumoperitoneum | free air, free intraperitoneal air, pneumoperitoneum | abdomen
 pneumonia | F | pneumonie, lungenentzündung, ^pneumonisch, ^parapneumonisch | pneumonia, pneumonic,
     parapneumonic | lung inflammation infection infiltrate opacity
-infiltrate | F | infiltrat | infiltrate, consolidation, airspace disease | opacity lung
-opacity | F | verschattung, transparenzminderung, ^schatten | opacit, shadow, cloudy area | lung
-inflammation | F | entzündung, entzündet, ^entzündlich, ^bursitis | inflammation, inflamed, inflammatory,
-    bursitis | swelling
+infiltrate | F | infiltrat, konsolidierung, ^konsolidat, verdichtung, verdichtet | infiltrate, consolidat,
+    airspace disease | opacity lung
+opacity | F | verschattung, transparenzminderung, ^schatten | opacit, shadow | lung
+inflammation | F | entzündung, entzündet, ^entzündlich, ^bursitis, itis# | inflammation, inflamed,
+    inflammatory, bursitis, *itis# | swelling
 infection | F | infektion, ^infekt | infection, infected | inflammation
 atelectasis | F | atelektase, dystelektase, ^schlecht belüftet | atelectasis, atelectatic, poorly aerated,
     collapsed | lung
@@ -183,7 +191,7 @@ gallstone | F | gallenstein, cholezystolithiasis, cholelithiasis | gallstone, ch
     cholecystolithiasis | stone gallbladder
 appendicolith | F | appendikolith | appendicolith | stone appendix
 fracture | F | fraktur, bruch, gebrochen, ^fissur | fracture, broken, break, crack | bone
-bone | A | knochen, ^ossär | bone, osseous |
+bone | A | knochen, ^ossär | bone, bony, osseous |
 dislocation | F | luxation, ausgerenkt, ^verrenkt | dislocat, slipped out |
 displacement | F | verlagerung, verlagert, verschiebung, verschoben, ^disloz | shift, displace, pushed,
     moved# |
@@ -191,7 +199,7 @@ angulation | F | abkippung, abgekippt | angulation, angulated |
 rupture | F | ruptur, riss, gerissen, ^partialriss | rupture, ruptured, tear#, tears#, torn# |
 perforation | F | perforation, perforiert | perforat, burst | rupture
 abscess | F | abszess, ^eiter | abscess, pus# |
-necrosis | F | nekrose, ^abgestorben | necros, necrotic, died off, bone death |
+necrosis | F | nekrose, ^abgestorben | necros, necrotic, bone death |
 avascular_necrosis | F | hüftkopfnekrose, femurkopfnekrose, osteonekrose | avascular necrosis,
     osteonecrosis | necrosis bone
 hydronephrosis | F | harnstau, hydronephrose, harnaufstau, urinstau | hydronephros, hydroureter |
@@ -209,7 +217,8 @@ calcification | F | verkalkung, verkalkt, ^kalzifi | *calcif, calcium | plaque
 plaque | F | plaque | plaque | calcification stenosis
 aneurysm | F | aneurysma | aneurysm | dilatation artery protrusion
 dissection | F | dissektion | dissection |
-hernia | F | hernie, ^hiatushernie | hernia#, hernias#, hiatal hernia | bowel
+hernia | F | hernie, ^hiatushernie, leistenbruch, nabelbruch, narbenbruch, bauchwandbruch, bruchpforte,
+    bruchsack | hernia#, hernias#, hiatal hernia, hernial | bowel
 disc_herniation | F | bandscheibenvorfall, ^prolaps, ^vorfall, ^vorgefallen | herniation, herniated,
     prolapse, slipped disc | disc protrusion
 protrusion | F | protrusion, ^vorwölb, ^wölbt | protrusion, bulge, bulges, bulging | disc
@@ -221,11 +230,12 @@ cholecystitis | F | cholezystitis, gallenblasenentzündung | cholecystitis |
     inflammation gallbladder swelling
 stranding | F | imbibierung, ^imbibiert | stranding, fat stranding | inflammation soft_tissue
 enhancement | F | anreicherung, ^anreichert, ^reichert, kontrastmittelaufnahme, ^aufnehmend,
-    ^kontrastmittelaufnehmend | enhanc, takes up the contrast, take up the contrast | contrast
+    ^kontrastmittelaufnehmend | enhanc | contrast
 thickening | F | verdickung, verdickt | thickening, thickened |
 extravasation | F | extravasat, ^kontrastmittelaustritt, ^austritt | extravasation, leak, leaking |
 invasion | F | invasion, infiltriert, ^ausbreitung, ^ausgebreitet, ventrikeleinbruch, eingewachsen,
-    ^wächst in | invasion, invade, extension, spread#, involve, grown into, growing into, grows into |
+    ^wächst in, beteiligung | invasion, invade, extension, spread#, involve, grown into,
+    growing into, grows into |
     tumour
 collapse | F | kollaps, kollabiert, eingebrochen, einbruch | collapse |
 compression | F | kompression, komprimier, ^drückt, ^quetsch, zusammendrück | compress, effacement,
@@ -243,6 +253,15 @@ vascularity | F | vaskularisation, ^vaskularisiert, durchblutung, ^durchblutet |
     vascularized, hypervascular |
 normal | N | unauffällig, regelrecht, ^intakt, ^unverletzt, ^normal, ^frei# |
     normal#, unremarkable, intact, clear# |
+atrophy | F | atrophie, ^atroph, ^geschrumpft | atroph, shrunk, shrunken, wasting |
+spiculation | F | spikul, ^spiculiert | spiculat, spiky | suspicious
+complication | F | komplikation, kompliziert | complicat |
+tendinosis | F | tendinose, tendinopathie, ^tendinitis | tendinos, tendinopath, tendinitis |
+    degeneration tendon
+demyelination | F | demyelinis, multiple sklerose, ^encephalomyelitis | demyelinat, multiple sclerosis |
+    lesion brain
+diverticulitis | F | divertikulitis | diverticulitis | inflammation bowel diverticulum
+diverticulum | F | divertikel | diverticul, pouches | bowel
 hill_sachs | F | hill-sachs | hill-sachs | lesion fracture
 """
 
@@ -321,7 +340,9 @@ def form_pattern(lang: str) -> tuple[re.Pattern[str], dict[str, str]]:
     # Each alternative opens with a lookahead on its possible first letters, which lets the engine
     # skip most positions without walking the trie.
     every = start_only + inner
-    alternatives = [f"(?<!{_LETTER})(?={_first_letters(every)})(?:{_trie_regex(every)})"]
+    # A negating prefix ("un", "non") may stand before a word-start form: "uncomplicated".
+    start = f"(?:(?<!{_LETTER})|(?<=(?<!{_LETTER})un)|(?<=(?<!{_LETTER})non))"
+    alternatives = [f"{start}(?={_first_letters(every)})(?:{_trie_regex(every)})"]
     if inner:
         alternatives.append(f"(?={_first_letters(inner)})(?:{_trie_regex(inner)})")
     return re.compile("|".join(alternatives)), lookup

@@ -28,7 +28,22 @@ from medvault.guard._model import Flag
 from medvault.guard._text import Analysis, Mention
 
 _NORMAL = "normal"  # the lexicon's concept of an organ said to be normal ("Leber unauffällig")
-_FURTHER = re.compile(r"\b(?:weiter\w*|andere\w*|zusätzlich\w*|other|further|additional)\s+(?:\w+\s+)?$")
+# Qualifiers that make a statement apart from the unqualified one: "keine frische Blutung" says nothing
+# about a chronic haematoma, "keine weitere Fraktur" nothing about the first one. A qualifier applies
+# across the noun phrase: up to three words may stand between it and the finding.
+_QUALIFIERS = {
+    "further": r"weitere?[nmrs]?|andere?[nmrs]?|zusätzliche?[nmrs]?|übrige?[nmrs]?|restliche?[nmrs]?"
+    r"|other|further|additional|remaining",
+    "acute": r"akute?[nmrs]?|frische?[nmrs]?|acute|fresh",
+    "new": r"neue?[nmrs]?|new",
+    "active": r"aktive?[nmrs]?|active",
+    "chronic": r"chronische?[nmrs]?|chronic|alte?[nmrs]?|old",
+}
+_QUALIFIER = re.compile(
+    r"\b(?:"
+    + "|".join(f"(?P<{key}>{forms})" for key, forms in _QUALIFIERS.items())
+    + r")\s+(?:[\w-]+\s+){0,3}$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,17 +55,19 @@ class _Finding:
     sides: frozenset[str]
     mention: Mention
     implied: bool = False  # stands for a finding that another one implies
-    further: bool = False  # "weitere Fraktur", "other lesions": a statement apart from the first
+    qualifier: str | None = None  # "weitere Fraktur", "no acute haemorrhage": see `_QUALIFIERS`
     organ_only: bool = False  # valid only where the organs agree
 
 
 def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
     """Finding mentions with context; a source mention also stands for what it directly implies.
 
-    The context is the organs and sides of the segment; a segment without a side word takes the
-    sides of its sentence ("zwei Steine in der linken Niere, 3 und 4 mm, die nicht obstruieren").
+    The context is the organs and sides of the segment; a segment without a side word (or without an
+    organ) takes those of its sentence ("zwei Steine in der linken Niere, 3 und 4 mm, die nicht
+    obstruieren"; "the supraspinatus tendon is worn, but not torn").
     """
     organs_of: dict[int, set[str]] = defaultdict(set)
+    sentence_organs: dict[int, set[str]] = defaultdict(set)
     findings_in: dict[int, list[Mention]] = defaultdict(list)
     normal_segments = set()
     for m in doc.mentions:
@@ -60,22 +77,24 @@ def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
             normal_segments.add(m.segment)
         else:
             organs_of[m.segment].add(m.concept)
+            sentence_organs[doc.segments[m.segment].sentence].add(m.concept)
     sides_of: dict[int, set[str]] = defaultdict(set)
     sentence_sides: dict[int, set[str]] = defaultdict(set)
     for sm in doc.side_mentions:
-        if sm.bound:
-            continue  # "Rechtsherzbelastung" names the right heart, not the side of the finding
+        if sm.bound or sm.direction:
+            continue  # "Rechtsherzbelastung" names the right heart; "nach rechts" is a direction
         sides_of[sm.segment] |= sm.sides
         sentence_sides[doc.segments[sm.segment].sentence] |= sm.sides
     found = []
     for segment, mentions in findings_in.items():
-        sides = frozenset(sides_of[segment] or sentence_sides[doc.segments[segment].sentence])
+        sentence = doc.segments[segment].sentence
+        sides = frozenset(sides_of[segment] or sentence_sides[sentence])
+        context_organs = frozenset(organs_of[segment] or sentence_organs[sentence])
         for m in mentions:
             own_organs = frozenset(c for c in CONCEPTS[m.concept].implies if CONCEPTS[c].kind != "F")
-            organs = frozenset(organs_of[segment]) | own_organs
-            word_start = m.start - m.word.index(doc.lower[m.start : m.end]) if m.word else m.start
-            further = bool(_FURTHER.search(doc.lower, max(0, word_start - 30), word_start))
-            found.append(_Finding(m.concept, organs, sides, m, further=further))
+            organs = context_organs | own_organs
+            qualifier = _qualifier(doc, m)
+            found.append(_Finding(m.concept, organs, sides, m, qualifier=qualifier))
             if not with_implied:
                 continue
             # "Pleuraerguss" is an effusion; but "kein Perikarderguss" only denies an effusion of the
@@ -85,57 +104,76 @@ def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
                 if CONCEPTS[c].kind != "F":
                     continue
                 if not m.negated or m.concept in CONCEPTS[c].implies:  # affirmed, or a synonym
-                    found.append(_Finding(c, organs, sides, m, implied=True, further=further))
+                    found.append(_Finding(c, organs, sides, m, implied=True, qualifier=qualifier))
                 elif own_organs:
                     found.append(
-                        _Finding(c, own_organs, sides, m, implied=True, further=further, organ_only=True)
+                        _Finding(c, own_organs, sides, m, implied=True, qualifier=qualifier, organ_only=True)
                     )
     if with_implied:
         for m in doc.mentions:
             if m.kind == "A" and m.segment in normal_segments and not findings_in[m.segment]:
                 normal = Mention(_NORMAL, "F", m.start, m.end, m.segment, True, m.word)
-                found.append(
-                    _Finding(_NORMAL, frozenset(organs_of[m.segment]), frozenset(sides_of[m.segment]), normal)
-                )
+                organs, sides = frozenset(organs_of[m.segment]), frozenset(sides_of[m.segment])
+                found.append(_Finding(_NORMAL, organs, sides, normal, qualifier=_qualifier(doc, m)))
     return found
+
+
+def _qualifier(doc: Analysis, m: Mention) -> str | None:
+    """The qualifier standing before a mention's word in its segment ("keine frische Blutung")."""
+    word_start = m.start - m.word.index(doc.lower[m.start : m.end]) if m.word else m.start
+    segment_start = doc.segments[m.segment].start
+    found = _QUALIFIER.search(doc.lower, max(segment_start, word_start - 60), word_start)
+    return found.lastgroup if found else None
 
 
 def _known(o: _Finding, src: list[_Finding]) -> list[_Finding]:
     """The source's statements about the same finding in the most specific context both share.
 
     A finding implied by another ("Hill-Sachs lesion" is a fracture) counts like a named one.
-    "Further" findings ("keine weitere Fraktur") are compared with further findings. A "normal"
-    statement about an organ ("Processus styloideus ulnae intakt") counts as negating findings of that
-    organ.
+    Qualified findings ("keine weitere Fraktur", "no acute haemorrhage") are compared with findings of
+    the same qualifier where the source has them. A "normal" statement about an organ ("Processus
+    styloideus ulnae intakt") counts as negating findings of that organ.
     """
     same = [f for f in src if f.concept == o.concept]
-    if any(f.further == o.further for f in same):
-        same = [f for f in same if f.further == o.further]
     normal = [f for f in src if f.concept == _NORMAL and f.organs & o.organs]
+    if o.qualifier and any(f.qualifier == o.qualifier for f in same + normal):
+        same = [f for f in same if f.qualifier == o.qualifier]
+        normal = [f for f in normal if f.qualifier == o.qualifier]
+    elif any(f.qualifier == o.qualifier for f in same):
+        same = [f for f in same if f.qualifier == o.qualifier]
     if o.sides:  # a statement about the other side says nothing about this one
         same = [f for f in same if not f.sides or f.sides & o.sides]
         normal = [f for f in normal if not f.sides or f.sides & o.sides]
     anywhere = [f for f in same if not f.organ_only]
     levels = (
-        _at_organs(same, o, with_sides=True) or _at_organs(normal, o, with_sides=True),
+        _at_organs(same + normal, o, with_sides=True),
         _closest(
             [f for f in anywhere if o.sides and f.sides & o.sides],
             lambda f: (len(f.sides & o.sides) / len(f.sides | o.sides), f.organs == o.organs),
         ),
-        _at_organs(same, o, with_sides=False) or _at_organs(normal, o, with_sides=False),
+        _at_organs(same + normal, o, with_sides=False),
         anywhere,
     )
     return next((level for level in levels if level), [])
 
 
 def _at_organs(findings: list[_Finding], o: _Finding, with_sides: bool) -> list[_Finding]:
-    """Statements about the output finding's organs: those with the closest organ set (Jaccard)."""
+    """Statements about the output finding's organs: those with the closest organ set (Jaccard).
+
+    Organs the finding itself implies (the bone of a fracture) do not tell statements apart and are
+    left out of the likeness, unless they are all there is.
+    """
     if not o.organs or (with_sides and not o.sides):
         return []
+    generic = CONCEPTS[o.concept].implies
+    mine = o.organs - generic or o.organs
     candidates = [f for f in findings if f.organs & o.organs and (not with_sides or f.sides & o.sides)]
-    return _closest(
-        candidates, lambda f: (len(f.organs & o.organs) / len(f.organs | o.organs), f.sides == o.sides)
-    )
+
+    def score(f: _Finding) -> tuple[float, bool]:
+        theirs = f.organs - generic or f.organs
+        return len(theirs & mine) / len(theirs | mine), f.sides == o.sides
+
+    return _closest(candidates, score)
 
 
 def _closest(candidates: list[_Finding], score: Callable[[_Finding], tuple[float, bool]]) -> list[_Finding]:

@@ -108,7 +108,16 @@ class SideMention:
     end: int
     segment: int
     bound: bool = False  # part of a compound ("Rechtsherzbelastung"): names an organ's side
+    direction: bool = False  # "nach rechts", "to the left", "leftward": where something points, not a side
 
+
+# A side word that names a direction ("Mittellinienverlagerung nach rechts", "shift to the left").
+_DIRECTION_BEFORE = re.compile(r"(?:\bnach|\bto\s+the|\btowards?\s+the)\s+$")
+_DIRECTION_WORD = re.compile(r"(?:links|rechts)wärts|(?:left|right)wards?")
+# A finding word that starts with a negating prefix ("unkompliziert", "uncomplicated", "nonobstructing").
+_NEG_PREFIX = ("un", "non")
+# "kein Erguss und die Lunge ...": a new clause after "und"/"and" ends a forward negation scope.
+_NEW_CLAUSE = re.compile(r"\s(?:und|and)\s+(?:there|it|the|an?|es|ein\w*|der|die|das|den|dem)\b")
 
 _UNBOUND = re.compile(
     r"(?:links|rechts)(?:seitig\w*|betont\w*)?|linke[nmrs]?|rechte[nmrs]?|li\.|re\.|beid\w*|bds\.|bilateral\w*"
@@ -207,7 +216,9 @@ class Analysis:
             index = self.segment_at(cue.start())
             seg = self.segments[index]
             if cue.group("forward"):
-                ranges.append((cue.end(), self._list_end(index, masked)))
+                end = self._list_end(index, masked)
+                clause = _NEW_CLAUSE.search(masked, cue.end(), end)
+                ranges.append((cue.end(), clause.start() if clause else end))
             elif cue.group("backward") or _NOT_SEEN.match(masked, cue.end()):
                 ranges.append((seg.start, cue.start()))
             else:
@@ -247,9 +258,17 @@ class Analysis:
                 continue
             kind = CONCEPTS[cid].kind
             word = self._word_around(m.start(), m.end())
-            negated = kind == "F" and self.is_negated(m.start())
+            negated = kind == "F" and (self.is_negated(m.start()) != self._prefixed(m.start(), word))
             found.append(Mention(cid, kind, m.start(), m.end(), self.segment_at(m.start()), negated, word))
         return found
+
+    def _prefixed(self, start: int, word: str) -> bool:
+        """Whether the concept at `start` follows a negating prefix of its word ("un|kompliziert")."""
+        for prefix in _NEG_PREFIX:
+            begin = start - len(prefix)
+            if word.startswith(prefix) and self.lower[begin:start] == prefix:
+                return begin == 0 or not self.lower[begin - 1].isalpha()
+        return False
 
     def _word_around(self, start: int, end: int) -> str:
         while start > 0 and self.lower[start - 1].isalpha():
@@ -270,7 +289,13 @@ class Analysis:
                 m.start(),
                 m.end(),
                 self.segment_at(m.start()),
-                bound=self.lang == "de" and not _UNBOUND.fullmatch(m.group()),
+                bound=self.lang == "de"
+                and not _UNBOUND.fullmatch(m.group())
+                and not _DIRECTION_WORD.fullmatch(m.group()),
+                direction=bool(
+                    _DIRECTION_WORD.fullmatch(m.group())
+                    or _DIRECTION_BEFORE.search(self.lower, max(0, m.start() - 12), m.start())
+                ),
             )
             for m in _SIDES[self.lang].finditer(self.lower)
         ]
