@@ -8,6 +8,7 @@ database. Outside CI a missing PostgreSQL installation skips those cases; in CI 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -90,16 +91,28 @@ def pg_cluster() -> Iterator[PgCluster]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL of an empty database: a SQLite file, or a fresh database on the session's PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'medvault.db'}"
-        return
-    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+@contextlib.contextmanager
+def _fresh_database(cluster: PgCluster) -> Iterator[str]:
     name = f"t_{uuid.uuid4().hex[:16]}"
     cluster.admin(f"CREATE DATABASE {name}")
     try:
         yield cluster.url(name)
     finally:
         cluster.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database: a SQLite file, or a fresh database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'medvault.db'}"
+        return
+    with _fresh_database(request.getfixturevalue("pg_cluster")) as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
+    """A URL of a fresh database on the session's PostgreSQL, for what only PostgreSQL can show."""
+    with _fresh_database(pg_cluster) as url:
+        yield url

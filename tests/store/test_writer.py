@@ -66,10 +66,12 @@ async def test_database_failure_reaches_every_waiter_and_the_writer_recovers(sto
     assert store.verify_audit_chain().checked == 1
 
 
-async def test_a_bad_event_fails_alone(store: Store, db_url: str) -> None:
+@pytest.mark.postgres
+async def test_a_bad_event_fails_alone(pg_url: str) -> None:
     """An event PostgreSQL refuses (a field too long) fails for its caller only; its neighbours commit."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite does not enforce column lengths, so it refuses no event")
+    # PostgreSQL only: SQLite does not enforce column lengths, so it refuses no event.
+    store = Store.open(pg_url)
+    store.migrate()
     writer = AuditWriter(store, max_delay_s=0.05)
     await writer.start()
     events = [make_event(i) for i in range(4)] + [make_event(99, request_id="r" * 500)]
@@ -78,6 +80,7 @@ async def test_a_bad_event_fails_alone(store: Store, db_url: str) -> None:
     assert results[:4] == [None] * 4
     assert isinstance(results[4], StoreError)
     assert store.verify_audit_chain().checked == 4
+    store.close()
 
 
 def _write_from_thread(url: str, offset: int, count: int) -> None:
