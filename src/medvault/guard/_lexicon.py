@@ -115,7 +115,7 @@ bursa | A | bursa, schleimbeutel | bursa |
 humerus | A | humerus, oberarm | humer, upper arm | shoulder
 wrist | A | handgelenk, ^radiokarpal | wrist, radiocarpal | joint
 hand | A | ^hand#, mittelhand, ^metakarp, ^finger | hand#, hands#, metacarp, finger |
-forearm | A | ^radius, speiche, ^ulna, ^elle#, ^styloid | radius, ulna, styloid |
+forearm | A | ^radius, speiche, ^ulna, ^elle#, ^styloid, griffelfortsatz | radius, ulna, styloid |
 ankle | A | sprunggelenk, knöchel, ^malleol | ankle, malleol, medial clear space | joint
 fibula | A | fibula, wadenbein | fibula | leg
 leg | A | ^bein, unterschenkel, ^wade, ^poplite, kniekehle | leg#, legs#, calf, calves, popliteal |
@@ -158,8 +158,8 @@ bone_marrow_oedema | F | knochenmarködem, knochenödem | bone marrow oedema, bo
     bone contusion | oedema swelling contusion
 contusion | F | kontusion, prellung | contusion, bruise | swelling
 swelling | F | schwellung, geschwollen | swelling, swollen |
-haemorrhage | F | blutung, einblutung, geblutet, ^hämorrhag | haemorrhage, hemorrhage, haemorrhagic,
-    hemorrhagic, bleed | haematoma
+haemorrhage | F | blutung, einblutung, geblutet, ^hämorrhag | haemorrhage, hemorrhage,
+    haemorrhagic, hemorrhagic, bleed | haematoma
 haematoma | F | hämatom, bluterguss | haematoma, hematoma | haemorrhage
 infarct | F | infarkt, schlaganfall, ^ischämi | infarct, stroke, ischaemi, ischemi |
 restricted_diffusion | F | diffusionsrestriktion | diffusion restriction, restricted diffusion | infarct

@@ -146,12 +146,12 @@ def _known(o: _Finding, src: list[_Finding]) -> list[_Finding]:
         normal = [f for f in normal if not f.sides or f.sides & o.sides]
     anywhere = [f for f in same if not f.organ_only]
     levels = (
-        _at_organs(same + normal, o, with_sides=True),
+        _at_organs(same, o, with_sides=True) or _at_organs(normal, o, with_sides=True),
         _closest(
             [f for f in anywhere if o.sides and f.sides & o.sides],
             lambda f: (len(f.sides & o.sides) / len(f.sides | o.sides), f.organs == o.organs),
         ),
-        _at_organs(same + normal, o, with_sides=False),
+        _at_organs(same, o, with_sides=False) or _at_organs(normal, o, with_sides=False),
         anywhere,
     )
     return next((level for level in levels if level), [])

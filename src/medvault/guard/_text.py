@@ -116,8 +116,9 @@ _DIRECTION_BEFORE = re.compile(r"(?:\bnach|\bto\s+the|\btowards?\s+the)\s+$")
 _DIRECTION_WORD = re.compile(r"(?:links|rechts)wärts|(?:left|right)wards?")
 # A finding word that starts with a negating prefix ("unkompliziert", "uncomplicated", "nonobstructing").
 _NEG_PREFIX = ("un", "non")
-# "kein Erguss und die Lunge ...": a new clause after "und"/"and" ends a forward negation scope.
-_NEW_CLAUSE = re.compile(r"\s(?:und|and)\s+(?:there|it|the|an?|es|ein\w*|der|die|das|den|dem)\b")
+# "kein Erguss, und es besteht ...": a new clause after "und"/"and" ends a forward negation scope
+# ("no X and Y" still negates both, as radiology reads it).
+_NEW_CLAUSE = re.compile(r"\s(?:und|and)\s+(?:there\s+(?:is|are)|it\s+is|es\s+(?:gibt|ist|besteht|zeigt))\b")
 
 _UNBOUND = re.compile(
     r"(?:links|rechts)(?:seitig\w*|betont\w*)?|linke[nmrs]?|rechte[nmrs]?|li\.|re\.|beid\w*|bds\.|bilateral\w*"
