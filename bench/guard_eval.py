@@ -27,6 +27,7 @@ from medvault.guard import check
 CORPUS = Path(__file__).parent / "guard_corpus"
 RESULTS = Path(__file__).parent / "results-guard.md"
 HELD_OUT = CORPUS / "heldout"
+HELD_OUT_2 = CORPUS / "heldout2"
 RESULTS_HEAD = """# Grounding guard: benchmark results
 
 Written by `.venv/bin/python bench/guard_eval.py --write`. Every case is generated in code from the
@@ -40,13 +41,23 @@ bounds).
 
 These numbers are in-sample: the vocabulary and the scope rules were improved by looking at the misses
 and false alarms on this corpus (the corpus texts themselves were not changed to suit the checker).
+A few corpus-only phrases were later removed from the lexicon ("temple bone", "hip head", ...), which
+costs the main corpus some cases on purpose.
 
 """
 HELD_OUT_NOTE = """
-## Held-out reports (never used for tuning)
+## First held-out set (used for tuning since the second round)
 
-`bench/guard_corpus/heldout/` holds 10 further reports written after the checks were tuned. The gap to
-the main corpus is the honest measure of how much of the in-sample result is vocabulary fitted to it.
+`bench/guard_corpus/heldout/` holds 10 reports written after the first tuning. Its misses were then
+read and fixed with general rules (qualifiers, directions, anatomy, lexicon gaps), so it is no longer
+out of sample: read it like the main corpus.
+
+"""
+HELD_OUT_2_NOTE = """
+## Second held-out set (never looked at case by case)
+
+`bench/guard_corpus/heldout2/` holds 10 reports written before the second round of fixes; only its
+totals were looked at. This is the honest out-of-sample measure.
 
 """
 RESULTS_TAIL = """
@@ -432,26 +443,35 @@ def render(results: Results, n_reports: int, folder: Path = CORPUS) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--write", action="store_true", help=f"also write {RESULTS.name} (with the held-out set)"
-    )
+    parser.add_argument("--write", action="store_true", help=f"also write {RESULTS.name} (all three sets)")
     parser.add_argument("--misses", action="store_true", help="list missed cases and false alarms")
-    parser.add_argument("--corpus", type=Path, default=CORPUS, help="folder of *.toml reports")
+    parser.add_argument(
+        "--corpus", type=Path, default=None, help="one folder of *.toml reports (default: all three sets)"
+    )
     args = parser.parse_args(argv)
-    reports = load_reports(args.corpus)
-    results = evaluate(build_cases(reports))
-    text = render(results, len(reports), args.corpus.resolve())
-    print(text)
-    if args.misses:
-        for category, tally in results.tallies.items():
-            for example in tally.examples:
-                print(f"{category}: {example}")
-    if args.write:
-        held_out = load_reports(HELD_OUT)
-        held_text = render(evaluate(build_cases(held_out)), len(held_out), HELD_OUT)
-        RESULTS.write_text(RESULTS_HEAD + text + HELD_OUT_NOTE + held_text + RESULTS_TAIL, encoding="utf-8")
-    met = all(results.recall(c) >= RECALL_TARGET for c in TARGETED)
-    return 0 if met and results.false_alarm_rate <= FALSE_ALARM_TARGET else 1
+    folders = [args.corpus] if args.corpus else [CORPUS, HELD_OUT, HELD_OUT_2]
+    texts, met = [], True
+    for folder in folders:
+        reports = load_reports(folder)
+        results = evaluate(build_cases(reports))
+        texts.append(render(results, len(reports), folder.resolve()))
+        print(texts[-1])
+        if args.misses:
+            for category, tally in results.tallies.items():
+                for example in tally.examples:
+                    print(f"{category}: {example}")
+        met = met and meets_targets(results)
+    if args.write and not args.corpus:
+        notes = (HELD_OUT_NOTE, HELD_OUT_2_NOTE)
+        body = texts[0] + "".join(note + text for note, text in zip(notes, texts[1:], strict=True))
+        RESULTS.write_text(RESULTS_HEAD + body + RESULTS_TAIL, encoding="utf-8")
+    return 0 if met else 1
+
+
+def meets_targets(results: Results) -> bool:
+    """Whether recall on the targeted categories and the false-alarm rate meet issue 5's targets."""
+    recall = all(results.recall(c) >= RECALL_TARGET for c in TARGETED)
+    return recall and results.false_alarm_rate <= FALSE_ALARM_TARGET
 
 
 if __name__ == "__main__":

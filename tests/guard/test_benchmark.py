@@ -30,9 +30,28 @@ def test_corpus_has_40_reports_in_both_languages_and_four_modalities(guard_eval:
     assert {r.modality for r in reports} == {"CT", "MRI", "XR", "US"}
 
 
-def test_recall_and_false_alarm_targets(guard_eval: ModuleType) -> None:
-    """Recall >= 95% on side, negation, number and unit errors; <= 5% false alarms on clean outputs."""
-    results = guard_eval.evaluate(guard_eval.build_cases(guard_eval.load_reports()))
+def _measured(guard_eval: ModuleType, folder: Path | None = None) -> object:
+    reports = guard_eval.load_reports(folder) if folder else guard_eval.load_reports()
+    return guard_eval.evaluate(guard_eval.build_cases(reports))
+
+
+def _assert_targets(guard_eval: ModuleType, results: object) -> None:
     for category in guard_eval.TARGETED:
         assert results.recall(category) >= guard_eval.RECALL_TARGET, (category, results.recall(category))
-    assert results.false_alarm_rate <= guard_eval.FALSE_ALARM_TARGET
+    assert results.false_alarm_rate <= guard_eval.FALSE_ALARM_TARGET, results.false_alarm_rate
+
+
+def test_recall_and_false_alarm_targets(guard_eval: ModuleType) -> None:
+    """Recall >= 95% on side, negation, number and unit errors; <= 5% false alarms on clean outputs."""
+    _assert_targets(guard_eval, _measured(guard_eval))
+
+
+def test_first_held_out_set_meets_targets(guard_eval: ModuleType) -> None:
+    """The first held-out set (tuned on since the second round) meets the same targets."""
+    _assert_targets(guard_eval, _measured(guard_eval, guard_eval.HELD_OUT))
+
+
+@pytest.mark.xfail(strict=True, reason="second held-out set is below target (bench/results-guard.md)")
+def test_second_held_out_set_meets_targets(guard_eval: ModuleType) -> None:
+    """The second held-out set, never tuned on, meets the targets (strict xfail: passing fails it)."""
+    _assert_targets(guard_eval, _measured(guard_eval, guard_eval.HELD_OUT_2))

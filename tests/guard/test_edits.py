@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from medvault.guard import check
+from medvault.guard import TASKS, check
+from medvault.guard._context import Pair
 from medvault.guard._edits import EditBudget
+from medvault.guard._text import Analysis
 
 SOURCE = (
     "Befund: Kleiner Pleuraerguss rechts. Kein Pneumothorax. Herz normal groß. Mediastinum mittelständig. "
@@ -37,6 +39,34 @@ def test_edit_budget_table(output: str, severity: str | None) -> None:
 
 
 def test_limits_are_configurable() -> None:
-    """EditBudget is a small configurable callable, like every other check."""
-    strict = EditBudget(minor=0.0, major=0.01, min_words=1)
-    assert strict.minor == 0.0 and strict.major == 0.01
+    """A stricter EditBudget flags an edit the default one lets through."""
+    output = SOURCE.replace("Herz normal groß", "Das Herz ist normal groß")
+    default = check(SOURCE, output, task="correction", lang="de", checks=["edit_budget"]).flags
+    assert default == []
+    pair = Pair(Analysis(SOURCE, "de"), Analysis(output, "de"), TASKS["correction"])
+    (flag,) = EditBudget(minor=0.0, major=0.01, min_words=1)(pair)
+    assert flag.severity == "major" and "limit 1%" in flag.message
+
+
+EN_SOURCE = (
+    "Findings: Small right pleural effusion. No pneumothorax. Normal heart size. The mediastinum is "
+    "central. Both hemidiaphragms are smooth. No rib fracture. Central venous catheter via the right "
+    "internal jugular vein with its tip in the superior vena cava."
+)
+
+
+@pytest.mark.parametrize(
+    ("output", "severity"),
+    [
+        (EN_SOURCE.replace("effusion", "efusion").replace("central.", "centrl."), None),
+        (
+            "Findings: The heart and mediastinum look fine and there is a little fluid on the right side.",
+            "major",
+        ),
+    ],
+    ids=["typos-fixed", "rewritten"],
+)
+def test_english_edit_budget(output: str, severity: str | None) -> None:
+    """English corrections: typo fixes are free, a rewrite is over budget."""
+    flags = check(EN_SOURCE, output, task="correction", lang="en", checks=["edit_budget"]).flags
+    assert [f.severity for f in flags] == ([severity] if severity else [])

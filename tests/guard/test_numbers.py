@@ -53,6 +53,23 @@ CASES = [
     ),
     ("dropped-in-summary", "Rundherd 12 mm, Zyste 4 mm.", "Rundherd 12 mm.", "summary", "de", None, False),
     ("count-as-word", "2 Zysten links.", "Zwei Zysten links.", "correction", "de", None, False),
+    ("en-same-size", "Nodule 1.5 cm.", "Nodule 15 mm.", "correction", "en", None, False),
+    ("en-unit-change", "Calculus of 7 mm.", "Calculus of 7 cm.", "correction", "en", None, True),
+    ("en-number-change", "Aneurysm 5.8 cm.", "Aneurysm 5.3 cm.", "correction", "en", None, True),
+    ("en-range-kept", "Stenosis 70-79%.", "Stenosis 70–79%.", "correction", "en", None, False),
+    ("en-range-changed", "Stenosis 70-79%.", "Stenosis 60-69%.", "correction", "en", None, True),
+    ("en-dimensions", "Cyst 3 x 4 cm.", "Cyst 3 x 4 mm.", "correction", "en", None, True),
+    ("en-volume", "Collection of 45 ml.", "Collection of 45 l.", "correction", "en", None, True),
+    ("en-date-to-de", "CT of 14 March 2024.", "CT vom 14.03.2024.", "translation", "en", "de", False),
+    (
+        "en-dropped-in-translation",
+        "Nodule 12 mm, cyst 4 mm.",
+        "Rundherd 12 mm, Zyste.",
+        "translation",
+        "en",
+        "de",
+        True,
+    ),
 ]
 
 

@@ -38,7 +38,10 @@ def test_to_dict_is_json() -> None:
     """to_dict() survives a JSON round trip and carries verdict, counts and spans."""
     data = json.loads(json.dumps(check(SOURCE, BAD, task="correction", lang="de").to_dict()))
     assert data["verdict"] == "review"
-    assert data["flags"][0]["output_span"] is None or len(data["flags"][0]["output_span"]) == 2
+    for flag in data["flags"]:  # every span is a [start, end] pair inside its text
+        for span, text in ((flag["source_span"], SOURCE), (flag["output_span"], BAD)):
+            assert span is None or (len(span) == 2 and 0 <= span[0] < span[1] <= len(text))
+    assert any(flag["output_span"] and BAD[slice(*flag["output_span"])] == "12 cm" for flag in data["flags"])
     assert set(data) == {"verdict", "task", "checks", "counts", "flags"}
 
 

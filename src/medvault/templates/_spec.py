@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 TaskType = Literal["anchored", "semi", "open"]
 GuardTask = Literal["correction", "simplification", "translation", "summary", "structured"]
-GuardCheck = Literal["laterality", "negation", "numbers", "new_findings", "edit_budget"]
+GuardCheck = Literal["laterality", "negation", "numbers", "new_findings", "omissions", "edit_budget"]
 InputType = Literal["text", "choice", "number", "boolean"]
 RegulatoryStatus = Literal["device", "not-device", "borderline"]
 Decision = Literal["fleischner-2017"]
