@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ TCP_PORTS = [22, 25, 53, 80, 443, 853, 3128, 5432, 8080, 636, 637]
 UDP_PORTS = [53, 123, 443]
 LAN_HOST, LAN_CLIENT = "198.51.100.1", "198.51.100.10"
 GATEWAY_PORT, ENGINE_PORT = 8080, 8100
+# Numeric, so the tests never add a user to the machine; `medvault up` creates a named one if missing.
+WORKLOAD_USER = "64123:64123"
 
 
 def sh(
@@ -88,6 +91,7 @@ class Lab:
 [isolation]
 netns_prefix = "{policy.netns_prefix}"
 vault_ports = {policy.vault_ports}
+workload_user = "{policy.workload_user}"
 
 [isolation.ingress]
 address = "{policy.ingress.address}"
@@ -193,19 +197,22 @@ def _teardown(lab: Lab) -> None:
         sh("ip", "netns", "del", ns, check=False)
     for zone in ("dmz", "vault"):
         shutil.rmtree(Path("/etc/netns") / lab.policy.zone_netns(zone), ignore_errors=True)
+    shutil.rmtree(lab.data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def lab() -> Iterator[Lab]:
     """A fresh lab per test module (the kill-switch tests leave theirs cut)."""
     require_root()
     require(all(shutil.which(t) for t in ("ip", "nft", "setpriv")), "needs iproute2, nftables, util-linux")
     tag = os.urandom(3).hex()
-    data_dir = tmp_path_factory.mktemp("iso-data")
+    # Not under pytest's private basetemp (mode 0700): the unprivileged workloads must reach it.
+    data_dir = Path(tempfile.mkdtemp(prefix=f"mvt-{tag}-data-", dir="/tmp"))
     policy = IsolationPolicy.model_validate(
         {
             "netns_prefix": f"mvt-{tag}",
             "vault_ports": [ENGINE_PORT],
+            "workload_user": WORKLOAD_USER,
             "ingress": {"address": LAN_HOST, "port": free_port(), "clients": ["198.51.100.0/24"]},
             "airlocks": [{"name": "ldaps", "address": AIRLOCK, "port": 636}],
             "monitor": {"targets": [TARGET4, TARGET6]},

@@ -162,15 +162,77 @@ def test_loopback_bridge_reaches_the_gateway(iso: Isolation) -> None:
 
 def test_workloads_run_without_network_capabilities(iso: Isolation) -> None:
     """A zone workload has no capabilities at all, so no raw sockets and no netlink administration."""
-    status = sh(*iso.exec_prefix("vault"), "grep", "^Cap", "/proc/self/status").stdout
-    caps = dict(line.split(":\t") for line in status.splitlines())
-    for name in ("CapEff", "CapPrm", "CapBnd", "CapAmb"):
-        assert int(caps[name], 16) & (1 << 12 | 1 << 13) == 0, status
+    status = sh(*iso.exec_prefix("vault"), "grep", "^Cap\\|^Uid\\|^NoNewPrivs", "/proc/self/status").stdout
+    fields = dict(line.split(":\t") for line in status.splitlines())
+    for name in ("CapEff", "CapPrm", "CapBnd", "CapAmb", "CapInh"):
+        assert int(fields[name], 16) == 0, status
+    assert fields["Uid"].split() == [str(iso.workload_user().uid)] * 4 and fields["NoNewPrivs"] == "1"
     open_raw = "import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)"
     raw = sh(*iso.exec_prefix("dmz"), sys.executable, "-c", open_raw, check=False)
     assert raw.returncode != 0 and "PermissionError" in raw.stderr
     route = sh(*iso.exec_prefix("vault"), "ip", "route", "add", "default", "dev", "eth0", check=False)
     assert route.returncode != 0
+
+
+_ESCAPE_ATTEMPTS = """
+import json, os, signal, sys
+data, supervisor = sys.argv[1], int(sys.argv[2])
+def attempt(work):
+    try:
+        work()
+        return "done"
+    except OSError as exc:
+        return type(exc).__name__
+def append(path):
+    with open(path, "a") as fh:
+        fh.write("x")
+print(json.dumps({
+    "uid": os.getuid(), "euid": os.geteuid(), "groups": os.getgroups(),
+    "write_db": attempt(lambda: append(f"{data}/medvault.db")),
+    "create_wal": attempt(lambda: append(f"{data}/medvault.db-wal")),
+    "write_state": attempt(lambda: append(f"{data}/isolation/state.json")),
+    "replace_state": attempt(lambda: os.rename(f"{data}/medvault.db-wal", f"{data}/isolation/state.json")),
+    "move_isolation_dir": attempt(lambda: os.rename(f"{data}/isolation", f"{data}/old")),
+    "read_admin_key": attempt(lambda: open(f"{data}/admin.key").read()),
+    "replace_admin_key": attempt(lambda: os.rename(f"{data}/medvault.db-wal", f"{data}/admin.key")),
+    "write_run": attempt(lambda: append(f"{data}/run/supervisor.json")),
+    "signal_supervisor": attempt(lambda: os.kill(supervisor, signal.SIGSTOP)),
+    "signal_init": attempt(lambda: os.kill(1, 0)),
+}))
+"""
+
+
+def test_workloads_cannot_touch_root_files_or_signal_the_supervisor(lab: Lab, iso: Isolation) -> None:
+    """A zone workload runs as the unprivileged workload user: it may write the database files it needs,
+    but cannot write or replace the isolation state or admin.key, nor signal the supervisor."""
+    data = lab.data_dir
+    db = data / "medvault.db"
+    db.write_text("")
+    (data / "admin.key").write_text("secret")
+    os.chmod(data / "admin.key", 0o600)
+    (data / "run").mkdir(exist_ok=True)
+    (data / "run" / "supervisor.json").write_text("{}")
+    iso.share_data_dir([db, data / "medvault.db-wal"])
+    state_before = (data / "isolation" / "state.json").read_bytes()
+    for zone in ("dmz", "vault"):
+        done = sh(*iso.exec_prefix(zone), sys.executable, "-c", _ESCAPE_ATTEMPTS, str(data), str(os.getpid()))
+        result = json.loads(done.stdout)
+        assert result["uid"] != 0 and result["euid"] != 0 and 0 not in result["groups"], result
+        assert result["write_db"] == "done" and result["create_wal"] == "done", result  # what it needs
+        assert {
+            k: v for k, v in result.items() if k not in ("uid", "euid", "groups", "write_db", "create_wal")
+        } == {
+            "write_state": "PermissionError",
+            "replace_state": "PermissionError",
+            "move_isolation_dir": "PermissionError",
+            "read_admin_key": "PermissionError",
+            "replace_admin_key": "PermissionError",
+            "write_run": "PermissionError",
+            "signal_supervisor": "PermissionError",
+            "signal_init": "PermissionError",
+        }
+    assert (data / "isolation" / "state.json").read_bytes() == state_before
+    assert (data / "admin.key").read_text() == "secret"
 
 
 def test_verify_command_passes_and_prints_json(lab: Lab, iso: Isolation, tmp_path: os.PathLike[str]) -> None:

@@ -13,27 +13,19 @@ import json
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from medvault.errors import IsolationError
-from medvault.isolation import _nft, _state, _sys, _topology
+from medvault.isolation import _nft, _state, _sys, _topology, _workload
 from medvault.isolation._ingress import IngressHandle, LoopbackBridge
 from medvault.isolation._layout import ZoneLink, zone_links
 from medvault.isolation._monitor import Monitor
 from medvault.isolation._probes import Probe, ProbeResult, ZoneProber, egress_probes, resolvers_seen_by
 from medvault.isolation._render import PANIC_TABLE, TABLE, render, render_panic
 from medvault.isolation.policy import IsolationPolicy
-
-_WORKLOAD_CAPS = [
-    "setpriv",
-    "--bounding-set=-all",
-    "--inh-caps=-all",
-    "--ambient-caps=-all",
-    "--no-new-privs",
-    "--",
-]
 
 
 class Isolation:
@@ -50,6 +42,7 @@ class Isolation:
         persisted = _state.read_state(data_dir)
         self.gateway_port: int | None = persisted.get("gateway_port") if persisted["state"] == "ok" else None
         self._expected: str | None = None
+        self._workload: _workload.WorkloadUser | None = None
         self._lock = threading.RLock()  # rules change and drift audits never interleave
 
     # -- rendering and applying ------------------------------------------------------------------
@@ -105,16 +98,20 @@ class Isolation:
             self._apply(None)
             return
         self.down()  # after a crash; this also removes a host namespace a previous run created
+        self._workload = _workload.resolve(self.policy.workload_user, create=True)
         created_host = self.host_netns is not None and not _sys.netns_exists(self.host_netns)
         if created_host:
             _sys.run(["ip", "netns", "add", str(self.host_netns)])
             _sys.ip(self.host_netns, "link", "set", "lo", "up")
+        # Recorded before anything changes them, so that `down` can put them back.
+        before = _topology.host_globals_before(self.host_netns, self.links)
+        self._persist("off", host_netns_created=created_host, host_sysctls_before=before)
         self._apply(None)
         _topology.create(self.host_netns, self.links)
         problems = _topology.audit(self.host_netns, self.links)
         if problems:
             raise IsolationError("the zones are not as created: " + "; ".join(problems))
-        self._persist("ok", host_netns_created=created_host)
+        self._persist("ok")
 
     def set_ingress(self, gateway_port: int | None) -> None:
         """Render and apply the ruleset with (or without) ingress DNAT to the dmz's `gateway_port`."""
@@ -150,7 +147,10 @@ class Isolation:
             return
         state = _state.read_state(self.data_dir)
         host_alive = self.host_netns is None or _sys.netns_exists(self.host_netns)
+        survivors = self.kill_zone_processes()
         _topology.remove(self.host_netns, self.links)
+        if host_alive and state.get("host_sysctls_before"):
+            _topology.restore_host_globals(self.host_netns, self.links, state["host_sysctls_before"])
         if host_alive:
             for family, table in (("inet", TABLE), ("netdev", PANIC_TABLE)):
                 _sys.run(
@@ -161,18 +161,37 @@ class Isolation:
         if state["state"] != "breached":  # a breach stays recorded until `isolation reset`
             _state.write_state(self.data_dir)
         self._expected, self.gateway_port = None, None
+        if survivors:
+            raise IsolationError(f"zone processes survived SIGKILL: {survivors}")
+
+    def kill_zone_processes(self, deadline_s: float = 2.0) -> list[int]:
+        """SIGKILL every process in every zone namespace, again and again until none is left.
+
+        One pass over `ip netns pids` is not enough: a process that forks between the listing and the
+        kill leaves a child behind. Returns the pids still alive after `deadline_s` (normally none).
+        """
+        own = os.getpid()
+        deadline = time.monotonic() + deadline_s
+        while True:
+            pids = [pid for link in self.links.values() for pid in _sys.netns_pids(link.netns) if pid != own]
+            if not pids or time.monotonic() > deadline:
+                return pids
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.02)
 
     def _persist(self, state: str, **extra: Any) -> None:
         previous = _state.read_state(self.data_dir)
+        kept = {key: previous.get(key) for key in ("host_netns_created", "host_sysctls_before")}
         _state.write_state(
             self.data_dir,
             state=state,
             host_netns=self.host_netns,
             netns_prefix=self.policy.netns_prefix,
             gateway_port=self.gateway_port,
-            host_netns_created=extra.pop("host_netns_created", previous.get("host_netns_created", False)),
             zones=[self._zone_entry(link, with_processes=False) for link in self.links.values()],
-            **extra,
+            **(kept | extra),
         )
 
     # -- facts for the supervisor ----------------------------------------------------------------
@@ -180,13 +199,24 @@ class Isolation:
         """The IPv4 address a workload in `zone` binds to and is reached at."""
         return str(self._link(zone).zone_addr)
 
+    def workload_user(self) -> _workload.WorkloadUser:
+        """The unprivileged user zone workloads run as (`isolation.workload_user`)."""
+        if self._workload is None:
+            self._workload = _workload.resolve(self.policy.workload_user, create=False)
+        return self._workload
+
     def exec_prefix(self, zone: str) -> list[str]:
-        """argv prefix that runs a command inside `zone` with no capabilities at all.
+        """argv prefix that runs a command inside `zone` as the workload user, with no capabilities.
 
         Dropping every capability (not only NET_RAW and NET_ADMIN) matters: with CAP_SYS_ADMIN a
-        workload could setns() back into the host's namespace and leave the zone.
+        workload could setns() back into the host's namespace and leave the zone. Not being uid 0
+        matters as much: it keeps the workload from writing root's files and signalling the supervisor.
         """
-        return ["ip", "netns", "exec", self._link(zone).netns, *_WORKLOAD_CAPS]
+        return ["ip", "netns", "exec", self._link(zone).netns, *self.workload_user().setpriv()]
+
+    def share_data_dir(self, owned: list[Path]) -> None:
+        """Let the workload user into the data directory as far as the gateway needs (see _workload)."""
+        _workload.share_data_dir(self.data_dir, self.workload_user(), owned)
 
     def _link(self, zone: str) -> ZoneLink:
         try:
@@ -319,12 +349,9 @@ class Isolation:
                     failures.append(f"panic ruleset not applied: {exc}")
             for name in present:
                 _sys.ip(self.host_netns, "link", "set", name, "down", check=False)
-        own = os.getpid()
-        for link in self.links.values():
-            for pid in _sys.netns_pids(link.netns):
-                if pid != own:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
+        survivors = self.kill_zone_processes()
+        if survivors:
+            failures.append(f"zone processes survived SIGKILL: {survivors}")
         self._persist("breached", reason=reason)
         if failures:
             raise IsolationError("; ".join(failures))

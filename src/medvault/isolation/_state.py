@@ -34,11 +34,16 @@ def read_state(data_dir: Path) -> dict[str, Any]:
 
 
 def write_state(data_dir: Path, **fields: Any) -> dict[str, Any]:
-    """Atomically replace the persisted state (write to a temporary file, then rename)."""
+    """Atomically replace the persisted state (write to a temporary file, then rename).
+
+    The file is world-readable and writable by its owner only: the gateway (an unprivileged zone
+    workload) reads it for `/readyz`, and must never be able to change it.
+    """
     path = state_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
     state = {**OFF, **fields, "since": datetime.now(UTC).isoformat()}
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(state, indent=2, default=str))
+    tmp.chmod(0o644)
     tmp.replace(path)
     return state

@@ -63,6 +63,36 @@ def host_sysctls(links: dict[str, ZoneLink]) -> dict[str, str]:
     return wanted | dict.fromkeys(_BRIDGE, "1")
 
 
+def _host_globals(links: dict[str, ZoneLink]) -> dict[str, str]:
+    """The host-role sysctls that outlive the zone links (the per-link ones vanish with the links)."""
+    names = tuple(f".{link.host_if}." for link in links.values())
+    return {key: value for key, value in host_sysctls(links).items() if not any(n in key for n in names)}
+
+
+def host_globals_before(host_netns: str | None, links: dict[str, ZoneLink]) -> dict[str, str]:
+    """The current values of the host-role sysctls `create` is about to change (to restore at `down`)."""
+    keys = list(_host_globals(links))
+    values = _sys.call_in(host_netns, lambda: _sys.read_sysctls(keys))
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def restore_host_globals(host_netns: str | None, links: dict[str, ZoneLink], before: dict[str, str]) -> None:
+    """Put back the host-role sysctls recorded by `host_globals_before`.
+
+    Only a value that still is what MedVault set is restored: one that somebody changed since (another
+    service that needs forwarding, say) is theirs now and left alone.
+    """
+    ours = _host_globals(links)
+
+    def restore() -> None:
+        live = _sys.read_sysctls(list(before))
+        _sys.write_sysctls(
+            {key: value for key, value in before.items() if key in ours and live.get(key) == ours[key]}
+        )
+
+    _sys.call_in(host_netns, restore)
+
+
 def _create_zone(host_netns: str | None, link: ZoneLink, peer: ZoneLink | None) -> None:
     _sys.run(["ip", "netns", "add", link.netns])
     # Defaults first, so the zone side of the veth is born without RA/autoconf.

@@ -134,6 +134,11 @@ class IsolationPolicy(_Frozen):
     vault_ports: list[Port] = Field(
         default_factory=lambda: [8100], min_length=1, description="engine ports the gateway may reach"
     )
+    workload_user: str = Field(
+        default="medvault",
+        pattern=r"^([a-z_][a-z0-9_-]{0,31}|[0-9]{1,9}:[0-9]{1,9})$",
+        description="user (created by `medvault up` if missing) or UID:GID that zone workloads run as",
+    )
     ingress: Ingress = Ingress()
     airlocks: list[Airlock] = Field(default_factory=list)
     monitor: MonitorPolicy = MonitorPolicy()
@@ -144,6 +149,14 @@ class IsolationPolicy(_Frozen):
         if net.prefixlen > 28 or net.is_link_local or net.is_loopback:
             raise ValueError("link_network must be a private /28 or wider, not link-local or loopback")
         return net
+
+    @field_validator("workload_user")
+    @classmethod
+    def _not_root(cls, user: str) -> str:
+        numeric = [int(part) for part in user.split(":")] if ":" in user else []
+        if user == "root" or 0 in numeric:
+            raise ValueError("zone workloads must not run as root (uid or gid 0); name an unprivileged user")
+        return user
 
     @model_validator(mode="after")
     def _airlocks_distinct(self) -> IsolationPolicy:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -105,8 +106,9 @@ class Supervisor:
             self.settings.isolation, data_dir=self.settings.data_dir, host_netns=self.host_netns
         )
         iso.preflight()
+        self._iso = iso  # set before `up`, so that a half-built topology is still torn down
         iso.up()
-        self._iso = iso
+        iso.share_data_dir(self._database_files())
         zones = {zone["name"]: zone for zone in iso.status()["zones"]}
         return Placement(
             engine_host=iso.zone_address("vault"),
@@ -115,6 +117,30 @@ class Supervisor:
             gateway_prefix=iso.exec_prefix("dmz"),
             probe_netns=zones["dmz"]["netns"],
         )
+
+    def _database_files(self) -> list[Path]:
+        """The SQLite database and its journal files, which the gateway (a workload) writes."""
+        url = self.settings.resolved_database_url
+        if not url.startswith("sqlite:///"):
+            return []
+        db = Path(url.removeprefix("sqlite:///"))
+        return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
+
+    def _gateway_config(self) -> Path | None:
+        """The config file the gateway reads: with isolation a copy in run/, readable by the workload user
+        (the operator's own file may sit in a directory only root can enter)."""
+        if self.config_file is None or self._iso is None:
+            return self.config_file.resolve() if self.config_file else None
+        copy = run_dir(self.settings) / "medvault.toml"
+        shutil.copyfile(self.config_file, copy)
+        self._share(copy)
+        return copy
+
+    def _share(self, path: Path) -> None:
+        """Make a root-written file readable (not writable) for the workload user's group."""
+        if self._iso is not None:
+            os.chown(path, 0, self._iso.workload_user().gid)
+            path.chmod(0o640)
 
     def _engine_port(self, configured: int | None, index: int, place: Placement) -> int:
         if not self.isolate:
@@ -179,8 +205,9 @@ class Supervisor:
             "--port",
             str(self.settings.port),
         ]
-        if self.config_file:
-            argv += ["--config", str(self.config_file.resolve())]
+        config = self._gateway_config()
+        if config:
+            argv += ["--config", str(config)]
         url = f"http://{place.gateway_host}:{self.settings.port}/healthz"
         return ManagedProcess(
             "gateway",
@@ -262,10 +289,11 @@ class Supervisor:
             with self._status(f"loading {len(engines)} embedded model(s) into llama.cpp …"):
                 await asyncio.gather(*(e.start() for e in engines))
             self._processes.extend(engines)
+            runtime_file = run_dir(self.settings) / "runtime.json"
             await asyncio.to_thread(
-                resolve_runtime(self.settings, urls, isolated=self.isolate).write,
-                run_dir(self.settings) / "runtime.json",
+                resolve_runtime(self.settings, urls, isolated=self.isolate).write, runtime_file
             )
+            self._share(runtime_file)
             gateway = self._gateway(place)
             with self._status("starting the gateway …"):
                 await gateway.start()

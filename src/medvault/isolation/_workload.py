@@ -1,0 +1,132 @@
+"""Who zone workloads run as, and what of the data directory they may touch.
+
+Workloads (the gateway in the dmz, the engines in the vault) never run as uid 0: a uid-0 process
+without capabilities can still write every root-owned file (cron, the venv, the isolation state,
+`admin.key`) and signal the supervisor. They run as `isolation.workload_user` (default `medvault`, a
+system user `medvault up` creates when it is missing; or a numeric `UID:GID`), with no supplementary
+groups, no capabilities at all and no-new-privs.
+
+The data directory becomes `root:<workload gid>` with mode 1770: the gateway can create its SQLite
+`-wal`/`-shm` files next to the database, but the sticky bit stops it from renaming or deleting
+anything root owns there (`isolation/`, `admin.key`, `run/`, `logs/`). Only the database files are
+handed to the workload user; SQLite running as root (the supervisor's audit writes) gives new
+`-wal`/`-shm` files the owner of the database file, so they stay writable for the gateway.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from medvault.errors import IsolationError
+from medvault.isolation import _sys
+
+SHELL = "/usr/sbin/nologin"
+
+
+@dataclass(frozen=True)
+class WorkloadUser:
+    """The unprivileged identity of every zone workload."""
+
+    name: str
+    uid: int
+    gid: int
+
+    def setpriv(self) -> list[str]:
+        """`setpriv` argv (ending in `--`) that becomes this user with no groups and no capabilities."""
+        return [
+            "setpriv",
+            f"--reuid={self.uid}",
+            f"--regid={self.gid}",
+            "--clear-groups",
+            "--bounding-set=-all",
+            "--inh-caps=-all",
+            "--ambient-caps=-all",
+            "--no-new-privs",
+            "--",
+        ]
+
+
+def resolve(spec: str, *, create: bool) -> WorkloadUser:
+    """The workload user for `spec` (a user name, or `UID:GID`); create a missing name when `create`."""
+    if ":" in spec:
+        uid, gid = (int(part) for part in spec.split(":", 1))
+        user = WorkloadUser(spec, uid, gid)
+    else:
+        try:
+            entry = pwd.getpwnam(spec)
+        except KeyError:
+            if not create:
+                raise IsolationError(
+                    f"workload user {spec!r} does not exist; `medvault up` creates it, or run "
+                    f"`useradd --system --user-group --no-create-home --shell {SHELL} {spec}`"
+                ) from None
+            _create(spec)
+            entry = pwd.getpwnam(spec)
+        user = WorkloadUser(spec, entry.pw_uid, entry.pw_gid)
+    if user.uid == 0 or user.gid == 0:
+        raise IsolationError(f"workload user {spec!r} has uid or gid 0; workloads must not run as root")
+    return user
+
+
+def _create(name: str) -> None:
+    _sys.run(
+        [
+            "useradd",
+            "--system",
+            "--user-group",
+            "--no-create-home",
+            "--home-dir",
+            "/nonexistent",
+            "--shell",
+            SHELL,
+            name,
+        ]
+    )
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        raise IsolationError(f"`useradd` created user {name} without its group") from None
+
+
+def _reachable(path: Path, user: WorkloadUser) -> bool:
+    """Whether `user` may traverse `path` (a directory), judged from its owner, group and mode."""
+    st = path.stat()
+    if st.st_uid == user.uid:
+        return bool(st.st_mode & stat.S_IXUSR)
+    if st.st_gid == user.gid:
+        return bool(st.st_mode & stat.S_IXGRP)
+    return bool(st.st_mode & stat.S_IXOTH)
+
+
+def share_data_dir(data_dir: Path, user: WorkloadUser, owned: list[Path]) -> None:
+    """Give `user` exactly the access the gateway needs to `data_dir`, and hand it the `owned` files.
+
+    `owned` are the SQLite database and its `-wal`/`-shm` files (those that do not exist yet are
+    skipped: SQLite creates them with the database's owner). Everything else stays root's.
+    """
+    data_dir = data_dir.resolve()
+    blocked = [str(p) for p in data_dir.parents if not _reachable(p, user)]
+    if blocked:
+        raise IsolationError(
+            f"the workload user {user.name} cannot reach the data directory {data_dir}: "
+            f"{', '.join(blocked)} is not traversable for it; fix: `chmod o+x` it, or choose a data "
+            "directory outside such private directories"
+        )
+    os.chown(data_dir, 0, user.gid)
+    os.chmod(data_dir, 0o1770)  # noqa: S103 — group rwx for the workload gid only, sticky: see above
+    # run/: the gateway reads runtime.json; isolation/: it reads state.json; logs/: root's only (the
+    # supervisor opens the log files and hands the workloads file descriptors).
+    for name, gid, mode in (("run", user.gid, 0o750), ("isolation", 0, 0o755), ("logs", 0, 0o700)):
+        sub = data_dir / name
+        sub.mkdir(exist_ok=True)
+        os.chown(sub, 0, gid)
+        os.chmod(sub, mode)
+    for path in owned:
+        if path.exists():
+            os.chown(path, user.uid, user.gid)
+            os.chmod(path, 0o600)
