@@ -116,3 +116,41 @@ def test_purge_removes_expired_content_from_the_files(
     assert run.guard_verdict == "pass"  # metadata stays for the pilot analytics
     assert content_store.list_feedback()[0].comment is None
     assert not _canary_in_files(_database_files(request, db_url))
+
+
+def test_a_second_rating_of_a_run_replaces_the_first(content_store: Store) -> None:
+    """A run has at most one rating: saving again overwrites it in place, comment and expiry included."""
+    run_id = _run(content_store)
+    first = content_store.save_feedback(
+        run_id=run_id, user="dr.who", utility=8, critical_error=False, comment="fine"
+    )
+    second = content_store.save_feedback(
+        run_id=run_id, user="dr.who", utility=2, critical_error=True, categories=["omission"]
+    )
+    assert second.id == first.id
+    assert content_store.list_feedback() == [second]
+    assert content_store.get_feedback(run_id) == second and second.comment is None
+    assert content_store.get_feedback("no-such-run") is None
+
+
+def test_a_second_survey_answer_replaces_the_first(store: Store) -> None:
+    """Each user has at most one survey answer; other users' answers are untouched."""
+    first = store.save_survey(user="u", stability=3, ease_of_use=4)
+    other = store.save_survey(user="v", stability=9, ease_of_use=9)
+    again = store.save_survey(user="u", stability=7, ease_of_use=6)
+    assert again.id == first.id != other.id
+    answer = store.get_survey("u")
+    assert answer is not None and (answer.stability, answer.ease_of_use) == (7, 6)
+    assert store.get_survey("nobody") is None
+
+
+def test_user_stamp_changes_with_password_role_and_disabling(store: Store) -> None:
+    """The stamp a session rests on changes when the password is set, and is None once disabled."""
+    store.create_user("dr.who", "a long enough password", "clinician")
+    stamp = store.user_stamp("dr.who")
+    assert stamp is not None and store.user_stamp("dr.who") == stamp
+    store.set_password("dr.who", "a long enough password")  # the same password, a new salted hash
+    changed = store.user_stamp("dr.who")
+    assert changed not in (None, stamp)
+    store.set_disabled("dr.who", True)
+    assert store.user_stamp("dr.who") is None and store.user_stamp("nobody") is None

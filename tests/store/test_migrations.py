@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import MetaData, Table, create_engine, func, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from medvault.store import Store
 from medvault.store._models import Base
@@ -47,5 +51,59 @@ def test_downgrade_to_base_and_up_again(db_url: str) -> None:
         store.migrate()
         assert _tables(db_url) == TABLES
         assert store.list_keys() == []
+    finally:
+        store.close()
+
+
+def _insert(url: str, table: str, rows: list[dict[str, object]]) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(Table(table, MetaData(), autoload_with=conn).insert(), rows)
+    engine.dispose()
+
+
+def _count(url: str, table: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = conn.execute(select(func.count()).select_from(Table(table, MetaData(), autoload_with=conn)))
+        count = int(found.scalar_one())
+    engine.dispose()
+    return count
+
+
+def _unique_indexes(url: str, table: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return {i["name"] for i in inspect(engine).get_indexes(table) if i["unique"]}
+    finally:
+        engine.dispose()
+
+
+def test_0002_keeps_the_latest_rating_and_makes_ratings_unique(db_url: str) -> None:
+    """Upgrading 0001 -> 0002 drops duplicate ratings and survey answers (latest stays) and forbids new ones;
+    the downgrade relaxes the indexes again."""
+    now = datetime.now(UTC)
+    store = Store.open(db_url)
+    try:
+        store.migrate("0001")
+        run = {"id": "r1", "created_at": now, "user": "u", "status": "ok", "guard_counts": {}}
+        _insert(db_url, "runs", [run])
+        rating = {"run_id": "r1", "user": "u", "created_at": now, "critical_error": False, "categories": []}
+        _insert(db_url, "feedback", [{**rating, "utility": 3}, {**rating, "utility": 9}])
+        answer = {"user": "u", "created_at": now, "ease_of_use": 5}
+        _insert(db_url, "survey", [{**answer, "stability": 1}, {**answer, "stability": 8}])
+        store.migrate()
+        assert [f.utility for f in store.list_feedback()] == [9]
+        survey = store.get_survey("u")
+        assert survey is not None and survey.stability == 8 and _count(db_url, "survey") == 1
+        assert _unique_indexes(db_url, "feedback") >= {"ix_feedback_run_id"}
+        assert _unique_indexes(db_url, "survey") >= {"ix_survey_user"}
+        with pytest.raises(IntegrityError):
+            _insert(db_url, "feedback", [{**rating, "utility": 1}])
+        store.downgrade("0001")
+        assert "ix_feedback_run_id" not in _unique_indexes(db_url, "feedback")
+        _insert(db_url, "feedback", [{**rating, "utility": 1}])
+        _insert(db_url, "survey", [{**answer, "stability": 2}])
+        assert _count(db_url, "feedback") == 2 and _count(db_url, "survey") == 2
     finally:
         store.close()

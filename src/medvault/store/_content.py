@@ -3,23 +3,30 @@
 Content (a run's input, output and reasoning; free-text comments) is written only when the store
 was opened with `content_days` > 0, and then carries an expiry. `purge_expired` blanks expired
 content and compacts the database, so the text cannot be read back from the files afterwards.
+
+There is one rating per run and one survey answer per user (unique indexes, migration 0002): saving
+again replaces the earlier one in a single `INSERT ... ON CONFLICT DO UPDATE`, so two racing saves
+cannot both land. The audit trail keeps every submission's numbers; see docs/workbench.md for why.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from medvault.errors import StoreError
 from medvault.store._engine import translated
 from medvault.store._models import feedback as _feedback
 from medvault.store._models import runs as _runs
 from medvault.store._models import survey as _survey
+from medvault.store._models import users as _users
 from medvault.store._types import FEEDBACK_CATEGORIES, Feedback, Run, Survey
 
 _RUN_CONTENT = ("input_json", "output_text", "reasoning_text")
@@ -33,6 +40,14 @@ def _score(name: str, value: int) -> int:
 
 def _run(row: Any) -> Run:
     return Run(**{name: getattr(row, name) for name in Run.__slots__})
+
+
+def _feedback_of(row: Any) -> Feedback:
+    return Feedback(**{name: getattr(row, name) for name in Feedback.__slots__})
+
+
+def _survey_of(row: Any) -> Survey:
+    return Survey(**{name: getattr(row, name) for name in Survey.__slots__})
 
 
 class ContentMixin:
@@ -128,19 +143,24 @@ class ContentMixin:
                 "model_digest": run.model_digest, "utility": utility, "critical_error": critical_error,
                 "categories": sorted(set(categories)), "comment": self._keep(comment),
             }  # fmt: skip
-            new_id = conn.execute(
-                _feedback.insert().values(expires_at=self._expiry(now), **values).returning(_feedback.c.id)
-            ).scalar_one()
+            new_id = self._upsert(conn, _feedback, "run_id", {"expires_at": self._expiry(now), **values})
         return Feedback(id=new_id, **values)
+
+    def get_feedback(self, run_id: str) -> Feedback | None:
+        """The rating of a run, if it has one (there is at most one)."""
+        with self._read("reading feedback") as conn:
+            row = conn.execute(select(_feedback).where(_feedback.c.run_id == run_id)).first()
+        return None if row is None else _feedback_of(row)
 
     def list_feedback(self, limit: int = 1000) -> list[Feedback]:
         with self._read("listing feedback") as conn:
             rows = conn.execute(select(_feedback).order_by(_feedback.c.id).limit(limit)).all()
-        return [Feedback(**{name: getattr(row, name) for name in Feedback.__slots__}) for row in rows]
+        return [_feedback_of(row) for row in rows]
 
     def save_survey(
         self, *, user: str, stability: int, ease_of_use: int, comment: str | None = None
     ) -> Survey:
+        """Store a user's survey answer, replacing any earlier one of theirs."""
         _score("stability", stability)
         _score("ease_of_use", ease_of_use)
         now = datetime.now(UTC)
@@ -149,10 +169,35 @@ class ContentMixin:
             "comment": self._keep(comment),
         }  # fmt: skip
         with self._write("saving a survey answer") as conn:
-            new_id = conn.execute(
-                _survey.insert().values(expires_at=self._expiry(now), **values).returning(_survey.c.id)
-            ).scalar_one()
+            new_id = self._upsert(conn, _survey, "user", {"expires_at": self._expiry(now), **values})
         return Survey(id=new_id, **values)
+
+    def get_survey(self, user: str) -> Survey | None:
+        """The user's survey answer, if any (there is at most one)."""
+        with self._read("reading a survey answer") as conn:
+            row = conn.execute(select(_survey).where(_survey.c.user == user)).first()
+        return None if row is None else _survey_of(row)
+
+    def user_stamp(self, username: str) -> str | None:
+        """A fingerprint of what a sign-in rests on (role, password hash), or None if the user is gone
+        or disabled: a session opened under another stamp is no longer valid."""
+        with self._read("checking a user") as conn:
+            row = conn.execute(
+                select(_users.c.role, _users.c.password_hash, _users.c.disabled).where(
+                    _users.c.username == username
+                )
+            ).first()
+        if row is None or row.disabled:
+            return None
+        return hashlib.sha256(f"{row.role}\0{row.password_hash}".encode()).hexdigest()
+
+    def _upsert(self, conn: Connection, table: Table, key: str, values: dict[str, Any]) -> int:
+        """Insert `values`, or overwrite the row with the same `key`; the row's id either way."""
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(table).values(**values)
+        changed = {name: insert.excluded[name] for name in values if name != key}
+        statement = insert.on_conflict_do_update(index_elements=[key], set_=changed)
+        return int(conn.execute(statement.returning(table.c.id)).scalar_one())
 
     def purge_expired(self, now: datetime | None = None) -> int:
         """Blank content whose retention ran out, then compact; returns how many rows lost content."""

@@ -137,7 +137,8 @@ class FeedbackRow(Base):
     __tablename__ = "feedback"
 
     id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    # One rating per run, one survey answer per user (migration 0002): a new one replaces the old.
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True, unique=True)
     user: Mapped[str] = mapped_column(String(128), index=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -155,7 +156,7 @@ class SurveyRow(Base):
     __tablename__ = "survey"
 
     id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
-    user: Mapped[str] = mapped_column(String(128), index=True)
+    user: Mapped[str] = mapped_column(String(128), index=True, unique=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     stability: Mapped[int] = mapped_column(Integer)
