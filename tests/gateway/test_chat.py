@@ -126,6 +126,31 @@ def test_missing_and_revoked_keys_are_401(gateway: Running) -> None:
     assert response.json()["error"]["type"] == "authentication_error"
 
 
+def test_every_api_answer_carries_the_overhead_header(gateway: Running) -> None:
+    """Listings, refusals and validation errors carry `x-medvault-overhead-ms` and a request id too."""
+    with httpx.Client(base_url=gateway.url) as anonymous, gateway.client() as client:
+        answers = [
+            client.get("/v1/models"),
+            anonymous.post(CHAT, json=ask("x")),
+            client.post(CHAT, json={"model": "fake"}),
+            client.post(CHAT, json=ask("x", model="nope")),
+        ]
+    assert [a.status_code for a in answers] == [200, 401, 422, 404]
+    for answer in answers:
+        assert float(answer.headers["x-medvault-overhead-ms"]) >= 0
+        assert answer.headers["x-request-id"]
+
+
+def test_api_routes_skip_the_page_middleware_but_not_their_methods(gateway: Running) -> None:
+    """API answers have no page security headers; a wrong method still gets the OpenAI-shaped 405."""
+    with gateway.client() as client:
+        listed = client.get("/v1/models")
+        wrong = client.delete("/v1/models")
+    assert "content-security-policy" not in listed.headers
+    assert wrong.status_code == 405
+    assert set(wrong.json()["error"]) >= {"message", "type", "code"}
+
+
 def test_metrics_need_admin_or_auditor(gateway: Running) -> None:
     """A clinician's key is authenticated but refused (403) on /metrics; an admin's is served."""
     with gateway.client() as client:

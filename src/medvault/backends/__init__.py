@@ -4,7 +4,7 @@ from medvault.backends._embedded import OFFLINE_ENV, llama_server_argv
 from medvault.backends._reasoning import ThinkSplitter, split_delta, split_message
 from medvault.backends._router import ModelRouter, health_loop
 from medvault.backends._runtime import ModelSpec, ReplicaSpec, Runtime, replica_name, resolve_runtime
-from medvault.backends._upstream import Replica, post_json, stream_events
+from medvault.backends._upstream import Replica, post_json, stream_batches
 
 __all__ = [
     "OFFLINE_ENV",
@@ -21,5 +21,5 @@ __all__ = [
     "resolve_runtime",
     "split_delta",
     "split_message",
-    "stream_events",
+    "stream_batches",
 ]

@@ -80,39 +80,74 @@ async def post_json(
         raise BadGateway(f"inference engine {replica.name} failed: {type(exc).__name__}") from exc
 
 
-async def stream_events(
+async def stream_batches(
     session: aiohttp.ClientSession,
     replica: Replica,
     path: str,
     body: dict[str, Any],
     timeout: aiohttp.ClientTimeout,
-) -> AsyncIterator[dict[str, Any]]:
-    """POST a streamed request and yield each server-sent `data:` object until `[DONE]`."""
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """POST a streamed request and yield the server-sent `data:` objects until `[DONE]`.
+
+    Each item holds the events of one network read: a model writing token by token gives batches of
+    one, a fast engine or a busy gateway several, which are then relayed in one write instead of many.
+    """
     try:
         async with session.post(
             replica.url + path, data=orjson.dumps(body), headers=replica.headers(), timeout=timeout
         ) as response:
             if response.status >= 400:
                 raise _engine_error(response.status, await response.read())
-            async for line in response.content:
-                if not line.startswith(b"data:"):
-                    continue
-                data = line[5:].strip()
-                if data == b"[DONE]":
-                    return
-                event = orjson.loads(data)
-                if isinstance(event, dict) and "error" in event:
-                    raise BadGateway(f"inference engine {replica.name} reported: {event['error']}")
-                yield event
-            raise BadGateway(f"inference engine {replica.name} ended the stream without [DONE]")
+            pending = b""
+            end: str | ApiError | None = None
+            async for chunk in response.content.iter_any():
+                *lines, pending = (pending + chunk).split(b"\n")
+                batch, end = _events(replica, lines)
+                if batch:
+                    yield batch
+                if end is not None:
+                    break
+            else:
+                batch, end = _events(replica, [pending])
+                if batch:
+                    yield batch
+            if isinstance(end, ApiError):
+                raise end
+            if end is None:
+                raise BadGateway(f"inference engine {replica.name} ended the stream without [DONE]")
     except aiohttp.ClientConnectorError as exc:
         raise ReplicaRefused(f"inference engine {replica.name} unreachable: {exc.os_error}") from exc
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
         raise BackendTimeout(f"inference engine {replica.name} stopped answering") from exc
-    except (aiohttp.ClientError, orjson.JSONDecodeError) as exc:
+    except aiohttp.ClientError as exc:
         raise BadGateway(
             f"inference engine {replica.name} broke off the stream: {type(exc).__name__}"
         ) from exc
+
+
+_DONE = "done"
+
+
+def _events(replica: Replica, lines: list[bytes]) -> tuple[list[dict[str, Any]], str | ApiError | None]:
+    """The `data:` objects among complete SSE lines, and how the stream ends there, if it does.
+
+    The end is `_DONE` after `[DONE]`, or the error to raise once the events before it are relayed.
+    """
+    events: list[dict[str, Any]] = []
+    for line in lines:
+        if not line.startswith(b"data:"):
+            continue
+        data = line[5:].strip()
+        if data == b"[DONE]":
+            return events, _DONE
+        try:
+            event = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return events, BadGateway(f"inference engine {replica.name} sent an unreadable event")
+        if isinstance(event, dict) and "error" in event:
+            return events, BadGateway(f"inference engine {replica.name} reported: {event['error']}")
+        events.append(event)
+    return events, None
 
 
 async def probe(session: aiohttp.ClientSession, replica: Replica, timeout_s: float) -> str | None:

@@ -19,6 +19,7 @@ from medvault.config import Settings
 from medvault.gateway._auth import Authenticator
 from medvault.gateway._calls import Call, CallLog, endpoint
 from medvault.gateway._chat import ChatCompletions
+from medvault.gateway._fastpath import GatewayApp
 from medvault.gateway._metrics import Metrics
 from medvault.gateway.errors import install_error_handlers
 from medvault.store import AuditWriter, Store
@@ -128,18 +129,28 @@ def create_app(settings: Settings, runtime: Runtime, store: Store) -> FastAPI:
         async with gateway.running():
             yield
 
-    app = FastAPI(
+    app = GatewayApp(
         title="MedVault",
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None,  # the Swagger page loads scripts from a CDN; the schema stays at /openapi.json
         redoc_url=None,
+        # FastAPI's OpenTelemetry hooks: off, and never configured from the environment, so nothing in
+        # the process can start exporting traces, metrics or logs anywhere. (It also reads os.environ
+        # on every request.)
+        telemetry={
+            "tracing": False,
+            "metrics": False,
+            "logs": False,
+            "operation_spans": False,
+            "auto_configure": False,
+        },
     )
     app.state.gateway = gateway
     install_error_handlers(app)
-    app.router.add_route("/v1/chat/completions", endpoint(calls, "chat.completions", chat), ["POST"])
-    app.router.add_route("/v1/models", endpoint(calls, "models.list", gateway.list_models), ["GET"])
-    app.router.add_route("/metrics", endpoint(calls, "metrics.read", gateway.metrics_endpoint), ["GET"])
+    app.api_route_fast("/v1/chat/completions", endpoint(calls, "chat.completions", chat), ["POST"])
+    app.api_route_fast("/v1/models", endpoint(calls, "models.list", gateway.list_models), ["GET"])
+    app.api_route_fast("/metrics", endpoint(calls, "metrics.read", gateway.metrics_endpoint), ["GET"])
     app.router.add_route("/healthz", gateway.healthz, ["GET"], include_in_schema=False)
     app.router.add_route("/readyz", gateway.readyz, ["GET"], include_in_schema=False)
     mount_workbench(app, gateway)

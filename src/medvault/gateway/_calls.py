@@ -124,16 +124,18 @@ def endpoint(calls: CallLog, action: str, handler: Handler) -> Callable[[Request
             response = await handler(request, call)
         except ApiError as exc:
             await calls.finish(call, exc.status_code)
-            return error_response(exc, {"x-request-id": call.request_id})
+            response = error_response(exc)
         except Exception:
             log.exception("unhandled", action=action, request_id=call.request_id)
             await calls.finish(call, 500)
-            return error_response(
-                ApiError("internal error; see the gateway log"), {"x-request-id": call.request_id}
-            )
+            response = error_response(ApiError("internal error; see the gateway log"))
+        else:
+            if not call.deferred:
+                await calls.finish(call, response.status_code)
         response.headers["x-request-id"] = call.request_id
-        if not call.deferred:
-            await calls.finish(call, response.status_code)
+        # Set by handlers that finish the call themselves (so that it counts the audit commit).
+        if "x-medvault-overhead-ms" not in response.headers:
+            response.headers["x-medvault-overhead-ms"] = f"{call.overhead_ms():.3f}"
         return response
 
     return run

@@ -20,7 +20,7 @@ from medvault.backends import (
     post_json,
     split_delta,
     split_message,
-    stream_events,
+    stream_batches,
 )
 from medvault.config import LimitSettings
 from medvault.errors import ApiError, NotFound
@@ -157,52 +157,49 @@ class ChatCompletions:
         started = time.perf_counter()
 
         # Opened before the response starts, so a refusal still gets a plain HTTP error status.
-        replica, events = await stack.enter_async_context(router.stream(self._opener(body)))
+        replica, batches = await stack.enter_async_context(router.stream(self._opener(body)))
         call.upstream_s += time.perf_counter() - started
         call.model_digest = replica.digest or call.model_digest
         call.deferred = True
         splitter = ThinkSplitter(starts_inside=router.reasoning_starts_inside)
         return StreamingResponse(
-            self._relay(call, events, splitter, wants_usage, stack),
+            self._relay(call, batches, splitter, wants_usage, stack),
             media_type="text/event-stream",
             headers={"x-medvault-overhead-ms": f"{call.overhead_ms():.3f}", "cache-control": "no-store"},
         )
 
-    def _opener(self, body: dict[str, Any]) -> Callable[[Replica], AsyncIterator[dict[str, Any]]]:
-        def open_on(replica: Replica) -> AsyncIterator[dict[str, Any]]:
-            return stream_events(
+    def _opener(self, body: dict[str, Any]) -> Callable[[Replica], AsyncIterator[list[dict[str, Any]]]]:
+        def open_on(replica: Replica) -> AsyncIterator[list[dict[str, Any]]]:
+            return stream_batches(
                 self._client(), replica, "/chat/completions", self._for(replica, body), self._stream_timeout
             )
 
         return open_on
 
     @staticmethod
-    async def _normalized(
-        call: Call, events: AsyncIterator[dict[str, Any]], splitter: ThinkSplitter
-    ) -> AsyncIterator[dict[str, Any]]:
-        """The engine's events with reasoning split out and usage noted on the call."""
-        last: dict[str, Any] | None = None
-        async for event in events:
-            _usage(call, event.get("usage"))
-            event["model"] = call.model_id
-            for choice in event.get("choices") or ():
-                delta = choice.get("delta")
-                if isinstance(delta, dict):
-                    split_delta(delta, splitter)
-                last = event
-            yield event
+    def _normalize(call: Call, event: dict[str, Any], splitter: ThinkSplitter) -> bool:
+        """Split reasoning out of one engine event and note its usage; True if it carries choices."""
+        _usage(call, event.get("usage"))
+        event["model"] = call.model_id
+        choices = event.get("choices")
+        for choice in choices or ():
+            delta = choice.get("delta")
+            if isinstance(delta, dict):
+                split_delta(delta, splitter)
+        return bool(choices)
+
+    @staticmethod
+    def _rest(splitter: ThinkSplitter, last: dict[str, Any] | None) -> dict[str, Any] | None:
+        """An event with what the splitter still holds at the end of the stream, if anything."""
         rest, thoughts = splitter.flush()
-        if (rest or thoughts) and last is not None:
-            yield {
-                **last,
-                "choices": [
-                    {
-                        "index": 0,
-                        "delta": {"content": rest, "reasoning_content": thoughts},
-                        "finish_reason": None,
-                    }
-                ],
-            }
+        if not (rest or thoughts) or last is None:
+            return None
+        return {
+            **last,
+            "choices": [
+                {"index": 0, "delta": {"content": rest, "reasoning_content": thoughts}, "finish_reason": None}
+            ],
+        }
 
     async def generate(self, call: Call, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """A streamed completion for in-process callers (the workbench): yields each choice's delta.
@@ -214,12 +211,20 @@ class ChatCompletions:
         body = {**body, "stream": True, "stream_options": {"include_usage": True}}
         splitter = ThinkSplitter(starts_inside=router.reasoning_starts_inside)
         chunks = 0
-        async with router.stream(self._opener(body)) as (replica, events):
+        last: dict[str, Any] | None = None
+        async with router.stream(self._opener(body)) as (replica, batches):
             call.model_digest = replica.digest
-            async for event in self._normalized(call, events, splitter):
-                for choice in event.get("choices") or ():
-                    chunks += 1
-                    yield choice.get("delta") or {}
+            async for batch in batches:
+                for event in batch:
+                    if self._normalize(call, event, splitter):
+                        last = event
+                        for choice in event["choices"]:
+                            chunks += 1
+                            yield choice.get("delta") or {}
+        rest = self._rest(splitter, last)
+        if rest is not None:
+            chunks += 1
+            yield rest["choices"][0]["delta"]
         if call.completion_tokens is None:
             call.completion_tokens = chunks
             call.detail["usage_estimated"] = True
@@ -227,24 +232,33 @@ class ChatCompletions:
     async def _relay(
         self,
         call: Call,
-        events: AsyncIterator[dict[str, Any]],
+        batches: AsyncIterator[list[dict[str, Any]]],
         splitter: ThinkSplitter,
         wants_usage: bool,
         stack: contextlib.AsyncExitStack,
     ) -> AsyncIterator[bytes]:
         status = _CLIENT_CLOSED  # until the stream is known to have ended otherwise
         chunks = 0
+        last: dict[str, Any] | None = None
         try:
             try:
-                async for event in self._normalized(call, events, splitter):
-                    if not event.get("choices"):
-                        if wants_usage:
-                            yield b"data: " + orjson.dumps(event) + b"\n\n"
-                        continue
-                    if not wants_usage:
-                        event.pop("usage", None)
+                async for batch in batches:
+                    out = []
+                    for event in batch:
+                        if self._normalize(call, event, splitter):
+                            last = event
+                            chunks += 1
+                            if not wants_usage:
+                                event.pop("usage", None)
+                        elif not wants_usage:
+                            continue
+                        out.append(b"data: " + orjson.dumps(event) + b"\n\n")
+                    if out:
+                        yield b"".join(out)
+                rest = self._rest(splitter, last)
+                if rest is not None:
                     chunks += 1
-                    yield b"data: " + orjson.dumps(event) + b"\n\n"
+                    yield b"data: " + orjson.dumps(rest) + b"\n\n"
             except ApiError as exc:
                 status = exc.status_code
                 call.detail["stream_error"] = exc.code or "error"
