@@ -15,6 +15,7 @@
         ├── PayloadTooLarge         413 body over the configured limit
         ├── ValidationFailed        422 body does not fit the schema (names the field)
         ├── RateLimited             429 over the per-key request rate
+        ├── ClientClosed            499 the client went away before the answer (audited, never sent)
         ├── BadGateway              502 the engine answered with an error or broke off
         ├── BackendUnavailable      503 no healthy replica, or the engine refused the connection
         └── BackendTimeout          504 the engine did not answer in time
@@ -110,6 +111,12 @@ class RateLimited(ApiError):
     status_code = 429
     error_type = "rate_limit_error"
     code = "rate_limited"
+
+
+class ClientClosed(ApiError):
+    status_code = 499  # nginx's convention; only the audit trail and the metrics ever see it
+    error_type = "client_error"
+    code = "client_closed"
 
 
 class BadGateway(ApiError):

@@ -217,7 +217,9 @@ def test_client_disconnect_cancels_engine_request(gateway: Running, engine: Engi
     """When the client goes away mid-stream the engine's request is cancelled too."""
     with (
         gateway.client() as client,
-        client.stream("POST", CHAT, json=ask("__slow__", stream=True)) as response,
+        client.stream(
+            "POST", CHAT, json=ask("__slow__", stream=True), headers={"x-request-id": "gone-streamed"}
+        ) as response,
     ):
         lines = response.iter_lines()
         for _ in range(3):
@@ -226,17 +228,30 @@ def test_client_disconnect_cancels_engine_request(gateway: Running, engine: Engi
     while engine.stats()["cancelled"] < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert engine.stats()["cancelled"] >= 1
+    assert _audited_status(gateway, "gone-streamed") == 499
 
 
 def test_client_disconnect_cancels_plain_request(gateway: Running, engine: Engine) -> None:
     """A non-streamed request whose client disconnects is cancelled at the engine."""
 
     with gateway.client(timeout=0.5) as client, pytest.raises(httpx.ReadTimeout):
-        client.post(CHAT, json=ask("__hang__"))
+        client.post(CHAT, json=ask("__hang__"), headers={"x-request-id": "gone-plain"})
     deadline = time.monotonic() + 5
     while engine.stats()["cancelled"] < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert engine.stats()["cancelled"] >= 1
+    assert _audited_status(gateway, "gone-plain") == 499
+
+
+def _audited_status(gateway: Running, request_id: str) -> int | None:
+    """The audited status of one request, waiting briefly for its event to be committed."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        found = [e.event.status for e in gateway.store.audit_events() if e.event.request_id == request_id]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    return None
 
 
 def test_models_lists_configured_models(gateway: Running) -> None:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 import orjson
+import structlog
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -23,14 +24,15 @@ from medvault.backends import (
     stream_batches,
 )
 from medvault.config import LimitSettings
-from medvault.errors import ApiError, NotFound
+from medvault.errors import ApiError, ClientClosed, NotFound
 from medvault.gateway._auth import Authenticator
 from medvault.gateway._calls import Call, CallLog
 from medvault.gateway._schemas import read_json, validate_chat
 from medvault.gateway.errors import sse_error
 
 T = TypeVar("T")
-_CLIENT_CLOSED = 499  # nginx's convention for "the client went away"
+log = structlog.get_logger("medvault.gateway")
+_CLIENT_CLOSED = ClientClosed.status_code
 
 
 async def cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:
@@ -49,7 +51,7 @@ async def cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:
         if task in done:
             return task.result()
         task.cancel()
-        raise ApiError("client disconnected", code="client_closed")
+        raise ClientClosed("client disconnected")
     finally:
         watcher.cancel()
         if not task.done():
@@ -263,6 +265,12 @@ class ChatCompletions:
                 status = exc.status_code
                 call.detail["stream_error"] = exc.code or "error"
                 yield sse_error(exc)
+                return
+            except Exception:  # the stream's own boundary, like endpoint() for plain answers
+                log.exception("stream_failed", request_id=call.request_id)
+                status = 500
+                call.detail["stream_error"] = "internal"
+                yield sse_error(ApiError("internal error; see the gateway log"))
                 return
             if call.completion_tokens is None:
                 call.completion_tokens = chunks  # the engine sent no usage: one chunk is about one token
