@@ -140,6 +140,22 @@ targets = ["{TARGET4}", "{TARGET6}"]
         finally:
             prober.close()
 
+    def probe_each(
+        self, netns: str, probes: list[Probe], timeout: float = 1.0, gateway: str | None = None
+    ) -> list[tuple[ProbeResult, dict[str, int]]]:
+        """Run probes one at a time from `netns`, each with the counters it moved (name: packets)."""
+        prober = ZoneProber(netns, netns, workers=1, gateway=gateway)
+        found = []
+        try:
+            for probe in probes:
+                before = self.counters()
+                result = prober.run([probe], timeout)[0]
+                after = self.counters()
+                found.append((result, {k: v - before[k] for k, v in after.items() if v != before[k]}))
+        finally:
+            prober.close()
+        return found
+
     def counters(self) -> dict[str, int]:
         """Packets counted by each named reject counter of the host firewall."""
         return _nft.counters(self.host)
@@ -237,3 +253,17 @@ def lab() -> Iterator[Lab]:
         yield lab
     finally:
         _teardown(lab)
+
+
+@pytest.fixture(scope="module")
+def iso(lab: Lab) -> Iterator[Isolation]:
+    """Isolation up in the lab, with a gateway in the dmz, an engine in the vault, and ingress open."""
+    isolation = lab.isolation()
+    isolation.preflight()
+    isolation.up()
+    lab.serve_http(isolation, "dmz", GATEWAY_PORT)
+    lab.serve_http(isolation, "vault", ENGINE_PORT)
+    handle = isolation.expose_ingress(GATEWAY_PORT)
+    yield isolation
+    handle.close()
+    isolation.down()

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from medvault.errors import IsolationError
 from medvault.isolation import IsolationPolicy, build_isolation
 from medvault.isolation._layout import zone_links
+from medvault.isolation._nft import scratch_netns
 from medvault.isolation._render import counter_names, render, render_panic
+from medvault.isolation._sys import run as sh
 from tests.conftest import require_root
 
 POLICY = IsolationPolicy.model_validate(
@@ -45,7 +48,8 @@ def test_only_declared_flows_are_accepted() -> None:
         for line in text.splitlines()
         if line.strip().endswith("accept") or "accept comment" in line
     ]
-    vault_out = [a for a in accepts if a.startswith('iifname "mv-vault"')]
+    # Neighbour discovery (hop limit 255: on-link only) is the one accept for IPv6, towards the host.
+    vault_out = [a for a in accepts if a.startswith('iifname "mv-vault"') and "nd-neighbor" not in a]
     assert vault_out == [
         'iifname "mv-vault" oifname "mv-dmz" ip saddr 100.72.0.6 ip daddr 100.72.0.2 tcp sport { 8100 } '
         "ct state established accept"
@@ -69,14 +73,32 @@ def test_panic_ruleset_cuts_every_zone_interface() -> None:
     assert "accept\n" not in text.replace("policy accept;", "")
 
 
+def test_spoofed_sources_and_ipv6_are_stopped_before_routing() -> None:
+    """Before routing, each zone's foreign sources are dropped (a reject would reflect), then IPv6 is
+    rejected, each with its own counter, ahead of the no-route reject."""
+    rules = [line.strip() for line in render(POLICY, LINKS, None).splitlines()]
+    early = rules[rules.index("chain early {") + 2 : rules.index("chain input {") - 1]
+    assert early[:4] == [
+        'iifname "mv-dmz" ip saddr != 100.72.0.2 counter name dmz_spoof_drop drop',
+        'iifname "mv-dmz" ip6 saddr != fe80::/10 counter name dmz_spoof_drop drop',
+        'iifname "mv-dmz" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept',
+        'iifname "mv-dmz" meta nfproto ipv6 counter name dmz_ipv6_reject reject with icmpx admin-prohibited',
+    ]
+    assert any("vault_noroute_reject" in rule for rule in early)
+
+
 def test_dry_run_validates_with_nft_and_applies_nothing(tmp_path: Path) -> None:
-    """A dry run renders and checks the rules with `nft -c` without creating anything."""
+    """A dry run renders and checks the rules with `nft -c` (in a scratch namespace, never the
+    machine's own) without creating anything."""
     require_root()
-    iso = build_isolation(POLICY, data_dir=tmp_path, dry_run=True)
-    iso.up()
-    iso.check(8080)
-    iso.set_ingress(8080)
+    with scratch_netns() as scratch:
+        iso = build_isolation(POLICY, data_dir=tmp_path, host_netns=scratch, dry_run=True)
+        iso.up()
+        iso.check(8080)
+        iso.set_ingress(8080)
+        tables = sh(["ip", "netns", "exec", scratch, "nft", "list", "tables"])
+    assert tables == ""
     assert iso.status()["state"] == "off"
     assert not (tmp_path / "isolation").exists()
-    with pytest.raises(Exception, match="dry run"):
+    with pytest.raises(IsolationError, match="dry run"):
         iso.start_monitor(print, print)

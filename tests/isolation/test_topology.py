@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 
@@ -27,20 +26,6 @@ from tests.isolation.conftest import (
 )
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def iso(lab: Lab) -> Iterator[Isolation]:
-    """Isolation up in the lab, with a gateway in the dmz, an engine in the vault, and ingress open."""
-    isolation = lab.isolation()
-    isolation.preflight()
-    isolation.up()
-    lab.serve_http(isolation, "dmz", GATEWAY_PORT)
-    lab.serve_http(isolation, "vault", ENGINE_PORT)
-    handle = isolation.expose_ingress(GATEWAY_PORT)
-    yield isolation
-    handle.close()
-    isolation.down()
 
 
 def test_zones_are_namespaces_with_their_own_links(lab: Lab, iso: Isolation) -> None:

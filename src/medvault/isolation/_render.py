@@ -26,27 +26,49 @@ REJECT = "reject with icmpx admin-prohibited"
 
 def counter_names(links: dict[str, ZoneLink]) -> list[str]:
     """Every named reject counter of the ruleset."""
-    names = [f"{zone}_{hook}_reject" for zone in links for hook in ("input", "forward", "noroute")]
+    hooks = ("input", "forward", "noroute", "ipv6")
+    names = [f"{zone}_{hook}_reject" for zone in links for hook in hooks]
+    names += [f"{zone}_spoof_drop" for zone in links]
     return [*names, "inbound_forward_reject", "host_output_reject"]
+
+
+_ND = "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255"
 
 
 def _ifset(links: dict[str, ZoneLink]) -> str:
     return "{ " + ", ".join(f'"{link.host_if}"' for link in links.values()) + " }"
 
 
-def _noroute_chain(links: dict[str, ZoneLink]) -> list[str]:
-    # Where the host role has no route, the kernel would answer with its own rate-limited ICMP (five,
-    # then one per second) and probes would meet silence; reject such packets before routing instead.
-    return [
-        f'iifname "{link.host_if}" fib daddr type != local fib daddr oif missing '
-        f"counter name {zone}_noroute_reject {REJECT}"
-        for zone, link in links.items()
-    ]
+def _early_chain(links: dict[str, ZoneLink]) -> list[str]:
+    """Before routing, per zone: drop spoofed sources, reject all IPv6, reject what has no route.
+
+    - A source other than the zone's own address is dropped, not rejected: the reject would go to that
+      source, i.e. possibly out of the host, quoting the zone's packet (a reflection channel).
+    - IPv6 is off in the zones and on their links; should it ever come back on, every IPv6 packet from
+      a zone is rejected here, whatever the host's IPv6 forwarding says. Only link-local sources get
+      this far, so the reject goes back over the zone's own link. Neighbour discovery on the link
+      (hop limit 255, so it cannot come from further away) is let through to the host, or the host
+      could not resolve the zone's address to deliver that reject.
+    - Where the host role has no route, the kernel would answer with its own rate-limited ICMP (five,
+      then one per second) and probes would meet silence; such packets are rejected here instead.
+    """
+    rules = []
+    for zone, link in links.items():
+        where = f'iifname "{link.host_if}"'
+        rules += [
+            f"{where} ip saddr != {link.zone_addr} counter name {zone}_spoof_drop drop",
+            f"{where} ip6 saddr != fe80::/10 counter name {zone}_spoof_drop drop",
+            f"{where} {_ND} accept",
+            f"{where} meta nfproto ipv6 counter name {zone}_ipv6_reject {REJECT}",
+            f"{where} fib daddr type != local fib daddr oif missing "
+            f"counter name {zone}_noroute_reject {REJECT}",
+        ]
+    return rules
 
 
 def _input_chain(links: dict[str, ZoneLink], gateway_port: int | None) -> list[str]:
     dmz = links["dmz"]
-    rules = [f"iifname != {_ifset(links)} accept"]
+    rules = [f"iifname != {_ifset(links)} accept", f"iifname {_ifset(links)} {_ND} accept"]
     if gateway_port is not None:  # replies to the host role's own connections to the gateway (bridge)
         rules.append(
             f'iifname "{dmz.host_if}" ip saddr {dmz.zone_addr} ip daddr {dmz.host_addr} '
@@ -148,7 +170,7 @@ def render(policy: IsolationPolicy, links: dict[str, ZoneLink], gateway_port: in
     """
     body = [f"\tcounter {name} {{\n\t}}" for name in counter_names(links)]
     body += _chain(
-        "noroute", "type filter hook prerouting priority filter; policy accept;", _noroute_chain(links)
+        "early", "type filter hook prerouting priority filter; policy accept;", _early_chain(links)
     )
     body += _chain(
         "input", "type filter hook input priority filter; policy drop;", _input_chain(links, gateway_port)
