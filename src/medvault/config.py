@@ -115,10 +115,16 @@ class AuthSettings(_Frozen):
 
 class WorkbenchSettings(_Frozen):
     session_idle_minutes: int = Field(default=30, ge=1)
+    session_max_hours: float = Field(default=12.0, gt=0, description="absolute lifetime of a sign-in")
     default_language: Literal["de", "en"] = "de"
     template_dirs: list[Path] = Field(default_factory=list)
     max_input_chars: int = Field(default=20_000, ge=100)
-    secure_cookies: bool = Field(default=False, description="set true behind HTTPS")
+    secure_cookies: bool | Literal["auto"] = Field(
+        default="auto", description="auto: Secure when the request came over https; true: always"
+    )
+    trust_forwarded_proto: bool = Field(
+        default=False, description="let a reverse proxy's x-forwarded-proto: https count for `auto`"
+    )
 
 
 def _default_models() -> list[ModelSettings]:

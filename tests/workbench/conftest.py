@@ -19,7 +19,7 @@ from fastapi import FastAPI
 
 from medvault.backends import resolve_runtime
 from medvault.config import Settings
-from medvault.gateway import create_app
+from medvault.gateway import Gateway, create_app
 from medvault.store import Role, Store
 from medvault.workbench._mount import Workbench
 from tests.gateway.conftest import Engine, free_port, make_settings, start_engine
@@ -39,6 +39,7 @@ class Bench:
     key: str
     admin_key: str
     workbench: Workbench
+    gateway: Gateway
     clients: list[httpx.Client] = field(default_factory=list)
 
     def browser(self) -> httpx.Client:
@@ -89,6 +90,14 @@ def login_token(client: httpx.Client) -> str:
     return match.group(1)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the test item, so fixtures can tell a failed test (screenshots)."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    setattr(item, f"rep_{report.when}", report)
+
+
 @pytest.fixture(scope="module")
 def fake_engine() -> Iterator[Engine]:
     started = start_engine()
@@ -127,7 +136,7 @@ def make_bench(tmp_path: Path, engine: Engine, **overrides: Any) -> Iterator[Ben
     app = create_app(settings, resolve_runtime(settings, {}), store)
     try:
         with serve_app(app) as url:
-            bench = Bench(url, settings, store, key, admin_key, app.state.workbench)
+            bench = Bench(url, settings, store, key, admin_key, app.state.workbench, app.state.gateway)
             yield bench
     finally:
         for client in bench.clients:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -43,11 +44,15 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh German-language tab; a failed test leaves a screenshot of where it stood."""
     context = browser.new_context(locale="de-DE")
     page = context.new_page()
     page.set_default_timeout(30_000)
     yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        shot(page, "FAILED-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name))
     context.close()
 
 
@@ -65,8 +70,13 @@ def sign_in(page: Any, url: str, username: str, password: str = PASSWORD) -> Non
     page.wait_for_url(url + "/workbench")
 
 
-def correction_flow(page: Any, url: str, username: str, model_timeout_ms: float, tag: str) -> None:
-    """Sign in, run the correction template, watch stream and diff, rate it 7 with an omission, sign out."""
+def correction_flow(
+    page: Any, url: str, username: str, model_timeout_ms: float, tag: str, removed: tuple[str, ...] = ()
+) -> None:
+    """Sign in, run the correction template, watch stream and diff, rate it 7 with an omission, sign out.
+
+    `removed`: words the answer is known to drop, which the diff must mark as deleted (the real model's
+    answer is not known in advance, so there only the diff's presence is checked)."""
     sign_in(page, url, username)
     assert page.locator("#isolation-state").get_attribute("data-state") in ("off", "ok")
     page.get_by_label("Befundkorrektur").check()
@@ -78,6 +88,9 @@ def correction_flow(page: Any, url: str, username: str, model_timeout_ms: float,
     page.locator("#feedback-form").wait_for(state="visible", timeout=model_timeout_ms)
     expect(page.locator("#run-status")).to_contain_text("Fertig.")
     assert page.locator("#diff span, #diff ins, #diff del").count() > 0
+    for word in removed:
+        expect(page.locator("#diff del.op-delete").filter(has_text=word)).to_have_count(1)
+        expect(page.locator("#diff span.op-equal").filter(has_text=word)).to_have_count(0)
     assert page.locator("#guard-verdict").text_content()
     shot(page, f"{tag}-02-run-streamed")
     page.get_by_label("Klinischer Nutzen (0–10)").fill("7")
@@ -85,6 +98,10 @@ def correction_flow(page: Any, url: str, username: str, model_timeout_ms: float,
     page.get_by_label("Auslassung").check()
     page.get_by_role("button", name="Absenden").click()
     page.get_by_text("Danke, gespeichert.").wait_for()
+    # One rating per run: the form locks and says so; "Ändern" unlocks it.
+    expect(page.get_by_label("Klinischer Nutzen (0–10)")).to_be_disabled()
+    expect(page.locator("#feedback-status")).to_contain_text("Ihre Bewertung dieses Laufs ist gespeichert")
+    expect(page.get_by_role("button", name="Ändern")).to_be_visible()
     shot(page, f"{tag}-03-feedback-sent")
     page.get_by_role("button", name="Abmelden").click()
     page.wait_for_url(url + "/workbench/signin")
@@ -111,7 +128,11 @@ def test_correction_run_on_the_embedded_model(page: Any, service: Service) -> No
 
 def test_correction_flow_stores_the_rating(page: Any, bench: Bench) -> None:
     """The same flow over a fake engine stores exactly the rating the clinician gave."""
-    correction_flow(page, bench.url, "alice", model_timeout_ms=20_000, tag="fake-engine")
+    # The fake engine answers "Die Lunge ist frei." whatever the report: the finding and side are dropped.
+    correction_flow(
+        page, bench.url, "alice", model_timeout_ms=20_000, tag="fake-engine",
+        removed=("Pleuraergus", "belüftet."),
+    )  # fmt: skip
     [feedback] = bench.store.list_feedback()
     assert feedback.utility == 7 and feedback.critical_error and feedback.categories == ["omission"]
     assert feedback.template_id == "report-correction" and feedback.model_id == "fake"
@@ -139,6 +160,40 @@ def test_csp_blocks_an_injected_inline_script(page: Any, bench: Bench) -> None:
         page.wait_for_timeout(100)
     assert page.evaluate("window.injected === undefined")
     assert any(v.startswith("script-src") for v in page.evaluate("window.violations"))
+    shot(page, "csp-blocked-inline-script")
+
+
+def test_reasoning_is_shown_in_a_collapsed_panel(page: Any, bench: Bench) -> None:
+    """A reasoning model's thoughts land in a closed "Begründung des Modells" panel, not in the answer."""
+    sign_in(page, bench.url, "alice")
+    page.get_by_label("Befundkorrektur").check()
+    page.get_by_label("Befundtext").fill("__think__ Lunge frei.")
+    page.get_by_role("button", name="Ausführen").click()
+    expect(page.locator("#run-status")).to_contain_text("Fertig.")
+    panel = page.locator("#reasoning-box")
+    expect(panel).to_be_visible()
+    assert panel.get_attribute("open") is None  # collapsed until the user opens it
+    expect(page.locator("#reasoning")).to_be_hidden()
+    expect(page.locator("#output")).not_to_contain_text("Befund prüfen")
+    shot(page, "reasoning-collapsed")
+    panel.get_by_text("Begründung des Modells").click()
+    expect(page.locator("#reasoning")).to_be_visible()
+    expect(page.locator("#reasoning")).to_contain_text("Befund prüfen")
+    shot(page, "reasoning-open")
+
+
+def test_copy_to_clipboard_copies_the_answer(page: Any, bench: Bench) -> None:
+    """The labelled copy button puts exactly the shown answer on the clipboard."""
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=bench.url)
+    sign_in(page, bench.url, "alice")
+    page.get_by_label("Befundkorrektur").check()
+    page.get_by_label("Befundtext").fill(REPORT)
+    page.get_by_role("button", name="Ausführen").click()
+    expect(page.locator("#run-status")).to_contain_text("Fertig.")
+    page.get_by_role("button", name="In die Zwischenablage kopieren").click()
+    expect(page.locator("#run-status")).to_have_text("Kopiert.")
+    answer = page.locator("#output").text_content()
+    assert answer and page.evaluate("navigator.clipboard.readText()") == answer
 
 
 def test_guard_flag_shown_on_a_seeded_run(page: Any, retaining_bench: Bench) -> None:

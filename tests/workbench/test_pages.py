@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from medvault.isolation._state import write_state  # the file the monitor writes
 from medvault.store import Role
 from medvault.workbench._headers import CSP
 from tests.gateway.conftest import Engine
@@ -177,3 +180,98 @@ def test_isolation_state_and_default_language(tmp_path: Path, fake_engine: Engin
         assert client.get("/workbench/isolation").json() == {"state": "off"}
         form = client.get("/workbench/signin").text
     assert 'lang="en"' in form and "Sign in" in form and "off (development mode)" in form
+
+
+def test_disabling_a_user_ends_their_live_session(bench: Bench) -> None:
+    """`medvault users disable` takes effect on an open session: the API says 401, pages go to sign-in."""
+    client, _ = bench.sign_in()
+    assert client.get("/api/v1/templates").status_code == 200
+    bench.store.set_disabled("alice", True)
+    api = client.get("/api/v1/templates")
+    assert api.status_code == 401 and api.json()["error"]["code"] == "session_expired"
+    assert client.get("/workbench").headers["location"] == "/workbench/signin?expired=1"
+    assert len(bench.workbench.sessions) == 0
+
+
+def test_changing_the_password_ends_live_sessions(bench: Bench) -> None:
+    """A new password ends sessions opened with the old one; signing in with the new one works."""
+    client, _ = bench.sign_in()
+    bench.store.set_password("alice", "another good password")
+    assert client.get("/api/v1/templates").status_code == 401
+    again, _ = bench.sign_in(password="another good password")
+    assert again.get("/api/v1/templates").status_code == 200
+
+
+def test_a_session_ends_at_its_absolute_lifetime(tmp_path: Path, fake_engine: Engine) -> None:
+    """A session used every 25 minutes still ends `session_max_hours` after sign-in."""
+    with make_bench(tmp_path, fake_engine, workbench={"session_max_hours": 1}) as bench:
+        client, _ = bench.sign_in()
+        sessions = bench.workbench.sessions
+        start = sessions.clock()
+        for step in (1, 2):
+            sessions.clock = lambda step=step: start + step * 25 * 60
+            assert client.get("/api/v1/templates").status_code == 200
+        sessions.clock = lambda: start + 61 * 60
+        assert client.get("/workbench").headers["location"] == "/workbench/signin?expired=1"
+
+
+def test_sign_out_after_the_session_expired_goes_to_sign_in(bench: Bench) -> None:
+    """Signing out of a session that already idled out lands on the sign-in form saying so, not a 401."""
+    client, token = bench.sign_in()
+    sessions = bench.workbench.sessions
+    later = sessions.clock() + bench.settings.workbench.session_idle_minutes * 60 + 1
+    sessions.clock = lambda: later
+    response = client.post("/workbench/signout", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/workbench/signin?expired=1"
+    form = client.get(response.headers["location"])
+    assert form.status_code == 200 and "Ihre Sitzung ist abgelaufen" in form.text
+    assert [e["detail"] for e in bench.audit() if e["action"] == "auth.logout"] == [{"reason": "no_session"}]
+
+
+@pytest.mark.parametrize(
+    ("written", "shown", "css", "label"),
+    [
+        ("ok", "ok", "isolation-ok", "aktiv"),
+        ("breached", "breached", "isolation-breached", "VERLETZT"),
+        ("degraded", "unknown", "isolation-unknown", "UNBEKANNT"),
+        ("", "unknown", "isolation-unknown", "UNBEKANNT"),
+    ],
+)  # fmt: skip
+def test_header_shows_the_isolation_state_and_fails_closed(
+    bench: Bench, written: str, shown: str, css: str, label: str
+) -> None:
+    """ok and breached render as such; a state the page does not know renders as "unknown", red."""
+    bench.gateway.isolation = "on"  # as if the supervisor had placed the gateway in its zone
+    write_state(bench.settings.data_dir, state=written)
+    client = bench.browser()
+    page = client.get("/workbench/signin")
+    assert page.status_code == 200
+    assert f'class="isolation {css}"' in page.text and f'data-state="{shown}"' in page.text
+    assert label in page.text
+    assert client.get("/workbench/isolation").json() == {"state": shown}
+    css_text = client.get("/workbench/static/workbench.css").text
+    assert ".isolation-breached, .isolation-unknown" in css_text
+
+
+def test_secure_cookies_auto_follows_the_scheme(bench: Bench) -> None:
+    """By default (auto) cookies are not Secure over plain http, and Secure when a same-host proxy
+    (trusted by uvicorn) says the browser spoke https."""
+    assert bench.settings.workbench.secure_cookies == "auto"
+    plain = bench.browser().get("/workbench/signin").headers["set-cookie"]
+    proxied = bench.browser().get("/workbench/signin", headers={"x-forwarded-proto": "https"})
+    assert "Secure" not in plain and "Secure" in proxied.headers["set-cookie"]
+
+
+def test_survey_page_shows_the_saved_answer_locked(bench: Bench) -> None:
+    """After answering, the survey page shows the answer in a disabled form that says it is saved."""
+    client, token = bench.sign_in()
+    blank = client.get("/workbench/survey").text
+    assert 'id="survey-fields" class="plain">' in blank
+    saved = client.post(
+        "/api/v1/survey", json={"stability": 6, "ease_of_use": 7}, headers={"x-csrf-token": token}
+    )
+    assert saved.status_code == 201
+    page = client.get("/workbench/survey").text
+    assert 'id="survey-fields" class="plain" disabled>' in page and 'value="6"' in page
+    assert "Ihre Antwort ist gespeichert" in page

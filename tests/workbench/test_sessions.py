@@ -1,8 +1,14 @@
-"""Unit tests of the in-memory session table: creation, idle expiry, sign-out."""
+"""Unit tests of the in-memory session table (creation, idle and absolute expiry, sign-out) and of the
+session's re-check of its user."""
 
 from __future__ import annotations
 
+import asyncio
+
+from starlette.requests import Request
+
 from medvault.store import Principal, Role
+from medvault.workbench._access import Access
 from medvault.workbench._sessions import Sessions, new_token, same_token
 
 ALICE = Principal("alice", Role.CLINICIAN)
@@ -70,3 +76,57 @@ def test_same_token_compares_exactly() -> None:
     assert not same_token(token[:-1], token)
     assert not same_token(None, token)
     assert not same_token("", token)
+
+
+def test_a_session_ends_at_its_absolute_lifetime_despite_activity() -> None:
+    """Requests keep a session from idling out, but not past `max_s` after sign-in."""
+    clock = Clock()
+    sessions = Sessions(60, clock, max_s=150)
+    session = sessions.create(ALICE, "de")
+    for _ in range(3):
+        clock.now += 50
+        assert sessions.get(session.id) is session
+    clock.now += 1
+    assert sessions.get(session.id) is None
+    assert len(sessions) == 0
+
+
+def _request(session_id: str) -> Request:
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "headers": [(b"cookie", f"mv_session={session_id}".encode())],
+    }
+    return Request(scope)
+
+
+def test_access_rechecks_the_user_at_most_every_few_seconds() -> None:
+    """The user's stamp is read again only after `recheck_s`; a changed or missing stamp ends the session."""
+    clock = Clock()
+    sessions = Sessions(3600, clock)
+    stamps = {"alice": "s1"}
+    reads: list[str] = []
+
+    def stamp(user: str) -> str | None:
+        reads.append(user)
+        return stamps.get(user)
+
+    async def no_keys(request: Request, roles: frozenset[str] | None) -> Principal:
+        raise AssertionError("no API key in these requests")
+
+    access = Access(sessions, no_keys, stamp, recheck_s=5)
+    session = sessions.create(ALICE, "de", "s1")
+    assert asyncio.run(access.session(_request(session.id))) is session and reads == []
+    clock.now += 6
+    assert asyncio.run(access.session(_request(session.id))) is session and reads == ["alice"]
+    stamps["alice"] = "s2"  # the password was changed
+    clock.now += 4
+    assert asyncio.run(access.session(_request(session.id))) is session  # still within the cache
+    clock.now += 2
+    assert asyncio.run(access.session(_request(session.id))) is None
+    assert sessions.get(session.id) is None
+    other = sessions.create(ALICE, "de", "s2")
+    del stamps["alice"]  # disabled
+    clock.now += 6
+    assert asyncio.run(access.session(_request(other.id))) is None

@@ -3,10 +3,15 @@
 A request that carries `Authorization` is judged by the key alone (API clients have no cookies to
 forge). Otherwise the session cookie decides, and every state-changing request must also echo the
 session's CSRF token in the `x-csrf-token` header or a `csrf_token` form field.
+
+A session is only as good as the user behind it: at most `recheck_s` (the key cache's `auth.cache_ttl_s`)
+after the last look, the user's stamp is read again, and a disabled user, a changed password or a
+changed role ends the session (`medvault users disable` takes effect within seconds).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
@@ -22,22 +27,43 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 
 KeyAuth = Callable[[Request, frozenset[str] | None], Awaitable[Principal]]
+UserStamp = Callable[[str], str | None]
 
 
 class Access:
     """Resolve a request to a principal, raising 401/403 in the API's error shape."""
 
-    def __init__(self, sessions: Sessions, key_auth: KeyAuth) -> None:
+    def __init__(
+        self, sessions: Sessions, key_auth: KeyAuth, user_stamp: UserStamp, recheck_s: float = 5.0
+    ) -> None:
         self.sessions = sessions
         self._key_auth = key_auth
+        self._user_stamp = user_stamp
+        self.recheck_s = recheck_s
 
-    def session(self, request: Request) -> Session | None:
+    def known_session(self, request: Request) -> Session | None:
+        """The session the cookie names, without re-checking its user: for the UI language only."""
         return self.sessions.get(request.cookies.get(COOKIE))
+
+    async def session(self, request: Request) -> Session | None:
+        """The cookie's live session, or None if there is none or its user is no longer the same."""
+        session = self.known_session(request)
+        if session is None:
+            return None
+        now = self.sessions.clock()
+        if now - session.checked < self.recheck_s:
+            return session
+        stamp = await asyncio.to_thread(self._user_stamp, session.principal.user)
+        if stamp is None or stamp != session.stamp:
+            self.sessions.drop(session.id)
+            return None
+        session.checked = now
+        return session
 
     async def __call__(self, request: Request, roles: frozenset[str] | None = USERS) -> Principal:
         if "authorization" in request.headers:
             return await self._key_auth(request, roles)
-        session = self.session(request)
+        session = await self.session(request)
         if session is None:
             code = "session_expired" if COOKIE in request.cookies else "missing_credentials"
             raise Unauthenticated(

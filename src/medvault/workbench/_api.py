@@ -1,7 +1,9 @@
 """The workbench's JSON API under `/api/v1`: templates, streamed runs, feedback, the survey.
 
 Every route is audited exactly once (the route's `name` is the audit action) and answers errors in the
-gateway's one error shape, through `medvault.gateway._calls.endpoint`.
+gateway's one error shape, through `medvault.gateway._calls.endpoint`. Request bodies are read through
+the gateway's `read_json`, which counts the bytes as they arrive: a chunked body without
+`Content-Length` meets the same `limits.max_body_bytes` as a declared one.
 """
 
 from __future__ import annotations
@@ -10,16 +12,19 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Message
 
-from medvault.errors import NotFound, PayloadTooLarge, StoreError, ValidationFailed
+from medvault.errors import NotFound, StoreError, ValidationFailed
 from medvault.gateway._app import Gateway
 from medvault.gateway._calls import Call, CallLog, endpoint
-from medvault.store import Principal
+from medvault.gateway._schemas import read_json
+from medvault.store import Feedback, Principal, Survey
 from medvault.templates import TemplateLibrary
 from medvault.workbench._access import Access
 from medvault.workbench._runs import Runner
@@ -44,6 +49,24 @@ def _validation_failed(exc: RequestValidationError) -> ValidationFailed:
     return ValidationFailed(f"field `{field}`: {first['msg']}", param=field)
 
 
+async def limited(request: Request, max_body_bytes: int) -> Request:
+    """The request with its JSON body read under the byte limit (413 past it, 400 if not JSON), replayed
+    to FastAPI's own parsing; GET and friends pass unread."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return request
+    raw = orjson.dumps(await read_json(request, max_body_bytes))
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await request.receive()  # after the body: wait for the disconnect, as Starlette does
+        sent = True
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    return Request(request.scope, replay)
+
+
 def audited_route(calls: CallLog, max_body_bytes: int) -> type[APIRoute]:
     """A route class whose handler runs inside `endpoint(...)`: audited once, errors in one shape."""
 
@@ -52,9 +75,8 @@ def audited_route(calls: CallLog, max_body_bytes: int) -> type[APIRoute]:
             original = super().get_route_handler()
 
             async def handler(request: Request, call: Call) -> Response:
-                if int(request.headers.get("content-length") or 0) > max_body_bytes:
-                    raise PayloadTooLarge(f"request body over {max_body_bytes} bytes")
                 request.state.call = call
+                request = await limited(request, max_body_bytes)
                 try:
                     return await original(request)
                 except RequestValidationError as exc:
@@ -91,7 +113,7 @@ class Api:
     def _lang(self, request: Request, given: str | None) -> str:
         if given:
             return given
-        session = self._access.session(request)
+        session = self._access.known_session(request)
         return session.lang if session else self._gateway.settings.workbench.default_language
 
     async def _who(self, request: Request, call: Call) -> Principal:
@@ -134,7 +156,10 @@ class Api:
     async def create_feedback(
         self, request: Request, call: CurrentCall, run_id: str, body: FeedbackIn
     ) -> FeedbackOut:
-        """Rate a run: utility, critical error and its categories, an optional comment."""
+        """Rate a run: utility, critical error and its categories, an optional comment.
+
+        A run has one rating: rating it again replaces the earlier one (`replaced` says so); the audit
+        trail keeps every submission's numbers."""
         principal = await self._who(request, call)
         run = await asyncio.to_thread(self._runner.owned, run_id, principal)
         if body.categories and not body.critical_error:
@@ -142,40 +167,43 @@ class Api:
                 "error categories are given only with critical_error = true", param="categories"
             )
         try:
-            saved = await asyncio.to_thread(
-                self._gateway.store.save_feedback,
-                run_id=run.id,
-                user=principal.user,
-                utility=body.utility,
-                critical_error=body.critical_error,
-                categories=body.categories,
-                comment=body.comment or None,
-            )
+            saved, replaced = await asyncio.to_thread(self._save_feedback, run.id, principal, body)
         except StoreError as exc:  # the run was purged between the read and the write
             raise NotFound(str(exc), code="run_not_found", param="run_id") from exc
         call.template_id, call.template_version = saved.template_id, saved.template_version
         call.model_id, call.model_digest = saved.model_id, saved.model_digest
         call.detail.update(run_id=run.id, utility=saved.utility, critical_error=saved.critical_error)
-        call.detail["categories"] = len(saved.categories)
-        return FeedbackOut(
-            id=saved.id, run_id=saved.run_id, template_id=saved.template_id,
-            template_version=saved.template_version, model_id=saved.model_id,
-            model_digest=saved.model_digest, utility=saved.utility, critical_error=saved.critical_error,
-            categories=list(saved.categories),
+        call.detail.update(categories=len(saved.categories), replaced=replaced)
+        return FeedbackOut.of(saved, replaced=replaced)
+
+    def _save_feedback(self, run_id: str, principal: Principal, body: FeedbackIn) -> tuple[Feedback, bool]:
+        """Save the rating (replacing an earlier one of this run); whether one was replaced."""
+        store = self._gateway.store
+        earlier = store.get_feedback(run_id)
+        saved = store.save_feedback(
+            run_id=run_id, user=principal.user, utility=body.utility, critical_error=body.critical_error,
+            categories=body.categories, comment=body.comment or None,
         )  # fmt: skip
+        return saved, earlier is not None
 
     async def create_survey(self, request: Request, call: CurrentCall, body: SurveyIn) -> SurveyOut:
-        """Answer the pilot-end survey: stability and ease of use, 0–10."""
+        """Answer the pilot-end survey: stability and ease of use, 0–10; answering again replaces it."""
         principal = await self._who(request, call)
-        saved = await asyncio.to_thread(
-            self._gateway.store.save_survey,
-            user=principal.user,
-            stability=body.stability,
-            ease_of_use=body.ease_of_use,
-            comment=body.comment or None,
+        saved, replaced = await asyncio.to_thread(self._save_survey, principal, body)
+        call.detail.update(stability=saved.stability, ease_of_use=saved.ease_of_use, replaced=replaced)
+        return SurveyOut(
+            id=saved.id, stability=saved.stability, ease_of_use=saved.ease_of_use, replaced=replaced
         )
-        call.detail.update(stability=saved.stability, ease_of_use=saved.ease_of_use)
-        return SurveyOut(id=saved.id, stability=saved.stability, ease_of_use=saved.ease_of_use)
+
+    def _save_survey(self, principal: Principal, body: SurveyIn) -> tuple[Survey, bool]:
+        """Save the user's answer (replacing an earlier one); whether one was replaced."""
+        store = self._gateway.store
+        earlier = store.get_survey(principal.user)
+        saved = store.save_survey(
+            user=principal.user, stability=body.stability, ease_of_use=body.ease_of_use,
+            comment=body.comment or None,
+        )  # fmt: skip
+        return saved, earlier is not None
 
     def router(self) -> APIRouter:
         settings = self._gateway.settings

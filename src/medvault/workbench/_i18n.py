@@ -11,6 +11,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "isolation.ok": ("aktiv", "active"),
     "isolation.breached": ("VERLETZT – nicht verwenden", "BREACHED – do not use"),
     "isolation.off": ("aus (Entwicklungsmodus)", "off (development mode)"),
+    "isolation.unknown": ("UNBEKANNT – nicht verwenden", "UNKNOWN – do not use"),
     "language": ("Sprache", "Language"),
     "signin": ("Anmelden", "Sign in"),
     "signin.title": ("Anmeldung", "Sign in"),
@@ -74,6 +75,16 @@ _TEXT: dict[str, tuple[str, str]] = {
     "comment": ("Kommentar (optional)", "Comment (optional)"),
     "send": ("Absenden", "Submit"),
     "thanks": ("Danke, gespeichert.", "Thank you, saved."),
+    "feedback.saved": (
+        "Ihre Bewertung dieses Laufs ist gespeichert. Jeder Lauf hat eine Bewertung; "
+        "eine Änderung ersetzt sie.",
+        "Your rating of this run is saved. A run has one rating; changing it replaces it.",
+    ),
+    "survey.saved": (
+        "Ihre Antwort ist gespeichert. Sie haben eine Antwort; eine Änderung ersetzt sie.",
+        "Your answer is saved. You have one answer; changing it replaces it.",
+    ),
+    "change": ("Ändern", "Change"),
     "stability": ("Stabilität (0–10)", "Stability (0–10)"),
     "ease": ("Bedienbarkeit (0–10)", "Ease of use (0–10)"),
     "survey.intro": (

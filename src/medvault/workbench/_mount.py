@@ -25,18 +25,22 @@ class Workbench:
     """The workbench's state, kept on `app.state.workbench` (tests reach the session clock here)."""
 
     sessions: Sessions
+    access: Access
 
 
 def install(app: FastAPI, gateway: Gateway) -> Workbench:
     """Load the template library and add pages, API, static files and security headers to `app`."""
     library = TemplateLibrary.load(gateway.settings.workbench.template_dirs)
-    sessions = Sessions(gateway.settings.workbench.session_idle_minutes * 60)
-    access = Access(sessions, gateway.auth)
+    settings = gateway.settings
+    sessions = Sessions(
+        settings.workbench.session_idle_minutes * 60, max_s=settings.workbench.session_max_hours * 3600
+    )
+    access = Access(sessions, gateway.auth, gateway.store.user_stamp, settings.auth.cache_ttl_s)
     runner = Runner(gateway, library)
     app.include_router(Api(gateway, library, runner, access).router())
     Pages(gateway, library, access).install(app)
     app.mount("/workbench/static", StaticFiles(directory=STATIC_DIR), name="workbench-static")
     app.add_middleware(SecurityHeaders)
-    workbench = Workbench(sessions)
+    workbench = Workbench(sessions, access)
     app.state.workbench = workbench
     return workbench

@@ -20,6 +20,7 @@ from medvault.gateway._app import Gateway
 from medvault.gateway._calls import Call, endpoint
 from medvault.templates import TemplateLibrary
 from medvault.workbench._access import CSRF_FIELD, USERS, Access
+from medvault.workbench._cookies import wants_secure
 from medvault.workbench._i18n import CATEGORIES, TASK_TYPES, pick_lang, texts
 from medvault.workbench._schemas import TemplateOut
 from medvault.workbench._sessions import COOKIE, Session, new_token, same_token
@@ -29,6 +30,16 @@ LANG_COOKIE = "mv_lang"
 LOGIN_CSRF_COOKIE = "mv_login_csrf"
 SIGNIN = "/workbench/signin"
 HOME = "/workbench"
+ISOLATION_STATES = frozenset({"ok", "breached", "off"})
+
+
+def isolation_state(gateway: Gateway) -> str:
+    """ok / breached / off as the gateway reports it; anything else is "unknown", shown like a breach.
+
+    Fail closed: a state the page does not know (a newer monitor, a damaged file) must not look safe.
+    """
+    state = gateway.isolation_state()
+    return state if state in ISOLATION_STATES else "unknown"
 
 
 class Pages:
@@ -38,7 +49,6 @@ class Pages:
         self._gateway = gateway
         self._library = library
         self._access = access
-        self._secure = gateway.settings.workbench.secure_cookies
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(PAGES_DIR),
             autoescape=True,
@@ -74,28 +84,46 @@ class Pages:
             session.lang = chosen
         return chosen
 
-    def _cookie(self, response: Response, name: str, value: str, path: str = "/") -> None:
-        response.set_cookie(name, value, path=path, httponly=True, samesite="strict", secure=self._secure)
+    def _secure(self, request: Request) -> bool:
+        settings = self._gateway.settings.workbench
+        return wants_secure(settings.secure_cookies, settings.trust_forwarded_proto, request)
+
+    def _cookie(self, request: Request, response: Response, name: str, value: str, path: str = "/") -> None:
+        response.set_cookie(
+            name, value, path=path, httponly=True, samesite="strict", secure=self._secure(request)
+        )
 
     def _render(
         self, request: Request, page: str, lang: str, status: int = 200, **context: Any
     ) -> HTMLResponse:
-        state = self._gateway.isolation_state()
+        state = isolation_state(self._gateway)
         html = self._env.get_template(page).render(
             t=texts(lang), lang=lang, other_lang="en" if lang == "de" else "de", path=request.url.path,
             isolation=state, **context,
         )  # fmt: skip
         response = HTMLResponse(html, status_code=status)
         if request.query_params.get("lang") == lang:
-            self._cookie(response, LANG_COOKIE, lang)
+            self._cookie(request, response, LANG_COOKIE, lang)
         return response
 
-    def _session_or_signin(self, request: Request) -> Session | Response:
-        session = self._access.session(request)
+    async def _session_or_signin(self, request: Request) -> Session | Response:
+        session = await self._access.session(request)
         if session is not None:
             return session
-        expired = "?expired=1" if COOKIE in request.cookies else ""
-        return RedirectResponse(SIGNIN + expired, status_code=303)
+        return self._to_signin(request)
+
+    def _to_signin(self, request: Request) -> Response:
+        """Back to the sign-in form; saying the session expired if the browser still had one."""
+        expired = COOKIE in request.cookies
+        response = RedirectResponse(SIGNIN + ("?expired=1" if expired else ""), status_code=303)
+        if expired:
+            self._drop_cookie(request, response)
+        return response
+
+    def _drop_cookie(self, request: Request, response: Response) -> None:
+        response.delete_cookie(
+            COOKIE, path="/", httponly=True, samesite="strict", secure=self._secure(request)
+        )
 
     # -- pages -------------------------------------------------------------------------------------
 
@@ -104,10 +132,10 @@ class Pages:
 
     async def isolation(self, request: Request) -> Response:
         """The isolation state for the header badge's refresh (no secret in it, so no sign-in needed)."""
-        return JSONResponse({"state": self._gateway.isolation_state()})
+        return JSONResponse({"state": isolation_state(self._gateway)})
 
     async def workbench(self, request: Request) -> Response:
-        session = self._session_or_signin(request)
+        session = await self._session_or_signin(request)
         if isinstance(session, Response):
             return session
         lang = self._lang(request, session)
@@ -119,10 +147,13 @@ class Pages:
         )  # fmt: skip
 
     async def survey(self, request: Request) -> Response:
-        session = self._session_or_signin(request)
+        session = await self._session_or_signin(request)
         if isinstance(session, Response):
             return session
-        return self._render(request, "survey.html", self._lang(request, session), session=session)
+        answer = await asyncio.to_thread(self._gateway.store.get_survey, session.principal.user)
+        return self._render(
+            request, "survey.html", self._lang(request, session), session=session, answer=answer
+        )
 
     async def signin_form(self, request: Request, error: str | None = None, status: int = 200) -> Response:
         lang = self._lang(request, None)
@@ -132,7 +163,7 @@ class Pages:
         response = self._render(
             request, "signin.html", lang, status=status, session=None, csrf=token, error=error
         )
-        self._cookie(response, LOGIN_CSRF_COOKIE, token, path=SIGNIN)
+        self._cookie(request, response, LOGIN_CSRF_COOKIE, token, path=SIGNIN)
         return response
 
     async def signin(self, request: Request, call: Call) -> Response:
@@ -146,26 +177,34 @@ class Pages:
             call.detail["reason"] = "csrf"
             return await self.signin_form(request, "signin.csrf", 403)
         username, password = form.get("username"), form.get("password")
-        principal = None
+        principal, stamp = None, None
         if isinstance(username, str) and isinstance(password, str) and username and password:
             principal = await asyncio.to_thread(self._gateway.store.verify_password, username, password)
-        if principal is None or principal.role.value not in USERS:
+        if principal is not None:  # read after the check, which may have re-hashed the password
+            stamp = await asyncio.to_thread(self._gateway.store.user_stamp, principal.user)
+        if principal is None or stamp is None or principal.role.value not in USERS:
             call.action = "auth.failed"
             call.detail["reason"] = "credentials" if principal is None else "role"
             return await self.signin_form(request, "signin.failed", 401)
         call.principal = principal
         old = request.cookies.get(COOKIE)
         self._access.sessions.drop(old)
-        session = self._access.sessions.create(principal, self._lang(request, None))
+        session = self._access.sessions.create(principal, self._lang(request, None), stamp)
         response = RedirectResponse(HOME, status_code=303)
-        self._cookie(response, COOKIE, session.id)
+        self._cookie(request, response, COOKIE, session.id)
         response.delete_cookie(LOGIN_CSRF_COOKIE, path=SIGNIN)
         return response
 
     async def signout(self, request: Request, call: Call) -> Response:
-        """End the session (the CSRF token is checked, so another site cannot sign a user out)."""
+        """End the session (the CSRF token is checked, so another site cannot sign a user out).
+
+        A session that already ended (idle, too old, user disabled) goes to the sign-in form saying so.
+        """
+        if "authorization" not in request.headers and await self._access.session(request) is None:
+            call.detail["reason"] = "no_session"
+            return self._to_signin(request)
         call.principal = await self._access(request, roles=None)
         self._access.sessions.drop(request.cookies.get(COOKIE))
         response = RedirectResponse(SIGNIN, status_code=303)
-        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=self._secure)
+        self._drop_cookie(request, response)
         return response

@@ -37,7 +37,7 @@ from medvault.templates import Template, TemplateLibrary
 from medvault.workbench._access import READERS
 from medvault.workbench._diff import word_diff
 from medvault.workbench._i18n import LANGS
-from medvault.workbench._schemas import DiffSegment, GuardOut, RunIn, RunOut, plain
+from medvault.workbench._schemas import DiffSegment, FeedbackOut, GuardOut, RunIn, RunOut, plain
 
 log = structlog.get_logger("medvault.workbench")
 _CLIENT_CLOSED = 499
@@ -225,8 +225,8 @@ class Runner:
         source: str | None,
         guard: GuardResult | None,
     ) -> RunOut:
-        anchored = template is not None and str(template.task_type) == "anchored"
-        diff = word_diff(source, output) if anchored and source is not None and output else None
+        diffable = template is not None and diffed(template)
+        diff = word_diff(source, output) if diffable and source is not None and output else None
         postprocess = None
         if template is not None and output is not None and run.status == "ok":
             try:
@@ -260,10 +260,14 @@ class Runner:
         template = self._find(run.template_id, run.template_version)
         inputs = orjson.loads(run.input_json) if run.input_json else None
         if template is None or inputs is None or run.output_text is None:
-            return self._record(run, template, inputs, run.output_text, run.reasoning_text, None, None)
-        guard = self._check(template, inputs, run.output_text) if run.status == "ok" else None
-        source = _source(template, inputs)
-        return self._record(run, template, inputs, run.output_text, run.reasoning_text, source, guard)
+            record = self._record(run, template, inputs, run.output_text, run.reasoning_text, None, None)
+        else:
+            guard = self._check(template, inputs, run.output_text) if run.status == "ok" else None
+            source = _source(template, inputs)
+            record = self._record(run, template, inputs, run.output_text, run.reasoning_text, source, guard)
+        rating = self._gateway.store.get_feedback(run.id)
+        record.feedback = FeedbackOut.of(rating) if rating is not None else None
+        return record
 
     def _find(self, template_id: str | None, version: str | None) -> Template | None:
         """The template a run used, in whichever language has that version (a run does not store it)."""
@@ -276,6 +280,19 @@ class Runner:
 
 # (delta field, SSE event name = the `_Live` list that collects it)
 _CHANNELS = (("reasoning_content", "reasoning"), ("content", "content"))
+
+
+def diffed(template: Template) -> bool:
+    """Whether a run of `template` gets a word diff: anchored, plain text, in the source's language.
+
+    A translation shares no words with its source and a JSON answer no layout, so their diffs would
+    mark everything and point at nothing.
+    """
+    return (
+        str(template.task_type) == "anchored"
+        and str(template.output_format) == "text"
+        and template.guard_task != "translation"
+    )
 
 
 def _source(template: Template, inputs: dict[str, Any]) -> str | None:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from medvault.store import Feedback
 from medvault.templates import Template
 
 Category = Literal["hallucination", "omission", "laterality", "negation", "number_unit", "other"]
@@ -132,6 +133,31 @@ class DiffSegment(BaseModel):
     output_span: list[int] | None = None
 
 
+class FeedbackOut(BaseModel):
+    """A run's rating as stored (there is one per run; `replaced`: this one overwrote an earlier one)."""
+
+    id: int
+    run_id: str
+    template_id: str | None
+    template_version: str | None
+    model_id: str | None
+    model_digest: str | None
+    utility: int
+    critical_error: bool
+    categories: list[str]
+    created_at: datetime | None = None
+    replaced: bool = False
+
+    @classmethod
+    def of(cls, saved: Feedback, replaced: bool = False) -> FeedbackOut:
+        return cls(
+            id=saved.id, run_id=saved.run_id, template_id=saved.template_id,
+            template_version=saved.template_version, model_id=saved.model_id,
+            model_digest=saved.model_digest, utility=saved.utility, critical_error=saved.critical_error,
+            categories=list(saved.categories), created_at=saved.created_at, replaced=replaced,
+        )  # fmt: skip
+
+
 class RunOut(BaseModel):
     """A run's record. Inputs, output and reasoning are present only in the live answer and, later,
     while the deployment retains content (`retention.content_days` > 0)."""
@@ -158,6 +184,7 @@ class RunOut(BaseModel):
     diff: list[DiffSegment] | None = None
     postprocess: Any = None
     content_retained: bool = False
+    feedback: FeedbackOut | None = Field(default=None, description="the run's rating, when read back")
 
 
 class FeedbackIn(_Body):
@@ -169,18 +196,6 @@ class FeedbackIn(_Body):
     comment: str | None = Field(default=None, max_length=_COMMENT_MAX)
 
 
-class FeedbackOut(BaseModel):
-    id: int
-    run_id: str
-    template_id: str | None
-    template_version: str | None
-    model_id: str | None
-    model_digest: str | None
-    utility: int
-    critical_error: bool
-    categories: list[str]
-
-
 class SurveyIn(_Body):
     """The pilot-end usability survey."""
 
@@ -190,6 +205,9 @@ class SurveyIn(_Body):
 
 
 class SurveyOut(BaseModel):
+    """The user's survey answer as stored (one per user; `replaced`: it overwrote an earlier one)."""
+
     id: int
     stability: int
     ease_of_use: int
+    replaced: bool = False

@@ -56,7 +56,9 @@
     setInterval(async () => {
       try {
         const response = await fetch("/workbench/isolation", { credentials: "same-origin" });
-        const now = (await response.json()).state;
+        const reported = (await response.json()).state;
+        // Fail closed: a state this page does not know is shown as "unknown", styled like a breach.
+        const now = ["ok", "breached", "off"].includes(reported) ? reported : "unknown";
         if (now !== state.dataset.state) {
           state.dataset.state = now;
           state.textContent = badge.dataset["label" + now.charAt(0).toUpperCase() + now.slice(1)] || now;
@@ -137,6 +139,8 @@
     $("diff-box").hidden = true;
     $("postprocess-box").hidden = true;
     $("feedback-form").hidden = true;
+    $("feedback-form").reset();
+    lockFeedback(false);
     showStatus($("feedback-status"), "");
   }
 
@@ -270,6 +274,27 @@
       $("postprocess-box").hidden = false;
     }
     if (run.status === "ok") $("feedback-form").hidden = false;
+    if (run.feedback) showRating(run.feedback);
+  }
+
+  // A run has one rating: once saved the form is locked and says so; "Change" unlocks it, and sending
+  // again replaces the rating (the server keeps one per run).
+  function lockFeedback(locked) {
+    $("feedback-fields").disabled = locked;
+    $("feedback-change").hidden = !locked;
+    if (!locked) syncCategories();
+  }
+
+  function showRating(rating) {
+    const form = $("feedback-form");
+    form.elements.utility.value = String(rating.utility);
+    $(rating.critical_error ? "critical-yes" : "critical-no").checked = true;
+    syncCategories();
+    for (const box of form.querySelectorAll('input[name="categories"]')) {
+      box.checked = rating.categories.includes(box.value);
+    }
+    lockFeedback(true);
+    showStatus($("feedback-status"), T["feedback.saved"]);
   }
 
   async function loadRun(runId) {
@@ -319,8 +344,10 @@
       body: body,
     });
     const status = $("feedback-status");
-    if (response.ok) showStatus(status, T.thanks);
-    else showStatus(status, T.failed + ": " + (await errorText(response)).message, true);
+    if (response.ok) {
+      lockFeedback(true);
+      showStatus(status, T.thanks + " " + T["feedback.saved"]);
+    } else showStatus(status, T.failed + ": " + (await errorText(response)).message, true);
   }
 
   async function sendSurvey(event) {
@@ -335,8 +362,15 @@
       },
     });
     const status = $("survey-status");
-    if (response.ok) showStatus(status, T.thanks || "OK");
-    else showStatus(status, (await errorText(response)).message, true);
+    if (response.ok) {
+      lockSurvey(true);
+      showStatus(status, T.thanks + " " + T["survey.saved"]);
+    } else showStatus(status, (await errorText(response)).message, true);
+  }
+
+  function lockSurvey(locked) {
+    $("survey-fields").disabled = locked;
+    $("survey-change").hidden = !locked;
   }
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -350,9 +384,21 @@
       $("feedback-form").addEventListener("submit", sendFeedback);
       $("critical-yes").addEventListener("change", syncCategories);
       $("critical-no").addEventListener("change", syncCategories);
+      $("feedback-change").addEventListener("click", () => {
+        lockFeedback(false);
+        showStatus($("feedback-status"), "");
+        $("utility").focus();
+      });
       syncCategories();
     }
-    if ($("survey-form")) $("survey-form").addEventListener("submit", sendSurvey);
+    if ($("survey-form")) {
+      $("survey-form").addEventListener("submit", sendSurvey);
+      $("survey-change").addEventListener("click", () => {
+        lockSurvey(false);
+        showStatus($("survey-status"), "");
+        $("stability").focus();
+      });
+    }
     const workbench = $("workbench");
     if (workbench && workbench.dataset.runId) loadRun(workbench.dataset.runId);
   });

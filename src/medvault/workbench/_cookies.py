@@ -1,0 +1,31 @@
+"""When the workbench marks its cookies `Secure`.
+
+    workbench.secure_cookies = "auto"   (default) Secure when this request reached us over https
+                             = true     always (the browser then sends them over https only)
+                             = false    never (plain-http demo on a trusted LAN segment)
+
+"Over https" is the request's own scheme, which uvicorn takes from `x-forwarded-proto` only for proxies
+it trusts (by default 127.0.0.1, a reverse proxy on the same host). With
+`workbench.trust_forwarded_proto = true` the header counts from any client as well: set it only when
+the gateway is reachable through that proxy alone.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from starlette.requests import Request
+
+SecureSetting = bool | Literal["auto"]
+
+
+def wants_secure(setting: SecureSetting, trust_forwarded: bool, request: Request) -> bool:
+    """Whether cookies set in answer to `request` get the `Secure` attribute."""
+    if setting != "auto":
+        return bool(setting)
+    if request.url.scheme == "https":
+        return True
+    if not trust_forwarded:
+        return False
+    forwarded = request.headers.get("x-forwarded-proto", "")
+    return forwarded.split(",")[0].strip().lower() == "https"  # the first hop is the browser's
