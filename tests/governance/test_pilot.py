@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, create_engine, insert
+from sqlalchemy import Engine, MetaData, create_engine, insert, text
 from typer.testing import CliRunner
 
 from medvault.cli import app
@@ -62,8 +62,8 @@ def seeded(db_url: str) -> str:
             store.save_run(user="dr-b", status="ok", template_id="translation", template_version="sha256:d")
         # stability 3, 7, 7, 9 -> median 7, Q1 6, Q3 7.5
         # ease of use 6, 8, 9, 10 -> median 8.5, Q1 7.5, Q3 9.25
-        for stability, ease in [(3, 8), (7, 10), (7, 6), (9, 9)]:
-            store.save_survey(user="dr-a", stability=stability, ease_of_use=ease)
+        for user, (stability, ease) in zip("abcd", [(3, 8), (7, 10), (7, 6), (9, 9)], strict=True):
+            store.save_survey(user=f"dr-{user}", stability=stability, ease_of_use=ease)  # one answer each
     finally:
         store.close()
     return db_url
@@ -175,11 +175,45 @@ def test_twenty_thousand_rows(db_url: str, tmp_path: Path) -> None:
     started = time.monotonic()
     summary = build_report(engine, tmp_path)
     elapsed = time.monotonic() - started
-    engine.dispose()
+    try:
+        direct = _direct_counts(engine)
+    finally:
+        engine.dispose()
     assert (summary.runs, summary.ratings, summary.survey_answers) == (20_000, 20_000, 1000)
     assert sum(t.critical_errors for t in summary.templates) == 2000
     assert sum(t.categories["omission"] for t in summary.templates) == 2000
     assert elapsed < 30, f"report took {elapsed:.1f} s"
+    # Per template, against the database itself: critical errors fall on every tenth run, so only the
+    # templates at even positions have them (1000 each), and each template has its own utility spread.
+    by_id = {t.template_id: t for t in summary.templates}
+    csv_rows = {row["template_id"]: row for row in _rows(summary.templates_csv)}
+    assert direct["critical"] == {"report-correction": 1000, "impression-from-findings": 1000}
+    for template in templates:
+        stats = by_id[template]
+        assert stats.runs == direct["runs"][template] == 5000, template
+        assert stats.critical_errors == direct["critical"].get(template, 0), template
+        assert stats.categories["omission"] == stats.critical_errors, template
+        expected = [direct["utility"].get((template, score), 0) for score in range(11)]
+        assert stats.utility_counts == expected, template
+        assert csv_rows[template]["critical_errors"] == str(stats.critical_errors), template
+    assert by_id["translation"].utility_counts != by_id["report-correction"].utility_counts
+
+
+def _direct_counts(engine: Engine) -> dict[str, dict]:
+    """Runs, critical errors and utility histograms per template, counted by SQL alone."""
+    with engine.connect() as conn:
+        runs = conn.execute(text("SELECT template_id, COUNT(*) FROM runs GROUP BY template_id"))
+        critical = conn.execute(
+            text("SELECT template_id, COUNT(*) FROM feedback WHERE critical_error GROUP BY template_id")
+        )
+        utility = conn.execute(
+            text("SELECT template_id, utility, COUNT(*) FROM feedback GROUP BY template_id, utility")
+        )
+        return {
+            "runs": {t: n for t, n in runs},
+            "critical": {t: n for t, n in critical},
+            "utility": {(t, u): n for t, u, n in utility},
+        }
 
 
 def test_cli_writes_report(seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
