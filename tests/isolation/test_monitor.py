@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from medvault.errors import IsolationError
 from medvault.isolation import Isolation, Monitor, Verdict, read_state
 from medvault.isolation._probes import Probe
 from medvault.isolation._verify import verify
@@ -77,6 +78,7 @@ FAULTS = {
     "route-and-rule": "ip -n {vault} route add default via {gw} && "
     'nft insert rule inet medvault forward iifname "mv-vault" accept',
     "route-only": "ip -n {vault} route add 203.0.113.0/24 via {gw}",
+    "sysctl": "sysctl -qw net.ipv4.conf.mv-vault.rp_filter=0",
 }
 
 
@@ -86,7 +88,11 @@ def test_fault_is_contained_within_two_seconds(lab: Lab, running: Callable[..., 
     run = running()
     iso = run.iso
     assert iso.drift() == [] and not run.breached.is_set()
-    vault = iso.links["vault"]
+    dmz, vault = iso.links["dmz"].netns, iso.links["vault"]
+    # A path that works before the breach, and that the kill of the workloads cannot close: the airlock.
+    hits = len(lab.settled_hits())
+    assert lab.probe(dmz, [Probe("tcp", AIRLOCK, 636)])[0].verdict is Verdict.REACHABLE
+    assert len(lab.settled_hits()) == hits + 1
     started = time.monotonic()
     _in_host(lab, FAULTS[fault].format(vault=vault.netns, gw=vault.host_addr))
     assert run.breached.wait(CONTAINMENT_S), f"no breach detected for {fault}"
@@ -100,12 +106,33 @@ def test_fault_is_contained_within_two_seconds(lab: Lab, running: Callable[..., 
     ruleset = sh("ip", "netns", "exec", lab.host, "nft", "list", "ruleset").stdout
     assert "panic_drop" in ruleset and "medvault_panic" in ruleset
     assert "state DOWN" in sh("ip", "-n", lab.host, "link", "show", "mv-dmz").stdout
-    cut = lab.probe(lab.host, [Probe("tcp", iso.zone_address("dmz"), 22)], timeout=0.3)[0]
-    assert cut.verdict is not Verdict.REACHABLE
+    cut = lab.probe(dmz, [Probe("tcp", AIRLOCK, 636)], timeout=0.3)[0]
+    assert cut.verdict is not Verdict.REACHABLE, cut.as_dict()
+    assert len(lab.settled_hits()) == hits + 1
     report = verify(iso, probes=False)
     assert not report.ok and "isolation reset" in report.checks[0].detail
-    with pytest.raises(Exception, match="isolation reset"):
+    with pytest.raises(IsolationError, match="isolation reset"):
         iso.preflight()
+
+
+def test_verify_passes_again_after_reset(lab: Lab, running: Callable[..., Run]) -> None:
+    """After a contained breach, `reset` and a new `up` give a topology that `verify` passes again."""
+    run = running()
+    _in_host(lab, FAULTS["flush"])
+    assert run.breached.wait(CONTAINMENT_S)
+    assert run.monitor is not None
+    run.monitor.stop()
+    run.iso.reset()
+    assert read_state(lab.data_dir)["state"] == "off"
+    fresh = lab.isolation()
+    fresh.preflight()
+    fresh.up()
+    try:
+        report = verify(fresh, probes=True)
+        assert report.ok, report.as_dict()
+        assert report.probes
+    finally:
+        fresh.down()
 
 
 def test_reachable_probe_triggers_the_kill_switch(lab: Lab, running: Callable[..., Run]) -> None:
@@ -137,12 +164,38 @@ def test_monitor_that_cannot_probe_fails_closed(lab: Lab, running: Callable[...,
     assert run.monitor is not None and run.monitor.rounds >= run.iso.policy.monitor.max_error_rounds
 
 
+def _host_sysctl(lab: Lab, key: str) -> str:
+    return sh("ip", "netns", "exec", lab.host, "sysctl", "-n", key).stdout.strip()
+
+
+def test_up_cleans_the_leftovers_of_a_crashed_run(lab: Lab) -> None:
+    """A run that died without `down` leaves zones, a table and a (forking) workload; the next `up`
+    kills the workload, rebuilds the zones and audits clean."""
+    crashed = lab.isolation()
+    crashed.up()
+    forker = "while true; do sleep 60 & sleep 0.01; done"
+    leftover = lab.spawn([*crashed.exec_prefix("vault"), "sh", "-c", forker])
+    time.sleep(0.3)
+    again = lab.isolation()  # a new process would start from the persisted state, as this one does
+    again.up()
+    try:
+        assert leftover.wait(timeout=5) == -9
+        assert again.kill_zone_processes(deadline_s=0) == []
+        assert again.audit() == []
+    finally:
+        again.down()
+
+
 def test_down_removes_everything_and_can_repeat(lab: Lab) -> None:
-    """`down` leaves no zone namespace, link or table behind, and a second `down` is harmless."""
+    """`down` leaves no zone namespace, link or table behind, puts the host role's sysctls back, and a
+    second `down` is harmless."""
+    forward = _host_sysctl(lab, "net.ipv4.ip_forward")
     iso = lab.isolation()
     iso.up()
+    assert _host_sysctl(lab, "net.ipv4.ip_forward") == "1"
     iso.down()
     iso.down()
+    assert _host_sysctl(lab, "net.ipv4.ip_forward") == forward == "0"
     namespaces = sh("ip", "netns", "list").stdout
     assert lab.policy.zone_netns("dmz") not in namespaces and lab.policy.zone_netns("vault") not in namespaces
     assert "medvault" not in sh("ip", "netns", "exec", lab.host, "nft", "list", "tables").stdout

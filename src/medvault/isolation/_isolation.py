@@ -279,6 +279,10 @@ class Isolation:
         """Missing namespaces, unexpected or missing routes, and changed sysctls."""
         return _topology.audit(self.host_netns, self.links)
 
+    def sysctl_problems(self) -> list[str]:
+        """Changed sysctls only: what the monitor polls twice a second (no netlink event announces them)."""
+        return _topology.sysctl_audit(self.host_netns, self.links)
+
     def audit(self) -> list[str]:
         """Drift of the firewall, then of routes and sysctls."""
         return self.drift() + self.zone_problems()

@@ -4,7 +4,8 @@ It lives in the supervisor's process, in the host role, outside every zone: its 
 zones' namespaces, but no zone process can see, signal or answer for it. Two threads:
 
 - the watcher listens on netlink for nftables changes in the host role (the group `nft monitor` reads)
-  and for route changes inside every zone, and audits the moment anything changes;
+  and for route changes inside every zone, and audits the moment anything changes; it also reads the
+  audited sysctls every 0.5 s (cheap file reads), so a changed sysctl is found well within 2 s;
 - the prober runs a short battery from every zone every `interval_s`, and a full audit every few rounds.
 
 The first finding triggers the kill switch (`Isolation.contain`) and then `on_breach`. If the monitor
@@ -18,6 +19,7 @@ import errno
 import selectors
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -38,6 +40,7 @@ _RTMGRP_IPV4_ROUTE = 0x40
 _RTMGRP_IPV6_ROUTE = 0x400
 _RTMGRP_IPV4_RULE = 0x80
 _AUDIT_EVERY = 5  # rounds between full audits when nothing changed
+_SYSCTL_EVERY_S = 0.5  # sysctl changes send no netlink event this monitor hears: poll them
 
 
 def _netlink_socket(protocol: int, groups: int) -> socket.socket:
@@ -130,8 +133,12 @@ class Monitor:
         with selectors.DefaultSelector() as selector:
             for sock in self._sockets:
                 selector.register(sock, selectors.EVENT_READ)
+            next_sysctls = time.monotonic()
             while not self._stopped.is_set():
                 ready = selector.select(timeout=0.2)
+                if time.monotonic() >= next_sysctls:
+                    next_sysctls = time.monotonic() + _SYSCTL_EVERY_S
+                    self._audit("sysctl poll", self._iso.sysctl_problems)
                 if not ready:
                     continue
                 for key, _ in ready:
@@ -189,11 +196,11 @@ class Monitor:
         return results
 
     # -- findings ---------------------------------------------------------------------------------
-    def _audit(self, why: str) -> None:
+    def _audit(self, why: str, audit: Callable[[], list[str]] | None = None) -> None:
         if self._done:
             return
         self.audits += 1
-        problems = self._iso.audit()
+        problems = (audit or self._iso.audit)()
         if problems:
             more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
             self._breach(f"{why}: {problems[0].splitlines()[0]}{more}")

@@ -169,9 +169,16 @@ def audit(host_netns: str | None, links: dict[str, ZoneLink]) -> list[str]:
         missing = expected_routes(link, peer) - live_routes(link.netns)
         problems += [f"zone {name}: unexpected route {route}" for route in sorted(extra)]
         problems += [f"zone {name}: route missing: {route}" for route in sorted(missing)]
-        problems += _sysctl_problems(f"zone {name}", link.netns, zone_sysctls(link))
-    problems += _sysctl_problems("host role", host_netns, host_sysctls(links))
-    return problems
+    return problems + sysctl_audit(host_netns, links)
+
+
+def sysctl_audit(host_netns: str | None, links: dict[str, ZoneLink]) -> list[str]:
+    """Sysctls of the zones and the host role that differ from what `create` set (cheap: file reads)."""
+    problems: list[str] = []
+    for name, link in links.items():
+        if _sys.netns_exists(link.netns):
+            problems += _sysctl_problems(f"zone {name}", link.netns, zone_sysctls(link))
+    return problems + _sysctl_problems("host role", host_netns, host_sysctls(links))
 
 
 def _sysctl_problems(where: str, netns: str | None, wanted: dict[str, str]) -> list[str]:
