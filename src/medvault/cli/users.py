@@ -51,12 +51,15 @@ def passwd(
     password_stdin: PasswordStdin = False,
     config: ConfigOption = None,
 ) -> None:
-    """Set a user's password."""
+    """Set a user's password; the user's open workbench sessions end within seconds."""
     password = _password(password_stdin)
     with cli_store(config) as store:
         store.set_password(username, password)
         record_cli_action(store, "users.passwd", username=username)
-    console.print(f"password of {username} changed", highlight=False)
+    console.print(
+        f"password of {username} changed; their open workbench sessions end within seconds",
+        highlight=False,
+    )
 
 
 @users_app.command("disable")
@@ -65,11 +68,12 @@ def disable(
     enable: Annotated[bool, typer.Option("--enable", help="enable the user again instead")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Stop (or with --enable, allow again) a user's logins."""
+    """Stop (or with --enable, allow again) a user's logins; disabling ends open sessions within seconds."""
     with cli_store(config) as store:
         store.set_disabled(username, not enable)
         record_cli_action(store, "users.enable" if enable else "users.disable", username=username)
-    console.print(f"{username} {'enabled' if enable else 'disabled'}", highlight=False)
+    done = "enabled" if enable else "disabled; their open workbench sessions end within seconds"
+    console.print(f"{username} {done}", highlight=False)
 
 
 @users_app.command("list")
