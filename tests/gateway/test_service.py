@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -91,6 +92,17 @@ def test_canaries_never_reach_logs_database_or_metrics(service: Service) -> None
             assert marker not in text, f"{marker!r} leaked into {name}"
 
 
+def test_gateway_logs_are_one_json_object_per_line(service: Service) -> None:
+    """Every line the gateway writes is a JSON object with an event, a level and a UTC timestamp."""
+    sdk(service).models.list()
+    lines = (service.data_dir / "logs" / "gateway.log").read_text().splitlines()
+    assert lines
+    for line in lines:
+        record = json.loads(line)
+        assert {"event", "level", "timestamp"} <= set(record), line
+        assert record["timestamp"].endswith("Z")
+
+
 def test_audit_chain_verifies_after_traffic(service: Service) -> None:
     """`medvault audit verify` accepts the chain the running service wrote."""
     sdk(service).models.list()
@@ -100,12 +112,17 @@ def test_audit_chain_verifies_after_traffic(service: Service) -> None:
 
 
 def test_killed_gateway_loses_no_completed_audit_event(service: Service) -> None:
-    """Requests answered just before a SIGKILL of the gateway all have their audit event."""
+    """Concurrent requests answered just before a SIGKILL of the gateway all have their audit event."""
     marker = f"req-{uuid.uuid4().hex[:12]}"
     headers = {"authorization": f"Bearer {service.admin_key}"}
-    with httpx.Client(base_url=service.url, headers=headers) as client:
-        for index in range(20):
-            assert client.get("/v1/models", headers={"x-request-id": f"{marker}-{index}"}).status_code == 200
+
+    def ask(index: int) -> int:
+        with httpx.Client(base_url=service.url, headers=headers) as client:
+            return client.get("/v1/models", headers={"x-request-id": f"{marker}-{index}"}).status_code
+
+    # Ten at a time, so that events share group commits, as they do under load.
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        assert list(pool.map(ask, range(40))) == [200] * 40
     state = json.loads((service.data_dir / "run" / "supervisor.json").read_text())
     gateway_pid = next(p["pid"] for p in state["processes"] if p["name"] == "gateway")
     os.kill(gateway_pid, signal.SIGKILL)
@@ -113,7 +130,7 @@ def test_killed_gateway_loses_no_completed_audit_event(service: Service) -> None
         count = db.execute(
             "select count(*) from audit_events where request_id like ?", (f"{marker}-%",)
         ).fetchone()[0]
-    assert count == 20
+    assert count == 40
     deadline = time.monotonic() + 60  # the supervisor restarts the gateway
     while time.monotonic() < deadline:
         try:
