@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -38,6 +39,8 @@ TCP_PORTS = [22, 25, 53, 80, 443, 853, 3128, 5432, 8080, 636, 637]
 UDP_PORTS = [53, 123, 443]
 LAN_HOST, LAN_CLIENT = "198.51.100.1", "198.51.100.10"
 GATEWAY_PORT, ENGINE_PORT = 8080, 8100
+HIGH_PORT = random.randint(20000, 60999)  # the battery's "random" high port; the fake internet listens
+HOST_SERVICE_PORT = 2222  # a service listening in the host role, which no zone may reach
 # Numeric, so the tests never add a user to the machine; `medvault up` creates a named one if missing.
 WORKLOAD_USER = "64123:64123"
 
@@ -189,10 +192,11 @@ def _build(lab: Lab) -> None:
     ]
     for ns, command in commands:
         sh("ip", "-n", ns, *command.split())
+    listen_tcp = [*TCP_PORTS, HIGH_PORT]
     lab.spawn(
         [
             "ip", "netns", "exec", i, sys.executable, "-m", "tests.isolation.fakenet", "--log", str(lab.hits),
-            "--addr", *INTERNET_ADDRS, "--tcp", *map(str, TCP_PORTS), "--udp", *map(str, UDP_PORTS),
+            "--addr", *INTERNET_ADDRS, "--tcp", *map(str, listen_tcp), "--udp", *map(str, UDP_PORTS),
         ]
     )  # fmt: skip
     deadline = time.monotonic() + 15

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import urllib.request
 
 import pytest
 
-from medvault.isolation import Isolation, Verdict
+from medvault.isolation import Isolation, Verdict, _sys
 from medvault.isolation._probes import Probe, egress_probes
 from tests.isolation.conftest import (
     AIRLOCK,
     ENGINE_PORT,
     GATEWAY_PORT,
+    HIGH_PORT,
+    HOST_SERVICE_PORT,
     LAN_HOST,
     NEIGHBOUR,
     RESOLVER,
@@ -93,6 +96,56 @@ def test_positive_controls_from_the_host_role(lab: Lab, iso: Isolation) -> None:
     results = lab.probe(lab.host, probes)
     assert [r.as_dict() for r in results if r.verdict is not Verdict.REACHABLE] == []
     assert len(lab.settled_hits()) > before
+
+
+def _zone_counters(moved: dict[str, int], zone: str) -> int:
+    return sum(packets for name, packets in moved.items() if name.startswith(f"{zone}_"))
+
+
+def test_each_blocked_probe_has_a_counter_and_a_control(lab: Lab, iso: Isolation) -> None:
+    """Assume breach (the vault gets a default route, as a workload with NET_ADMIN would add): every IPv4
+    probe from every zone is blocked by a host rule whose counter moves for that very probe, and the same
+    probe (same target, same port, the high port included) succeeds from outside the zones: internet
+    targets from the host role, with a hit recorded; host addresses from the lan."""
+    vault = iso.links["vault"]
+    listener = _sys.call_in(lab.host, lambda: socket.create_server(("0.0.0.0", HOST_SERVICE_PORT)))
+    sh("ip", "-n", vault.netns, "route", "add", "default", "via", str(vault.host_addr))
+    try:
+        for zone, link in iso.links.items():
+            battery = [p for p in iso.full_battery(zone, HIGH_PORT) if ":" not in p.target]
+            host_addrs = {p.target for p in iso.host_probes()}
+            assert any(p.port == HIGH_PORT for p in battery)
+            assert any(p.port == HOST_SERVICE_PORT for p in battery)
+            hits = len(lab.settled_hits())
+            for result, moved in lab.probe_each(link.netns, battery, gateway=str(link.host_addr)):
+                assert result.verdict is Verdict.BLOCKED, result.as_dict()
+                assert _zone_counters(moved, zone) >= 1, (result.probe.label(), moved)
+            assert len(lab.settled_hits()) == hits
+            outward = [p for p in battery if p.target not in host_addrs]
+            for probe, control in zip(outward, lab.probe(lab.host, outward), strict=True):
+                assert control.verdict is Verdict.REACHABLE, control.as_dict()
+                if probe.kind != "icmp":
+                    seen = lab.settled_hits()[hits:]
+                    assert any(h["dst"] == probe.target and h["port"] == probe.port for h in seen), probe
+            inward = [p for p in battery if p.target in host_addrs]
+            controls = lab.probe(lab.lan, inward)
+            assert [r.as_dict() for r in controls if r.verdict is not Verdict.REACHABLE] == []
+            service = Probe("tcp", str(link.host_addr), HOST_SERVICE_PORT)
+            assert lab.probe(lab.lan, [service])[0].detail == "connected"
+    finally:
+        sh("ip", "-n", vault.netns, "route", "del", "default")
+        listener.close()
+    assert iso.zone_problems() == []
+
+
+def test_ingress_refuses_clients_outside_the_allowed_networks(lab: Lab, iso: Isolation) -> None:
+    """A client in the internet namespace (not in ingress.clients) is rejected at the ingress with a
+    counter, while the lan client gets through on the same address and port."""
+    probe = Probe("tcp", LAN_HOST, iso.policy.ingress.port)
+    [(outsider, moved)] = lab.probe_each(lab.internet, [probe])
+    assert outsider.verdict is Verdict.BLOCKED, outsider.as_dict()
+    assert moved.get("inbound_forward_reject", 0) >= 1, moved
+    assert lab.probe(lab.lan, [probe])[0].detail == "connected"
 
 
 def test_airlock_is_exactly_one_address_and_port(lab: Lab, iso: Isolation) -> None:

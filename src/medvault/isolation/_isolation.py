@@ -323,13 +323,12 @@ class Isolation:
             for prober in probers.values():
                 prober.close()
 
-    def full_battery(self, zone: str) -> list[Probe]:
+    def full_battery(self, zone: str, high_port: int | None = None) -> list[Probe]:
         """The egress battery of `verify` for one zone: targets, resolvers, host addresses."""
         monitor = self.policy.monitor
         targets = [str(t) for t in monitor.targets]
-        probes = egress_probes(
-            targets, monitor.tcp_ports, monitor.udp_ports, resolvers_seen_by(self._link(zone).netns)
-        )
+        resolvers = resolvers_seen_by(self._link(zone).netns)
+        probes = egress_probes(targets, monitor.tcp_ports, monitor.udp_ports, resolvers, high_port)
         return probes + self.host_probes() + self.link_local_probes(zone, [22, self.policy.ingress.port])
 
     # -- kill switch ------------------------------------------------------------------------------

@@ -230,10 +230,17 @@ def resolvers_seen_by(netns: str) -> list[str]:
 
 
 def egress_probes(
-    targets: Iterable[str], tcp_ports: Iterable[int], udp_ports: Iterable[int], resolvers: Iterable[str]
+    targets: Iterable[str],
+    tcp_ports: Iterable[int],
+    udp_ports: Iterable[int],
+    resolvers: Iterable[str],
+    high_port: int | None = None,
 ) -> list[Probe]:
-    """The full battery: echo, TCP ports plus one random high port, UDP ports, DNS via every resolver."""
-    high = random.randint(20000, 60999)  # noqa: S311 — an unpredictable port, not a secret
+    """The full battery: echo, TCP ports plus one random high port, UDP ports, DNS via every resolver.
+
+    `high_port` fixes the "random" high port (tests pair each probe with a control on the same port).
+    """
+    high = high_port or random.randint(20000, 60999)  # noqa: S311 — an unpredictable port, not a secret
     probes: list[Probe] = []
     for target in targets:
         probes.append(Probe("icmp", target))
