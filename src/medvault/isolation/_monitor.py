@@ -216,7 +216,11 @@ class Monitor:
             self._iso.contain(reason)
         except IsolationError as exc:  # still report the breach, and say that the cut is incomplete
             reason = f"{reason}; CONTAINMENT INCOMPLETE: {exc}"
-        self._on_breach(reason)
+        try:
+            self._on_breach(reason)
+        except Exception:  # the cut stands; a failing callback is logged here, then fails the thread
+            log.exception("isolation.on_breach_failed")
+            raise
 
     def _fail(self, reason: str) -> None:
         with self._once:

@@ -47,12 +47,15 @@ class ManagedProcess:
         self.process: asyncio.subprocess.Process | None = None
         self.restarts = 0
         self._stopping = False
+        self._held = False
 
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
     async def start(self) -> None:
+        if self._held:
+            raise ProcessFailed(f"{self.name} is held: the service is stopping and must not restart it")
         self._stopping = False
         if self.log_path:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +111,11 @@ class ManagedProcess:
                 await self.start()
             except ProcessFailed as exc:
                 log.error("process_restart_failed", process=self.name, error=str(exc))
+
+    def hold(self) -> None:
+        """Never start this process again (thread-safe: flags the restart loop and `start` check)."""
+        self._held = True
+        self._stopping = True
 
     async def stop(self, grace_s: float = 10.0) -> None:
         """SIGTERM, then SIGKILL after `grace_s`."""

@@ -28,7 +28,7 @@ import structlog
 
 from medvault.backends import OFFLINE_ENV, llama_server_argv, replica_name, resolve_runtime
 from medvault.config import Settings, bundled_model_path
-from medvault.errors import ConfigError
+from medvault.errors import ConfigError, MedVaultError
 from medvault.store import AuditEvent, Store
 from medvault.supervisor._netns import http_ok
 from medvault.supervisor._process import ManagedProcess
@@ -218,23 +218,36 @@ class Supervisor:
         )
 
     # -- breach and failure, called from the monitor's thread ---------------------------------------
+    # The halt comes first: nothing (not even a failing audit write) may keep the service up, or let
+    # the process watchers restart a killed workload into a cut zone.
     def _on_breach(self, reason: str) -> None:
-        self._record("isolation.breach", 500, {"reason": reason[:200]})
         self._halt(
             3,
             f"ISOLATION BREACH: {reason}. Zones are cut and workloads killed. "
             "Investigate, then run `medvault isolation reset`.",
         )
+        self._record_safely("isolation.breach", reason)
 
     def _on_monitor_failure(self, reason: str) -> None:
-        self._record("isolation.monitor_failed", 500, {"reason": reason[:200]})
         self._halt(4, f"isolation monitor failed ({reason}); stopping the service (fail closed)")
+        self._record_safely("isolation.monitor_failed", reason)
 
     def _halt(self, code: int, message: str) -> None:
         self._exit_code = code
+        for process in self._processes:
+            process.hold()
         log.error("halt", code=code, message=message)
         self._announce(message)
         self._loop.call_soon_threadsafe(self._stop.set)
+
+    def _record_safely(self, action: str, reason: str) -> None:
+        try:  # audit details are short by design (the store caps strings at 128 characters)
+            self._record(action, 500, {"reason": reason[:120]})
+        except (
+            MedVaultError,
+            ValueError,
+        ) as exc:  # the halt stands; say loudly that the trail lacks this event
+            log.error("audit_write_failed", action=action, error=str(exc))
 
     async def _purge_loop(self) -> None:
         """Content retention really deletes: purge expired content hourly (and at start)."""

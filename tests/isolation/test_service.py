@@ -1,0 +1,150 @@
+"""End to end without a model: `medvault up --host-netns` with a remote-engine config, then a breach, a
+monitor that cannot probe, and `medvault down` (twice) as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from medvault.isolation import read_state
+from medvault.store import Store
+from tests.isolation.conftest import Lab, sh
+
+pytestmark = [pytest.mark.root, pytest.mark.slow]
+
+MEDVAULT = [sys.executable, "-m", "medvault"]
+# A remote engine (never reached) instead of the embedded model: the gateway starts in seconds.
+REMOTE_ENGINE = (
+    '\n[[models]]\nid = "remote"\n[[models.replicas]]\nkind = "openai"\nurl = "http://100.72.0.6:8100/v1"\n'
+)
+
+
+@dataclass
+class Up:
+    """One `medvault up` process and how to talk to it."""
+
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+    config: Path
+    log: Path
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        argv = [*MEDVAULT, *args, "--config", str(self.config)]
+        return subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=120)
+
+    def tail(self) -> str:
+        return self.log.read_text()[-3000:]
+
+
+def _healthy(url: str) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture
+def up(lab: Lab, tmp_path: Path) -> Iterator[Up]:
+    """`medvault up --host-netns` in the lab, healthy through the loopback bridge; stopped afterwards."""
+    config = tmp_path / "medvault.toml"
+    config.write_text(lab.toml() + REMOTE_ENGINE)
+    env = {
+        **os.environ,
+        "MEDVAULT_DATA_DIR": str(lab.data_dir),
+        "MEDVAULT_ADMIN_KEY": "mv-test-" + os.urandom(8).hex(),
+    }
+    log = tmp_path / "up.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*MEDVAULT, "up", "--host-netns", lab.host, "--config", str(config)],
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
+    run = Up(process, env, config, log)
+    try:
+        deadline = time.monotonic() + 90
+        while not _healthy(f"http://127.0.0.1:{lab.policy.ingress.port}/healthz"):
+            assert process.poll() is None and time.monotonic() < deadline, run.tail()
+            time.sleep(0.3)
+        yield run
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=60)
+        run.cli("isolation", "reset", "--yes")
+
+
+def _zone_pids(lab: Lab) -> list[str]:
+    return [
+        pid
+        for zone in ("dmz", "vault")
+        for pid in sh("ip", "netns", "pids", lab.policy.zone_netns(zone), check=False).stdout.split()
+    ]
+
+
+def _actions(lab: Lab) -> list[str]:
+    store = Store.open(f"sqlite:///{lab.data_dir / 'medvault.db'}")
+    try:
+        return [stored.event.action for stored in store.audit_events()]
+    finally:
+        store.close()
+
+
+def test_breach_stops_the_service_with_status_3(lab: Lab, up: Up) -> None:
+    """A flushed firewall under a running service: exit 3, zones dead, an audit event, status breached."""
+    gateway = json.loads(sh("cat", str(lab.data_dir / "run" / "supervisor.json")).stdout)["processes"]
+    sh("ip", "netns", "exec", lab.host, "nft", "flush", "table", "inet", "medvault")
+    assert up.process.wait(timeout=15) == 3, up.tail()
+    assert "ISOLATION BREACH" in up.tail()
+    assert _zone_pids(lab) == []
+    assert all(not Path(f"/proc/{p['pid']}").exists() for p in gateway)
+    assert "isolation.breach" in _actions(lab)
+    status = up.cli("status", "--json")
+    assert status.returncode == 1 and json.loads(status.stdout)["isolation"]["state"] == "breached"
+    again = up.cli("up", "--host-netns", lab.host)
+    assert again.returncode != 0 and "isolation reset" in again.stdout + again.stderr
+
+
+def test_monitor_that_cannot_probe_stops_the_service(lab: Lab, up: Up) -> None:
+    """When the monitor's probes only meet silence, the service stops with status 4 (fail closed): no
+    zone process is left, the zones are gone, and the failure is in the audit trail."""
+    blackhole = (
+        "nft add table inet blackhole && nft add chain inet blackhole silence "
+        "'{ type filter hook forward priority -10; policy accept; }' && "
+        'nft add rule inet blackhole silence iifname "mv-dmz" drop'
+    )
+    sh("ip", "netns", "exec", lab.host, "sh", "-c", blackhole)
+    try:
+        assert up.process.wait(timeout=30) == 4, up.tail()
+    finally:
+        sh("ip", "netns", "exec", lab.host, "nft", "delete", "table", "inet", "blackhole")
+    assert "fail closed" in up.tail()
+    assert _zone_pids(lab) == []
+    assert lab.policy.zone_netns("dmz") not in sh("ip", "netns", "list").stdout
+    assert read_state(lab.data_dir)["state"] == "off"
+    assert "isolation.monitor_failed" in _actions(lab)
+
+
+def test_down_command_stops_everything_and_can_repeat(lab: Lab, up: Up) -> None:
+    """`medvault down` stops the isolated service and removes zones and table; a second run is harmless."""
+    first = up.cli("down")
+    assert first.returncode == 0 and "stopped" in first.stdout, first.stdout + first.stderr
+    assert up.process.wait(timeout=30) == 0, up.tail()
+    assert lab.policy.zone_netns("vault") not in sh("ip", "netns", "list").stdout
+    assert "medvault" not in sh("ip", "netns", "exec", lab.host, "nft", "list", "tables").stdout
+    second = up.cli("down")
+    assert second.returncode == 0 and "not running" in second.stdout
+    assert read_state(lab.data_dir)["state"] == "off"
