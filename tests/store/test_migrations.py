@@ -74,7 +74,7 @@ def _count(url: str, table: str) -> int:
 def _unique_indexes(url: str, table: str) -> set[str]:
     engine = create_engine(url)
     try:
-        return {i["name"] for i in inspect(engine).get_indexes(table) if i["unique"]}
+        return {str(i["name"]) for i in inspect(engine).get_indexes(table) if i["unique"]}
     finally:
         engine.dispose()
 

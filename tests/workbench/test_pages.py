@@ -209,7 +209,8 @@ def test_a_session_ends_at_its_absolute_lifetime(tmp_path: Path, fake_engine: En
         sessions = bench.workbench.sessions
         start = sessions.clock()
         for step in (1, 2):
-            sessions.clock = lambda step=step: start + step * 25 * 60
+            now = start + step * 25 * 60
+            sessions.clock = lambda now=now: now  # type: ignore[misc]  # (bound per step, on purpose)
             assert client.get("/api/v1/templates").status_code == 200
         sessions.clock = lambda: start + 61 * 60
         assert client.get("/workbench").headers["location"] == "/workbench/signin?expired=1"
