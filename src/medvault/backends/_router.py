@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import aiohttp
 import structlog
@@ -72,8 +72,8 @@ class ModelRouter:
 
     @contextlib.asynccontextmanager
     async def stream(
-        self, opener: Callable[[Replica], AsyncIterator[dict[str, Any]]]
-    ) -> AsyncIterator[tuple[Replica, AsyncIterator[dict[str, Any]]]]:
+        self, opener: Callable[[Replica], AsyncIterator[T]]
+    ) -> AsyncIterator[tuple[Replica, AsyncIterator[T]]]:
         """Open a stream on the best replica; fail over while the first event has not arrived."""
         last: ReplicaRefused | None = None
         for replica in self._candidates():
@@ -113,9 +113,7 @@ class ModelRouter:
                 self._mark_down(replica, problem)
 
 
-async def _prepend(
-    first: dict[str, Any], rest: AsyncIterator[dict[str, Any]]
-) -> AsyncIterator[dict[str, Any]]:
+async def _prepend(first: T, rest: AsyncIterator[T]) -> AsyncIterator[T]:
     yield first
     async for item in rest:
         yield item

@@ -26,6 +26,7 @@ def list_models(
     try:
         for model in settings.models:
             for index, replica in enumerate(model.replicas):
+                digest: str | None
                 if replica.kind == "embedded":
                     gguf = replica.gguf or bundled_model_path()
                     where, digest = str(gguf), file_digest(gguf, settings.data_dir)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from medvault.errors import Forbidden, RateLimited, Unauthenticated
+from medvault.gateway._request import header as request_header
 from medvault.store import Principal
 
 
@@ -38,7 +39,7 @@ class Authenticator:
         self._windows: dict[str, tuple[float, int]] = {}
 
     async def __call__(self, request: Request, roles: frozenset[str] | None = None) -> Principal:
-        header = request.headers.get("authorization", "")
+        header = request_header(request, b"authorization")
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             raise Unauthenticated(

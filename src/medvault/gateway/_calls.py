@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from medvault.errors import ApiError
 from medvault.gateway._metrics import Metrics
+from medvault.gateway._request import header
 from medvault.gateway.errors import error_response
 from medvault.store import AuditEvent, AuditWriter, Principal
 
@@ -29,10 +30,10 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def client_kind(request: Request) -> str:
-    agent = request.headers.get("user-agent", "")
+    agent = header(request, b"user-agent")
     if agent.startswith(("OpenAI/", "AsyncOpenAI/")):
         return "openai-sdk"
-    if request.headers.get("x-medvault-client") == "workbench":
+    if header(request, b"x-medvault-client") == "workbench":
         return "workbench"
     return "api"
 
@@ -68,7 +69,7 @@ class CallLog:
         self._metrics = metrics
 
     def begin(self, request: Request, action: str) -> Call:
-        given = request.headers.get("x-request-id", "")
+        given = header(request, b"x-request-id")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         return Call(action=action, request_id=request_id, client_kind=client_kind(request))
 
@@ -109,7 +110,7 @@ class CallLog:
             latency_ms=event.latency_ms,
         )
         # Shielded: a client that disconnects must not cancel the audit write of its own request.
-        await asyncio.shield(asyncio.ensure_future(self._audit.record(event)))
+        await asyncio.shield(self._audit.submit(event))
 
 
 Handler = Callable[[Request, Call], Awaitable[Response]]
@@ -132,10 +133,12 @@ def endpoint(calls: CallLog, action: str, handler: Handler) -> Callable[[Request
         else:
             if not call.deferred:
                 await calls.finish(call, response.status_code)
-        response.headers["x-request-id"] = call.request_id
-        # Set by handlers that finish the call themselves (so that it counts the audit commit).
-        if "x-medvault-overhead-ms" not in response.headers:
-            response.headers["x-medvault-overhead-ms"] = f"{call.overhead_ms():.3f}"
+        # Appended, not set: a handler's response never carries these, and MutableHeaders scans to set.
+        # A call its handler finished itself (a plain completion) counts its audit commit here too.
+        response.raw_headers += [
+            (b"x-request-id", call.request_id.encode()),
+            (b"x-medvault-overhead-ms", b"%.3f" % call.overhead_ms()),
+        ]
         return response
 
     return run

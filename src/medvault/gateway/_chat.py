@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import aiohttp
 import orjson
 import structlog
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from medvault.backends import (
     ModelRouter,
@@ -27,35 +26,12 @@ from medvault.config import LimitSettings
 from medvault.errors import ApiError, ClientClosed, NotFound
 from medvault.gateway._auth import Authenticator
 from medvault.gateway._calls import Call, CallLog
+from medvault.gateway._disconnect import EventStream, cancelled_on_disconnect
 from medvault.gateway._schemas import read_json, validate_chat
 from medvault.gateway.errors import sse_error
 
-T = TypeVar("T")
 log = structlog.get_logger("medvault.gateway")
 _CLIENT_CLOSED = ClientClosed.status_code
-
-
-async def cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:
-    """Await `work`, cancelling it (and so the engine request) if the client disconnects first."""
-    task = asyncio.ensure_future(work)
-
-    async def disconnected() -> None:
-        while True:
-            message = await request.receive()
-            if message["type"] == "http.disconnect":
-                return
-
-    watcher = asyncio.ensure_future(disconnected())
-    try:
-        done, _ = await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
-        if task in done:
-            return task.result()
-        task.cancel()
-        raise ClientClosed("client disconnected")
-    finally:
-        watcher.cancel()
-        if not task.done():
-            task.cancel()
 
 
 def _usage(call: Call, usage: dict[str, Any] | None) -> None:
@@ -136,7 +112,8 @@ class ChatCompletions:
             finally:
                 call.upstream_s += time.perf_counter() - started
 
-        replica, result = await cancel_on_disconnect(request, router.call(send))
+        async with cancelled_on_disconnect(request.receive):
+            replica, result = await router.call(send)
         call.model_digest = replica.digest or call.model_digest
         result["model"] = call.model_id
         for choice in result.get("choices") or ():
@@ -145,12 +122,8 @@ class ChatCompletions:
                 split_message(message, starts_inside=router.reasoning_starts_inside)
         _usage(call, result.get("usage"))
         await self._calls.finish(call, 200)
-        call.deferred = True  # finished here, so the overhead header below includes the audit commit
-        return Response(
-            orjson.dumps(result),
-            media_type="application/json",
-            headers={"x-medvault-overhead-ms": f"{call.overhead_ms():.3f}"},
-        )
+        call.deferred = True  # finished here, so the overhead header includes the audit commit
+        return Response(orjson.dumps(result), media_type="application/json")
 
     async def _stream(
         self, call: Call, router: ModelRouter, body: dict[str, Any], wants_usage: bool
@@ -164,10 +137,8 @@ class ChatCompletions:
         call.model_digest = replica.digest or call.model_digest
         call.deferred = True
         splitter = ThinkSplitter(starts_inside=router.reasoning_starts_inside)
-        return StreamingResponse(
-            self._relay(call, batches, splitter, wants_usage, stack),
-            media_type="text/event-stream",
-            headers={"x-medvault-overhead-ms": f"{call.overhead_ms():.3f}", "cache-control": "no-store"},
+        return EventStream(
+            self._relay(call, batches, splitter, wants_usage, stack), headers={"cache-control": "no-store"}
         )
 
     def _opener(self, body: dict[str, Any]) -> Callable[[Replica], AsyncIterator[list[dict[str, Any]]]]:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.requests import Request
 
 from medvault.errors import BadRequest, PayloadTooLarge, ValidationFailed
+from medvault.gateway._request import header
 
 
 class TextPart(BaseModel):
@@ -52,8 +53,8 @@ _CHAT = TypeAdapter(ChatCompletionRequest)
 
 async def read_json(request: Request, limit: int) -> Any:
     """The request body as JSON, refusing more than `limit` bytes before reading them all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    declared = header(request, b"content-length")
+    if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit} bytes")
     chunks: list[bytes] = []
     size = 0

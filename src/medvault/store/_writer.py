@@ -53,13 +53,20 @@ class AuditWriter:
         self._thread.start()
         self._accepting = True
 
-    async def record(self, event: AuditEvent) -> None:
-        """Return once `event` is committed; raise `StoreError` when it could not be written."""
+    def submit(self, event: AuditEvent) -> asyncio.Future[None]:
+        """Hand `event` in; the future resolves once it is committed, or fails with `StoreError`.
+
+        A future rather than a coroutine, so that a caller can shield it without a task of its own.
+        """
         if not self._accepting:
             raise StoreError("the audit writer is not running; nothing can be recorded")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put((event, future))
-        await future
+        return future
+
+    async def record(self, event: AuditEvent) -> None:
+        """Return once `event` is committed; raise `StoreError` when it could not be written."""
+        await self.submit(event)
 
     async def stop(self) -> None:
         """Write everything already handed in, then end the thread."""
