@@ -51,6 +51,7 @@ def run_wrk(
     duration_s: float,
     auth: str = "",
     timeout_s: float = 30.0,
+    stagger_ms: int = 0,
 ) -> LoadResult:
     """POST `body` (GET when empty) to `url` over `connections` connections for `duration_s` seconds.
 
@@ -58,7 +59,14 @@ def run_wrk(
     """
     with tempfile.TemporaryDirectory(prefix="medvault-wrk-") as tmp:
         out = Path(tmp) / "result.json"
-        env = {**os.environ, "BENCH_BODY": body.decode(), "BENCH_AUTH": auth, "BENCH_OUT": str(out)}
+        env = {
+            **os.environ,
+            "BENCH_BODY": body.decode(),
+            "BENCH_AUTH": auth,
+            "BENCH_OUT": str(out),
+            "BENCH_STAGGER_MS": str(stagger_ms),
+            "BENCH_CONNECTIONS": str(connections),
+        }
         command = [
             require_wrk(),
             "-t1",

@@ -73,9 +73,15 @@ def _body(model: str, *, stream: bool, cue: str = "Befund: Lunge frei?", max_tok
     return orjson.dumps(body)
 
 
-def _pair(bed: Testbed, body: bytes, mode: str, connections: int, duration_s: float) -> Pair:
+def _pair(
+    bed: Testbed, body: bytes, mode: str, connections: int, duration_s: float, stagger_ms: int = 0
+) -> Pair:
     direct = run_wrk(
-        f"{bed.engine_url}/chat/completions", body, connections=connections, duration_s=duration_s
+        f"{bed.engine_url}/chat/completions",
+        body,
+        connections=connections,
+        duration_s=duration_s,
+        stagger_ms=stagger_ms,
     )
     via = run_wrk(
         f"{bed.gateway_url}/chat/completions",
@@ -83,6 +89,7 @@ def _pair(bed: Testbed, body: bytes, mode: str, connections: int, duration_s: fl
         connections=connections,
         duration_s=duration_s,
         auth=bed.auth,
+        stagger_ms=stagger_ms,
     )
     return Pair(mode, connections, direct, via)
 
@@ -143,9 +150,14 @@ def self_reported_overhead(bed: Testbed, requests: int = 300) -> list[float]:
 
 
 def measure_long_streams(bed: Testbed, duration_s: float) -> Pair:
-    """200 streams in flight at once, each 200 chunks 50 ms apart (the fake engine's `__slow__` cue)."""
-    console.log("200 concurrent long streams (about 10 s each)")
-    return _pair(bed, _body(FAKE_MODEL, stream=True, cue="__slow__"), "stream", 200, duration_s)
+    """200 streams in flight at once, each 200 chunks 50 ms apart (the fake engine's `__slow__` cue).
+
+    Their starts are spread over the first 5 s, as real clients' are: started in one wave, all 200
+    would also end together, and the run would measure that one burst rather than streaming.
+    """
+    console.log("200 concurrent long streams (about 10 s each, started within 5 s)")
+    body = _body(FAKE_MODEL, stream=True, cue="__slow__")
+    return _pair(bed, body, "stream", 200, duration_s, stagger_ms=5000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +278,9 @@ def targets_table(pairs: list[Pair], long_streams: Pair | None, rates: TokenRate
         )
     if long_streams is not None:
         added = long_streams.gateway.p99_ms - long_streams.direct.p99_ms
-        rows.append(("p99 added, 200 concurrent streams", f"{added:.2f} ms <= 5", added <= 5.0))
+        complete = min(long_streams.direct.requests, long_streams.gateway.requests) > 0
+        shown = f"{added:.2f} ms <= 5" if complete else "no stream finished: run longer (--long-streams)"
+        rows.append(("p99 added, 200 concurrent streams", shown, complete and added <= 5.0))
     for mode in ("plain", "stream"):
         rps, goal = cell[(mode, 50)].gateway.rps, 10 * LITELLM_RPS[mode]
         rows.append(

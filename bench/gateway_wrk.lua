@@ -4,7 +4,11 @@
 --   BENCH_BODY  the request body (a chat completion request); empty: a GET without body
 --   BENCH_AUTH  the Authorization header value, empty for none (direct to the engine)
 --   BENCH_OUT   where done() writes {"requests", "duration_us", "errors", "p50_us", ...}
+--   BENCH_CONNECTIONS  wrk's -c, for the stagger below
+--   BENCH_STAGGER_MS  spread the first request of each connection over this many ms (0: all at once),
+--               so that long streams run out of step, as real clients' do, instead of in one wave
 
+math.randomseed(42)
 local body = os.getenv("BENCH_BODY") or ""
 if body ~= "" then
   wrk.method = "POST"
@@ -14,6 +18,21 @@ end
 local auth = os.getenv("BENCH_AUTH") or ""
 if auth ~= "" then
   wrk.headers["Authorization"] = auth
+end
+
+local stagger = tonumber(os.getenv("BENCH_STAGGER_MS") or "0")
+local connections = tonumber(os.getenv("BENCH_CONNECTIONS") or "0")
+local started = 0
+-- wrk's latency clock starts when a request is sent, so a delay is not counted as latency.
+function delay()
+  if stagger <= 0 then
+    return 0
+  end
+  started = started + 1
+  if started > connections then
+    return 0
+  end
+  return math.random(0, stagger)
 end
 
 function done(summary, latency, requests)
