@@ -41,8 +41,8 @@ LAN_HOST, LAN_CLIENT = "198.51.100.1", "198.51.100.10"
 GATEWAY_PORT, ENGINE_PORT = 8080, 8100
 HIGH_PORT = random.randint(20000, 60999)  # the battery's "random" high port; the fake internet listens
 HOST_SERVICE_PORT = 2222  # a service listening in the host role, which no zone may reach
-# Numeric, so the tests never add a user to the machine; `medvault up` creates a named one if missing.
-WORKLOAD_USER = "64123:64123"
+# Numeric, so the tests never add a user to the machine; `medvault up` creates named ones if missing.
+DMZ_USER, VAULT_USER = "64123:64123", "64124:64124"
 
 
 def sh(
@@ -94,7 +94,8 @@ class Lab:
 [isolation]
 netns_prefix = "{policy.netns_prefix}"
 vault_ports = {policy.vault_ports}
-workload_user = "{policy.workload_user}"
+dmz_user = "{policy.dmz_user}"
+vault_user = "{policy.vault_user}"
 
 [isolation.ingress]
 address = "{policy.ingress.address}"
@@ -232,7 +233,8 @@ def lab() -> Iterator[Lab]:
         {
             "netns_prefix": f"mvt-{tag}",
             "vault_ports": [ENGINE_PORT],
-            "workload_user": WORKLOAD_USER,
+            "dmz_user": DMZ_USER,
+            "vault_user": VAULT_USER,
             "ingress": {"address": LAN_HOST, "port": free_port(), "clients": ["198.51.100.0/24"]},
             "airlocks": [{"name": "ldaps", "address": AIRLOCK, "port": 636}],
             "monitor": {"targets": [TARGET4, TARGET6]},

@@ -204,7 +204,7 @@ def test_workloads_run_without_network_capabilities(iso: Isolation) -> None:
     fields = dict(line.split(":\t") for line in status.splitlines())
     for name in ("CapEff", "CapPrm", "CapBnd", "CapAmb", "CapInh"):
         assert int(fields[name], 16) == 0, status
-    assert fields["Uid"].split() == [str(iso.workload_user().uid)] * 4 and fields["NoNewPrivs"] == "1"
+    assert fields["Uid"].split() == [str(iso.zone_user("vault").uid)] * 4 and fields["NoNewPrivs"] == "1"
     open_raw = "import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)"
     raw = sh(*iso.exec_prefix("dmz"), sys.executable, "-c", open_raw, check=False)
     assert raw.returncode != 0 and "PermissionError" in raw.stderr
@@ -214,7 +214,7 @@ def test_workloads_run_without_network_capabilities(iso: Isolation) -> None:
 
 _ESCAPE_ATTEMPTS = """
 import json, os, signal, sys
-data, supervisor = sys.argv[1], int(sys.argv[2])
+data, supervisor, peer = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def attempt(work):
     try:
         work()
@@ -226,6 +226,7 @@ def append(path):
         fh.write("x")
 print(json.dumps({
     "uid": os.getuid(), "euid": os.geteuid(), "groups": os.getgroups(),
+    "read_db": attempt(lambda: open(f"{data}/medvault.db").read()),
     "write_db": attempt(lambda: append(f"{data}/medvault.db")),
     "create_wal": attempt(lambda: append(f"{data}/medvault.db-wal")),
     "write_state": attempt(lambda: append(f"{data}/isolation/state.json")),
@@ -236,13 +237,30 @@ print(json.dumps({
     "write_run": attempt(lambda: append(f"{data}/run/supervisor.json")),
     "signal_supervisor": attempt(lambda: os.kill(supervisor, signal.SIGSTOP)),
     "signal_init": attempt(lambda: os.kill(1, 0)),
+    "signal_other_zone": attempt(lambda: os.kill(peer, signal.SIGKILL)),
 }))
 """
+_ROOT_ONLY = {
+    "write_state": "PermissionError",
+    "replace_state": "PermissionError",
+    "move_isolation_dir": "PermissionError",
+    "read_admin_key": "PermissionError",
+    "replace_admin_key": "PermissionError",
+    "write_run": "PermissionError",
+    "signal_supervisor": "PermissionError",
+    "signal_init": "PermissionError",
+    "signal_other_zone": "PermissionError",
+}
+# What each zone's user may do with the database: the gateway owns it, the engine cannot even see it.
+_DATABASE = {
+    "dmz": {"read_db": "done", "write_db": "done", "create_wal": "done"},
+    "vault": {"read_db": "PermissionError", "write_db": "PermissionError", "create_wal": "PermissionError"},
+}
 
 
 def test_workloads_cannot_touch_root_files_or_signal_the_supervisor(lab: Lab, iso: Isolation) -> None:
-    """A zone workload runs as the unprivileged workload user: it may write the database files it needs,
-    but cannot write or replace the isolation state or admin.key, nor signal the supervisor."""
+    """Each zone runs as its own unprivileged user: only the gateway's may read and write the database;
+    neither may touch the isolation state or admin.key, signal the supervisor or the other zone."""
     data = lab.data_dir
     db = data / "medvault.db"
     db.write_text("")
@@ -252,25 +270,21 @@ def test_workloads_cannot_touch_root_files_or_signal_the_supervisor(lab: Lab, is
     (data / "run" / "supervisor.json").write_text("{}")
     iso.share_data_dir([db, data / "medvault.db-wal"])
     state_before = (data / "isolation" / "state.json").read_bytes()
-    for zone in ("dmz", "vault"):
-        done = sh(*iso.exec_prefix(zone), sys.executable, "-c", _ESCAPE_ATTEMPTS, str(data), str(os.getpid()))
-        result = json.loads(done.stdout)
-        assert result["uid"] != 0 and result["euid"] != 0 and 0 not in result["groups"], result
-        assert result["write_db"] == "done" and result["create_wal"] == "done", result  # what it needs
-        assert {
-            k: v for k, v in result.items() if k not in ("uid", "euid", "groups", "write_db", "create_wal")
-        } == {
-            "write_state": "PermissionError",
-            "replace_state": "PermissionError",
-            "move_isolation_dir": "PermissionError",
-            "read_admin_key": "PermissionError",
-            "replace_admin_key": "PermissionError",
-            "write_run": "PermissionError",
-            "signal_supervisor": "PermissionError",
-            "signal_init": "PermissionError",
-        }
+    sleepers = {zone: lab.spawn([*iso.exec_prefix(zone), "sleep", "60"]) for zone in ("dmz", "vault")}
+    assert iso.zone_user("dmz").uid != iso.zone_user("vault").uid
+    for zone, peer in (("dmz", "vault"), ("vault", "dmz")):
+        argv = [sys.executable, "-c", _ESCAPE_ATTEMPTS, str(data), str(os.getpid()), str(sleepers[peer].pid)]
+        result = json.loads(sh(*iso.exec_prefix(zone), *argv).stdout)
+        assert result.pop("uid") == iso.zone_user(zone).uid and result.pop("euid") != 0, result
+        assert 0 not in result.pop("groups"), result
+        assert result == _ROOT_ONLY | _DATABASE[zone], (zone, result)
+    assert all(sleeper.poll() is None for sleeper in sleepers.values())  # neither zone killed the other
     assert (data / "isolation" / "state.json").read_bytes() == state_before
     assert (data / "admin.key").read_text() == "secret"
+    assert db.read_text() == "x"  # the gateway's one write, nothing from the vault
+    for sleeper in sleepers.values():
+        sleeper.kill()
+        sleeper.wait(timeout=5)
 
 
 def test_verify_command_passes_and_prints_json(lab: Lab, iso: Isolation, tmp_path: os.PathLike[str]) -> None:

@@ -42,7 +42,7 @@ class Isolation:
         persisted = _state.read_state(data_dir)
         self.gateway_port: int | None = persisted.get("gateway_port") if persisted["state"] == "ok" else None
         self._expected: str | None = None
-        self._workload: _workload.WorkloadUser | None = None
+        self._users: dict[str, _workload.WorkloadUser] = {}
         self._lock = threading.RLock()  # rules change and drift audits never interleave
 
     # -- rendering and applying ------------------------------------------------------------------
@@ -98,7 +98,7 @@ class Isolation:
             self._apply(None)
             return
         self.down()  # after a crash; this also removes a host namespace a previous run created
-        self._workload = _workload.resolve(self.policy.workload_user, create=True)
+        self._resolve_users(create=True)
         created_host = self.host_netns is not None and not _sys.netns_exists(self.host_netns)
         if created_host:
             _sys.run(["ip", "netns", "add", str(self.host_netns)])
@@ -199,24 +199,36 @@ class Isolation:
         """The IPv4 address a workload in `zone` binds to and is reached at."""
         return str(self._link(zone).zone_addr)
 
-    def workload_user(self) -> _workload.WorkloadUser:
-        """The unprivileged user zone workloads run as (`isolation.workload_user`)."""
-        if self._workload is None:
-            self._workload = _workload.resolve(self.policy.workload_user, create=False)
-        return self._workload
+    def _resolve_users(self, *, create: bool) -> None:
+        specs = {"dmz": self.policy.dmz_user, "vault": self.policy.vault_user}
+        users = {zone: _workload.resolve(spec, create=create) for zone, spec in specs.items()}
+        _workload.check_distinct(users)
+        self._users = users
+
+    def zone_user(self, zone: str) -> _workload.WorkloadUser:
+        """The unprivileged user `zone`'s workloads run as (`isolation.dmz_user` / `vault_user`)."""
+        self._link(zone)
+        if not self._users:
+            self._resolve_users(create=False)
+        return self._users[zone]
 
     def exec_prefix(self, zone: str) -> list[str]:
-        """argv prefix that runs a command inside `zone` as the workload user, with no capabilities.
+        """argv prefix that runs a command inside `zone` as the zone's user, with no capabilities.
 
         Dropping every capability (not only NET_RAW and NET_ADMIN) matters: with CAP_SYS_ADMIN a
         workload could setns() back into the host's namespace and leave the zone. Not being uid 0
-        matters as much: it keeps the workload from writing root's files and signalling the supervisor.
+        matters as much: it keeps the workload from writing root's files and signalling the supervisor;
+        a user per zone keeps the engine from signalling the gateway or reading the database.
         """
-        return ["ip", "netns", "exec", self._link(zone).netns, *self.workload_user().setpriv()]
+        return ["ip", "netns", "exec", self._link(zone).netns, *self.zone_user(zone).setpriv()]
+
+    def check_engine_file(self, path: Path) -> None:
+        """Raise unless the vault user can read `path` (a model file, the engine binary)."""
+        _workload.readable_for(path, self.zone_user("vault"))
 
     def share_data_dir(self, owned: list[Path]) -> None:
-        """Let the workload user into the data directory as far as the gateway needs (see _workload)."""
-        _workload.share_data_dir(self.data_dir, self.workload_user(), owned)
+        """Let the dmz user into the data directory as far as the gateway needs (see _workload)."""
+        _workload.share_data_dir(self.data_dir, self.zone_user("dmz"), owned)
 
     def _link(self, zone: str) -> ZoneLink:
         try:

@@ -2,15 +2,19 @@
 
 Workloads (the gateway in the dmz, the engines in the vault) never run as uid 0: a uid-0 process
 without capabilities can still write every root-owned file (cron, the venv, the isolation state,
-`admin.key`) and signal the supervisor. They run as `isolation.workload_user` (default `medvault`, a
-system user `medvault up` creates when it is missing; or a numeric `UID:GID`), with no supplementary
-groups, no capabilities at all and no-new-privs.
+`admin.key`) and signal the supervisor. Each zone has its own user: `isolation.dmz_user` (default
+`medvault-gw`) for the gateway and `isolation.vault_user` (default `medvault-inf`) for the engines,
+system users `medvault up` creates when missing, or numeric `UID:GID`s. Both run with no supplementary
+groups, no capabilities at all and no-new-privs. Distinct uids mean a compromised engine cannot signal
+or ptrace the gateway (nor the other way round); distinct gids keep it out of the data directory.
 
-The data directory becomes `root:<workload gid>` with mode 1770: the gateway can create its SQLite
+The data directory becomes `root:<gateway gid>` with mode 1770: the gateway can create its SQLite
 `-wal`/`-shm` files next to the database, but the sticky bit stops it from renaming or deleting
-anything root owns there (`isolation/`, `admin.key`, `run/`, `logs/`). Only the database files are
-handed to the workload user; SQLite running as root (the supervisor's audit writes) gives new
-`-wal`/`-shm` files the owner of the database file, so they stay writable for the gateway.
+anything root owns there (`isolation/`, `admin.key`, `run/`, `logs/`); the engine's user cannot even
+enter it. Only the database files are handed to the gateway's user; SQLite running as root (the
+supervisor's audit writes) gives new `-wal`/`-shm` files the owner of the database file, so they stay
+writable for the gateway. The engine's user needs only to read the model files and the venv, which
+`readable_for` checks before an engine starts.
 """
 
 from __future__ import annotations
@@ -73,6 +77,20 @@ def resolve(spec: str, *, create: bool) -> WorkloadUser:
     return user
 
 
+def check_distinct(users: dict[str, WorkloadUser]) -> None:
+    """Refuse zone users that share a uid or a gid (names may differ and still map to one account)."""
+    for attr in ("uid", "gid"):
+        seen: dict[int, str] = {}
+        for zone, user in users.items():
+            other = seen.setdefault(getattr(user, attr), zone)
+            if other != zone:
+                raise IsolationError(
+                    f"the {other} user and the {zone} user share {attr} {getattr(user, attr)}; each zone "
+                    "needs its own uid and gid; fix: name two different users in isolation.dmz_user "
+                    "and isolation.vault_user"
+                )
+
+
 def _create(name: str) -> None:
     _sys.run(
         [
@@ -95,16 +113,33 @@ def _create(name: str) -> None:
 
 def _reachable(path: Path, user: WorkloadUser) -> bool:
     """Whether `user` may traverse `path` (a directory), judged from its owner, group and mode."""
+    return _may(path, user, (stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH))
+
+
+def _may(path: Path, user: WorkloadUser, bits: tuple[int, int, int]) -> bool:
     st = path.stat()
     if st.st_uid == user.uid:
-        return bool(st.st_mode & stat.S_IXUSR)
+        return bool(st.st_mode & bits[0])
     if st.st_gid == user.gid:
-        return bool(st.st_mode & stat.S_IXGRP)
-    return bool(st.st_mode & stat.S_IXOTH)
+        return bool(st.st_mode & bits[1])
+    return bool(st.st_mode & bits[2])
+
+
+def readable_for(path: Path, user: WorkloadUser) -> None:
+    """Raise unless `user` can reach and read `path` (a model file or an engine binary)."""
+    path = path.resolve()
+    blocked = [str(p) for p in path.parents if not _reachable(p, user)]
+    if not blocked and not _may(path, user, (stat.S_IRUSR, stat.S_IRGRP, stat.S_IROTH)):
+        blocked = [str(path)]
+    if blocked:
+        raise IsolationError(
+            f"the vault user {user.name} cannot read {path}: {', '.join(blocked)} is closed to it; "
+            "fix: keep models and the venv world-readable (`chmod -R o+rX`), outside the data directory"
+        )
 
 
 def share_data_dir(data_dir: Path, user: WorkloadUser, owned: list[Path]) -> None:
-    """Give `user` exactly the access the gateway needs to `data_dir`, and hand it the `owned` files.
+    """Give `user` (the gateway's) exactly the access it needs to `data_dir`; hand it the `owned` files.
 
     `owned` are the SQLite database and its `-wal`/`-shm` files (those that do not exist yet are
     skipped: SQLite creates them with the database's owner). Everything else stays root's.
@@ -113,12 +148,12 @@ def share_data_dir(data_dir: Path, user: WorkloadUser, owned: list[Path]) -> Non
     blocked = [str(p) for p in data_dir.parents if not _reachable(p, user)]
     if blocked:
         raise IsolationError(
-            f"the workload user {user.name} cannot reach the data directory {data_dir}: "
+            f"the dmz user {user.name} cannot reach the data directory {data_dir}: "
             f"{', '.join(blocked)} is not traversable for it; fix: `chmod o+x` it, or choose a data "
             "directory outside such private directories"
         )
     os.chown(data_dir, 0, user.gid)
-    os.chmod(data_dir, 0o1770)  # noqa: S103 — group rwx for the workload gid only, sticky: see above
+    os.chmod(data_dir, 0o1770)  # noqa: S103 — group rwx for the gateway's gid only, sticky: see above
     # run/: the gateway reads runtime.json; isolation/: it reads state.json; logs/: root's only (the
     # supervisor opens the log files and hands the workloads file descriptors).
     for name, gid, mode in (("run", user.gid, 0o750), ("isolation", 0, 0o755), ("logs", 0, 0o700)):

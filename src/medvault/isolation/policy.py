@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -22,6 +22,8 @@ ZONES = ("dmz", "vault")
 DEFAULT_TARGETS = ("1.1.1.1", "8.8.8.8", "9.9.9.9", "2606:4700:4700::1111", "2001:4860:4860::8888")
 DEFAULT_TCP_PORTS = (22, 25, 53, 80, 443, 853, 3128, 5432, 8080)
 DEFAULT_UDP_PORTS = (53, 123, 443)
+# A system user name, or UID:GID (numeric, no passwd entry needed).
+_USER_PATTERN = r"^([a-z_][a-z0-9_-]{0,31}|[0-9]{1,9}:[0-9]{1,9})$"
 
 
 def _one_address(value: object) -> object:
@@ -134,10 +136,15 @@ class IsolationPolicy(_Frozen):
     vault_ports: list[Port] = Field(
         default_factory=lambda: [8100], min_length=1, description="engine ports the gateway may reach"
     )
-    workload_user: str = Field(
-        default="medvault",
-        pattern=r"^([a-z_][a-z0-9_-]{0,31}|[0-9]{1,9}:[0-9]{1,9})$",
-        description="user (created by `medvault up` if missing) or UID:GID that zone workloads run as",
+    dmz_user: str = Field(
+        default="medvault-gw",
+        pattern=_USER_PATTERN,
+        description="user (created by `medvault up` if missing) or UID:GID the gateway runs as",
+    )
+    vault_user: str = Field(
+        default="medvault-inf",
+        pattern=_USER_PATTERN,
+        description="user (created by `medvault up` if missing) or UID:GID the engines run as",
     )
     ingress: Ingress = Ingress()
     airlocks: list[Airlock] = Field(default_factory=list)
@@ -150,13 +157,32 @@ class IsolationPolicy(_Frozen):
             raise ValueError("link_network must be a private /28 or wider, not link-local or loopback")
         return net
 
-    @field_validator("workload_user")
+    @model_validator(mode="before")
+    @classmethod
+    def _no_shared_user(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "workload_user" in data:
+            raise ValueError(
+                "isolation.workload_user is gone: each zone has its own user now; "
+                "fix: set isolation.dmz_user and isolation.vault_user (two different users), or drop the key"
+            )
+        return data
+
+    @field_validator("dmz_user", "vault_user")
     @classmethod
     def _not_root(cls, user: str) -> str:
         numeric = [int(part) for part in user.split(":")] if ":" in user else []
         if user == "root" or 0 in numeric:
             raise ValueError("zone workloads must not run as root (uid or gid 0); name an unprivileged user")
         return user
+
+    @model_validator(mode="after")
+    def _users_distinct(self) -> IsolationPolicy:
+        if self.dmz_user == self.vault_user:
+            raise ValueError(
+                "isolation.dmz_user and isolation.vault_user must differ: a shared user would let a "
+                "compromised engine signal the gateway and read the database"
+            )
+        return self
 
     @model_validator(mode="after")
     def _airlocks_distinct(self) -> IsolationPolicy:

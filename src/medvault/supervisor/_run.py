@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -137,9 +138,9 @@ class Supervisor:
         return copy
 
     def _share(self, path: Path) -> None:
-        """Make a root-written file readable (not writable) for the workload user's group."""
+        """Make a root-written file readable (not writable) for the gateway user's group only."""
         if self._iso is not None:
-            os.chown(path, 0, self._iso.workload_user().gid)
+            os.chown(path, 0, self._iso.zone_user("dmz").gid)
             path.chmod(0o640)
 
     def _engine_port(self, configured: int | None, index: int, place: Placement) -> int:
@@ -167,10 +168,14 @@ class Supervisor:
                 if replica.kind != "embedded":
                     continue
                 name = replica_name(model.id, index)
+                gguf = replica.gguf or bundled_model_path()
+                if self._iso is not None:  # the engine's user reads the model and the venv, nothing else
+                    for needed in (gguf, Path(sys.executable), *_engine_code()):
+                        self._iso.check_engine_file(needed)
                 port = self._engine_port(replica.port, len(engines), place)
                 url = f"http://{place.engine_host}:{port}/v1"
                 argv = llama_server_argv(
-                    gguf=replica.gguf or bundled_model_path(),
+                    gguf=gguf,
                     alias=model.id,
                     host=place.engine_host,
                     port=port,
@@ -367,6 +372,12 @@ class Supervisor:
         if not self.isolate:
             lines.append("WARNING: NETWORK ISOLATION IS OFF (--no-isolation): do not process patient data.")
         self._announce("\n".join(lines))
+
+
+def _engine_code() -> list[Path]:
+    """The llama.cpp server package in the venv (located, not imported: importing loads the library)."""
+    spec = importlib.util.find_spec("llama_cpp")
+    return [Path(spec.origin)] if spec is not None and spec.origin else []
 
 
 def _probe(url: str, netns: str | None) -> Any:
