@@ -50,7 +50,8 @@ bile_duct | A | gallengang, gallenweg, ^dhc#, ^choledochus | bile duct, cbd#, bi
 pancreas | A | pankreas, bauchspeicheldrüse | pancrea | abdomen
 spleen | A | milz | spleen, splen | abdomen
 adrenal | A | nebenniere | adrenal |
-kidney | A | niere, ^renal, ^nephr, ^perirenal | kidney, renal, nephr, perinephric, perirenal,
+kidney | A | niere, ^renal, ^nephr, ^perirenal, ^paranephr, ^perinephr, ^pararenal | kidney, renal, nephr,
+    perinephric, perirenal, paranephric, pararenal,
     pelvicalyceal | urinary_tract
 urinary_tract | A | harnleiter, ^ureter, harnweg, nierenbecken, ^urin, ^harn# | ureter, urinary, urine,
     renal pelvis | kidney
@@ -68,7 +69,9 @@ stomach | A | magen | stomach, gastric |
 abdomen | A | abdomen, bauch, ^abdominal, ^peritoneal, ^intraperitoneal, ^retroperitoneal | abdomen,
     abdominal, belly, peritoneal, intraperitoneal, retroperitoneal |
 pelvis | A | becken | pelvis, pelvic |
-vessel | A | gefäß, ^vaskulär | vessel, vascular |
+vessel | A | gefäß, ^vaskulär, blutfluss, blutversorgung, blutstrom | vessel, vascular, blood flow,
+    blood supply,
+    blood vessel |
 aorta | A | aorta, hauptschlagader, ^aorten, ^paraaortal | aort, para-aortic, main artery | artery
 artery | A | arterie, schlagader, ^arteria | artery, arteries, arterial | vessel
 vein | A | vene, ^vena, ^v.#, ^venös | vein, venous, vena | vessel
@@ -125,6 +128,10 @@ lymph_node | A | lymphknoten, ^lymphat, ^axillär, achsel | lymph node, lymphati
 breast | A | mamma, brust#, brustdrüse, mamille, brustwarze | breast, nipple |
 neck | A | ^hals#, ^zervikal | neck#, cervical |
 soft_tissue | A | weichteil, fettgewebe, ^fett# | soft tissue, fat# |
+sinus | A | nasennebenhöhle, kieferhöhle, stirnhöhle, keilbeinhöhle, siebbeinzelle, ^sinus#,
+    ^sinus maxillaris,
+    ^sinusitis, ^ostiomeatal | sinus#, sinuses#, paranasal, maxillary sinus, maxillary antr, frontal sinus,
+    sphenoid sinus, ethmoid, ostiomeatal |
 catheter | D | katheter, ^zvk | catheter, central line, line#, lines#, cvc# | vein
 tube | D | ^sonde, ^magensonde, tubus, drainage, ^clip | tube#, tubes#, drain#, clip |
 contrast | D | kontrastmittel, ^nativ# | contrast#, gadolinium | enhancement
@@ -136,15 +143,16 @@ joint_effusion | F | gelenkerguss, gelenkergüss | joint effusion | effusion joi
 free_fluid | F | freie flüssigkeit, freier flüssigkeit, ^perichol, ^perirenale flüssigkeit | free fluid,
     pericholecystic fluid, perinephric fluid | effusion
 ascites | F | aszites, ^wasser im bauch | ascites | effusion free_fluid abdomen
-pneumothorax | F | pneumothorax, ^luft außerhalb der lunge, ^luft zwischen lunge und brustwand |
-    pneumothorax, air outside the lung, collapsed lung | lung pleura
+pneumothorax | F | pneumothorax, ^luft außerhalb der lunge, ^luft um die lunge,
+    ^luft zwischen lunge und brustwand |
+    pneumothorax, air outside the lung, air around the lung, collapsed lung | lung pleura
 free_air | F | freie luft, freier luft, ^freie intraperitoneale luft, ^intraperitoneale luft,
     ^pneumoperitoneum | free air, free intraperitoneal air, pneumoperitoneum | abdomen
 pneumonia | F | pneumonie, lungenentzündung, ^pneumonisch, ^parapneumonisch | pneumonia, pneumonic,
     parapneumonic | lung inflammation infection infiltrate opacity
 infiltrate | F | infiltrat, konsolidierung, ^konsolidat, verdichtung, verdichtet | infiltrate, consolidat,
     airspace disease | opacity lung
-opacity | F | verschattung, transparenzminderung, ^schatten | opacit, shadow | lung
+opacity | F | verschattung, ^verschattet, transparenzminderung, ^schatten | opacit, opacif, shadow | lung
 inflammation | F | entzündung, entzündet, ^entzündlich, ^bursitis, itis# | inflammation, inflamed,
     inflammatory, bursitis, *itis# | swelling
 infection | F | infektion, ^infekt | infection, infected | inflammation
@@ -157,20 +165,23 @@ oedema | F | ödem | oedema, edema, oedematous, edematous | swelling
 bone_marrow_oedema | F | knochenmarködem, knochenödem | bone marrow oedema, bone marrow edema, bone bruise,
     bone contusion | oedema swelling contusion
 contusion | F | kontusion, prellung | contusion, bruise | swelling
-swelling | F | schwellung, geschwollen | swelling, swollen |
-haemorrhage | F | blutung, einblutung, geblutet, ^hämorrhag | haemorrhage, hemorrhage,
-    haemorrhagic, hemorrhagic, bleed | haematoma
-haematoma | F | hämatom, bluterguss | haematoma, hematoma | haemorrhage
+swelling | F | schwellung, geschwollen | swelling, swollen | thickening
+haemorrhage | F | blutung, einblutung, geblutet, ^hämorrhag, ^blut im, ^blut in der, ^blut in den,
+    ^blut in die | haemorrhage, hemorrhage, haemorrhagic, hemorrhagic, bleed, blood in the | haematoma
+haemoperitoneum | F | hämoperitoneum, hämatoperitoneum, ^blut im bauch | haemoperitoneum, hemoperitoneum,
+    blood in the belly, blood in the abdomen | haemorrhage free_fluid abdomen
+haemothorax | F | hämatothorax, hämothorax | haemothorax, hemothorax | haemorrhage pleural_effusion
+haematoma | F | hämatom, bluterguss, ^blutansammlung | haematoma, hematoma, collection of blood | haemorrhage
 infarct | F | infarkt, schlaganfall, ^ischämi | infarct, stroke, ischaemi, ischemi |
 restricted_diffusion | F | diffusionsrestriktion | diffusion restriction, restricted diffusion | infarct
 embolism | F | embolie, embolus, emboli | embolism, embolus, emboli | thrombus
 pulmonary_embolism | F | lungenembolie, lungenarterienembolie | pulmonary embolism, pe# |
     embolism thrombus lung artery
-thrombus | F | thromb, gerinnsel | thromb, clot | embolism
+thrombus | F | thromb, gerinnsel | thromb, clot, blood clot | embolism
 stenosis | F | stenose, einengung, eingeengt, verengung, verengt | stenosis, stenotic, narrowing, narrowed,
     narrows | vessel
 occlusion | F | verschluss, verschlossen | occlusion, occluded |
-obstruction | F | obstruktion, ^obstruier, ileus, ^verstopf, ^blockier | obstruct, blockage, blocked,
+obstruction | F | obstruktion, ^obstruier, ileus, ^verstopf, ^blockier, ^verleg | obstruct, blockage, blocked,
     block#, blocks# |
 nodule | F | rundherd, knoten, ^nodul | nodule, nodular | lesion mass
 mass | F | raumforderung, ^masse# | mass#, masses#, growth, lump, lumps | lesion tumour nodule
@@ -196,7 +207,9 @@ dislocation | F | luxation, ausgerenkt, ^verrenkt | dislocat, slipped out |
 displacement | F | verlagerung, verlagert, verschiebung, verschoben, ^disloz | shift, displace, pushed,
     moved# |
 angulation | F | abkippung, abgekippt | angulation, angulated |
-rupture | F | ruptur, riss, gerissen, ^partialriss | rupture, ruptured, tear#, tears#, torn# |
+rupture | F | ruptur, riss, gerissen, ^partialriss, lazeration, ^eingerissen | rupture, ruptured, tear#,
+    tears#,
+    torn#, lacerat |
 perforation | F | perforation, perforiert | perforat, burst | rupture
 abscess | F | abszess, ^eiter | abscess, pus# |
 necrosis | F | nekrose, ^abgestorben | necros, necrotic, bone death |
@@ -204,7 +217,8 @@ avascular_necrosis | F | hüftkopfnekrose, femurkopfnekrose, osteonekrose | avas
     osteonecrosis | necrosis bone
 hydronephrosis | F | harnstau, hydronephrose, harnaufstau, urinstau | hydronephros, hydroureter |
     congestion kidney dilatation urinary_tract
-dilatation | F | erweiterung, erweitert, ^dilat, aufgeweitet | dilat, dilated, widened, widening,
+dilatation | F | erweiterung, erweitert, ^dilat, aufgeweitet, ^distendiert, ^überdehnt, ^gebläht | dilat,
+    dilated, widened, widening,
     distended | swelling
 enlargement | F | vergrößer, ^hypertroph | enlarged, enlargement, hypertroph | swelling progression
 progression | F | progredien, progress, ^gewachsen, ^zunehmend, größer geworden | progress, enlarging,
@@ -230,10 +244,12 @@ cholecystitis | F | cholezystitis, gallenblasenentzündung | cholecystitis |
     inflammation gallbladder swelling
 stranding | F | imbibierung, ^imbibiert | stranding, fat stranding | inflammation soft_tissue
 enhancement | F | anreicherung, ^anreichert, ^reichert, kontrastmittelaufnahme, ^aufnehmend,
-    ^kontrastmittelaufnehmend | enhanc | contrast
-thickening | F | verdickung, verdickt | thickening, thickened |
+    ^kontrastmittelaufnehmend, ^kontrastierung, ^kontrastiert | enhanc | contrast vascularity
+thickening | F | verdickung, verdickt | thickening, thickened | swelling
 extravasation | F | extravasat, ^kontrastmittelaustritt, ^austritt | extravasation, leak, leaking |
+    haemorrhage
 invasion | F | invasion, infiltriert, ^ausbreitung, ^ausgebreitet, ventrikeleinbruch, eingewachsen,
+    ^ausdehnung in,
     ^wächst in, beteiligung | invasion, invade, extension, spread#, involve, grown into,
     growing into, grows into |
     tumour
@@ -248,9 +264,16 @@ mass_effect | F | raumfordernde wirkung, raumforderungseffekt, ^verdrängt, ^ver
     displacement compression
 suspicious | F | suspekt, verdächtig | suspicious, suspect# | lesion
 heart_strain | F | herzbelastung, ^belastet | heart strain, ventricular strain, strain# | heart
-defect | F | defekt, ^schaden | defect |
-vascularity | F | vaskularisation, ^vaskularisiert, durchblutung, ^durchblutet | vascularity, vascularised,
-    vascularized, hypervascular |
+defect | F | defekt, ^schaden, aussparung | defect |
+destruction | F | destruktion, ^zerstör, ^osteolys, ^arrosion | destruction, destroyed, destructive,
+    osteolys |
+    bone
+fluid_level | F | sekretspiegel, flüssigkeitsspiegel, spiegelbildung | air-fluid level, fluid level,
+    fluid-fluid level | effusion
+step_off | F | gelenkstufe, stufenbildung, ^stufe# | step-off, articular step, step# | fracture joint
+cholestasis | F | cholestase, gallestau, gallenstau | cholestasis, biliary dilatation | bile_duct dilatation
+vascularity | F | vaskularisation, ^vaskularisiert, durchblutung, ^durchblutet, hyperämie, ^hyperäm |
+    vascularity, vascularised, vascularized, hypervascular, hyperaemi, hyperemi, *hyperaemia, *hyperemia |
 normal | N | unauffällig, regelrecht, ^intakt, ^unverletzt, ^normal, ^frei# |
     normal#, unremarkable, intact, clear# |
 atrophy | F | atrophie, ^atroph, ^geschrumpft | atroph, shrunk, shrunken, wasting |

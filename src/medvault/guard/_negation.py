@@ -33,10 +33,10 @@ _NORMAL = "normal"  # the lexicon's concept of an organ said to be normal ("Lebe
 # across the noun phrase: up to three words may stand between it and the finding.
 _QUALIFIERS = {
     "further": r"weitere?[nmrs]?|andere?[nmrs]?|zusätzliche?[nmrs]?|übrige?[nmrs]?|restliche?[nmrs]?"
-    r"|other|further|additional|remaining",
+    r"|sonst|ansonsten|other|further|additional|remaining|otherwise|elsewhere",
     "acute": r"akute?[nmrs]?|frische?[nmrs]?|acute|fresh",
     "new": r"neue?[nmrs]?|new",
-    "active": r"aktive?[nmrs]?|active",
+    "active": r"aktive?[nmrs]?|anhaltende?[nmrs]?|active|ongoing|still",
     "chronic": r"chronische?[nmrs]?|chronic|alte?[nmrs]?|old",
 }
 _QUALIFIER = re.compile(

@@ -9,6 +9,7 @@ output's). Checks then compare like with like, and a typo never reads as a chang
 from __future__ import annotations
 
 from difflib import SequenceMatcher
+from re import Match
 
 from medvault.guard._context import Opcodes
 from medvault.guard._text import WORD, Replacement, recognised, similar
@@ -27,13 +28,26 @@ def respellings(source: str, output: str, lang: str) -> tuple[list[Replacement],
     for op, i1, i2, j1, j2 in opcodes:
         if op != "replace":
             continue
-        for x, y in zip(a[i1:i2], b[j1:j2], strict=False):
-            if not (
-                x.group().isalpha() and y.group().isalpha() and similar(x.group().lower(), y.group().lower())
-            ):
-                continue
+        for x, y in _pairs(a[i1:i2], b[j1:j2]):
             if recognised(x.group(), lang) > recognised(y.group(), lang):
                 fix_out.append((y.start(), y.end(), x.group()))
             else:
                 fix_src.append((x.start(), x.end(), y.group()))
     return fix_src, fix_out, opcodes
+
+
+def _pairs(xs: list[Match[str]], ys: list[Match[str]]) -> list[tuple[Match[str], Match[str]]]:
+    """Word pairs of one replaced passage that differ only in spelling, in order.
+
+    Passages of unequal length ("No pneumoperitooneum" -> "pneumoperitoneum", a dropped word beside a
+    typo) are matched greedily, each output word with the next similar source word."""
+    pairs: list[tuple[Match[str], Match[str]]] = []
+    start = 0
+    for y in ys:
+        for k in range(start, len(xs)):
+            x = xs[k]
+            if x.group().isalpha() and y.group().isalpha() and similar(x.group().lower(), y.group().lower()):
+                pairs.append((x, y))
+                start = k + 1
+                break
+    return pairs

@@ -53,11 +53,14 @@ _SIDE_SETS: dict[str, frozenset[Side]] = {
 _NEG_CUES = {
     "de": re.compile(
         r"\b(?:(?P<forward>kein(?:e[nmrs]?)?|ohne|weder|noch|frei von)"
-        r"|(?P<backward>ausgeschlossen|fehl(?:t|en|end\w*)|nirgends)|(?P<local>nicht))\b"
+        r"|(?P<backward>ausgeschlossen|fehl(?:t|en|end\w*)|nirgends|verschwunden|(?:vollständig|komplett)\s+"
+        r"(?:rückgebildet|resorbiert))|(?P<local>nicht))\b"
     ),
     "en": re.compile(
-        r"\b(?:(?P<forward>no|without|negative for|free of|neither|nor|never)"
-        r"|(?P<backward>absent|excluded|ruled out)|(?P<local>not|non-?))(?:\b|(?<=-))"
+        r"\b(?:(?P<forward>no|without|negative for|free of|neither|nor|never|no longer"
+        r"|(?:fully\s+|completely\s+)?resolved(?!\s*(?:[.,;:]|$)))"
+        r"|(?P<backward>absent|excluded|ruled out|gone|disappeared|resolved)"
+        r"|(?P<local>not|non-?))(?:\b|(?<=-))"
     ),
 }
 # Phrases that look like negation but are not ("nicht auszuschließen" = possible; "no change").
