@@ -128,10 +128,19 @@ lymph_node | A | lymphknoten, ^lymphat, ^axillär, achsel | lymph node, lymphati
 breast | A | mamma, brust#, brustdrüse, mamille, brustwarze | breast, nipple |
 neck | A | ^hals#, ^zervikal | neck#, cervical |
 soft_tissue | A | weichteil, fettgewebe, ^fett# | soft tissue, fat# |
-sinus | A | nasennebenhöhle, kieferhöhle, stirnhöhle, keilbeinhöhle, siebbeinzelle, ^sinus#,
-    ^sinus maxillaris,
-    ^sinusitis, ^ostiomeatal | sinus#, sinuses#, paranasal, maxillary sinus, maxillary antr, frontal sinus,
-    sphenoid sinus, ethmoid, ostiomeatal |
+sinus | A | nasennebenhöhle, ^sinus#, ^ostiomeatal | sinus#, sinuses#, paranasal, ostiomeatal |
+mucosa | A | schleimhaut | mucosa, mucosal |
+maxillary_sinus | A | kieferhöhle, ^sinus maxillaris, ^maxillaris, ^maxillär | maxillary, antrum, antral |
+    sinus
+frontal_sinus | A | stirnhöhle, ^sinus frontalis | frontal sinus | sinus
+sphenoid_sinus | A | keilbeinhöhle, ^sinus sphenoidalis | sphenoid sinus | sinus
+ethmoid | A | siebbein | ethmoid | sinus
+nasal_septum | A | ^septum, nasenscheidewand, ^nasenseptum | nasal septum, septum, septal |
+elbow | A | ellenbogen, ^kubital, ^cubital | elbow, cubital | joint
+olecranon | A | olekranon, ellenhaken | olecranon | elbow
+coronoid | A | ^processus coronoideus, kronenfortsatz | coronoid | elbow
+radial_head | A | radiusköpfchen, speichenköpfchen, ^köpfchen der speiche | radial head, head of the radius |
+    elbow forearm
 catheter | D | katheter, ^zvk | catheter, central line, line#, lines#, cvc# | vein
 tube | D | ^sonde, ^magensonde, tubus, drainage, ^clip | tube#, tubes#, drain#, clip |
 contrast | D | kontrastmittel, ^nativ# | contrast#, gadolinium | enhancement
@@ -151,7 +160,7 @@ free_air | F | freie luft, freier luft, ^freie intraperitoneale luft, ^intraperi
 pneumonia | F | pneumonie, lungenentzündung, ^pneumonisch, ^parapneumonisch | pneumonia, pneumonic,
     parapneumonic | lung inflammation infection infiltrate opacity
 infiltrate | F | infiltrat, konsolidierung, ^konsolidat, verdichtung, verdichtet | infiltrate, consolidat,
-    airspace disease | opacity lung
+    airspace disease | opacity lung infection
 opacity | F | verschattung, ^verschattet, transparenzminderung, ^schatten | opacit, opacif, shadow | lung
 inflammation | F | entzündung, entzündet, ^entzündlich, ^bursitis, itis# | inflammation, inflamed,
     inflammatory, bursitis, *itis# | swelling
@@ -201,19 +210,24 @@ stone | F | konkrement, stein, ^lith, nephrolith | calcul, stone, lith, nephroli
 gallstone | F | gallenstein, cholezystolithiasis, cholelithiasis | gallstone, cholelithiasis,
     cholecystolithiasis | stone gallbladder
 appendicolith | F | appendikolith | appendicolith | stone appendix
-fracture | F | fraktur, bruch, gebrochen, ^fissur | fracture, broken, break, crack | bone
+fracture | F | fraktur, bruch, gebrochen, ^fissur | fracture, broken, break, crack | bone injury
+injury | F | verletzung, ^verletzt | injury, injuries, injured |
+foreign_body | F | fremdkörper | foreign body, foreign object |
+sinusitis | F | sinusitis | sinusitis | inflammation sinus
+pancreas_divisum | F | pancreas divisum, pankreas divisum | pancreas divisum | pancreas
 bone | A | knochen, ^ossär | bone, bony, osseous |
 dislocation | F | luxation, ausgerenkt, ^verrenkt | dislocat, slipped out |
-displacement | F | verlagerung, verlagert, verschiebung, verschoben, ^disloz | shift, displace, pushed,
-    moved# |
+displacement | F | verlagerung, verlagert, verschiebung, verschoben, ^disloz, ^verrutscht | shift, displace,
+    pushed, moved#, out of place |
 angulation | F | abkippung, abgekippt | angulation, angulated |
 rupture | F | ruptur, riss, gerissen, ^partialriss, lazeration, ^eingerissen | rupture, ruptured, tear#,
     tears#,
-    torn#, lacerat |
+    torn#, lacerat | injury
 perforation | F | perforation, perforiert | perforat, burst | rupture
 abscess | F | abszess, ^eiter | abscess, pus# |
 necrosis | F | nekrose, ^abgestorben | necros, necrotic, bone death |
-avascular_necrosis | F | hüftkopfnekrose, femurkopfnekrose, osteonekrose | avascular necrosis,
+avascular_necrosis | F | hüftkopfnekrose, femurkopfnekrose, osteonekrose, ^avaskuläre nekrose,
+    ^avaskulären nekrose | avascular necrosis,
     osteonecrosis | necrosis bone
 hydronephrosis | F | harnstau, hydronephrose, harnaufstau, urinstau | hydronephros, hydroureter |
     congestion kidney dilatation urinary_tract
@@ -249,9 +263,8 @@ thickening | F | verdickung, verdickt | thickening, thickened | swelling
 extravasation | F | extravasat, ^kontrastmittelaustritt, ^austritt | extravasation, leak, leaking |
     haemorrhage
 invasion | F | invasion, infiltriert, ^ausbreitung, ^ausgebreitet, ventrikeleinbruch, eingewachsen,
-    ^ausdehnung in,
-    ^wächst in, beteiligung | invasion, invade, extension, spread#, involve, grown into,
-    growing into, grows into |
+    ^ausdehnung in, ^wächst in, beteiligung, ^befallen | invasion, invade, extension, spread#, involve,
+    grown into, growing into, grows into |
     tumour
 collapse | F | kollaps, kollabiert, eingebrochen, einbruch | collapse |
 compression | F | kompression, komprimier, ^drückt, ^quetsch, zusammendrück | compress, effacement,

@@ -53,8 +53,8 @@ _SIDE_SETS: dict[str, frozenset[Side]] = {
 _NEG_CUES = {
     "de": re.compile(
         r"\b(?:(?P<forward>kein(?:e[nmrs]?)?|ohne|weder|noch|frei von)"
-        r"|(?P<backward>ausgeschlossen|fehl(?:t|en|end\w*)|nirgends|verschwunden|(?:vollständig|komplett)\s+"
-        r"(?:rückgebildet|resorbiert))|(?P<local>nicht))\b"
+        r"|(?P<backward>ausgeschlossen|fehl(?:t|en|end\w*)|verschwunden|(?:vollständig|komplett)\s+"
+        r"(?:rückgebildet|resorbiert))|(?P<local>nicht|nirgends))\b"
     ),
     "en": re.compile(
         r"\b(?:(?P<forward>no|without|negative for|free of|neither|nor|never|no longer"
