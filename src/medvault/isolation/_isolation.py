@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from medvault.errors import IsolationError
-from medvault.isolation import _nft, _state, _sys, _topology, _workload
+from medvault.isolation import _cgroup, _nft, _state, _sys, _topology, _workload
 from medvault.isolation._ingress import IngressHandle, LoopbackBridge
 from medvault.isolation._layout import ZoneLink, zone_links
 from medvault.isolation._monitor import Monitor
@@ -43,6 +43,7 @@ class Isolation:
         self.gateway_port: int | None = persisted.get("gateway_port") if persisted["state"] == "ok" else None
         self._expected: str | None = None
         self._users: dict[str, _workload.WorkloadUser] = {}
+        self._cgroups: _cgroup.ZoneCgroups | None = None
         self._lock = threading.RLock()  # rules change and drift audits never interleave
 
     # -- rendering and applying ------------------------------------------------------------------
@@ -105,7 +106,9 @@ class Isolation:
             _sys.ip(self.host_netns, "link", "set", "lo", "up")
         # Recorded before anything changes them, so that `down` can put them back.
         before = _topology.host_globals_before(self.host_netns, self.links)
-        self._persist("off", host_netns_created=created_host, host_sysctls_before=before)
+        self._cgroups = _cgroup.create(self.policy.netns_prefix, list(self.links))
+        cgroup = str(self._cgroups.root) if self._cgroups else None
+        self._persist("off", host_netns_created=created_host, host_sysctls_before=before, cgroup=cgroup)
         self._apply(None)
         _topology.create(self.host_netns, self.links)
         problems = _topology.audit(self.host_netns, self.links)
@@ -148,6 +151,10 @@ class Isolation:
         state = _state.read_state(self.data_dir)
         host_alive = self.host_netns is None or _sys.netns_exists(self.host_netns)
         survivors = self.kill_zone_processes()
+        cgroups = self._zone_cgroups()
+        if cgroups is not None and not survivors:
+            cgroups.remove()
+        self._cgroups = None
         _topology.remove(self.host_netns, self.links)
         if host_alive and state.get("host_sysctls_before"):
             _topology.restore_host_globals(self.host_netns, self.links, state["host_sysctls_before"])
@@ -165,10 +172,20 @@ class Isolation:
             raise IsolationError(f"zone processes survived SIGKILL: {survivors}")
 
     def kill_zone_processes(self, deadline_s: float = 2.0) -> list[int]:
+        """Kill every zone process: the zone cgroups at once (exact), then whatever the pid loop finds.
+
+        Returns the pids still alive after `deadline_s` (normally none).
+        """
+        cgroups = self._zone_cgroups()
+        left = cgroups.kill(deadline_s) if cgroups is not None else []
+        return sorted(set(left) | set(self._kill_loop(deadline_s)))
+
+    def _kill_loop(self, deadline_s: float) -> list[int]:
         """SIGKILL every process in every zone namespace, again and again until none is left.
 
-        One pass over `ip netns pids` is not enough: a process that forks between the listing and the
-        kill leaves a child behind. Returns the pids still alive after `deadline_s` (normally none).
+        The fallback where no zone cgroup exists, and a sweep for anything that entered a zone without
+        joining its cgroup (an admin's `ip netns exec`). One pass over `ip netns pids` is not enough: a
+        process that forks between the listing and the kill leaves a child behind.
         """
         own = os.getpid()
         deadline = time.monotonic() + deadline_s
@@ -181,9 +198,16 @@ class Isolation:
                     os.kill(pid, signal.SIGKILL)
             time.sleep(0.02)
 
+    def _zone_cgroups(self) -> _cgroup.ZoneCgroups | None:
+        """This run's zone cgroups, or those a previous run recorded in the state (for `down`, `up`)."""
+        if self._cgroups is None and not self.dry_run:
+            recorded = _state.read_state(self.data_dir).get("cgroup")
+            self._cgroups = _cgroup.persisted(recorded, self.policy.netns_prefix, list(self.links))
+        return self._cgroups
+
     def _persist(self, state: str, **extra: Any) -> None:
         previous = _state.read_state(self.data_dir)
-        kept = {key: previous.get(key) for key in ("host_netns_created", "host_sysctls_before")}
+        kept = {key: previous.get(key) for key in ("host_netns_created", "host_sysctls_before", "cgroup")}
         _state.write_state(
             self.data_dir,
             state=state,
@@ -213,18 +237,21 @@ class Isolation:
         return self._users[zone]
 
     def exec_prefix(self, zone: str) -> list[str]:
-        """argv prefix that runs a command inside `zone` as the zone's user, with no capabilities.
+        """argv prefix that runs a command inside `zone` as the zone's user, with no capabilities, in the
+        zone's cgroup where there is one (joined as root, before the namespace and the user change).
 
         Dropping every capability (not only NET_RAW and NET_ADMIN) matters: with CAP_SYS_ADMIN a
         workload could setns() back into the host's namespace and leave the zone. Not being uid 0
         matters as much: it keeps the workload from writing root's files and signalling the supervisor;
         a user per zone keeps the engine from signalling the gateway or reading the database.
         """
-        return ["ip", "netns", "exec", self._link(zone).netns, *self.zone_user(zone).setpriv()]
+        cgroups = self._zone_cgroups()
+        join = cgroups.join_prefix(zone) if cgroups is not None else []
+        return [*join, "ip", "netns", "exec", self._link(zone).netns, *self.zone_user(zone).setpriv()]
 
-    def check_engine_file(self, path: Path) -> None:
-        """Raise unless the vault user can read `path` (a model file, the engine binary)."""
-        _workload.readable_for(path, self.zone_user("vault"))
+    def check_engine_files(self, python: Path, files: list[Path]) -> None:
+        """Raise unless the vault user can run `python` and read `files` (model, engine package)."""
+        _workload.readable_for(self.zone_user("vault"), python, files)
 
     def share_data_dir(self, owned: list[Path]) -> None:
         """Let the dmz user into the data directory as far as the gateway needs (see _workload)."""

@@ -113,29 +113,29 @@ def _create(name: str) -> None:
 
 def _reachable(path: Path, user: WorkloadUser) -> bool:
     """Whether `user` may traverse `path` (a directory), judged from its owner, group and mode."""
-    return _may(path, user, (stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH))
-
-
-def _may(path: Path, user: WorkloadUser, bits: tuple[int, int, int]) -> bool:
     st = path.stat()
     if st.st_uid == user.uid:
-        return bool(st.st_mode & bits[0])
+        return bool(st.st_mode & stat.S_IXUSR)
     if st.st_gid == user.gid:
-        return bool(st.st_mode & bits[1])
-    return bool(st.st_mode & bits[2])
+        return bool(st.st_mode & stat.S_IXGRP)
+    return bool(st.st_mode & stat.S_IXOTH)
 
 
-def readable_for(path: Path, user: WorkloadUser) -> None:
-    """Raise unless `user` can reach and read `path` (a model file or an engine binary)."""
-    path = path.resolve()
-    blocked = [str(p) for p in path.parents if not _reachable(p, user)]
-    if not blocked and not _may(path, user, (stat.S_IRUSR, stat.S_IRGRP, stat.S_IROTH)):
-        blocked = [str(path)]
-    if blocked:
+def readable_for(user: WorkloadUser, python: Path, files: list[Path]) -> None:
+    """Raise unless `user` can run `python` (the venv's interpreter) and read each of `files`.
+
+    Asked of the kernel (the interpreter run as that user opens each file), not judged from modes:
+    ACLs, mount options and path traversal all count, exactly as they will for the engine.
+    """
+    opener = "import sys\nfor path in sys.argv[1:]:\n    open(path, 'rb').close()"
+    try:
+        _sys.run([*user.setpriv(), str(python), "-I", "-c", opener, *map(str, files)])
+    except IsolationError as exc:
         raise IsolationError(
-            f"the vault user {user.name} cannot read {path}: {', '.join(blocked)} is closed to it; "
-            "fix: keep models and the venv world-readable (`chmod -R o+rX`), outside the data directory"
-        )
+            f"the vault user {user.name} cannot run {python} or read one of "
+            f"{', '.join(map(str, files))} ({str(exc)[-200:]}); fix: keep models and the venv "
+            "world-readable (`chmod -R o+rX`) in directories it can traverse, outside the data directory"
+        ) from None
 
 
 def share_data_dir(data_dir: Path, user: WorkloadUser, owned: list[Path]) -> None:

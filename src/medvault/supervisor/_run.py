@@ -170,8 +170,7 @@ class Supervisor:
                 name = replica_name(model.id, index)
                 gguf = replica.gguf or bundled_model_path()
                 if self._iso is not None:  # the engine's user reads the model and the venv, nothing else
-                    for needed in (gguf, Path(sys.executable), *_engine_code()):
-                        self._iso.check_engine_file(needed)
+                    self._iso.check_engine_files(Path(sys.executable), [gguf, *_engine_code()])
                 port = self._engine_port(replica.port, len(engines), place)
                 url = f"http://{place.engine_host}:{port}/v1"
                 argv = llama_server_argv(
