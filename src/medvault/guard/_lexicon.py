@@ -227,7 +227,7 @@ perforation | F | perforation, perforiert | perforat, burst | rupture
 abscess | F | abszess, ^eiter | abscess, pus# |
 necrosis | F | nekrose, ^abgestorben | necros, necrotic, bone death |
 avascular_necrosis | F | hüftkopfnekrose, femurkopfnekrose, osteonekrose, ^avaskuläre nekrose,
-    ^avaskulären nekrose | avascular necrosis,
+    ^avaskulären nekrose, ^avaskulärer nekrose | avascular necrosis,
     osteonecrosis | necrosis bone
 hydronephrosis | F | harnstau, hydronephrose, harnaufstau, urinstau | hydronephros, hydroureter |
     congestion kidney dilatation urinary_tract

@@ -50,17 +50,18 @@ _SIDE_SETS: dict[str, frozenset[Side]] = {
 # "oder"/"or"), "backward" ones to its start, "local" ones ("nicht", "not", "non-") cover the next
 # word (two after an adverb: "not significantly enlarged"), or the segment before them when the words
 # after say "not seen" ("ein Erguss ist nicht nachweisbar").
+# "around" ones ("nirgends", "nowhere") cover the segment before them and the next word.
 _NEG_CUES = {
     "de": re.compile(
         r"\b(?:(?P<forward>kein(?:e[nmrs]?)?|ohne|weder|noch|frei von)"
         r"|(?P<backward>ausgeschlossen|fehl(?:t|en|end\w*)|verschwunden|(?:vollständig|komplett)\s+"
-        r"(?:rückgebildet|resorbiert))|(?P<local>nicht|nirgends))\b"
+        r"(?:rückgebildet|resorbiert))|(?P<around>nirgends)|(?P<local>nicht))\b"
     ),
     "en": re.compile(
         r"\b(?:(?P<forward>no|without|negative for|free of|neither|nor|never|no longer"
         r"|(?:fully\s+|completely\s+)?resolved(?!\s*(?:[.,;:]|$)))"
         r"|(?P<backward>absent|excluded|ruled out|gone|disappeared|resolved)"
-        r"|(?P<local>not|non-?))(?:\b|(?<=-))"
+        r"|(?P<around>nowhere)|(?P<local>not|non-?))(?:\b|(?<=-))"
     ),
 }
 # Phrases that look like negation but are not ("nicht auszuschließen" = possible; "no change").
@@ -223,6 +224,9 @@ class Analysis:
                 end = self._list_end(index, masked)
                 clause = _NEW_CLAUSE.search(masked, cue.end(), end)
                 ranges.append((cue.end(), clause.start() if clause else end))
+            elif cue.group("around"):  # "reichert sich nirgends an", "der Knochen ist nirgends zerstört"
+                nxt = _NEXT_WORDS.match(masked, cue.end())
+                ranges.append((seg.start, min(seg.end, nxt.end()) if nxt else cue.start()))
             elif cue.group("backward") or _NOT_SEEN.match(masked, cue.end()):
                 ranges.append((seg.start, cue.start()))
             else:
