@@ -28,6 +28,7 @@ CORPUS = Path(__file__).parent / "guard_corpus"
 RESULTS = Path(__file__).parent / "results-guard.md"
 HELD_OUT = CORPUS / "heldout"
 HELD_OUT_2 = CORPUS / "heldout2"
+HELD_OUT_3 = CORPUS / "heldout3"
 RESULTS_HEAD = """# Grounding guard: benchmark results
 
 Written by `.venv/bin/python bench/guard_eval.py --write`. Every case is generated in code from the
@@ -54,10 +55,19 @@ out of sample: read it like the main corpus.
 
 """
 HELD_OUT_2_NOTE = """
-## Second held-out set (never looked at case by case)
+## Second held-out set (used for tuning in the third round)
 
-`bench/guard_corpus/heldout2/` holds 10 reports written before the second round of fixes; only its
-totals were looked at. This is the honest out-of-sample measure.
+`bench/guard_corpus/heldout2/` holds 10 reports written before the second round of fixes. Its misses
+and false alarms were read in the third round and fixed with general vocabulary and scope rules, so it
+is no longer out of sample either.
+
+"""
+HELD_OUT_3_NOTE = """
+## Third held-out set (never looked at case by case)
+
+`bench/guard_corpus/heldout3/` holds 10 reports written at the start of the third round, before any
+of its fixes; only its totals were looked at. This is the honest out-of-sample measure. Before the
+third round it stood at side 90.0%, negation 73.9%, number 100%, unit 100%, false alarms 26.0%.
 
 """
 RESULTS_TAIL = """
@@ -67,8 +77,11 @@ RESULTS_TAIL = """
   side words.
 - Negation and new findings depend on the German/English vocabulary in `medvault/guard/_lexicon.py`:
   a finding the lexicon does not know is only checked in corrections (word-aligned negation words).
-  The gap to the second held-out set shows that the lexicon needs growing with real report
-  vocabulary before a pilot: out of sample, negation recall is far below target.
+  The third round fixed the second held-out set's misses with general vocabulary (negation 67.4% ->
+  87.2%, false alarms 18% -> 4%), yet the third held-out set, written before that round, barely moved
+  (negation 73.9% -> 75.0%, false alarms 26% -> 28%): each new report brings its own organs, findings
+  and lay paraphrases. Hand-grown vocabulary does not generalise far; the lexicon needs real report
+  vocabulary (a terminology such as RadLex) before a pilot.
 - Simplifications cause most false alarms: lay text rephrases organs and findings in ways a lexicon
   only partly covers; their minor flags (missing numbers, omissions) do not change the verdict.
 - "dropped finding" and "inserted finding" have no target in issue 5; dropped negative findings in
@@ -445,13 +458,13 @@ def render(results: Results, n_reports: int, folder: Path = CORPUS) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help=f"also write {RESULTS.name} (all three sets)")
+    parser.add_argument("--write", action="store_true", help=f"also write {RESULTS.name} (all four sets)")
     parser.add_argument("--misses", action="store_true", help="list missed cases and false alarms")
     parser.add_argument(
-        "--corpus", type=Path, default=None, help="one folder of *.toml reports (default: all three sets)"
+        "--corpus", type=Path, default=None, help="one folder of *.toml reports (default: all four sets)"
     )
     args = parser.parse_args(argv)
-    folders = [args.corpus] if args.corpus else [CORPUS, HELD_OUT, HELD_OUT_2]
+    folders = [args.corpus] if args.corpus else [CORPUS, HELD_OUT, HELD_OUT_2, HELD_OUT_3]
     texts, met = [], True
     for folder in folders:
         reports = load_reports(folder)
@@ -464,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{category}: {example}")
         met = met and meets_targets(results)
     if args.write and not args.corpus:
-        notes = (HELD_OUT_NOTE, HELD_OUT_2_NOTE)
+        notes = (HELD_OUT_NOTE, HELD_OUT_2_NOTE, HELD_OUT_3_NOTE)
         body = texts[0] + "".join(note + text for note, text in zip(notes, texts[1:], strict=True))
         RESULTS.write_text(RESULTS_HEAD + body + RESULTS_TAIL, encoding="utf-8")
     return 0 if met else 1

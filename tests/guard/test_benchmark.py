@@ -53,5 +53,11 @@ def test_first_held_out_set_meets_targets(guard_eval: ModuleType) -> None:
 
 @pytest.mark.xfail(strict=True, reason="second held-out set is below target (bench/results-guard.md)")
 def test_second_held_out_set_meets_targets(guard_eval: ModuleType) -> None:
-    """The second held-out set, never tuned on, meets the targets (strict xfail: passing fails it)."""
+    """The second held-out set (tuned on in the third round) meets the targets (strict xfail)."""
     _assert_targets(guard_eval, _measured(guard_eval, guard_eval.HELD_OUT_2))
+
+
+@pytest.mark.xfail(strict=True, reason="third held-out set is below target (bench/results-guard.md)")
+def test_third_held_out_set_meets_targets(guard_eval: ModuleType) -> None:
+    """The third held-out set, never tuned on, meets the targets (strict xfail: passing fails it)."""
+    _assert_targets(guard_eval, _measured(guard_eval, guard_eval.HELD_OUT_3))
