@@ -39,6 +39,7 @@ from rich.console import Console
 from rich.table import Table
 
 from _load import LoadResult, require_wrk, run_wrk
+from _procs import cpu_seconds
 from _profile import Profile, py_spy, start, summarise
 from _testbed import EMBEDDED_MODEL, FAKE_MODEL, Testbed, testbed
 
@@ -61,6 +62,7 @@ class Pair:
     connections: int
     direct: LoadResult
     gateway: LoadResult
+    gateway_cpu_us: float = 0.0  # the gateway process's CPU time per request (all its threads)
 
     @property
     def ratio(self) -> float:
@@ -83,6 +85,7 @@ def _pair(
         duration_s=duration_s,
         stagger_ms=stagger_ms,
     )
+    cpu_before = cpu_seconds(bed.gateway_pid)
     via = run_wrk(
         f"{bed.gateway_url}/chat/completions",
         body,
@@ -91,7 +94,8 @@ def _pair(
         auth=bed.auth,
         stagger_ms=stagger_ms,
     )
-    return Pair(mode, connections, direct, via)
+    cpu = cpu_seconds(bed.gateway_pid) - cpu_before
+    return Pair(mode, connections, direct, via, cpu / via.requests * 1e6 if via.requests else 0.0)
 
 
 def measure_matrix(bed: Testbed, duration_s: float) -> list[Pair]:
@@ -255,13 +259,14 @@ def matrix_table(pairs: list[Pair], title: str) -> Table:
         table.add_column(column, justify="right")
     for column in ("p50 direct", "p50 gateway", "p50 added", "p99 direct", "p99 gateway", "p99 added"):
         table.add_column(f"{column} ms", justify="right")
+    table.add_column("gateway CPU µs/req", justify="right")
     table.add_column("errors", justify="right")
     for p in pairs:
         table.add_row(
             p.mode, str(p.connections), f"{p.direct.rps:.0f}", f"{p.gateway.rps:.0f}", f"{p.ratio:.2f}",
             _ms(p.direct.p50_ms), _ms(p.gateway.p50_ms), _ms(p.gateway.p50_ms - p.direct.p50_ms),
             _ms(p.direct.p99_ms), _ms(p.gateway.p99_ms), _ms(p.gateway.p99_ms - p.direct.p99_ms),
-            f"{p.direct.errors}/{p.gateway.errors}",
+            f"{p.gateway_cpu_us:.0f}", f"{p.direct.errors}/{p.gateway.errors}",
         )  # fmt: skip
     return table
 
