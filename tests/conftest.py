@@ -71,32 +71,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """One running MedVault (real llama.cpp engine, real gateway process) shared by the tests that read it."""
-    data_dir = tmp_path_factory.mktemp("medvault-data")
-    config = data_dir / "medvault.toml"
-    config.write_text("[retention]\ncontent_days = 0\n")
+def start_service(data_dir: Path, config: Path, admin_key: str) -> Service:
+    """Start `medvault up --no-isolation` on a free port and wait until its models are ready."""
     port = _free_port()
     output = data_dir / "supervisor.out"
-    admin_key = "mv-test-admin-" + os.urandom(8).hex()
     env = {**os.environ, "MEDVAULT_DATA_DIR": str(data_dir), "MEDVAULT_ADMIN_KEY": admin_key}
+    argv = [sys.executable, "-m", "medvault", "up", "--no-isolation", "--port", str(port)]
+    data_dir.mkdir(parents=True, exist_ok=True)
     with output.open("wb") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "medvault",
-                "up",
-                "--no-isolation",
-                "--port",
-                str(port),
-                "--config",
-                str(config),
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            [*argv, "--config", str(config)], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
@@ -105,13 +89,21 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             raise RuntimeError(f"medvault up exited: {output.read_text()}")
         try:
             if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                break
+                return Service(url, admin_key, data_dir, config, process, output)
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    else:
-        process.kill()
-        raise TimeoutError(f"medvault up not ready: {output.read_text()}")
-    yield Service(url, admin_key, data_dir, config, process, output)
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=60)
+    process.kill()
+    raise TimeoutError(f"medvault up not ready: {output.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """One running MedVault (real llama.cpp engine, real gateway process) shared by the tests that read it."""
+    data_dir = tmp_path_factory.mktemp("medvault-data")
+    config = data_dir / "medvault.toml"
+    config.write_text("[retention]\ncontent_days = 0\n")
+    running = start_service(data_dir, config, "mv-test-admin-" + os.urandom(8).hex())
+    yield running
+    running.process.send_signal(signal.SIGTERM)
+    running.process.wait(timeout=60)

@@ -7,8 +7,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import httpx
 import pytest
 
 from medvault.config import bundled_model_path
-from tests.conftest import _free_port
+from tests.conftest import start_service
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
@@ -42,35 +40,11 @@ def test_configured_gguf_serves_streams_whole_and_stops_with_the_service(tmp_pat
         f'[limits]\nhealth_interval_s = 0.2\n[[models]]\nid = "hospital-model"\n'
         f'[[models.replicas]]\nkind = "embedded"\ngguf = "{gguf}"\nn_ctx = 1024\n'
     )
-    key = "mv-test-" + os.urandom(8).hex()
-    env = {**os.environ, "MEDVAULT_DATA_DIR": str(tmp_path / "data"), "MEDVAULT_ADMIN_KEY": key}
-    port = _free_port()
-    up = [
-        sys.executable,
-        "-m",
-        "medvault",
-        "up",
-        "--no-isolation",
-        "--port",
-        str(port),
-        "--config",
-        str(config),
-    ]
-    with (tmp_path / "up.out").open("wb") as out:
-        process = subprocess.Popen(up, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    service = start_service(tmp_path / "data", config, "mv-test-" + os.urandom(8).hex())
+    url = service.url
     engines: list[int] = []
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        assert process.poll() is None, (tmp_path / "up.out").read_text()
-        headers = {"authorization": f"Bearer {key}"}
+        headers = {"authorization": f"Bearer {service.admin_key}"}
         listed = httpx.get(url + "/v1/models", headers=headers, timeout=10).json()["data"]
         assert [(m["id"], m["digest"]) for m in listed] == [("hospital-model", digest)]
         body = {
@@ -91,12 +65,12 @@ def test_configured_gguf_serves_streams_whole_and_stops_with_the_service(tmp_pat
         assert finishes[-1] in ("length", "stop"), "the stream ended without a finish_reason"
         words = [c for c in chunks if c["choices"] and c["choices"][0]["delta"].get("content")]
         assert len(words) > 8, "the answer stopped after a few tokens"
-        status = json.loads((tmp_path / "data" / "run" / "supervisor.json").read_text())
+        status = json.loads((service.data_dir / "run" / "supervisor.json").read_text())
         engines = [p["pid"] for p in status["processes"] if p["name"] != "gateway"]
         assert engines and all(_alive(pid) for pid in engines)
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
+        service.process.send_signal(signal.SIGTERM)
+        service.process.wait(timeout=60)
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in engines) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -31,67 +31,37 @@ def _run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def _correction(source: Path, output: Path, *extra: str) -> tuple[int, str]:
+    """`guard check` of a German correction from `source` to `output`."""
+    return _run(
+        "--source", str(source), "--output", str(output), "--task", "correction", "--lang", "de", *extra
+    )
+
+
 def test_ok_exits_0(files: dict[str, Path]) -> None:
     """A faithful output exits with status 0."""
-    code, out = _run(
-        "--source",
-        str(files["source"]),
-        "--output",
-        str(files["clean"]),
-        "--task",
-        "correction",
-        "--lang",
-        "de",
-    )
+    code, out = _correction(files["source"], files["clean"])
     assert code == 0, out
     assert "ok" in out
 
 
 def test_review_exits_1_with_table(files: dict[str, Path]) -> None:
     """A side change exits with status 1 and names the check in the table."""
-    code, out = _run(
-        "--source",
-        str(files["source"]),
-        "--output",
-        str(files["bad"]),
-        "--task",
-        "correction",
-        "--lang",
-        "de",
-    )
+    code, out = _correction(files["source"], files["bad"])
     assert code == 1, out
     assert "laterality" in out
 
 
 def test_json_output(files: dict[str, Path]) -> None:
     """--json prints the result's dictionary."""
-    code, out = _run(
-        "--source",
-        str(files["source"]),
-        "--output",
-        str(files["bad"]),
-        "--task",
-        "correction",
-        "--lang",
-        "de",
-        "--json",
-    )
+    code, out = _correction(files["source"], files["bad"], "--json")
     assert code == 1
     assert json.loads(out)["counts"]["laterality"] == 1
 
 
 def test_missing_file_exits_2(files: dict[str, Path], tmp_path: Path) -> None:
     """A missing input file is a usage error with a clear message."""
-    code, out = _run(
-        "--source",
-        str(tmp_path / "nope.txt"),
-        "--output",
-        str(files["clean"]),
-        "--task",
-        "correction",
-        "--lang",
-        "de",
-    )
+    code, out = _correction(tmp_path / "nope.txt", files["clean"])
     assert code == 2
     assert "cannot read the source file" in out
 
