@@ -370,6 +370,12 @@ class Supervisor:
             lines.append(f"admin API key: in {key_file}, or create one with `medvault keys create`")
         if not self.isolate:
             lines.append("WARNING: NETWORK ISOLATION IS OFF (--no-isolation): do not process patient data.")
+        else:
+            where = f"namespace {self.host_netns}" if self.host_netns else "this host"
+            lines.append(
+                f"isolation: ok, enforced by nftables in {where}, monitor running "
+                "(`medvault status`, `medvault verify`)"
+            )
         self._announce("\n".join(lines))
 
 
