@@ -223,9 +223,11 @@ def measure_model(bed: Testbed, runs: int) -> TokenRates:
         _tokens_per_s(client, direct_url, body, plain)  # warm-up: prompt cache, page cache
         for run in range(runs):
             console.log(f"embedded model, run {run + 1} of {runs}")
-            _wait_ready(client, bed)
-            via.append(_tokens_per_s(client, gateway_url, body, authed))
-            direct.append(_tokens_per_s(client, direct_url, body, plain))
+            # Which side goes first alternates (ABBA), so drift within a pair cancels out as well.
+            sides = [(via, gateway_url, authed), (direct, direct_url, plain)]
+            for rates, url, headers in sides if run % 2 == 0 else reversed(sides):
+                _wait_ready(client, bed)
+                rates.append(_tokens_per_s(client, url, body, headers))
     return TokenRates(direct, via)
 
 
@@ -355,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--long-streams", type=float, default=21.0, help="seconds of the 200-stream run (0: skip)"
     )
-    parser.add_argument("--model-runs", type=int, default=3, help="embedded-model runs per side and mode")
+    parser.add_argument("--model-runs", type=int, default=6, help="embedded-model runs per side and mode")
     parser.add_argument("--no-model", action="store_true", help="skip the embedded model")
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
     parser.add_argument("--json", type=Path, help="also write every number to this file")
