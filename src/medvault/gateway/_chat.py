@@ -26,7 +26,7 @@ from medvault.config import LimitSettings
 from medvault.errors import ApiError, ClientClosed, NotFound
 from medvault.gateway._auth import Authenticator
 from medvault.gateway._calls import Call, CallLog
-from medvault.gateway._disconnect import EventStream, cancelled_on_disconnect
+from medvault.gateway._disconnect import CancelOnDisconnect, EventStream
 from medvault.gateway._schemas import read_json, validate_chat
 from medvault.gateway.errors import sse_error
 
@@ -112,7 +112,7 @@ class ChatCompletions:
             finally:
                 call.upstream_s += time.perf_counter() - started
 
-        async with cancelled_on_disconnect(request.receive):
+        async with CancelOnDisconnect(request.receive):
             replica, result = await router.call(send)
         call.model_digest = replica.digest or call.model_digest
         result["model"] = call.model_id

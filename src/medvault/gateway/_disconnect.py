@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -16,30 +17,39 @@ from starlette.types import Receive, Scope, Send
 from medvault.errors import ClientClosed
 
 
-@contextlib.asynccontextmanager
-async def cancelled_on_disconnect(receive: Receive) -> AsyncIterator[None]:
-    """Cancel the block when the client disconnects, and raise `ClientClosed` out of it then."""
-    current = asyncio.current_task()
-    assert current is not None, "called outside a task"
-    gone = False
+class CancelOnDisconnect:
+    """Cancel the block when the client disconnects, and raise `ClientClosed` out of it then.
 
-    async def watch() -> None:
-        nonlocal gone
-        while (await receive())["type"] != "http.disconnect":
+    A class rather than `contextlib.asynccontextmanager`: it runs once per request on the hot path.
+    """
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self._gone = False
+        self._task: asyncio.Task[Any] | None = None
+        self._watcher: asyncio.Future[None] | None = None
+
+    async def __aenter__(self) -> None:
+        self._task = asyncio.current_task()
+        assert self._task is not None, "called outside a task"
+        self._watcher = asyncio.ensure_future(self._watch())
+
+    async def _watch(self) -> None:
+        while (await self._receive())["type"] != "http.disconnect":
             pass
-        gone = True
-        current.cancel()
+        self._gone = True
+        assert self._task is not None
+        self._task.cancel()
 
-    watcher = asyncio.ensure_future(watch())
-    try:
-        yield
-    except asyncio.CancelledError:
-        if not gone:
-            raise  # cancelled from outside (a shutdown), not by the client
-        current.uncancel()
-        raise ClientClosed("client disconnected") from None
-    finally:
-        watcher.cancel()
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: object
+    ) -> None:
+        assert self._watcher is not None and self._task is not None
+        self._watcher.cancel()
+        if kind is asyncio.CancelledError and self._gone:
+            self._task.uncancel()
+            raise ClientClosed("client disconnected") from None
+        # Cancelled from outside (a shutdown), or no cancellation: let it pass as it is.
 
 
 class EventStream(Response):
@@ -55,7 +65,7 @@ class EventStream(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         with contextlib.suppress(ClientClosed):  # the stream's own code audits it as 499
-            async with cancelled_on_disconnect(receive):
+            async with CancelOnDisconnect(receive):
                 await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
                 async for chunk in self.chunks:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})

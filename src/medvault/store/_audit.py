@@ -53,7 +53,11 @@ def _fields(seq: int, event: AuditEvent) -> dict[str, Any]:
 
 
 def chain_hash(prev_hash: str, seq: int, event: AuditEvent) -> str:
-    canonical = json.dumps(_fields(seq, event), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _hash_of(prev_hash, _fields(seq, event))
+
+
+def _hash_of(prev_hash: str, fields: dict[str, Any]) -> str:
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(prev_hash.encode("ascii") + canonical.encode("utf-8")).hexdigest()
 
 
@@ -82,9 +86,8 @@ class ChainAppender:
         self._move = f"UPDATE audit_head SET seq = {mark}, hash = {mark} WHERE id = 1"  # noqa: S608 (see above)
         self._conn: Any = None
 
-    def _row(self, seq: int, prev: str, digest: str, event: AuditEvent) -> tuple[Any, ...]:
-        fields = _fields(seq, event)
-        fields.update(ts=event.ts, prev_hash=prev, hash=digest)
+    def _row(self, fields: dict[str, Any], event: AuditEvent, prev: str, digest: str) -> tuple[Any, ...]:
+        fields = {**fields, "ts": event.ts, "prev_hash": prev, "hash": digest}
         return tuple(
             proc(fields[name]) if proc else fields[name]
             for name, proc in zip(_COLUMNS, self._procs, strict=True)
@@ -120,8 +123,9 @@ class ChainAppender:
             rows = []
             for event in events:
                 seq += 1
-                digest = chain_hash(prev, seq, event)
-                rows.append(self._row(seq, prev, digest, event))
+                fields = _fields(seq, event)
+                digest = _hash_of(prev, fields)
+                rows.append(self._row(fields, event, prev, digest))
                 prev = digest
             cursor.executemany(self._insert, rows)
             cursor.execute(self._move, (seq, prev))

@@ -37,7 +37,9 @@ class AuditWriter:
         self._store = store
         self._max_batch = max_batch
         self._max_delay_s = max_delay_s
-        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        # Each entry is what one event-loop iteration handed in: one wake-up of the thread for all of it.
+        self._queue: queue.SimpleQueue[list[_Item] | None] = queue.SimpleQueue()
+        self._pending: dict[asyncio.AbstractEventLoop, list[_Item]] = {}
         self._thread: threading.Thread | None = None
         # Connects lazily, from the writing thread, and only that thread uses it.
         self._appender: ChainAppender = store.audit_appender()
@@ -57,12 +59,23 @@ class AuditWriter:
         """Hand `event` in; the future resolves once it is committed, or fails with `StoreError`.
 
         A future rather than a coroutine, so that a caller can shield it without a task of its own.
+        Events submitted in one iteration of the event loop reach the writing thread together.
         """
         if not self._accepting:
             raise StoreError("the audit writer is not running; nothing can be recorded")
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put((event, future))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        pending = self._pending.get(loop)
+        if pending is None:
+            pending = self._pending[loop] = []
+            loop.call_soon(self._hand_off, loop)
+        pending.append((event, future))
         return future
+
+    def _hand_off(self, loop: asyncio.AbstractEventLoop) -> None:
+        items = self._pending.pop(loop, None)
+        if items:
+            self._queue.put(items)
 
     async def record(self, event: AuditEvent) -> None:
         """Return once `event` is committed; raise `StoreError` when it could not be written."""
@@ -73,22 +86,24 @@ class AuditWriter:
         if self._thread is None or not self._accepting:
             return
         self._accepting = False
+        for loop in list(self._pending):  # what was handed in just now goes before the stop marker
+            self._hand_off(loop)
         self._queue.put(_STOP)
         await asyncio.to_thread(self._thread.join)
 
-    def _gather(self, first: _Item, linger: bool) -> tuple[list[_Item], bool]:
+    def _gather(self, first: list[_Item], linger: bool) -> tuple[list[_Item], bool]:
         """Collect a batch after `first`; returns it and whether the stop marker was seen."""
-        batch = [first]
+        batch = list(first)
         deadline = time.monotonic() + self._max_delay_s if linger else 0.0
         while len(batch) < self._max_batch:
             remaining = deadline - time.monotonic()
             try:
-                item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
+                items = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
             except queue.Empty:
                 break
-            if item is _STOP:
+            if items is _STOP:
                 return batch, True
-            batch.append(item)
+            batch.extend(items)
         return batch, False
 
     def _run(self) -> None:
@@ -111,11 +126,11 @@ class AuditWriter:
         rest: list[_Item] = []
         while True:
             try:
-                item = self._queue.get_nowait()
+                items = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if item is not _STOP:
-                rest.append(item)
+            if items is not _STOP:
+                rest.extend(items)
         if rest:
             self._commit(rest)
 
