@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from medvault.errors import IsolationError
 from medvault.isolation import IsolationPolicy
-from medvault.isolation._workload import check_distinct, readable_for, resolve
+from medvault.isolation._workload import check_distinct, readable_for, resolve, share_data_dir
 from tests.conftest import require_root
 
 
@@ -85,3 +85,26 @@ def test_default_zone_users_are_one_per_zone() -> None:
     """By default the gateway runs as `medvault-gw` and the engines as `medvault-inf`."""
     policy = IsolationPolicy()
     assert (policy.dmz_user, policy.vault_user) == ("medvault-gw", "medvault-inf")
+
+
+def test_a_link_planted_beside_the_database_is_never_chowned() -> None:
+    """A `-wal` swapped for a link to a root file is refused, and the link's target keeps its owner."""
+    require_root()
+    base = Path(tempfile.mkdtemp(prefix="mv-link-", dir="/tmp"))  # the workload user must traverse it
+    try:
+        base.chmod(0o755)
+        data = base / "data"
+        data.mkdir()
+        target = base / "root-only.txt"
+        target.write_text("root's\n")
+        target.chmod(0o644)
+        db, wal = data / "medvault.db", data / "medvault.db-wal"
+        db.write_bytes(b"")
+        wal.symlink_to(target)
+        user = resolve("64123:64124", create=False)
+        with pytest.raises(IsolationError, match=re.escape(str(wal))):
+            share_data_dir(data, user, [db, wal])
+        assert (target.stat().st_uid, target.stat().st_mode & 0o777) == (0, 0o644)
+        assert db.stat().st_uid == 64123  # the plain file before it was handed over
+    finally:
+        shutil.rmtree(base)

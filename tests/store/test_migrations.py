@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -10,6 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, Table, create_engine, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from medvault.errors import StoreError
 from medvault.store import Store
 from medvault.store._models import Base
 
@@ -107,3 +109,15 @@ def test_0002_keeps_the_latest_rating_and_makes_ratings_unique(db_url: str) -> N
         assert _count(db_url, "feedback") == 2 and _count(db_url, "survey") == 2
     finally:
         store.close()
+
+
+def test_a_link_beside_a_sqlite_database_is_refused(tmp_path: Path) -> None:
+    """SQLite would follow a `-wal` or `-shm` link; the store refuses to open the database instead."""
+    target = tmp_path / "elsewhere"
+    target.write_bytes(b"")
+    db = tmp_path / "medvault.db"
+    Store.open(f"sqlite:///{db}").close()
+    (tmp_path / "medvault.db-shm").symlink_to(target)
+    with pytest.raises(StoreError, match=r"medvault\.db-shm"):
+        Store.open(f"sqlite:///{db}")
+    assert target.read_bytes() == b""

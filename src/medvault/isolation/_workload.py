@@ -162,6 +162,29 @@ def share_data_dir(data_dir: Path, user: WorkloadUser, owned: list[Path]) -> Non
         os.chown(sub, 0, gid)
         os.chmod(sub, mode)
     for path in owned:
-        if path.exists():
-            os.chown(path, user.uid, user.gid)
-            os.chmod(path, 0o600)
+        _hand_over(path, user)
+
+
+def _hand_over(path: Path, user: WorkloadUser) -> None:
+    """chown and chmod `path` to `user`, through a descriptor that cannot have followed a link.
+
+    The gateway could have swapped the file for a link (to /etc/shadow, say) during an earlier run;
+    root must never follow one into a chown.
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # NONBLOCK: a planted FIFO
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return  # not created yet: SQLite gives it the database's owner
+    except OSError as exc:  # ELOOP: a symbolic link
+        raise IsolationError(
+            f"{path} cannot be opened as a plain file ({exc.strerror}; a link planted by a workload?); "
+            f"refusing to hand it to {user.name}: investigate, then remove it"
+        ) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise IsolationError(f"{path} is not a regular file; refusing to hand it to {user.name}")
+        os.fchown(fd, user.uid, user.gid)
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)

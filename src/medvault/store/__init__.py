@@ -10,6 +10,7 @@ Errors of SQLAlchemy, Alembic and the drivers leave this package as `medvault.er
 
 from __future__ import annotations
 
+from medvault.store._engine import sqlite_files
 from medvault.store._store import Store
 from medvault.store._types import (
     FEEDBACK_CATEGORIES,
@@ -40,4 +41,5 @@ __all__ = [
     "StoredAuditEvent",
     "Survey",
     "UserInfo",
+    "sqlite_files",
 ]

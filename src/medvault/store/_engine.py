@@ -5,6 +5,7 @@ are translated into `StoreError`.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,6 +64,27 @@ def _sqlite_hooks(engine: Engine, power_safe: bool) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE) else "BEGIN")
 
 
+def sqlite_files(database: Path) -> list[Path]:
+    """A SQLite database file and the `-wal` and `-shm` files SQLite keeps beside it."""
+    return [database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")]
+
+
+def _refuse_links(paths: list[Path]) -> None:
+    # Isolated, the gateway (an unprivileged workload) owns these files in a directory it may write, and
+    # the supervisor and admin commands open them as root: a link planted there would have root write
+    # SQLite pages into whatever it points at (/etc/shadow, say). SQLite itself follows such links.
+    for path in paths:
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(mode):
+            raise StoreError(
+                f"{path} is not a regular file (a symbolic link or something else planted beside the "
+                "database?); refusing to open it: investigate, then remove it"
+            )
+
+
 def make_engine(url: str, *, power_safe: bool = False) -> Engine:
     """Create the engine for `url` (sqlite:///abs/path.db or postgresql+psycopg://...)."""
     try:
@@ -79,6 +101,7 @@ def make_engine(url: str, *, power_safe: bool = False) -> Engine:
         if not path.is_absolute():
             raise StoreError(f"SQLite path {parsed.database!r} must be absolute: sqlite:////abs/path.db")
         _private_dir(path.parent)
+        _refuse_links(sqlite_files(path))
         engine = create_engine(parsed, hide_parameters=True, pool_size=8, max_overflow=8)
         _sqlite_hooks(engine, power_safe)
     elif backend == "postgresql":

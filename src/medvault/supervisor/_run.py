@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from sqlalchemy.engine import make_url
 
 from medvault.backends import OFFLINE_ENV, llama_server_argv, replica_name, resolve_runtime
 from medvault.config import Settings, bundled_model_path
 from medvault.errors import ConfigError, MedVaultError
-from medvault.store import AuditEvent, Store
+from medvault.store import AuditEvent, Store, sqlite_files
 from medvault.supervisor._netns import http_ok
 from medvault.supervisor._process import ManagedProcess
 
@@ -121,11 +122,10 @@ class Supervisor:
 
     def _database_files(self) -> list[Path]:
         """The SQLite database and its journal files, which the gateway (a workload) writes."""
-        url = self.settings.resolved_database_url
-        if not url.startswith("sqlite:///"):
+        url = make_url(self.settings.resolved_database_url)
+        if url.get_backend_name() != "sqlite" or not url.database:
             return []
-        db = Path(url.removeprefix("sqlite:///"))
-        return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
+        return sqlite_files(Path(url.database))
 
     def _gateway_config(self) -> Path | None:
         """The config file the gateway reads: with isolation a copy in run/, readable by the workload user
