@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TextIO
 
 import orjson
 import structlog
 
 
-def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
-    """One JSON object per line on `stream` (stderr by default), for structlog and stdlib loggers alike.
+def configure_logging(level: str = "info") -> None:
+    """One JSON object per line on stderr, for structlog and stdlib loggers alike.
 
     MedVault's own events (one per API call) are rendered by orjson straight to bytes; the few lines of
     stdlib loggers (uvicorn's start-up, say) go through structlog's formatter with the standard library.
     """
     numeric = logging.getLevelNamesMapping()[level.upper()]
-    text = stream or sys.stderr
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -30,10 +28,10 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
             structlog.processors.JSONRenderer(serializer=orjson.dumps),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.BytesLoggerFactory(text.buffer),
+        logger_factory=structlog.BytesLoggerFactory(sys.stderr.buffer),
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(text)
+    handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[

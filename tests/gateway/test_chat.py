@@ -243,6 +243,20 @@ def test_client_disconnect_cancels_plain_request(gateway: Running, engine: Engin
     assert _audited_status(gateway, "gone-plain") == 499
 
 
+def test_client_leaving_before_the_first_token_cancels_the_engine(gateway: Running, engine: Engine) -> None:
+    """A stream whose client leaves while the engine is still silent is cancelled and audited 499."""
+    before = engine.stats()["cancelled"]
+    with gateway.client(timeout=0.5) as client, pytest.raises(httpx.ReadTimeout):
+        payload = ask("__hang__", stream=True)
+        with client.stream("POST", CHAT, json=payload, headers={"x-request-id": "gone-early"}) as response:
+            response.read()
+    deadline = time.monotonic() + 5
+    while engine.stats()["cancelled"] <= before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert engine.stats()["cancelled"] > before
+    assert _audited_status(gateway, "gone-early") == 499
+
+
 def _audited_status(gateway: Running, request_id: str) -> int | None:
     """The audited status of one request, waiting briefly for its event to be committed."""
     deadline = time.monotonic() + 5

@@ -149,3 +149,13 @@ def test_recorded_events_survive_sigkill(store: Store, db_url: str) -> None:
     report = store.verify_audit_chain()
     assert report.ok, report.problems
     assert report.checked == 250
+
+
+async def test_events_submitted_just_before_stop_are_written(store: Store) -> None:
+    """Events handed in within the same loop iteration as `stop()` are committed, none is lost."""
+    writer = AuditWriter(store)
+    await writer.start()
+    futures = [writer.submit(make_event(i)) for i in range(5)]
+    await writer.stop()
+    await asyncio.gather(*futures)
+    assert store.verify_audit_chain().checked == 5

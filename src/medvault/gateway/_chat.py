@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -89,7 +89,7 @@ class ChatCompletions:
         if chat.stream:
             wants_usage = bool(chat.stream_options and chat.stream_options.include_usage)
             body["stream_options"] = {"include_usage": True}  # the audit needs token counts
-            return await self._stream(call, router, body, wants_usage)
+            return await self._stream(request, call, router, body, wants_usage)
         return await self._complete(request, call, router, body)
 
     @staticmethod
@@ -126,13 +126,19 @@ class ChatCompletions:
         return Response(orjson.dumps(result), media_type="application/json")
 
     async def _stream(
-        self, call: Call, router: ModelRouter, body: dict[str, Any], wants_usage: bool
+        self, request: Request, call: Call, router: ModelRouter, body: dict[str, Any], wants_usage: bool
     ) -> Response:
         stack = contextlib.AsyncExitStack()
         started = time.perf_counter()
 
-        # Opened before the response starts, so a refusal still gets a plain HTTP error status.
-        replica, batches = await stack.enter_async_context(router.stream(self._opener(body)))
+        # Opened before the response starts, so a refusal still gets a plain HTTP error status; a client
+        # that leaves while the engine reads the prompt cancels it too.
+        try:
+            async with CancelOnDisconnect(request.receive):
+                replica, batches = await stack.enter_async_context(router.stream(self._opener(body)))
+        except BaseException:
+            await stack.aclose()
+            raise
         call.upstream_s += time.perf_counter() - started
         call.model_digest = replica.digest or call.model_digest
         call.deferred = True
@@ -209,7 +215,7 @@ class ChatCompletions:
         splitter: ThinkSplitter,
         wants_usage: bool,
         stack: contextlib.AsyncExitStack,
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes]:
         status = _CLIENT_CLOSED  # until the stream is known to have ended otherwise
         chunks = 0
         last: dict[str, Any] | None = None
@@ -250,6 +256,8 @@ class ChatCompletions:
             await self._calls.finish(call, status)
             yield b"data: [DONE]\n\n"
         finally:
-            await stack.aclose()
-            if status != 200:
-                await self._calls.finish(call, status)
+            try:
+                await stack.aclose()
+            finally:  # even when a cancellation lands in the close: every call leaves its audit event
+                if status != 200:
+                    await self._calls.finish(call, status)

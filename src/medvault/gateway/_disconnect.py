@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from starlette.responses import Response
@@ -57,16 +57,21 @@ class EventStream(Response):
 
     media_type = "text/event-stream"
 
-    def __init__(self, chunks: AsyncIterator[bytes], headers: Mapping[str, str] | None = None) -> None:
+    def __init__(self, chunks: AsyncGenerator[bytes], headers: Mapping[str, str] | None = None) -> None:
         self.chunks = chunks
         self.status_code = 200
         self.background = None
         self.init_headers(headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        with contextlib.suppress(ClientClosed):  # the stream's own code audits it as 499
-            async with CancelOnDisconnect(receive):
-                await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-                async for chunk in self.chunks:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        try:
+            with contextlib.suppress(ClientClosed):  # the stream's own code audits it as 499
+                async with CancelOnDisconnect(receive):
+                    await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+                    async for chunk in self.chunks:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            # Cancelled inside `send`, the generator was left at a `yield`: close it here and now, so
+            # that its engine request ends and its audit event is written, not left to the collector.
+            await self.chunks.aclose()

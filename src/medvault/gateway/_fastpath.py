@@ -38,7 +38,7 @@ class FastPaths:
 
 
 class GatewayApp(FastAPI):
-    """FastAPI with `FastPaths` in front of its middleware stack; `api_route` registers both."""
+    """FastAPI with `FastPaths` in front of its middleware stack; `api_route_fast` registers both."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]  # FastAPI's own keyword arguments

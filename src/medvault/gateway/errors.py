@@ -16,15 +16,13 @@ def error_body(exc: ApiError) -> dict[str, object]:
     return {"error": {"message": exc.message, "type": exc.error_type, "code": exc.code, "param": exc.param}}
 
 
-def error_response(exc: ApiError, headers: dict[str, str] | None = None) -> Response:
-    extra = dict(headers or {})
-    if exc.status_code == 401:
-        extra["www-authenticate"] = 'Bearer realm="medvault"'
+def error_response(exc: ApiError) -> Response:
+    headers = {"www-authenticate": 'Bearer realm="medvault"'} if exc.status_code == 401 else None
     return Response(
         orjson.dumps(error_body(exc)),
         status_code=exc.status_code,
         media_type="application/json",
-        headers=extra,
+        headers=headers,
     )
 
 

@@ -78,8 +78,8 @@ class ZoneCgroups:
     def kill(self, deadline_s: float = 2.0) -> list[int]:
         """Freeze every zone cgroup, kill it through `cgroup.kill`, wait until empty; return survivors.
 
-        Frozen members still die: SIGKILL wakes a frozen task. The freeze is lifted afterwards, so that
-        a cgroup reused later does not freeze what joins it.
+        Frozen members still die: SIGKILL wakes a frozen task. Once the cgroups are empty the freeze is
+        lifted, so that a cgroup reused later does not freeze what joins it.
         """
         present = [z for z in self.zones if self.path(z).is_dir()]
         for control in ("cgroup.freeze", "cgroup.kill"):
@@ -88,8 +88,9 @@ class ZoneCgroups:
         deadline = time.monotonic() + deadline_s
         while (left := self.pids()) and time.monotonic() < deadline:
             time.sleep(0.01)
-        for zone in present:
-            _write(self.path(zone) / "cgroup.freeze", "0")
+        if not left:  # survivors stay frozen: they can do nothing until someone investigates
+            for zone in present:
+                _write(self.path(zone) / "cgroup.freeze", "0")
         return left
 
     def remove(self) -> None:

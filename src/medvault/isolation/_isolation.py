@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from medvault.errors import IsolationError
 from medvault.isolation import _cgroup, _nft, _state, _sys, _topology, _workload
 from medvault.isolation._ingress import IngressHandle, LoopbackBridge
@@ -26,6 +28,8 @@ from medvault.isolation._monitor import Monitor
 from medvault.isolation._probes import Probe, ProbeResult, ZoneProber, egress_probes, resolvers_seen_by
 from medvault.isolation._render import PANIC_TABLE, TABLE, render, render_panic
 from medvault.isolation.policy import IsolationPolicy
+
+log = structlog.get_logger("medvault.isolation")
 
 
 class Isolation:
@@ -177,7 +181,12 @@ class Isolation:
         Returns the pids still alive after `deadline_s` (normally none).
         """
         cgroups = self._zone_cgroups()
-        left = cgroups.kill(deadline_s) if cgroups is not None else []
+        left: list[int] = []
+        if cgroups is not None:
+            try:
+                left = cgroups.kill(deadline_s)
+            except OSError as exc:  # the pid loop below still runs: the kill switch never stops halfway
+                log.error("cgroup_kill_failed", error=str(exc))
         return sorted(set(left) | set(self._kill_loop(deadline_s)))
 
     def _kill_loop(self, deadline_s: float) -> list[int]:

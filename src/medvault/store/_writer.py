@@ -86,15 +86,17 @@ class AuditWriter:
         if self._thread is None or not self._accepting:
             return
         self._accepting = False
-        for loop in list(self._pending):  # what was handed in just now goes before the stop marker
-            self._hand_off(loop)
+        # What this loop handed in just now goes before the stop marker. (Stop the writer from the loop
+        # that uses it: another loop's list is that loop's to hand off.)
+        self._hand_off(asyncio.get_running_loop())
         self._queue.put(_STOP)
         await asyncio.to_thread(self._thread.join)
 
     def _gather(self, first: list[_Item], linger: bool) -> tuple[list[_Item], bool]:
         """Collect a batch after `first`; returns it and whether the stop marker was seen."""
-        batch = list(first)
+        batch = first
         deadline = time.monotonic() + self._max_delay_s if linger else 0.0
+        # A batch can pass max_batch by what one loop iteration handed in; it is never split.
         while len(batch) < self._max_batch:
             remaining = deadline - time.monotonic()
             try:

@@ -20,6 +20,7 @@ from starlette.responses import StreamingResponse
 
 from medvault.errors import (
     ApiError,
+    ClientClosed,
     Forbidden,
     GuardError,
     NotFound,
@@ -40,7 +41,7 @@ from medvault.workbench._i18n import LANGS
 from medvault.workbench._schemas import DiffSegment, FeedbackOut, GuardOut, RunIn, RunOut, plain
 
 log = structlog.get_logger("medvault.workbench")
-_CLIENT_CLOSED = 499
+_CLIENT_CLOSED = ClientClosed.status_code
 
 
 def sse(event: str, data: Any) -> bytes:
