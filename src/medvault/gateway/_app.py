@@ -26,6 +26,7 @@ from medvault.store import AuditWriter, Store
 from medvault.workbench import mount as mount_workbench
 
 ADMIN_ROLES = frozenset({"admin", "auditor"})
+ISOLATION_STATES = frozenset({"ok", "breached", "off"})
 
 
 def _json(data: object, status: int = 200) -> Response:
@@ -48,12 +49,16 @@ class Gateway:
     session: aiohttp.ClientSession | None = None
 
     def isolation_state(self) -> str:
-        """ok / breached / off, for the workbench header and the metrics."""
+        """ok / breached / off, for the workbench header and the metrics; anything else is "unknown".
+
+        Fail closed: a state nobody here knows (a damaged file, a newer monitor) must not look safe.
+        """
         if self.isolation == "off":
             return "off"
         from medvault.isolation import read_state  # the gateway needs only this of the isolation package
 
-        return str(read_state(self.settings.data_dir).get("state", "breached"))
+        state = read_state(self.settings.data_dir).get("state", "breached")
+        return state if state in ISOLATION_STATES else "unknown"
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -95,7 +100,7 @@ class Gateway:
 
     async def metrics_endpoint(self, request: Request, call: Call) -> Response:
         call.principal = await self.auth(request, ADMIN_ROLES)
-        self.metrics.isolation_breached.set(1 if self.isolation_state() == "breached" else 0)
+        self.metrics.isolation_breached.set(0 if self.isolation_state() in ("ok", "off") else 1)
         return Response(self.metrics.render(), media_type="text/plain; version=0.0.4")
 
     async def healthz(self, request: Request) -> Response:

@@ -61,7 +61,9 @@ class Metrics:
             "medvault_guard_flags", "grounding-guard flags", ["template", "kind"], registry=self.registry
         )
         self.isolation_breached = Gauge(
-            "medvault_isolation_breached", "1 after a detected breach", registry=self.registry
+            "medvault_isolation_breached",
+            "1 after a detected breach, or while the isolation state is unreadable",
+            registry=self.registry,
         )
         self.registry.register(_ReplicaCollector(routers))
 

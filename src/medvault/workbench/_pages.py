@@ -30,18 +30,6 @@ LANG_COOKIE = "mv_lang"
 LOGIN_CSRF_COOKIE = "mv_login_csrf"
 SIGNIN = "/workbench/signin"
 HOME = "/workbench"
-ISOLATION_STATES = frozenset({"ok", "breached", "off"})
-
-
-def isolation_state(gateway: Gateway) -> str:
-    """ok / breached / off as the gateway reports it; anything else is "unknown", shown like a breach.
-
-    Fail closed: a state the page does not know (a newer monitor, a damaged file) must not look safe.
-    """
-    state = gateway.isolation_state()
-    return state if state in ISOLATION_STATES else "unknown"
-
-
 class Pages:
     """Page handlers; `install` adds them to the app."""
 
@@ -96,7 +84,7 @@ class Pages:
     def _render(
         self, request: Request, page: str, lang: str, status: int = 200, **context: Any
     ) -> HTMLResponse:
-        state = isolation_state(self._gateway)
+        state = self._gateway.isolation_state()
         html = self._env.get_template(page).render(
             t=texts(lang), lang=lang, other_lang="en" if lang == "de" else "de", path=request.url.path,
             isolation=state, **context,
@@ -132,7 +120,7 @@ class Pages:
 
     async def isolation(self, request: Request) -> Response:
         """The isolation state for the header badge's refresh (no secret in it, so no sign-in needed)."""
-        return JSONResponse({"state": isolation_state(self._gateway)})
+        return JSONResponse({"state": self._gateway.isolation_state()})
 
     async def workbench(self, request: Request) -> Response:
         session = await self._session_or_signin(request)
