@@ -21,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,3 +275,13 @@ def iso(lab: Lab) -> Iterator[Isolation]:
     yield isolation
     handle.close()
     isolation.down()
+
+
+def http_ok(url: str) -> bool:
+    """Whether `url` answers 200 (no proxy, whatever the environment says; any failure is False)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False

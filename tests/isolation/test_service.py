@@ -8,8 +8,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +16,7 @@ import pytest
 
 from medvault.isolation import read_state
 from medvault.store import Store
-from tests.isolation.conftest import Lab, sh
+from tests.isolation.conftest import Lab, http_ok, sh
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -46,15 +44,6 @@ class Up:
         return self.log.read_text()[-3000:]
 
 
-def _healthy(url: str) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture
 def up(lab: Lab, tmp_path: Path) -> Iterator[Up]:
     """`medvault up --host-netns` in the lab, healthy through the loopback bridge; stopped afterwards."""
@@ -76,7 +65,7 @@ def up(lab: Lab, tmp_path: Path) -> Iterator[Up]:
     run = Up(process, env, config, log)
     try:
         deadline = time.monotonic() + 90
-        while not _healthy(f"http://127.0.0.1:{lab.policy.ingress.port}/healthz"):
+        while not http_ok(f"http://127.0.0.1:{lab.policy.ingress.port}/healthz"):
             assert process.poll() is None and time.monotonic() < deadline, run.tail()
             time.sleep(0.3)
         yield run

@@ -8,26 +8,15 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from medvault.isolation import Verdict, read_state
 from medvault.isolation._probes import Probe
-from tests.isolation.conftest import LAN_HOST, Lab, sh
+from tests.isolation.conftest import LAN_HOST, Lab, http_ok, sh
 
 pytestmark = [pytest.mark.root, pytest.mark.slow, pytest.mark.model]
-
-
-def _ready(url: str) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def test_up_isolated_serves_through_the_bridge_and_down_cleans(lab: Lab, tmp_path: Path) -> None:
@@ -51,7 +40,7 @@ def test_up_isolated_serves_through_the_bridge_and_down_cleans(lab: Lab, tmp_pat
     try:
         url = f"http://127.0.0.1:{lab.policy.ingress.port}/readyz"
         deadline = time.monotonic() + 180
-        while not _ready(url):
+        while not http_ok(url):
             assert up.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.5)

@@ -30,6 +30,8 @@ LANG_COOKIE = "mv_lang"
 LOGIN_CSRF_COOKIE = "mv_login_csrf"
 SIGNIN = "/workbench/signin"
 HOME = "/workbench"
+
+
 class Pages:
     """Page handlers; `install` adds them to the app."""
 

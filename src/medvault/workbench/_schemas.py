@@ -150,12 +150,8 @@ class FeedbackOut(BaseModel):
 
     @classmethod
     def of(cls, saved: Feedback, replaced: bool = False) -> FeedbackOut:
-        return cls(
-            id=saved.id, run_id=saved.run_id, template_id=saved.template_id,
-            template_version=saved.template_version, model_id=saved.model_id,
-            model_digest=saved.model_digest, utility=saved.utility, critical_error=saved.critical_error,
-            categories=list(saved.categories), created_at=saved.created_at, replaced=replaced,
-        )  # fmt: skip
+        # The rater and the comment are left out: this model has no field for them (extra: ignore).
+        return cls.model_validate({**dataclasses.asdict(saved), "replaced": replaced})
 
 
 class RunOut(BaseModel):
