@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from medvault.backends import resolve_runtime
 from medvault.config import Settings, load_settings
@@ -93,7 +94,13 @@ class Running:
 @contextlib.contextmanager
 def serve(settings: Settings, store: Store) -> Iterator[str]:
     """Run the app in a uvicorn server on a free loopback port for the duration of a test."""
-    app = create_app(settings, resolve_runtime(settings, {}), store)
+    with serve_app(create_app(settings, resolve_runtime(settings, {}), store)) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serve_app(app: FastAPI) -> Iterator[str]:
+    """Serve a built app on a free loopback port; yields its base URL."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, loop="asyncio", log_config=None, access_log=False)

@@ -21,7 +21,10 @@ def test_defaults_construct_without_arguments() -> None:
     """The policy builds with no arguments and probes the public resolvers by default."""
     policy = IsolationPolicy()
     assert policy.enabled and policy.airlocks == []
-    assert ipaddress.ip_address("1.1.1.1") in policy.monitor.targets
+    # Production targets are public resolvers, IPv4 and IPv6 (tests set their own fake-internet hosts).
+    targets = [ipaddress.ip_address(str(t)) for t in policy.monitor.targets]
+    assert targets and all(t.is_global for t in targets)
+    assert {t.version for t in targets} == {4, 6}
     assert policy.monitor.interval_s == 1.0
     assert policy.zone_netns("vault") == "medvault-vault"
 

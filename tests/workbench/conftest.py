@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,15 +12,13 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from medvault.backends import resolve_runtime
 from medvault.config import Settings
 from medvault.gateway import Gateway, create_app
 from medvault.store import Role, Store
 from medvault.workbench._mount import Workbench
-from tests.gateway.conftest import Engine, free_port, make_settings, start_engine
+from tests.gateway.conftest import Engine, make_settings, serve_app, start_engine
 
 PASSWORD = "correct horse battery"
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -103,25 +99,6 @@ def fake_engine() -> Iterator[Engine]:
     started = start_engine()
     yield started
     started.kill()
-
-
-@contextlib.contextmanager
-def serve_app(app: FastAPI) -> Iterator[str]:
-    """Serve a built app on a free loopback port (like tests.gateway's `serve`, keeping the app)."""
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, loop="asyncio", log_config=None, access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @contextlib.contextmanager
