@@ -7,25 +7,30 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import aiohttp
 import orjson
+import structlog
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
 from medvault.backends import ModelRouter, Runtime, health_loop
 from medvault.config import Settings
+from medvault.errors import StoreError
 from medvault.gateway._auth import Authenticator
 from medvault.gateway._calls import Call, CallLog, endpoint
 from medvault.gateway._chat import ChatCompletions
 from medvault.gateway._fastpath import GatewayApp
 from medvault.gateway._metrics import Metrics
 from medvault.gateway.errors import install_error_handlers
-from medvault.store import AuditWriter, Store
+from medvault.store import AuditEvent, AuditWriter, Store
 from medvault.workbench import mount as mount_workbench
 
+log = structlog.get_logger("medvault.gateway")
 ADMIN_ROLES = frozenset({"admin", "auditor"})
+PURGE_INTERVAL_S = 3600.0
 ISOLATION_STATES = frozenset({"ok", "breached", "off"})
 
 
@@ -70,17 +75,41 @@ class Gateway:
         self.chat.session = self.session
         await self.audit.start()
         await asyncio.gather(*(r.check_health(self.session, 2.0) for r in self.routers.values()))
-        monitor = asyncio.create_task(
-            health_loop(list(self.routers.values()), self.session, self.settings.limits.health_interval_s)
-        )
+        background = [
+            asyncio.create_task(
+                health_loop(list(self.routers.values()), self.session, self.settings.limits.health_interval_s)
+            )
+        ]
+        if self.settings.retention.content_days > 0:
+            background.append(asyncio.create_task(self._purge_loop()))
         try:
             yield
         finally:
-            monitor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await monitor
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await self.audit.stop()
             await self.session.close()
+
+    async def _purge_loop(self) -> None:
+        """Content retention really deletes: expired content is blanked and the file compacted, at start
+        and then hourly. Done here, by the process that owns the database, not by the supervisor as root
+        (see docs/security-model.md); the rows purged are audited, never what they held."""
+        while True:
+            try:
+                purged = await asyncio.to_thread(self.store.purge_expired)
+            except StoreError as exc:  # the next round tries again; the service goes on meanwhile
+                log.error("purge_failed", error=str(exc))
+                purged = 0
+            if purged:
+                event = AuditEvent(
+                    ts=datetime.now(UTC), user="medvault", role="system", action="retention.purge",
+                    status=200, client_kind="gateway", request_id=f"purge-{time.time_ns()}",
+                    detail={"rows": purged},
+                )  # fmt: skip
+                await self.audit.submit(event)
+            await asyncio.sleep(PURGE_INTERVAL_S)
 
     async def list_models(self, request: Request, call: Call) -> Response:
         call.principal = await self.auth(request)

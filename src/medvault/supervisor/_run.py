@@ -37,8 +37,6 @@ from medvault.supervisor._process import ManagedProcess
 
 log = structlog.get_logger("medvault.supervisor")
 
-_PURGE_INTERVAL_S = 3600.0
-
 
 def run_dir(settings: Settings) -> Path:
     return settings.data_dir / "run"
@@ -234,6 +232,10 @@ class Supervisor:
 
     def _on_monitor_failure(self, reason: str) -> None:
         self._halt(4, f"isolation monitor failed ({reason}); stopping the service (fail closed)")
+        if self._iso is not None:
+            # Unwatched zones are stopped now, not after the audit write: and no gateway then runs while
+            # the supervisor opens the database files it owns (see docs/security-model.md).
+            self._iso.kill_zone_processes()
         self._record_safely("isolation.monitor_failed", reason)
 
     def _halt(self, code: int, message: str) -> None:
@@ -252,18 +254,6 @@ class Supervisor:
             ValueError,
         ) as exc:  # the halt stands; say loudly that the trail lacks this event
             log.error("audit_write_failed", action=action, error=str(exc))
-
-    async def _purge_loop(self) -> None:
-        """Content retention really deletes: purge expired content hourly (and at start)."""
-        while True:
-            store = Store.from_settings(self.settings)
-            try:
-                purged = await asyncio.to_thread(store.purge_expired)
-            finally:
-                store.close()
-            if purged:
-                await asyncio.to_thread(self._record, "retention.purge", 200, {"rows": purged})
-            await asyncio.sleep(_PURGE_INTERVAL_S)
 
     def _record(self, action: str, status: int, detail: dict[str, Any]) -> None:
         store = Store.open(self.settings.resolved_database_url)
@@ -321,8 +311,6 @@ class Supervisor:
             self._write_state(place)
             self._banner(key_note)
             watchers = [asyncio.create_task(p.keep_alive()) for p in self._processes]
-            if self.settings.retention.content_days > 0:
-                watchers.append(asyncio.create_task(self._purge_loop()))
             await self._stop.wait()
             for watcher in watchers:
                 watcher.cancel()
