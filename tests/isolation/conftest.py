@@ -285,3 +285,47 @@ def http_ok(url: str) -> bool:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
+
+
+MEDVAULT = [sys.executable, "-m", "medvault"]
+
+
+@dataclass
+class Up:
+    """One `medvault up` process and how to talk to it."""
+
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+    config: Path
+    log: Path
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        argv = [*MEDVAULT, *args, "--config", str(self.config)]
+        return subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=120)
+
+    def tail(self) -> str:
+        return self.log.read_text()[-3000:]
+
+    def wait_ready(self, url: str, timeout_s: float) -> None:
+        """Wait until `url` answers 200; fail with the log's tail if `up` exits or time runs out."""
+        deadline = time.monotonic() + timeout_s
+        while not http_ok(url):
+            assert self.process.poll() is None and time.monotonic() < deadline, self.tail()
+            time.sleep(0.3)
+
+
+def launch(lab: Lab, config: Path, log: Path) -> Up:
+    """Start `medvault up --host-netns` in the lab (its output in `log`); see `Up.wait_ready`."""
+    env = {
+        **os.environ,
+        "MEDVAULT_DATA_DIR": str(lab.data_dir),
+        "MEDVAULT_ADMIN_KEY": "mv-test-" + os.urandom(8).hex(),
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*MEDVAULT, "up", "--host-netns", lab.host, "--config", str(config)],
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
+    return Up(process, env, config, log)

@@ -4,44 +4,21 @@ monitor that cannot probe, and `medvault down` (twice) as an operator runs them.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from medvault.isolation import read_state
 from medvault.store import Store
-from tests.isolation.conftest import Lab, http_ok, sh
+from tests.isolation.conftest import Lab, Up, launch, sh
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
-MEDVAULT = [sys.executable, "-m", "medvault"]
 # A remote engine (never reached) instead of the embedded model: the gateway starts in seconds.
 REMOTE_ENGINE = (
     '\n[[models]]\nid = "remote"\n[[models.replicas]]\nkind = "openai"\nurl = "http://100.72.0.6:8100/v1"\n'
 )
-
-
-@dataclass
-class Up:
-    """One `medvault up` process and how to talk to it."""
-
-    process: subprocess.Popen[bytes]
-    env: dict[str, str]
-    config: Path
-    log: Path
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        argv = [*MEDVAULT, *args, "--config", str(self.config)]
-        return subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=120)
-
-    def tail(self) -> str:
-        return self.log.read_text()[-3000:]
 
 
 @pytest.fixture
@@ -49,25 +26,10 @@ def up(lab: Lab, tmp_path: Path) -> Iterator[Up]:
     """`medvault up --host-netns` in the lab, healthy through the loopback bridge; stopped afterwards."""
     config = tmp_path / "medvault.toml"
     config.write_text(lab.toml() + REMOTE_ENGINE)
-    env = {
-        **os.environ,
-        "MEDVAULT_DATA_DIR": str(lab.data_dir),
-        "MEDVAULT_ADMIN_KEY": "mv-test-" + os.urandom(8).hex(),
-    }
-    log = tmp_path / "up.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*MEDVAULT, "up", "--host-netns", lab.host, "--config", str(config)],
-            env=env,
-            stdout=out,
-            stderr=out,
-        )
-    run = Up(process, env, config, log)
+    run = launch(lab, config, tmp_path / "up.log")
+    process = run.process
     try:
-        deadline = time.monotonic() + 90
-        while not http_ok(f"http://127.0.0.1:{lab.policy.ingress.port}/healthz"):
-            assert process.poll() is None and time.monotonic() < deadline, run.tail()
-            time.sleep(0.3)
+        run.wait_ready(f"http://127.0.0.1:{lab.policy.ingress.port}/healthz", timeout_s=90)
         yield run
     finally:
         if process.poll() is None:
