@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages MedVault needs: kernel isolation tools, the test database, the test browser, a compiler
-# for llama.cpp. Installed when root; otherwise listed, since non-root development can do without most.
+# for llama.cpp, bubblewrap and libseccomp for the workload sandbox. Installed when root; otherwise listed,
+# since non-root development can do without most.
 set -euo pipefail
 packages=(nftables iproute2 iputils-ping dnsutils netcat-openbsd postgresql chromium chromium-driver
-          build-essential cmake python3-venv python3-dev util-linux wrk)
+          build-essential cmake python3-venv python3-dev util-linux wrk
+          bubblewrap libseccomp2 openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
