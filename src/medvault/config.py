@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import ipaddress
+import re
 import tomllib
 from functools import cached_property
 from pathlib import Path
@@ -98,6 +100,14 @@ class ModelSettings(_Frozen):
 class RetentionSettings(_Frozen):
     content_days: int = Field(default=0, ge=0, description="0: run content is never stored")
     audit_days: int = Field(default=3650, ge=1)
+    log_days: int = Field(default=30, ge=1, description="rotated process logs older than this are deleted")
+
+
+class LogSettings(_Frozen):
+    """Process logs under `DATA_DIR/logs`: rotated by size, purged after `retention.log_days`."""
+
+    max_file_mb: int = Field(default=10, ge=1, description="a log file is rotated when it reaches this")
+    keep_files: int = Field(default=5, ge=1, description="rotated files kept per process log")
 
 
 class LimitSettings(_Frozen):
@@ -113,6 +123,28 @@ class AuthSettings(_Frozen):
     cache_ttl_s: float = Field(default=5.0, ge=0)
 
 
+class SigninThrottleSettings(_Frozen):
+    """Back-off after wrong passwords at the workbench sign-in (rules in docs/workbench.md)."""
+
+    free_failures: int = Field(default=3, ge=1, description="per (user, address) before the back-off")
+    address_free_failures: int = Field(default=10, ge=1, description="per address, any user names")
+    user_free_failures: int = Field(default=10, ge=1, description="per user, from unfamiliar addresses")
+    base_delay_s: float = Field(default=1.0, gt=0, description="first back-off; doubles per failure")
+    max_delay_s: float = Field(default=900.0, gt=0, description="longest back-off per pair or address")
+    user_max_delay_s: float = Field(default=60.0, gt=0, description="longest per-user back-off")
+    forget_after_s: float = Field(default=3600.0, gt=0, description="failures forgotten this long after")
+    familiar_days: float = Field(default=30.0, gt=0, description="a sign-in makes its address familiar")
+
+    @model_validator(mode="after")
+    def _forget_after_backoff(self) -> SigninThrottleSettings:
+        if self.forget_after_s < max(self.max_delay_s, self.user_max_delay_s):
+            raise ValueError(
+                "`forget_after_s` must be at least `max_delay_s` and `user_max_delay_s`, or a back-off "
+                "would be forgotten before it ends"
+            )
+        return self
+
+
 class WorkbenchSettings(_Frozen):
     session_idle_minutes: int = Field(default=30, ge=1)
     session_max_hours: float = Field(default=12.0, gt=0, description="absolute lifetime of a sign-in")
@@ -125,6 +157,57 @@ class WorkbenchSettings(_Frozen):
     trust_forwarded_proto: bool = Field(
         default=False, description="let a reverse proxy's x-forwarded-proto: https count for `auto`"
     )
+    signin_throttle: SigninThrottleSettings = SigninThrottleSettings()
+
+
+_DNS_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DNS_NAME = re.compile(rf"^(?=.{{1,253}}$){_DNS_LABEL}(\.{_DNS_LABEL})*$")
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+class TlsSettings(_Frozen):
+    """The ingress certificate: the hospital's (both files) or, with neither, a self-signed one.
+
+    The files are read (and checked) by `medvault up` as root, not here: the gateway loads these settings
+    too, as a user that may not even see them.
+    """
+
+    cert_file: Path | None = Field(
+        default=None, description="PEM: the server certificate first, then its intermediates"
+    )
+    key_file: Path | None = Field(default=None, description="PEM: the certificate's private key, unencrypted")
+    names: list[str] = Field(
+        default_factory=list,
+        description="extra DNS names or IP addresses for the self-signed certificate's SAN",
+    )
+
+    @field_validator("names")
+    @classmethod
+    def _names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not _is_ip(name) and not _DNS_NAME.match(name):
+                raise ValueError(f"{name!r} is neither a DNS name nor an IP address")
+        return names
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> TlsSettings:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError(
+                "set both `tls.cert_file` and `tls.key_file`, or neither "
+                "(then a self-signed certificate is generated in data_dir/tls)"
+            )
+        if self.cert_file is not None and self.names:
+            raise ValueError(
+                "`tls.names` only shapes the self-signed certificate; with `tls.cert_file` set, drop it"
+            )
+        return self
 
 
 def _default_models() -> list[ModelSettings]:
@@ -149,10 +232,12 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     models: list[ModelSettings] = Field(default_factory=_default_models, min_length=1)
     retention: RetentionSettings = RetentionSettings()
+    logs: LogSettings = LogSettings()
     limits: LimitSettings = LimitSettings()
     auth: AuthSettings = AuthSettings()
     workbench: WorkbenchSettings = WorkbenchSettings()
     isolation: IsolationPolicy = Field(default_factory=IsolationPolicy)
+    tls: TlsSettings = TlsSettings()
 
     @field_validator("models")
     @classmethod

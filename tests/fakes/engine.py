@@ -9,9 +9,14 @@ The last user message selects the behaviour:
     __die__        a stream sends two chunks, then the connection is cut
     __hang__       no answer for a minute
     __slow__       a stream of 200 chunks, 50 ms apart (for disconnect tests)
-    __error400__   the engine refuses the request
+    __error400__   the engine refuses the request (400), its error text full of internals: a Python
+                   traceback and an echo of the request, as llama-cpp-python's server writes them
+    __error500__   the engine fails (500) with a plain-text traceback and the same echo
+    __context__    the engine refuses a prompt too long for its context, worded as llama-cpp-python does
+    __error_event__  a stream sends two chunks, then an error event with the same internals
 Anything else: a short answer (streamed in `--chunks` pieces when asked to stream).
-`GET /_stats` reports how many requests started, finished and were cancelled.
+`GET /_stats` reports how many requests started, finished and were cancelled; `GET /_last` returns the
+last chat request's body as the engine received it.
 
 Run: python -m tests.fakes.engine --port 9000 [--chunks 16] [--model fake-model]
 """
@@ -27,6 +32,15 @@ import orjson
 from aiohttp import web
 
 WORDS = ("Die ", "Lunge ", "ist ", "frei. ")
+INTERNALS_MARK = "Traceback (most recent call last)"  # in every error text that exposes internals
+
+
+def _internals(body: dict[str, Any]) -> str:
+    """An error text that no client may see: a traceback, a file path and the request echoed back."""
+    return (
+        f'{INTERNALS_MARK}:\n  File "/srv/engine/llama_cpp/server/app.py", line 421, in chat\n'
+        f"pydantic_core.ValidationError: 1 validation error, input: {orjson.dumps(body).decode()}"
+    )
 
 
 def _chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> bytes:
@@ -45,6 +59,7 @@ class FakeEngine:
         self.model = model
         self.chunks = chunks
         self.stats = {"started": 0, "finished": 0, "cancelled": 0}
+        self.last: dict[str, Any] = {}
 
     async def models(self, request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": self.model, "object": "model"}]})
@@ -52,15 +67,28 @@ class FakeEngine:
     async def stats_view(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats)
 
+    async def last_view(self, request: web.Request) -> web.Response:
+        return web.json_response(self.last)
+
     async def chat(self, request: web.Request) -> web.StreamResponse:
         body = orjson.loads(await request.read())
+        self.last = body
         cue = str(body["messages"][-1].get("content", ""))
         self.stats["started"] += 1
         try:
             if "__error400__" in cue:
                 return web.json_response(
-                    {"error": {"message": "context too long", "type": "invalid"}}, status=400
+                    {"error": {"message": _internals(body), "type": "internal_server_error"}}, status=400
                 )
+            if "__error500__" in cue:
+                return web.Response(text=_internals(body), status=500)
+            if "__context__" in cue:
+                error = {
+                    "message": "This model's maximum context length is 2048 tokens; you requested 9000",
+                    "type": "invalid_request_error",
+                    "code": "context_length_exceeded",
+                }
+                return web.json_response({"error": error}, status=400)
             if "__hang__" in cue:
                 await asyncio.sleep(60)
             if body.get("stream"):
@@ -100,6 +128,10 @@ class FakeEngine:
                 assert request.transport is not None
                 request.transport.close()  # the engine process "dies" mid-answer
                 return response
+            if "__error_event__" in cue and index == 2:
+                error = {"error": {"message": _internals(body), "type": "internal_server_error"}}
+                await response.write(b"data: " + orjson.dumps(error) + b"\n\n")
+                return response
             await response.write(_chunk(self.model, {"content": pieces[index % len(pieces)]}))
             if "__slow__" in cue:
                 await asyncio.sleep(0.05)
@@ -123,6 +155,7 @@ def build_app(model: str = "fake-model", chunks: int = 16) -> web.Application:
     app.router.add_get("/v1/models", engine.models)
     app.router.add_post("/v1/chat/completions", engine.chat)
     app.router.add_get("/_stats", engine.stats_view)
+    app.router.add_get("/_last", engine.last_view)
     return app
 
 

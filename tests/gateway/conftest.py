@@ -55,6 +55,11 @@ class Engine:
         result: dict[str, int] = httpx.get(self.url.removesuffix("/v1") + "/_stats").json()
         return result
 
+    def last(self) -> dict[str, Any]:
+        """The last chat request body the engine received."""
+        result: dict[str, Any] = httpx.get(self.url.removesuffix("/v1") + "/_last").json()
+        return result
+
     def kill(self) -> None:
         self.process.kill()
         self.process.wait()

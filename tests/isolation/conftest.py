@@ -29,8 +29,10 @@ from pathlib import Path
 
 import pytest
 
+from medvault.config import load_settings
 from medvault.isolation import Isolation, IsolationPolicy, _nft, build_isolation
 from medvault.isolation._probes import Probe, ProbeResult, ZoneProber
+from medvault.tls import direct_opener, served_files
 from tests.conftest import require, require_root
 
 REPO = Path(__file__).resolve().parents[2]
@@ -277,13 +279,13 @@ def iso(lab: Lab) -> Iterator[Isolation]:
     isolation.down()
 
 
-def http_ok(url: str) -> bool:
-    """Whether `url` answers 200 (no proxy, whatever the environment says; any failure is False)."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+def http_ok(url: str, pin: Path | None = None) -> bool:
+    """Whether `url` answers 200 (no proxy, whatever the environment says; any failure is False); an https
+    `url` must present the certificate in `pin`."""
     try:
-        with opener.open(url, timeout=2) as response:
+        with direct_opener(pin).open(url, timeout=2) as response:
             return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
+    except (urllib.error.URLError, OSError, ValueError):
         return False
 
 
@@ -306,10 +308,16 @@ class Up:
     def tail(self) -> str:
         return self.log.read_text()[-3000:]
 
+    def certificate(self) -> Path:
+        """The certificate the gateway serves on the ingress (which the tests' clients pin or trust)."""
+        return served_files(load_settings(self.config, data_dir=Path(self.env["MEDVAULT_DATA_DIR"])))[0]
+
     def wait_ready(self, url: str, timeout_s: float) -> None:
-        """Wait until `url` answers 200; fail with the log's tail if `up` exits or time runs out."""
+        """Wait until `url` answers 200 (https: with the served certificate); fail with the log's tail if
+        `up` exits or time runs out."""
         deadline = time.monotonic() + timeout_s
-        while not http_ok(url):
+        pin = self.certificate() if url.startswith("https://") else None
+        while not http_ok(url, pin):
             assert self.process.poll() is None and time.monotonic() < deadline, self.tail()
             time.sleep(0.3)
 

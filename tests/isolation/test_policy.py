@@ -1,4 +1,5 @@
-"""Validation of the `[isolation]` policy: exactly one address and one port per airlock, dmz only."""
+"""Validation of the `[isolation]` policy: exactly one address and one port per airlock, dmz only;
+non-global addresses unless a key allows them; a link network exactly as wide as the links need."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 from medvault.config import load_settings
 from medvault.errors import ConfigError
 from medvault.isolation import IsolationPolicy
+from medvault.isolation.policy import LINK_PREFIXLEN, ZONES
 
 
 def _airlock(**fields: object) -> dict[str, object]:
@@ -82,3 +84,61 @@ def test_toml_errors_name_the_key(tmp_path: Path) -> None:
     config.write_text('[[isolation.airlocks]]\nname = "api"\naddress = "api.example.org"\nport = 443\n')
     with pytest.raises(ConfigError, match=r"isolation\.airlocks\.0\.address.*hostnames are refused"):
         load_settings(config)
+
+
+def test_default_link_network_is_non_global_and_just_wide_enough() -> None:
+    """The default link network is a shared-range /29: two /30 zone links and nothing more."""
+    net = IsolationPolicy().link_network
+    assert not net.is_global and net.prefixlen == LINK_PREFIXLEN == 29
+    assert len(list(net.subnets(new_prefix=30))) == len(ZONES)
+
+
+@pytest.mark.parametrize(
+    ("network", "message"),
+    [
+        ("8.8.8.0/29", r"isolation\.link_network.*global.*allow_global_link_network = true"),
+        ("100.72.0.0/24", r"isolation\.link_network.*wider than.*use exactly a /29, e\.g\. 100\.72\.0\.0/29"),
+        ("10.9.0.0/30", r"isolation\.link_network.*too small for.*10\.9\.0\.0/29"),
+        ("169.254.7.0/29", r"isolation\.link_network.*link-local"),
+        ("127.0.0.0/29", r"isolation\.link_network.*loopback"),
+        ("0.0.0.0/29", r"isolation\.link_network.*0\.0\.0\.0/8"),
+    ],
+)
+def test_bad_link_networks_are_refused_naming_the_key_and_the_fix(network: str, message: str) -> None:
+    """A global, too wide, too narrow or unroutable link network is refused, naming the key and the fix."""
+    with pytest.raises(ConfigError, match=message):
+        load_settings(None, isolation={"link_network": network})
+
+
+@pytest.mark.parametrize("network", ["10.99.0.0/29", "192.168.7.8/29", "172.16.0.0/29", "100.64.0.0/29"])
+def test_private_and_shared_link_networks_are_accepted(network: str) -> None:
+    """Any non-global /29 (private or the shared 100.64.0.0/10 range) is a valid link network."""
+    policy = IsolationPolicy.model_validate({"link_network": network})
+    assert str(policy.link_network) == network
+
+
+def test_global_link_network_needs_the_explicit_key() -> None:
+    """With `allow_global_link_network = true` a range the hospital owns is accepted (still a /29)."""
+    policy = IsolationPolicy.model_validate({"link_network": "8.8.8.0/29", "allow_global_link_network": True})
+    assert policy.link_network.is_global
+    with pytest.raises(ValidationError, match="wider than"):
+        IsolationPolicy.model_validate({"link_network": "8.8.8.0/24", "allow_global_link_network": True})
+
+
+def test_global_airlock_is_refused_unless_allowed(tmp_path: Path) -> None:
+    """An airlock at an internet address is refused naming `allow_global`; with it set, it is accepted."""
+    config = tmp_path / "medvault.toml"
+    config.write_text('[[isolation.airlocks]]\nname = "api"\naddress = "8.8.8.8"\nport = 443\n')
+    with pytest.raises(
+        ConfigError, match=r"isolation\.airlocks\.0.*8\.8\.8\.8 is a global.*allow_global = true"
+    ):
+        load_settings(config)
+    allowed = IsolationPolicy.model_validate(_airlock(address="8.8.8.8", allow_global=True))
+    assert allowed.airlocks[0].address.is_global
+
+
+@pytest.mark.parametrize("address", ["10.1.2.3", "172.20.0.9", "192.168.1.10", "100.64.0.7", "192.0.2.7"])
+def test_non_global_airlocks_are_accepted_without_the_key(address: str) -> None:
+    """Private, shared and documentation addresses need no extra key."""
+    policy = IsolationPolicy.model_validate(_airlock(address=address))
+    assert str(policy.airlocks[0].address) == address and not policy.airlocks[0].allow_global

@@ -1,13 +1,19 @@
-"""Probe classification: blocked, reachable or error, and an error is never read as blocked."""
+"""Probe classification: blocked, reachable or error, and an error is never read as blocked (even one a
+workload provokes in its own zone)."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import random
 import socket
 import struct
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from medvault.isolation import Isolation, _sys
 from medvault.isolation._probes import (
     Probe,
     Verdict,
@@ -18,6 +24,11 @@ from medvault.isolation._probes import (
     egress_probes,
     run_probe,
 )
+from medvault.isolation._verify import verify
+from tests.isolation.conftest import TARGET4, Lab, sh
+
+RANGE = "net.ipv4.ip_local_port_range"
+_V6_LINE = "fd000000000000000000000000000002 04 40 00 82     eth0\n"
 
 
 @pytest.mark.parametrize(
@@ -27,13 +38,43 @@ from medvault.isolation._probes import (
         (OSError(errno.EHOSTUNREACH, "No route to host"), Verdict.BLOCKED),
         (OSError(errno.EACCES, "Permission denied"), Verdict.BLOCKED),
         (ConnectionRefusedError(errno.ECONNREFUSED, "refused"), Verdict.REACHABLE),
+        (OSError(errno.EADDRNOTAVAIL, "Cannot assign requested address"), Verdict.ERROR),
+        (OSError(errno.EPERM, "Operation not permitted"), Verdict.ERROR),
         (OSError(errno.EMFILE, "Too many open files"), Verdict.ERROR),
+        (OSError(errno.ENFILE, "Too many open files in system"), Verdict.ERROR),
         (OSError(errno.ENOBUFS, "No buffer space"), Verdict.ERROR),
+        (OSError(errno.ENOMEM, "Cannot allocate memory"), Verdict.ERROR),
+        (OSError(errno.EINVAL, "Invalid argument"), Verdict.ERROR),
+        (OSError(errno.ECONNRESET, "Connection reset by peer"), Verdict.ERROR),
+        (OSError(None, "no errno at all"), Verdict.ERROR),
     ],
 )
-def test_socket_errors_are_classified(error: OSError, verdict: Verdict) -> None:
+def test_socket_errors_are_classified(tmp_path: Path, error: OSError, verdict: Verdict) -> None:
     """Only a refusal by our own host counts as blocked; a reset proves the packet left; the rest is error."""
+    listing = tmp_path / "if_inet6"
+    listing.write_text(_V6_LINE)
     assert _from_oserror(error)[0] is verdict
+    assert _from_oserror(error, v6=True, if_inet6=listing)[0] is verdict
+
+
+@pytest.mark.parametrize(
+    ("v6", "addresses", "verdict"),
+    [
+        (True, "", Verdict.BLOCKED),  # IPv6 disabled in the zone: nothing of that family can be sent
+        (True, None, Verdict.BLOCKED),  # IPv6 not in the kernel at all
+        (True, _V6_LINE, Verdict.ERROR),  # an address exists: the ports ran out, which proves nothing
+        (False, "", Verdict.ERROR),  # IPv4 always has the zone's address: a local shortage
+    ],
+)
+def test_address_not_available_is_blocked_only_without_any_ipv6_address(
+    tmp_path: Path, v6: bool, addresses: str | None, verdict: Verdict
+) -> None:
+    """EADDRNOTAVAIL reads as blocked only for IPv6 in a zone whose address list is empty."""
+    listing = tmp_path / "if_inet6"
+    if addresses is not None:
+        listing.write_text(addresses)
+    error = OSError(errno.EADDRNOTAVAIL, "Cannot assign requested address")
+    assert _from_oserror(error, v6=v6, if_inet6=listing)[0] is verdict
 
 
 def test_icmp_replies_are_matched_by_identifier() -> None:
@@ -91,3 +132,36 @@ def test_loopback_listener_is_reachable_and_closed_port_is_reachable_too() -> No
         port = server.getsockname()[1]
         assert run_probe("here", Probe("tcp", "127.0.0.1", port), 0.5).verdict is Verdict.REACHABLE
     assert run_probe("here", Probe("tcp", "127.0.0.1", port), 0.5).verdict is Verdict.REACHABLE
+
+
+@contextlib.contextmanager
+def _ephemeral_ports_held(netns: str, port: int) -> Iterator[None]:
+    """Inside `netns` only: one ephemeral port, held by a bound socket, as a workload could arrange."""
+    before = sh("ip", "netns", "exec", netns, "sysctl", "-n", RANGE).stdout.split()
+    sh("ip", "netns", "exec", netns, "sysctl", "-qw", f"{RANGE}={port} {port}")
+    holder = _sys.netns_executor(netns, 1, "hold-port")
+    sock = holder.submit(socket.socket).result()  # created in the zone, so it holds the zone's port
+    try:
+        sock.bind(("0.0.0.0", port))
+        yield
+    finally:
+        sock.close()
+        holder.shutdown()
+        sh("ip", "netns", "exec", netns, "sysctl", "-qw", f"{RANGE}={before[0]} {before[1]}")
+
+
+def test_exhausted_ephemeral_ports_make_tcp_probes_errors_and_verify_fails(lab: Lab, iso: Isolation) -> None:
+    """A zone that holds its only ephemeral port gets `error`, never `blocked`, for its TCP probes, and
+    `verify` fails; with the port free the same probe is blocked, and from the host role it gets out."""
+    dmz = iso.links["dmz"]
+    probe = Probe("tcp", TARGET4, 443)
+    with _ephemeral_ports_held(dmz.netns, 40000 + random.randrange(20000)):
+        [starved] = lab.probe(dmz.netns, [probe], timeout=0.5)
+        report = verify(iso)
+    assert starved.verdict is Verdict.ERROR and "Cannot assign" in starved.detail, starved.as_dict()
+    tcp4 = [p for p in report.probes if p.probe.kind == "tcp" and ":" not in p.probe.target]
+    assert tcp4 and all(p.verdict is Verdict.ERROR for p in tcp4 if p.zone == "dmz")
+    assert not report.ok and report.as_dict()["ok"] is False
+    # Controls over the same path: the honest verdict with the port free, and the path itself works.
+    assert lab.probe(dmz.netns, [probe], timeout=0.5, zone="dmz")[0].verdict is Verdict.BLOCKED
+    assert lab.probe(lab.host, [probe], timeout=0.5)[0].verdict is Verdict.REACHABLE

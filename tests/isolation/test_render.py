@@ -62,7 +62,7 @@ def test_only_declared_flows_are_accepted() -> None:
 def test_no_ingress_without_a_gateway_port() -> None:
     """Before `expose_ingress`, nothing is DNAT'ed and the host cannot reach the dmz either."""
     text = render(POLICY, LINKS, None)
-    assert "dnat" not in text and "bridge" not in text and "ingress" not in text
+    assert "dnat" not in text and "bridge" not in text and 'comment "ingress' not in text
 
 
 def test_panic_ruleset_cuts_every_zone_interface() -> None:
@@ -102,3 +102,40 @@ def test_dry_run_validates_with_nft_and_applies_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "isolation").exists()
     with pytest.raises(IsolationError, match="dry run"):
         iso.start_monitor(print, print)
+
+
+def _link_chain(text: str, zone: str) -> list[str]:
+    rules = [line.strip() for line in text.splitlines()]
+    start = rules.index(f"chain {zone}_link {{")
+    return rules[start + 1 : rules.index("}", start)]
+
+
+def test_link_chains_decide_first_and_accept_only_the_declared_flows() -> None:
+    """Each zone link has an ingress chain at the lowest priority there is that drops spoofed sources,
+    rejects IPv6, accepts exactly the declared flows of that zone and rejects the rest with its link
+    counter; without a gateway port no ingress reply is let through."""
+    text = render(POLICY, LINKS, 8080)
+    for zone, device in (("dmz", "mv-dmz"), ("vault", "mv-vault")):
+        chain = _link_chain(text, zone)
+        assert chain[0] == f'type filter hook ingress device "{device}" priority -2147483648; policy drop;'
+        assert chain[1].endswith(f"counter name {zone}_spoof_drop drop")
+        assert (
+            chain[4]
+            == f"meta nfproto ipv6 counter name {zone}_ipv6_reject reject with icmpx admin-prohibited"
+        )
+        assert chain[-1] == f"counter name {zone}_link_reject reject with icmpx admin-prohibited"
+    assert _link_chain(text, "dmz")[5:-1] == [
+        "ip daddr 100.72.0.6 tcp dport { 8100 } accept",
+        'ip daddr 192.0.2.7 tcp dport 636 accept comment "airlock ldaps"',
+        'tcp sport 8080 accept comment "ingress replies"',
+    ]
+    assert _link_chain(text, "vault")[5:-1] == ["ip daddr 100.72.0.2 tcp sport { 8100 } accept"]
+    assert "ingress replies" not in "\n".join(_link_chain(render(POLICY, LINKS, None), "dmz"))
+
+
+def test_panic_ruleset_replaces_the_link_chains_with_drops() -> None:
+    """The kill switch's transaction replaces the table, link chains included, so nothing it drops is
+    accepted at a zone link any more."""
+    text = render_panic(LINKS, ["mv-dmz", "mv-vault"])
+    assert text.startswith("add table inet medvault\ndelete table inet medvault\n")
+    assert "_link" not in text and "priority -2147483648" not in text

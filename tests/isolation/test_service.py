@@ -29,7 +29,7 @@ def up(lab: Lab, tmp_path: Path) -> Iterator[Up]:
     run = launch(lab, config, tmp_path / "up.log")
     process = run.process
     try:
-        run.wait_ready(f"http://127.0.0.1:{lab.policy.ingress.port}/healthz", timeout_s=90)
+        run.wait_ready(f"https://127.0.0.1:{lab.policy.ingress.port}/healthz", timeout_s=90)
         yield run
     finally:
         if process.poll() is None:

@@ -21,7 +21,7 @@ def test_up_isolated_serves_through_the_bridge_and_down_cleans(lab: Lab, tmp_pat
     config.write_text(lab.toml())
     run = launch(lab, config, tmp_path / "up.log")
     try:
-        run.wait_ready(f"http://127.0.0.1:{lab.policy.ingress.port}/readyz", timeout_s=180)
+        run.wait_ready(f"https://127.0.0.1:{lab.policy.ingress.port}/readyz", timeout_s=180)
         reported = run.cli("status", "--json")
         assert reported.returncode == 0, reported.stdout + reported.stderr
         status = json.loads(reported.stdout)

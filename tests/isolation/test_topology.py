@@ -213,14 +213,14 @@ def test_workloads_run_without_network_capabilities(iso: Isolation) -> None:
 
 
 _ESCAPE_ATTEMPTS = """
-import json, os, signal, sys
+import errno, json, os, signal, sys
 data, supervisor, peer = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def attempt(work):
     try:
         work()
         return "done"
     except OSError as exc:
-        return type(exc).__name__
+        return errno.errorcode[exc.errno]
 def append(path):
     with open(path, "a") as fh:
         fh.write("x")
@@ -240,21 +240,31 @@ print(json.dumps({
     "signal_other_zone": attempt(lambda: os.kill(peer, signal.SIGKILL)),
 }))
 """
-_ROOT_ONLY = {
-    "write_state": "PermissionError",
-    "replace_state": "PermissionError",
-    "move_isolation_dir": "PermissionError",
-    "read_admin_key": "PermissionError",
-    "replace_admin_key": "PermissionError",
-    "write_run": "PermissionError",
-    "signal_supervisor": "PermissionError",
-    "signal_init": "PermissionError",
-    "signal_other_zone": "PermissionError",
-}
-# What each zone's user may do with the database: the gateway owns it, the engine cannot even see it.
-_DATABASE = {
-    "dmz": {"read_db": "done", "write_db": "done", "create_wal": "done"},
-    "vault": {"read_db": "PermissionError", "write_db": "PermissionError", "create_wal": "PermissionError"},
+# Each zone runs in its own sandbox: the supervisor and the other zone's processes are not even visible
+# (ESRCH), pid 1 is the sandbox's own root-owned init (EPERM).
+_SIGNALS = {"signal_supervisor": "ESRCH", "signal_init": "EPERM", "signal_other_zone": "ESRCH"}
+# The gateway sees the data directory as `up` mounts it: it owns the database files; root's files stay
+# root's (the modes answer first: EACCES, and the sticky bit: EPERM), and run/ and isolation/ are
+# read-only mounts besides (EXDEV for a rename across one). The engine does not see the data directory.
+_DATA_DIR = {
+    "dmz": {
+        "read_db": "done",
+        "write_db": "done",
+        "create_wal": "done",
+        "write_state": "EACCES",
+        "replace_state": "EXDEV",
+        "move_isolation_dir": "EPERM",
+        "read_admin_key": "EACCES",
+        "replace_admin_key": "EPERM",
+        "write_run": "EACCES",
+    },
+    "vault": dict.fromkeys(
+        [
+            *("read_db", "write_db", "create_wal", "write_state", "replace_state", "move_isolation_dir"),
+            *("read_admin_key", "replace_admin_key", "write_run"),
+        ],
+        "ENOENT",
+    ),
 }
 
 
@@ -270,14 +280,15 @@ def test_workloads_cannot_touch_root_files_or_signal_the_supervisor(lab: Lab, is
     (data / "run" / "supervisor.json").write_text("{}")
     iso.share_data_dir([db, data / "medvault.db-wal"])
     state_before = (data / "isolation" / "state.json").read_bytes()
-    sleepers = {zone: lab.spawn([*iso.exec_prefix(zone), "sleep", "60"]) for zone in ("dmz", "vault")}
+    prefixes = {"dmz": iso.gateway_prefix([db, data / "medvault.db-wal"]), "vault": iso.exec_prefix("vault")}
+    sleepers = {zone: lab.spawn([*prefix, "sleep", "60"]) for zone, prefix in prefixes.items()}
     assert iso.zone_user("dmz").uid != iso.zone_user("vault").uid
     for zone, peer in (("dmz", "vault"), ("vault", "dmz")):
         argv = [sys.executable, "-c", _ESCAPE_ATTEMPTS, str(data), str(os.getpid()), str(sleepers[peer].pid)]
-        result = json.loads(sh(*iso.exec_prefix(zone), *argv).stdout)
+        result = json.loads(sh(*prefixes[zone], *argv).stdout)
         assert result.pop("uid") == iso.zone_user(zone).uid and result.pop("euid") != 0, result
         assert 0 not in result.pop("groups"), result
-        assert result == _ROOT_ONLY | _DATABASE[zone], (zone, result)
+        assert result == _SIGNALS | _DATA_DIR[zone], (zone, result)
     assert all(sleeper.poll() is None for sleeper in sleepers.values())  # neither zone killed the other
     assert (data / "isolation" / "state.json").read_bytes() == state_before
     assert (data / "admin.key").read_text() == "secret"
@@ -298,7 +309,7 @@ def test_verify_command_passes_and_prints_json(lab: Lab, iso: Isolation, tmp_pat
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads(done.stdout)
     assert report["ok"] is True
-    assert {c["name"] for c in report["checks"]} == {"state", "firewall", "zones"}
+    assert {c["name"] for c in report["checks"]} == {"state", "firewall", "zones", "workloads"}
     assert report["probes"] and {p["verdict"] for p in report["probes"]} == {"blocked"}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -94,4 +95,46 @@ def test_down_stops_and_is_safe_to_repeat(tmp_path: Path) -> None:
     finally:
         if process.poll() is None:
             process.kill()
+        engine.kill()
+
+
+def test_status_after_the_supervisor_is_killed(tmp_path: Path) -> None:
+    """After SIGKILL of a `--no-isolation` supervisor, `status` says it is down (exit 1), and `down` clears
+    the dead run's record."""
+    engine = start_engine()
+    config = tmp_path / "medvault.toml"
+    config.write_text(
+        f'[[models]]\nid = "fake"\n[[models.replicas]]\nkind = "openai"\nurl = "{engine.url}"\n'
+    )
+    env = {**os.environ, "MEDVAULT_DATA_DIR": str(tmp_path / "data"), "MEDVAULT_CONFIG": str(config)}
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "medvault", "up", "--no-isolation", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    record = tmp_path / "data" / "run" / "supervisor.json"
+    children: list[int] = []  # the dead supervisor's gateway, stopped by the test itself
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", timeout_s=60)
+        alive = json.loads(medvault("status", "--json", env=env).stdout)
+        assert alive["running"] is True  # positive control
+        children = [p["pid"] for p in json.loads(record.read_text())["processes"]]
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        dead = medvault("status", "--json", env=env)
+        report = json.loads(dead.stdout)
+        assert dead.returncode == 1 and report["running"] is False
+        assert f"pid {process.pid}" in report["down"] and report["isolation"]["state"] != "ok"
+        cleaned = medvault("down", env=env)
+        assert cleaned.returncode == 0 and "not running" in cleaned.stdout
+        assert not record.exists()
+        assert medvault("status", env=env).returncode == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         engine.kill()

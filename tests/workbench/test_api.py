@@ -157,7 +157,7 @@ def test_runs_of_others_are_refused_and_unknown_runs_missing(bench: Bench) -> No
         ({"inputs": {"report": 42}}, 422, "report", "expected text"),
         ({"inputs": {"report": SOURCE, "extra": "x"}}, 422, "extra", "unknown input"),
         ({"inputs": {"report": "x" * 20_001}}, 413, "inputs.report", "limit is 20000"),
-        ({"model": "no-such-model"}, 404, None, "no-such-model"),
+        ({"model": "no-such-model"}, 404, "model", "no such model"),
         ({"inputs": "not a mapping"}, 422, "inputs", "dictionary"),
         ({"lang": "fr"}, 422, "lang", "'de'"),
         ({"surprise": 1}, 422, "surprise", "Extra inputs"),
@@ -312,7 +312,7 @@ def test_feedback_comment_follows_retention(bench: Bench) -> None:
         ({"utility": -1, "critical_error": False}, "utility"),
         ({"utility": "7", "critical_error": False}, "utility"),
         ({"utility": 5, "critical_error": "yes"}, "critical_error"),
-        ({"utility": 5, "critical_error": True, "categories": ["typo"]}, "categories.0"),
+        ({"utility": 5, "critical_error": True, "categories": ["typo"]}, "categories[0]"),
         ({"utility": 5, "critical_error": False, "categories": ["omission"]}, "categories"),
         ({"critical_error": False}, "utility"),
     ],
@@ -416,3 +416,57 @@ def test_client_disconnect_mid_stream_is_recorded_as_cancelled(bench: Bench) -> 
         time.sleep(0.05)
     event = next(e for e in bench.audit() if e["action"] == "run.create")
     assert event["status"] == 499 and event["detail"]["run_id"] == run.id
+
+
+@pytest.mark.parametrize(
+    ("body", "judged"),
+    [(b"{not json", 400), (b'{"surprise": 1}', 422), (b"x" * 1_100_000, 413)],
+    ids=["not-json", "invalid", "too-large"],
+)
+def test_auth_comes_before_the_body(bench: Bench, body: bytes, judged: int) -> None:
+    """Without credentials (or with a session but no CSRF token) a bad body is refused for who sent it,
+    401 or 403, never judged; with a key the same body gets its 400, 413 or 422."""
+    headers = {"content-type": "application/json"}
+    assert bench.browser().post("/api/v1/runs", content=body, headers=headers).status_code == 401
+    session, _ = bench.sign_in()
+    refused = session.post("/api/v1/runs", content=body, headers=headers)
+    assert refused.status_code == 403 and _error(refused)["code"] == "csrf_failed"
+    assert bench.api().post("/api/v1/runs", content=body, headers=headers).status_code == judged
+    assert [e["status"] for e in bench.audit() if e["action"] == "run.create"] == [401, 403, judged]
+
+
+def test_auditor_reads_runs_but_cannot_run_templates(bench: Bench) -> None:
+    """An auditor may read another user's run; running a template is refused (403) and audited with who."""
+    done = _run(bench)[-1][1]
+    _, auditor_key = bench.store.create_key("audrey", Role.AUDITOR)
+    client = bench.api(auditor_key)
+    assert client.get(f"/api/v1/runs/{done['id']}").status_code == 200
+    payload = {"template_id": "report-correction", "lang": "de", "inputs": {"report": SOURCE}}
+    assert client.post("/api/v1/runs", json=payload).status_code == 403
+    refused = [e for e in bench.audit() if e["action"] == "run.create" and e["status"] == 403]
+    assert [e["user"] for e in refused] == ["audrey"]
+    assert len(bench.store.list_runs()) == 1
+
+
+def test_api_answers_are_no_store_and_nosniff(bench: Bench) -> None:
+    """Workbench API answers, served, streamed, refused or invalid, carry both headers exactly once."""
+    payload = {"template_id": "report-correction", "lang": "de", "inputs": {"report": SOURCE}}
+    client = bench.api()
+    answers = [
+        client.get("/api/v1/templates"),
+        client.post("/api/v1/runs", json=payload),
+        client.post("/api/v1/runs", json={"surprise": 1}),
+        bench.browser().get("/api/v1/templates"),
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 422, 401]
+    for answer in answers:
+        assert answer.headers.get_list("cache-control") == ["no-store"], answer.headers
+        assert answer.headers.get_list("x-content-type-options") == ["nosniff"], answer.headers
+
+
+def test_a_key_that_is_text_is_not_named(bench: Bench) -> None:
+    """An unknown body field whose name is not a plain identifier is refused without repeating it."""
+    payload = {"template_id": "report-correction", "lang": "de", "inputs": {"report": SOURCE}}
+    response = bench.api().post("/api/v1/runs", json={**payload, "Erika Mustermann, geb. 1960": 1})
+    assert response.status_code == 422
+    assert _error(response)["param"] is None and "Mustermann" not in response.text

@@ -1,9 +1,11 @@
-"""Sign-in, sessions, CSRF and security headers of the workbench pages, over a real gateway."""
+"""Sign-in (and its back-off), sessions, CSRF and security headers of the workbench pages, over a real
+gateway."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from medvault.isolation._state import write_state  # the file the monitor writes
@@ -176,9 +178,9 @@ def test_secure_cookies_when_configured(tmp_path: Path, fake_engine: Engine) -> 
 def test_isolation_state_and_default_language(tmp_path: Path, fake_engine: Engine) -> None:
     """The header's isolation state is served for the badge; the UI starts in the configured language."""
     with make_bench(tmp_path, fake_engine, workbench={"default_language": "en"}) as bench:
-        client = bench.browser()
-        assert client.get("/workbench/isolation").json() == {"state": "off"}
-        form = client.get("/workbench/signin").text
+        signed_in, _ = bench.sign_in()
+        assert signed_in.get("/workbench/isolation").json() == {"state": "off"}
+        form = bench.browser().get("/workbench/signin").text
     assert 'lang="en"' in form and "Sign in" in form and "off (development mode)" in form
 
 
@@ -250,7 +252,8 @@ def test_header_shows_the_isolation_state_and_fails_closed(
     assert page.status_code == 200
     assert f'class="isolation {css}"' in page.text and f'data-state="{shown}"' in page.text
     assert label in page.text
-    assert client.get("/workbench/isolation").json() == {"state": shown}
+    signed_in, _ = bench.sign_in()
+    assert signed_in.get("/workbench/isolation").json() == {"state": shown}
     css_text = client.get("/workbench/static/workbench.css").text
     assert ".isolation-breached, .isolation-unknown" in css_text
 
@@ -276,3 +279,56 @@ def test_survey_page_shows_the_saved_answer_locked(bench: Bench) -> None:
     page = client.get("/workbench/survey").text
     assert 'id="survey-fields" class="plain" disabled>' in page and 'value="6"' in page
     assert "Ihre Antwort ist gespeichert" in page
+
+
+def test_isolation_state_needs_a_session_and_does_not_keep_it_alive(bench: Bench) -> None:
+    """Signed out, the badge's endpoint redirects to the sign-in form by a relative URL (saying so when a
+    session expired); signed in it answers, and its polls do not count as activity."""
+    assert (
+        bench.browser().get("/workbench/isolation", headers={"host": "evil.example"}).headers["location"]
+        == "/workbench/signin"
+    )
+    client, _ = bench.sign_in()
+    assert client.get("/workbench/isolation").json() == {"state": "off"}
+    sessions = bench.workbench.sessions
+    signed_in = sessions.clock()
+    idle_s = bench.settings.workbench.session_idle_minutes * 60
+    sessions.clock = lambda: signed_in + idle_s - 10
+    assert client.get("/workbench/isolation").status_code == 200  # still within the idle time
+    sessions.clock = lambda: signed_in + idle_s + 5
+    response = client.get("/workbench/isolation")
+    assert response.status_code == 303 and response.headers["location"] == "/workbench/signin?expired=1"
+
+
+def _post_signin(client: httpx.Client, password: str) -> httpx.Response:
+    data = {"username": "alice", "password": password, "csrf_token": login_token(client)}
+    return client.post("/workbench/signin", data=data)
+
+
+def test_sixty_wrong_passwords_get_429_and_the_right_one_waits_too(bench: Bench) -> None:
+    """60 wrong passwords in a row end in 429s with Retry-After, audited as `auth.throttled` without
+    the typed name; the right password is refused during the back-off (no oracle) and works after it,
+    and another address signs in meanwhile."""
+    sessions = bench.workbench.sessions
+    now = sessions.clock()
+    sessions.clock = lambda: now  # the sign-in back-off reads the session table's clock
+    attacker = bench.browser()
+    answers = [_post_signin(attacker, "wrong password!") for _ in range(60)]
+    assert [r.status_code for r in answers[:4]] == [401] * 4
+    assert {r.status_code for r in answers[4:]} == {429}
+    assert all(int(r.headers["retry-after"]) >= 1 for r in answers[4:])
+    assert "Zu viele fehlgeschlagene Anmeldungen" in answers[-1].text
+    held = _post_signin(attacker, PASSWORD)
+    assert held.status_code == 429 and "mv_session" not in attacker.cookies
+    clean = httpx.Client(
+        base_url=bench.url, transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=30
+    )
+    bench.clients.append(clean)
+    assert _post_signin(clean, PASSWORD).status_code == 303
+    sessions.clock = lambda: now + int(held.headers["retry-after"])
+    assert _post_signin(attacker, PASSWORD).status_code == 303
+    throttled = [e for e in bench.audit() if e["action"] == "auth.throttled"]
+    assert len(throttled) == 57 and {e["status"] for e in throttled} == {429}
+    assert all(e["user"] is None and e["detail"] == {"scope": "pair", "retry_after_s": 1} for e in throttled)
+    assert [e["status"] for e in bench.audit() if e["action"] == "auth.failed"] == [401] * 4
+    assert "wrong password" not in str(bench.audit()) and PASSWORD not in str(bench.audit())

@@ -47,6 +47,17 @@ def test_idle_session_expires_and_activity_keeps_it_alive() -> None:
     assert len(sessions) == 0
 
 
+def test_a_look_without_touch_does_not_extend_the_session() -> None:
+    """`get(..., touch=False)` finds a live session but leaves its idle clock running."""
+    clock = Clock()
+    sessions = Sessions(60, clock)
+    session = sessions.create(ALICE, "en")
+    clock.now += 59
+    assert sessions.get(session.id, touch=False) is session
+    clock.now += 2
+    assert sessions.get(session.id, touch=False) is None
+
+
 def test_drop_and_unknown_ids() -> None:
     """A dropped, unknown or empty id finds no session."""
     sessions = Sessions(60)

@@ -1,8 +1,13 @@
 """Talk to one OpenAI-compatible engine (llama.cpp server, vLLM, another gateway) over HTTP.
 
 This is the one place where aiohttp's errors become MedVault's: connection refused -> 503, no answer in
-time -> 504, an engine error -> the engine's status with its message, a broken stream -> 502.
+time -> 504, an engine's 4xx -> 400, its 5xx or a broken stream -> 502.
 aiohttp rather than httpx on this path: see bench/README.md for the measurement behind the choice.
+
+What an engine says when it fails never reaches the client or the log: its error bodies carry Python
+exception text, tracebacks and echoes of the request (patient text). Clients get a short fixed message
+with the engine's status class; the log gets the status and a category. Only the category is read from
+the body, so that a client can still tell an over-long prompt (`context_length_exceeded`) apart.
 """
 
 from __future__ import annotations
@@ -13,8 +18,11 @@ from typing import Any
 
 import aiohttp
 import orjson
+import structlog
 
-from medvault.errors import ApiError, BackendTimeout, BackendUnavailable, BadGateway, BadRequest, NotFound
+from medvault.errors import ApiError, BackendTimeout, BackendUnavailable, BadGateway, BadRequest
+
+log = structlog.get_logger("medvault.backends")
 
 
 @dataclass(slots=True, eq=False)
@@ -42,17 +50,30 @@ class ReplicaRefused(BackendUnavailable):
     """The replica could not be reached at all; nothing was sent, so another replica may be tried."""
 
 
-_UPSTREAM_STATUS: dict[int, type[ApiError]] = {400: BadRequest, 404: NotFound, 422: BadRequest}
+# How llama.cpp, llama-cpp-python and vLLM word a prompt that does not fit the context window.
+_CONTEXT_WORDS = ("context length", "context window", "context size", "exceed_context_size")
 
 
-def _engine_error(status: int, body: bytes) -> ApiError:
-    try:
-        detail = orjson.loads(body)
-        message = detail.get("error", {}).get("message") or detail.get("detail") or str(detail)
-    except (orjson.JSONDecodeError, AttributeError):
-        message = body[:300].decode("utf-8", "replace")
-    cls = _UPSTREAM_STATUS.get(status, BadGateway)
-    return cls(f"inference engine answered {status}: {message}")
+def _category(status: int, body: bytes) -> str:
+    """What kind of refusal an error body is, as one of a few fixed words; the body goes no further."""
+    text = body[:4096].decode("utf-8", "replace").lower()
+    if status < 500 and any(words in text for words in _CONTEXT_WORDS):
+        return "context_length_exceeded"
+    return "engine_rejected" if status < 500 else "engine_failed"
+
+
+def _engine_error(replica: Replica, status: int, body: bytes) -> ApiError:
+    category = _category(status, body)
+    log.warning("engine_error", replica=replica.name, status=status, category=category)
+    if category == "context_length_exceeded":
+        return BadRequest(
+            "the prompt and max_tokens do not fit the model's context window", code=category, param="messages"
+        )
+    if status < 500:
+        # Our own checks passed, so this is between the gateway and the engine; a client may still fix
+        # it (a token id outside the vocabulary, say), hence 400, not 502.
+        return BadRequest("the inference engine refused the request (engine status 4xx)", code=category)
+    return BadGateway("the inference engine failed (engine status 5xx)", code=category)
 
 
 async def post_json(
@@ -69,15 +90,16 @@ async def post_json(
         ) as response:
             payload = await response.read()
             if response.status >= 400:
-                raise _engine_error(response.status, payload)
+                raise _engine_error(replica, response.status, payload)
             result: dict[str, Any] = orjson.loads(payload)
             return result
     except aiohttp.ClientConnectorError as exc:
-        raise ReplicaRefused(f"inference engine {replica.name} unreachable: {exc.os_error}") from exc
+        # Not the OS error: it names the engine's address, which is the isolation layout's business.
+        raise ReplicaRefused(f"inference engine {replica.name} unreachable") from exc
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
         raise BackendTimeout(f"inference engine {replica.name} did not answer in time") from exc
     except (aiohttp.ClientError, orjson.JSONDecodeError) as exc:
-        raise BadGateway(f"inference engine {replica.name} failed: {type(exc).__name__}") from exc
+        raise _broken(replica, "engine_unreadable", exc) from exc
 
 
 async def stream_batches(
@@ -97,7 +119,7 @@ async def stream_batches(
             replica.url + path, data=orjson.dumps(body), headers=replica.headers(), timeout=timeout
         ) as response:
             if response.status >= 400:
-                raise _engine_error(response.status, await response.read())
+                raise _engine_error(replica, response.status, await response.read())
             pending = b""
             end: str | ApiError | None = None
             async for chunk in response.content.iter_any():
@@ -114,18 +136,24 @@ async def stream_batches(
             if isinstance(end, ApiError):
                 raise end
             if end is None:
-                raise BadGateway(f"inference engine {replica.name} ended the stream without [DONE]")
+                raise _broken(replica, "stream_incomplete")
     except aiohttp.ClientConnectorError as exc:
-        raise ReplicaRefused(f"inference engine {replica.name} unreachable: {exc.os_error}") from exc
+        raise ReplicaRefused(f"inference engine {replica.name} unreachable") from exc
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
         raise BackendTimeout(f"inference engine {replica.name} stopped answering") from exc
     except aiohttp.ClientError as exc:
-        raise BadGateway(
-            f"inference engine {replica.name} broke off the stream: {type(exc).__name__}"
-        ) from exc
+        raise _broken(replica, "stream_broken", exc) from exc
 
 
 _DONE = "done"
+
+
+def _broken(replica: Replica, category: str, exc: Exception | None = None) -> BadGateway:
+    """The engine's answer broke off or could not be read: logged by category (and the exception's
+    type, never its text), answered with a fixed message."""
+    error = None if exc is None else type(exc).__name__
+    log.warning("engine_error", replica=replica.name, category=category, error=error)
+    return BadGateway(f"inference engine {replica.name} broke off its answer", code=category)
 
 
 def _events(replica: Replica, lines: list[bytes]) -> tuple[list[dict[str, Any]], str | ApiError | None]:
@@ -143,9 +171,9 @@ def _events(replica: Replica, lines: list[bytes]) -> tuple[list[dict[str, Any]],
         try:
             event = orjson.loads(data)
         except orjson.JSONDecodeError:
-            return events, BadGateway(f"inference engine {replica.name} sent an unreadable event")
+            return events, _broken(replica, "event_unreadable")
         if isinstance(event, dict) and "error" in event:
-            return events, BadGateway(f"inference engine {replica.name} reported: {event['error']}")
+            return events, _broken(replica, "engine_failed")
         events.append(event)
     return events, None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -39,3 +41,16 @@ def fail(message: str, status: int = 1) -> NoReturn:
     """Print an error the operator can act on and leave with `status`."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(status)
+
+
+def operator() -> str:
+    """The OS account that runs this command, from the real uid.
+
+    Never LOGNAME or USER (what `getpass.getuser()` reads first): anyone can set those, and the audit
+    trail would then name whoever they liked. An account without a passwd entry is named by its uid.
+    """
+    uid = os.getuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"

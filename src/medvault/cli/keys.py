@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import uuid
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from medvault.cli._common import ConfigOption, console, fail, settings_from
+from medvault.cli._common import ConfigOption, console, fail, operator, settings_from
 from medvault.errors import MedVaultError
 from medvault.store import AuditEvent, Role, Store
 
@@ -39,10 +38,10 @@ def cli_store(config: Path | None) -> Iterator[Store]:
 
 
 def record_cli_action(store: Store, action: str, **detail: str | int | bool) -> None:
-    """Audit an administrative action taken on this machine's command line, by its OS account."""
+    """Audit an administrative action taken on this machine's command line, by its OS account (real uid)."""
     store.record_audit(
         AuditEvent(
-            ts=datetime.now(UTC), user=getpass.getuser(), role=Role.ADMIN.value, action=action, status=200,
+            ts=datetime.now(UTC), user=operator(), role=Role.ADMIN.value, action=action, status=200,
             client_kind="cli", request_id=uuid.uuid4().hex, detail=detail,
         )
     )  # fmt: skip

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from starlette.types import ASGIApp
 
-from medvault.cli._common import ConfigOption, console, fail, settings_from
+from medvault import tls
+from medvault.cli._common import ConfigOption, console, err_console, fail, settings_from
 from medvault.config import Settings
 from medvault.errors import MedVaultError
 from medvault.logs import configure_logging
@@ -47,8 +49,20 @@ def _recorded_state(settings: Settings) -> dict[str, Any] | None:
 
 
 def _running_state(settings: Settings) -> dict[str, Any] | None:
+    """What the running supervisor wrote, or None when none runs: its data-directory lock is free (the
+    kernel drops it when the supervisor dies, SIGKILL included), or the pid it recorded is gone."""
+    from medvault.supervisor import data_dir_lock, lock_held
+
     state = _recorded_state(settings)
-    return state if state and _alive(int(state["pid"])) else None
+    if state and lock_held(data_dir_lock(settings.data_dir)) and _alive(int(state["pid"])):
+        return state
+    return None
+
+
+def _announce(text: str) -> None:
+    """Print the supervisor's messages as they are: paths, URLs and fingerprints (`:AB:` would become an
+    emoji) neither read as Rich markup nor wrapped, so that they can be copied whole."""
+    console.print(text, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 
 def up(
@@ -62,7 +76,7 @@ def up(
     ] = None,
 ) -> None:
     """Start MedVault in the foreground: isolation, engines, gateway and monitor."""
-    from medvault.supervisor import Supervisor
+    from medvault.supervisor import InstanceRunning, Supervisor
 
     settings = settings_from(config, **({"port": port} if port else {}))
     configure_logging(settings.log_level)
@@ -73,9 +87,6 @@ def up(
             "development without patient data.",
             status=2,
         )
-    running = _running_state(settings)
-    if running:
-        fail(f"MedVault already runs here (pid {running['pid']}); run `medvault down` first", status=2)
     if not isolate:
         console.print("[bold red on yellow] NETWORK ISOLATION IS OFF [/] development mode: no patient data.")
     supervisor = Supervisor(
@@ -83,11 +94,14 @@ def up(
         config_file=config,
         isolate=isolate,
         host_netns=host_netns,
-        announce=console.print,
+        announce=_announce,
         status=console.status,
+        environ=os.environ,
     )
     try:
         code = asyncio.run(supervisor.run())
+    except InstanceRunning as exc:  # refused before anything was touched
+        fail(str(exc), status=2)
     except MedVaultError as exc:
         fail(str(exc), status=1)
     raise typer.Exit(code)
@@ -112,19 +126,35 @@ def down(
         console.print(f"stopped MedVault (pid {pid})")
     else:
         console.print("MedVault was not running")
-    # Leftovers of an isolated run that crashed: only ever what that run recorded it had built.
+    # Leftovers of an isolated run that crashed: only ever what that run recorded it had built, and
+    # only while no supervisor holds the prefix (another data directory's instance may use it now).
     if recorded and recorded.get("isolation") == "on" and os.geteuid() == 0:
         from medvault.isolation import build_isolation
+        from medvault.supervisor import lock_held, prefix_lock, read_holder
+
+        lock = prefix_lock(settings.isolation.netns_prefix)
+        if lock_held(lock):
+            holder = read_holder(lock)
+            fail(
+                f"left the namespaces and firewall of prefix {settings.isolation.netns_prefix!r} alone: "
+                f"another MedVault runs with it (pid {holder.pid if holder else 'unknown'}, data dir "
+                f"{holder.data_dir if holder else 'unknown'})",
+                status=1,
+            )
 
         host_netns = recorded.get("host_netns")
         build_isolation(settings.isolation, data_dir=settings.data_dir, host_netns=host_netns).down()
         console.print("removed MedVault's namespaces and firewall table")
+    if recorded and _running_state(settings) is None:  # a dead supervisor's record: cleaned up now
+        from medvault.supervisor import state_file
+
+        state_file(settings).unlink(missing_ok=True)
 
 
-def _get(url: str) -> tuple[int, Any]:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+def _get(url: str, pin: Path | None = None) -> tuple[int, Any]:
+    """GET `url` as JSON; an https `url` must present the certificate in `pin` (the served one)."""
     try:
-        with opener.open(url, timeout=3) as response:
+        with tls.direct_opener(pin).open(url, timeout=3) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")
@@ -145,7 +175,10 @@ def status(
     isolation: dict[str, Any] = dict(read_state(settings.data_dir))
     if running:
         report.update(pid=running["pid"], url=running["url"])
-        code, body = _get(running["url"] + "/readyz")
+        served = tls.served(settings) if running["url"].startswith("https://") else None
+        if served is not None:
+            report["tls"] = {"certificate": str(served.cert_file), "sha256": served.fingerprint}
+        code, body = _get(running["url"] + "/readyz", served.cert_file if served else None)
         report["ready"] = code == 200
         report["models"] = (body or {}).get("models", {})
         if running.get("isolation") == "off":
@@ -157,6 +190,11 @@ def status(
                 settings.isolation, data_dir=settings.data_dir, host_netns=running.get("host_netns")
             )
             isolation = iso.status()
+    else:
+        isolation, gone = _without_supervisor(settings, isolation)
+        if gone:
+            report["down"] = gone
+            err_console.print(f"[bold red]{gone}[/]", highlight=False)
     isolation.setdefault("state", "off")
     report["isolation"] = isolation
     if as_json:
@@ -165,8 +203,24 @@ def status(
         colour = {"ok": "green", "breached": "bold red", "off": "yellow"}.get(isolation["state"], "red")
         console.print(f"running: {report['running']}  url: {report['url']}  ready: {report['ready']}")
         console.print(f"isolation: [{colour}]{isolation['state']}[/]")
-    if isolation["state"] == "breached" or (running and not report["ready"]):
+        if report.get("tls"):
+            _announce(f"tls: {report['tls']['certificate']}  SHA-256 {report['tls']['sha256']}")
+    if isolation["state"] == "breached" or (running and not report["ready"]) or report.get("down"):
         raise typer.Exit(1)
+
+
+def _without_supervisor(settings: Settings, isolation: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The isolation state when no supervisor runs (never `ok`), and what to tell the operator if the
+    last one died without cleaning up (SIGKILL, a crash: its supervisor.json is still there)."""
+    if isolation.get("state") == "ok":  # a supervisor that never wrote a heartbeat is no more alive
+        isolation = {**isolation, "state": "down", "reason": "no supervisor runs"}
+    recorded = _recorded_state(settings)
+    if not recorded:
+        return isolation, None
+    return isolation, (
+        f"MedVault is down: its supervisor (pid {recorded['pid']}) is gone without cleaning up; "
+        "run `medvault down` to remove what it left, then `medvault up`"
+    )
 
 
 def serve(
@@ -174,6 +228,8 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8080,
     config: ConfigOption = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate chain: serve HTTPS only")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="the certificate's private key (PEM)")] = None,
 ) -> None:
     """Run one gateway process (started by `medvault up`)."""
     import uvicorn
@@ -182,10 +238,17 @@ def serve(
     from medvault.gateway import create_app
     from medvault.store import Store
 
+    if (tls_cert is None) != (tls_key is None):
+        fail("--tls-cert and --tls-key go together", status=2)
     settings = settings_from(config)
     configure_logging(settings.log_level)
     store = Store.from_settings(settings)
-    app = create_app(settings, Runtime.read(runtime), store)
+    app: ASGIApp = create_app(settings, Runtime.read(runtime), store)
+    https: dict[str, Any] = {}
+    if tls_cert is not None and tls_key is not None:
+        app = tls.StrictTransportSecurity(app)
+        context = tls.server_context(tls_cert, tls_key)  # read now: a bad file stops the start, not a client
+        https["ssl_context_factory"] = lambda _config, _default: context
     # What start-up built (modules, the app, templates) lives as long as the process: kept out of the
     # cyclic collector, so that its full collections, which pause every request, stay short.
     gc.collect()
@@ -200,5 +263,6 @@ def serve(
         log_config=None,
         server_header=False,
         timeout_graceful_shutdown=10,
+        **https,
     )
     store.close()

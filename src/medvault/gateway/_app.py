@@ -19,17 +19,16 @@ from starlette.responses import Response
 from medvault.backends import ModelRouter, Runtime, health_loop
 from medvault.config import Settings
 from medvault.errors import StoreError
-from medvault.gateway._auth import Authenticator
+from medvault.gateway._auth import ADMIN_ROLES, Authenticator, require_role
 from medvault.gateway._calls import Call, CallLog, endpoint
 from medvault.gateway._chat import ChatCompletions
 from medvault.gateway._fastpath import GatewayApp
 from medvault.gateway._metrics import Metrics
-from medvault.gateway.errors import install_error_handlers
+from medvault.gateway.errors import hardened, install_error_handlers
 from medvault.store import AuditEvent, AuditWriter, Store
 from medvault.workbench import mount as mount_workbench
 
 log = structlog.get_logger("medvault.gateway")
-ADMIN_ROLES = frozenset({"admin", "auditor"})
 PURGE_INTERVAL_S = 3600.0
 ISOLATION_STATES = frozenset({"ok", "breached", "off"})
 
@@ -128,17 +127,19 @@ class Gateway:
         return _json({"object": "list", "data": data})
 
     async def metrics_endpoint(self, request: Request, call: Call) -> Response:
-        call.principal = await self.auth(request, ADMIN_ROLES)
+        call.principal = await self.auth(request)
+        require_role(call.principal, ADMIN_ROLES)
         self.metrics.isolation_breached.set(0 if self.isolation_state() in ("ok", "off") else 1)
         return Response(self.metrics.render(), media_type="text/plain; version=0.0.4")
 
     async def healthz(self, request: Request) -> Response:
-        return _json({"status": "ok"})
+        return hardened(_json({"status": "ok"}))
 
     async def readyz(self, request: Request) -> Response:
         models = {model_id: router.ready for model_id, router in self.routers.items()}
         ready = all(models.values())
-        return _json({"status": "ready" if ready else "not ready", "models": models}, 200 if ready else 503)
+        answer = {"status": "ready" if ready else "not ready", "models": models}
+        return hardened(_json(answer, 200 if ready else 503))
 
 
 def create_app(settings: Settings, runtime: Runtime, store: Store) -> FastAPI:
@@ -167,8 +168,12 @@ def create_app(settings: Settings, runtime: Runtime, store: Store) -> FastAPI:
         title="MedVault",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url=None,  # the Swagger page loads scripts from a CDN; the schema stays at /openapi.json
+        docs_url=None,  # the Swagger page loads scripts from a CDN
         redoc_url=None,
+        openapi_url=None,  # served below, to API keys only: it maps the attack surface
+        # Starlette's trailing-slash redirect builds an absolute URL from the client's Host header; a
+        # path with a stray slash is simply not found.
+        redirect_slashes=False,
         # FastAPI's OpenTelemetry hooks: off, and never configured from the environment, so nothing in
         # the process can start exporting traces, metrics or logs anywhere. (It also reads os.environ
         # on every request.)
@@ -182,9 +187,15 @@ def create_app(settings: Settings, runtime: Runtime, store: Store) -> FastAPI:
     )
     app.state.gateway = gateway
     install_error_handlers(app)
+
+    async def openapi_document(request: Request, call: Call) -> Response:
+        call.principal = await auth(request)
+        return _json(app.openapi())
+
     app.api_route_fast("/v1/chat/completions", endpoint(calls, "chat.completions", chat), ["POST"])
     app.api_route_fast("/v1/models", endpoint(calls, "models.list", gateway.list_models), ["GET"])
     app.api_route_fast("/metrics", endpoint(calls, "metrics.read", gateway.metrics_endpoint), ["GET"])
+    app.api_route_fast("/openapi.json", endpoint(calls, "openapi.read", openapi_document), ["GET"])
     app.router.add_route("/healthz", gateway.healthz, ["GET"], include_in_schema=False)
     app.router.add_route("/readyz", gateway.readyz, ["GET"], include_in_schema=False)
     mount_workbench(app, gateway)

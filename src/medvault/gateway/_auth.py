@@ -17,7 +17,20 @@ from starlette.requests import Request
 
 from medvault.errors import Forbidden, RateLimited, Unauthenticated
 from medvault.gateway._request import header as request_header
-from medvault.store import Principal
+from medvault.store import Principal, Role
+
+# Who may run models: not auditors, who read the trail and the metrics but never patient text.
+CHAT_ROLES = frozenset({Role.CLINICIAN.value, Role.ADMIN.value})
+ADMIN_ROLES = frozenset({Role.ADMIN.value, Role.AUDITOR.value})
+
+
+def require_role(principal: Principal, roles: frozenset[str]) -> None:
+    """Refuse (403) a principal whose role is not in `roles`.
+
+    Handlers call it after setting `call.principal`, so the refusal is audited with who was refused.
+    """
+    if principal.role not in roles:
+        raise Forbidden(f"role '{principal.role}' may not use this endpoint")
 
 
 @dataclass(slots=True)
@@ -58,8 +71,8 @@ class Authenticator:
                 self._cache[digest] = entry
         if entry.principal is None:
             raise Unauthenticated("invalid or revoked API key")
-        if roles is not None and entry.principal.role not in roles:
-            raise Forbidden(f"role {entry.principal.role!r} may not use this endpoint")
+        if roles is not None:
+            require_role(entry.principal, roles)
         if self._rate:
             self._count(digest, now)
         return entry.principal

@@ -22,12 +22,14 @@ from starlette.responses import Response
 from medvault.errors import ApiError
 from medvault.gateway._metrics import Metrics
 from medvault.gateway._request import header
-from medvault.gateway.errors import error_response
+from medvault.gateway.errors import NO_STORE, NOSNIFF, error_response
 from medvault.store import AuditEvent, AuditWriter, Principal
 
 log = structlog.get_logger("medvault.gateway")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# A client's request id is kept only if it is this plain: it goes into the audit chain and every log
+# line of the call, which must never carry free client text. Anything else gets one of ours.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def client_kind(request: Request) -> str:
@@ -74,7 +76,7 @@ class CallLog:
 
     def begin(self, request: Request, action: str) -> Call:
         given = header(request, b"x-request-id")
-        request_id = given if _REQUEST_ID.match(given) else f"{self._id_prefix}{next(self._ids):08x}"
+        request_id = given if _REQUEST_ID.fullmatch(given) else f"{self._id_prefix}{next(self._ids):08x}"
         return Call(action=action, request_id=request_id, client_kind=client_kind(request))
 
     async def finish(self, call: Call, status: int) -> None:
@@ -137,9 +139,12 @@ def endpoint(calls: CallLog, action: str, handler: Handler) -> Callable[[Request
         else:
             if not call.deferred:
                 await calls.finish(call, response.status_code)
-        # Appended, not set: a handler's response never carries these, and MutableHeaders scans to set.
-        # A call its handler finished itself (a plain completion) counts its audit commit here too.
-        response.raw_headers += [
+        # Appended, not set: a handler's response never carries these, and MutableHeaders scans to set
+        # (only a stream that set its own cache-control keeps it). A call its handler finished itself
+        # (a plain completion) counts its audit commit here too.
+        headers = response.raw_headers
+        headers += NO_STORE if all(name != b"cache-control" for name, _ in headers) else NOSNIFF
+        headers += [
             (b"x-request-id", call.request_id.encode()),
             (b"x-medvault-overhead-ms", b"%.3f" % call.overhead_ms()),
         ]

@@ -24,7 +24,7 @@ from medvault.backends import (
 )
 from medvault.config import LimitSettings
 from medvault.errors import ApiError, ClientClosed, NotFound
-from medvault.gateway._auth import Authenticator
+from medvault.gateway._auth import CHAT_ROLES, Authenticator, require_role
 from medvault.gateway._calls import Call, CallLog
 from medvault.gateway._disconnect import CancelOnDisconnect, EventStream
 from medvault.gateway._schemas import read_json, validate_chat
@@ -74,23 +74,24 @@ class ChatCompletions:
         try:
             return self._routers[model_id]
         except KeyError:
+            # The id the client sent is not repeated: it is client text, and the list says enough.
             known = ", ".join(sorted(self._routers))
             raise NotFound(
-                f"model {model_id!r} does not exist; available: {known}", code="model_not_found"
+                f"no such model; available: {known}", code="model_not_found", param="model"
             ) from None
 
     async def __call__(self, request: Request, call: Call) -> Response:
+        # Who, then whether that role may, then the body: a stranger's body is never read.
         call.principal = await self._auth(request)
-        body = await read_json(request, self._limits.max_body_bytes)
-        chat = validate_chat(body)
+        require_role(call.principal, CHAT_ROLES)
+        chat = validate_chat(await read_json(request, self._limits.max_body_bytes))
         router = self.router(chat.model)
         call.model_id = chat.model
         call.model_digest = router.digest
         if chat.stream:
-            wants_usage = bool(chat.stream_options and chat.stream_options.include_usage)
-            body["stream_options"] = {"include_usage": True}  # the audit needs token counts
-            return await self._stream(request, call, router, body, wants_usage)
-        return await self._complete(request, call, router, body)
+            chat.body["stream_options"] = {"include_usage": True}  # the audit needs token counts
+            return await self._stream(request, call, router, chat.body, chat.wants_usage)
+        return await self._complete(request, call, router, chat.body)
 
     @staticmethod
     def _for(replica: Replica, body: dict[str, Any]) -> dict[str, Any]:
@@ -143,9 +144,7 @@ class ChatCompletions:
         call.model_digest = replica.digest or call.model_digest
         call.deferred = True
         splitter = ThinkSplitter(starts_inside=router.reasoning_starts_inside)
-        return EventStream(
-            self._relay(call, batches, splitter, wants_usage, stack), headers={"cache-control": "no-store"}
-        )
+        return EventStream(self._relay(call, batches, splitter, wants_usage, stack))
 
     def _opener(self, body: dict[str, Any]) -> Callable[[Replica], AsyncIterator[list[dict[str, Any]]]]:
         def open_on(replica: Replica) -> AsyncIterator[list[dict[str, Any]]]:

@@ -1,54 +1,45 @@
-"""The request bodies the OpenAI-compatible API accepts, and how violations are reported."""
+"""The chat request body, checked the way the engines check it, before any of it reaches an engine.
+
+An engine that rejects a request writes it to its log, patient text included, and answers with its own
+error text. So the gateway accepts only what every engine behind it accepts (OpenAI's shapes, narrowed
+where llama-cpp-python's server is narrower), answers anything else with 422 naming the field in `param`
+(`messages[2].tool_call_id`), and forwards a rebuilt body that holds only checked fields. No error
+message quotes a value: values may be patient text. Field names are quoted only when they are plain
+identifiers, since a client can put text in a key as well. The rules, and why unknown fields are
+refused, are in docs/api.md.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, NoReturn
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.requests import Request
 
 from medvault.errors import BadRequest, PayloadTooLarge, ValidationFailed
 from medvault.gateway._request import header
+from medvault.gateway.errors import IDENTIFIER
+
+_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # OpenAI's rule for tool and schema names
+_TOKEN_ID = re.compile(r"[0-9]{1,10}")
+_INT64 = 2**63
+_INT32_MAX = 2**31 - 1  # llama.cpp reads token counts into C ints
+_MAX_STOP = 4
+_MAX_TOOLS = 128
 
 
-class TextPart(BaseModel):
-    model_config = ConfigDict(extra="allow")
+@dataclass(slots=True)
+class ChatRequest:
+    """A checked chat request: what the gateway needs of it, and the body to forward."""
 
-    type: Literal["text"]
-    text: str
-
-
-class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[TextPart] | None = None
-
-
-class StreamOptions(BaseModel):
-    include_usage: bool = False
-
-
-class ChatCompletionRequest(BaseModel):
-    """Fields MedVault checks; other standard fields (seed, stop, logit_bias, …) go to the engine as is."""
-
-    model_config = ConfigDict(extra="allow")
-
-    model: str = Field(min_length=1)
-    messages: list[ChatMessage] = Field(min_length=1)
-    stream: bool = False
-    stream_options: StreamOptions | None = None
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    top_p: float | None = Field(default=None, ge=0, le=1)
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
-    n: int | None = Field(default=None, ge=1, le=1, description="one choice per request")
-    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
-    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
-
-
-_CHAT = TypeAdapter(ChatCompletionRequest)
+    model: str
+    stream: bool
+    wants_usage: bool
+    body: dict[str, Any]
 
 
 async def read_json(request: Request, limit: int) -> Any:
@@ -72,13 +63,344 @@ async def read_json(request: Request, limit: int) -> Any:
         raise BadRequest(f"request body is not valid JSON: {exc}") from exc
 
 
-def validate_chat(body: Any) -> ChatCompletionRequest:
-    """Check a chat request, or raise 422 naming the first offending field."""
+def _fail(param: str, problem: str) -> NoReturn:
+    raise ValidationFailed(f"`{param}` {problem}", param=param)
+
+
+def _child(param: str, key: str) -> str:
+    return f"{param}.{key}" if param else key
+
+
+def _only(value: dict[str, Any], allowed: frozenset[str], param: str) -> None:
+    """Refuse keys outside `allowed`, naming the key only if it is a plain identifier."""
+    for key in value:
+        if key not in allowed:
+            if IDENTIFIER.fullmatch(key):
+                _fail(_child(param, key), "is not a field MedVault accepts here")
+            raise ValidationFailed(
+                f"`{param or 'body'}` has a field MedVault does not accept (its name is not shown)",
+                param=param or None,
+            )
+
+
+def _object(value: Any, param: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        _fail(param, "must be an object")
+    return value
+
+
+def _string(value: Any, param: str, *, pattern: re.Pattern[str] | None = None) -> str:
+    if not isinstance(value, str):
+        _fail(param, "must be a string")
+    if pattern is not None and not pattern.fullmatch(value):
+        _fail(param, f"must match {pattern.pattern}")
+    return value
+
+
+def _boolean(value: Any, param: str) -> bool:
+    if not isinstance(value, bool):
+        _fail(param, "must be true or false")
+    return value
+
+
+def _number(value: Any, param: str, *, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        _fail(param, "must be a number")
+    if not low <= value <= high:
+        _fail(param, f"must be between {low} and {high}")
+    return value
+
+
+def _integer(value: Any, param: str, *, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(param, "must be a whole number")
+    if not low <= value <= high:
+        _fail(param, f"must be between {low} and {high}")
+    return value
+
+
+def _choice(value: Any, param: str, *, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        _fail(param, f"must be one of {', '.join(choices)}")
+    return str(value)
+
+
+def _required(value: dict[str, Any], key: str, param: str) -> Any:
+    found = value.get(key)
+    if found is None:
+        _fail(_child(param, key), "is required")
+    return found
+
+
+def _text(value: Any, param: str) -> str:
+    """Content: a string, or a list of text parts, joined with newlines as vLLM does.
+
+    Always forwarded as one string: llama-cpp-python accepts parts in user messages only.
+    """
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, list) or not value:
+        _fail(param, "must be a string or a non-empty list of text parts")
+    texts = []
+    for index, part in enumerate(value):
+        where = f"{param}[{index}]"
+        if _object(part, where).get("type") != "text":
+            _fail(f"{where}.type", "must be text: MedVault accepts text parts only")
+        _only(part, frozenset({"type", "text"}), where)
+        texts.append(_string(_required(part, "text", where), f"{where}.text"))
+    return "\n".join(texts)
+
+
+def _stop(value: Any, param: str) -> str | list[str]:
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, list) or len(value) > _MAX_STOP:
+        _fail(param, f"must be a string or a list of at most {_MAX_STOP} strings")
+    return [_string(item, f"{param}[{index}]") for index, item in enumerate(value)]
+
+
+def _logit_bias(value: Any, param: str) -> dict[str, float]:
+    for key, bias in _object(value, param).items():
+        if not _TOKEN_ID.fullmatch(key):
+            # Never named: llama-cpp-python tokenises other keys as text (its `logit_bias_type`).
+            _fail(param, "must map token ids (whole numbers, as strings) to numbers")
+        _number(bias, f"{param}.{key}", low=-100, high=100)
+    return value  # every key and value checked above
+
+
+def _model(value: Any, param: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 256:
+        _fail(param, "must be a model id (1 to 256 characters)")
+    return value
+
+
+def _schema(value: Any, param: str) -> dict[str, Any]:
+    return _object(value, param)  # a JSON Schema; its content is the engine's to interpret
+
+
+_FUNCTION_KEYS = frozenset({"name", "description", "parameters", "strict"})
+
+
+def _tools(value: Any, param: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not 1 <= len(value) <= _MAX_TOOLS:
+        _fail(param, f"must be a list of 1 to {_MAX_TOOLS} tools")
+    tools = []
+    for index, tool in enumerate(value):
+        where = f"{param}[{index}]"
+        _only(_object(tool, where), frozenset({"type", "function"}), where)
+        _choice(tool.get("type"), f"{where}.type", choices=("function",))
+        function = _object(_required(tool, "function", where), f"{where}.function")
+        where = f"{where}.function"
+        _only(function, _FUNCTION_KEYS, where)
+        out: dict[str, Any] = {
+            "name": _string(_required(function, "name", where), f"{where}.name", pattern=_FUNCTION_NAME),
+            # llama-cpp-python requires `parameters`; OpenAI's default is a function without any.
+            "parameters": _schema(function.get("parameters", {"type": "object", "properties": {}}),
+                                  f"{where}.parameters"),
+        }  # fmt: skip
+        if function.get("description") is not None:
+            out["description"] = _string(function["description"], f"{where}.description")
+        if function.get("strict") is not None:
+            out["strict"] = _boolean(function["strict"], f"{where}.strict")
+        tools.append({"type": "function", "function": out})
+    return tools
+
+
+def _tool_choice(value: Any, param: str) -> str | dict[str, Any]:
+    if isinstance(value, str):
+        return _choice(value, param, choices=("none", "auto", "required"))
+    _only(_object(value, param), frozenset({"type", "function"}), param)
+    _choice(value.get("type"), f"{param}.type", choices=("function",))
+    function = _object(_required(value, "function", param), f"{param}.function")
+    _only(function, frozenset({"name"}), f"{param}.function")
+    name = _string(_required(function, "name", f"{param}.function"), f"{param}.function.name")
+    return {"type": "function", "function": {"name": name}}
+
+
+def _response_format(value: Any, param: str) -> dict[str, Any]:
+    kind = _choice(_object(value, param).get("type"), f"{param}.type",
+                   choices=("text", "json_object", "json_schema"))  # fmt: skip
+    if kind == "text":
+        _only(value, frozenset({"type"}), param)
+        return {"type": "text"}
+    if kind == "json_object":  # `schema`: llama.cpp's way to constrain a JSON object
+        _only(value, frozenset({"type", "schema"}), param)
+        if value.get("schema") is None:
+            return {"type": "json_object"}
+        return {"type": "json_object", "schema": _schema(value["schema"], f"{param}.schema")}
+    _only(value, frozenset({"type", "json_schema"}), param)
+    where = f"{param}.json_schema"
+    spec = _object(_required(value, "json_schema", param), where)
+    _only(spec, frozenset({"name", "description", "schema", "strict"}), where)
+    out: dict[str, Any] = {"name": _string(_required(spec, "name", where), f"{where}.name",
+                                           pattern=_FUNCTION_NAME)}  # fmt: skip
+    if spec.get("description") is not None:
+        out["description"] = _string(spec["description"], f"{where}.description")
+    if spec.get("schema") is not None:
+        out["schema"] = _schema(spec["schema"], f"{where}.schema")
+    if spec.get("strict") is not None:
+        out["strict"] = _boolean(spec["strict"], f"{where}.strict")
+    return {"type": "json_schema", "json_schema": out}
+
+
+def _stream_options(value: Any, param: str) -> dict[str, Any]:
+    _only(_object(value, param), frozenset({"include_usage"}), param)
+    if value.get("include_usage") is not None:
+        _boolean(value["include_usage"], f"{param}.include_usage")
+    return value  # checked; the gateway sets its own for the engine anyway
+
+
+_ROLES = ("system", "developer", "user", "assistant", "tool")
+_MESSAGE_KEYS = {
+    "system": frozenset({"role", "content", "name"}),
+    "developer": frozenset({"role", "content", "name"}),
+    "user": frozenset({"role", "content", "name"}),
+    # refusal and reasoning_content come back in our own answers, so SDKs send them in the history;
+    # both are accepted and not forwarded (llama-cpp-python knows neither).
+    "assistant": frozenset({"role", "content", "name", "tool_calls", "refusal", "reasoning_content"}),
+    "tool": frozenset({"role", "content", "tool_call_id"}),
+}
+
+
+def _tool_calls(value: Any, param: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not value:
+        _fail(param, "must be a non-empty list of tool calls")
+    calls = []
+    for index, call in enumerate(value):
+        where = f"{param}[{index}]"
+        # `index` is part of streamed deltas, which clients sometimes send back as they got them.
+        _only(_object(call, where), frozenset({"id", "type", "function", "index"}), where)
+        call_id = _string(_required(call, "id", where), f"{where}.id")
+        if not call_id:
+            _fail(f"{where}.id", "must not be empty")
+        _choice(call.get("type"), f"{where}.type", choices=("function",))
+        function = _object(_required(call, "function", where), f"{where}.function")
+        _only(function, frozenset({"name", "arguments"}), f"{where}.function")
+        name = _string(_required(function, "name", f"{where}.function"), f"{where}.function.name",
+                       pattern=_FUNCTION_NAME)  # fmt: skip
+        arguments = _string(_required(function, "arguments", f"{where}.function"),
+                            f"{where}.function.arguments")  # fmt: skip
+        calls.append({"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}})
+    return calls
+
+
+def _message(message: dict[str, Any], where: str) -> dict[str, Any]:
+    """One message, checked and rebuilt; `developer` becomes `system`, which every engine knows."""
+    role = message.get("role")
+    if not isinstance(role, str) or role not in _MESSAGE_KEYS:
+        _fail(f"{where}.role", f"must be one of {', '.join(_ROLES)}")
+    present = {key: value for key, value in message.items() if value is not None}  # null = absent
+    _only(present, _MESSAGE_KEYS[role], where)
+    out: dict[str, Any] = {"role": "system" if role == "developer" else role}
+    if role == "assistant":
+        if "tool_calls" in present:
+            out["tool_calls"] = _tool_calls(present["tool_calls"], f"{where}.tool_calls")
+        elif "content" not in present:
+            _fail(f"{where}.content", "is required unless the message has tool_calls")
+        for key in ("refusal", "reasoning_content"):
+            if key in present:
+                _string(present[key], f"{where}.{key}")
+    if "content" in present:
+        out["content"] = _text(present["content"], f"{where}.content")
+    elif role != "assistant":
+        _fail(f"{where}.content", "is required")
+    if "name" in present:
+        out["name"] = _string(present["name"], f"{where}.name")
+    if role == "tool":
+        out["tool_call_id"] = _string(_required(present, "tool_call_id", where), f"{where}.tool_call_id")
+    return out
+
+
+def _messages(value: Any, param: str) -> list[dict[str, Any]]:
+    """The conversation, with OpenAI's rule for tools: each tool call of an assistant message is
+    answered by a `tool` message right after it, and every `tool` message answers one."""
+    if not isinstance(value, list) or not value:
+        _fail(param, "must be a non-empty list of messages")
+    out = []
+    unanswered: set[str] = set()
+    asked = ""  # the assistant message whose tool calls are unanswered
+    for index, message in enumerate(value):
+        where = f"{param}[{index}]"
+        checked = _message(_object(message, where), where)
+        role = checked["role"]
+        if role == "tool":
+            if checked["tool_call_id"] not in unanswered:
+                _fail(f"{where}.tool_call_id", "must answer a tool call of the assistant message before it")
+            unanswered.discard(checked["tool_call_id"])
+        elif unanswered:
+            _fail(f"{asked}.tool_calls", "must each be answered by a tool message before the next message")
+        if role == "assistant" and "tool_calls" in checked:
+            unanswered = {call["id"] for call in checked["tool_calls"]}
+            asked = where
+        out.append(checked)
+    if unanswered:
+        _fail(f"{asked}.tool_calls", "must each be answered by a tool message")
+    return out
+
+
+Check = Callable[[Any, str], Any]
+# Every field MedVault forwards, with its check; each returns the value to forward.
+_FIELDS: dict[str, Check] = {
+    "model": _model,
+    "messages": _messages,
+    "stream": _boolean,
+    "stream_options": _stream_options,
+    "temperature": partial(_number, low=0, high=2),
+    "top_p": partial(_number, low=0, high=1),
+    "min_p": partial(_number, low=0, high=1),
+    "top_k": partial(_integer, low=-1, high=_INT32_MAX),
+    "n": partial(_integer, low=1, high=1),  # one choice: the audit and the reasoning split count on it
+    "max_tokens": partial(_integer, low=1, high=_INT32_MAX),
+    "max_completion_tokens": partial(_integer, low=1, high=_INT32_MAX),
+    "presence_penalty": partial(_number, low=-2, high=2),
+    "frequency_penalty": partial(_number, low=-2, high=2),
+    "seed": partial(_integer, low=-_INT64, high=_INT64 - 1),
+    "stop": _stop,
+    "logit_bias": _logit_bias,
+    "logprobs": _boolean,
+    "top_logprobs": partial(_integer, low=0, high=20),
+    "response_format": _response_format,
+    "tools": _tools,
+    "tool_choice": _tool_choice,
+    "parallel_tool_calls": _boolean,
+    "reasoning_effort": partial(_choice, choices=("low", "medium", "high")),
+}
+# OpenAI's bookkeeping fields: they ask nothing of the model, and `user` may name a patient, so they
+# are accepted and never forwarded.
+_DROPPED = frozenset({"user", "metadata", "store"})
+_ACCEPTED = frozenset(_FIELDS) | _DROPPED
+
+
+def validate_chat(body: Any) -> ChatRequest:
+    """Check a chat request and build the body to forward, or raise 422 naming the first bad field."""
     if not isinstance(body, dict):
         raise ValidationFailed("request body must be a JSON object")
-    try:
-        return _CHAT.validate_python(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise ValidationFailed(f"field `{field}`: {first['msg']}", param=field) from exc
+    _only(body, _ACCEPTED, "")
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        if value is not None and key not in _DROPPED:  # null = absent, as OpenAI treats it
+            out[key] = _FIELDS[key](value, key)
+    for key in ("model", "messages"):
+        if key not in out:
+            _fail(key, "is required")
+    stream = out.get("stream", False)
+    if "stream_options" in out and not stream:
+        _fail("stream_options", "is allowed only with stream: true")
+    if "top_logprobs" in out and not out.get("logprobs"):
+        _fail("top_logprobs", "needs logprobs: true")
+    _check_tool_choice(out)
+    if "max_completion_tokens" in out:  # OpenAI's newer name; llama-cpp-python knows max_tokens only
+        out.setdefault("max_tokens", out.pop("max_completion_tokens"))
+    wants_usage = bool(out.get("stream_options", {}).get("include_usage"))
+    return ChatRequest(out["model"], stream, wants_usage, out)
+
+
+def _check_tool_choice(out: dict[str, Any]) -> None:
+    choice = out.get("tool_choice")
+    if choice is None or choice == "none":
+        return
+    names = {tool["function"]["name"] for tool in out.get("tools", ())}
+    if not names:
+        _fail("tool_choice", "needs tools")
+    if isinstance(choice, dict) and choice["function"]["name"] not in names:
+        _fail("tool_choice.function.name", "must name one of the tools")

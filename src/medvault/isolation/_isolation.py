@@ -14,14 +14,24 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import structlog
 
 from medvault.errors import IsolationError
-from medvault.isolation import _cgroup, _nft, _state, _sys, _topology, _workload
+from medvault.isolation import (
+    _cgroup,
+    _integrity,
+    _nft,
+    _sandbox,
+    _seccomp,
+    _state,
+    _sys,
+    _topology,
+    _workload,
+)
 from medvault.isolation._ingress import IngressHandle, LoopbackBridge
 from medvault.isolation._layout import ZoneLink, zone_links
 from medvault.isolation._monitor import Monitor
@@ -92,7 +102,7 @@ class Isolation:
         if missing:
             raise IsolationError(
                 f"missing system tools: {', '.join(missing)}; install the Debian packages nftables, "
-                "iproute2 and util-linux"
+                "iproute2, util-linux and bubblewrap"
             )
         if self.host_netns is not None and "/" in self.host_netns:
             raise IsolationError(f"--host-netns {self.host_netns!r} must be a namespace name, not a path")
@@ -104,6 +114,7 @@ class Isolation:
             return
         self.down()  # after a crash; this also removes a host namespace a previous run created
         self._resolve_users(create=True)
+        _seccomp.export(self._seccomp_file())
         created_host = self.host_netns is not None and not _sys.netns_exists(self.host_netns)
         if created_host:
             _sys.run(["ip", "netns", "add", str(self.host_netns)])
@@ -245,18 +256,43 @@ class Isolation:
             self._resolve_users(create=False)
         return self._users[zone]
 
-    def exec_prefix(self, zone: str) -> list[str]:
-        """argv prefix that runs a command inside `zone` as the zone's user, with no capabilities, in the
-        zone's cgroup where there is one (joined as root, before the namespace and the user change).
+    def exec_prefix(
+        self, zone: str, *, read_only: Sequence[Path] = (), writable: Sequence[Path] = ()
+    ) -> list[str]:
+        """argv prefix that runs a command inside `zone`: in the zone's cgroup where there is one (joined
+        as root, first), its network namespace, a bubblewrap sandbox of its own (mount, PID, IPC and UTS
+        namespaces, the seccomp filter; see _sandbox) that shows the system, the interpreter and
+        `read_only` read-only and `writable` writable, as the zone's user with no capabilities.
 
         Dropping every capability (not only NET_RAW and NET_ADMIN) matters: with CAP_SYS_ADMIN a
         workload could setns() back into the host's namespace and leave the zone. Not being uid 0
         matters as much: it keeps the workload from writing root's files and signalling the supervisor;
         a user per zone keeps the engine from signalling the gateway or reading the database.
         """
+        link = self._link(zone)
+        seccomp = self._seccomp_file()
+        if not seccomp.is_file():
+            raise IsolationError(f"no seccomp filter at {seccomp}: isolation is not up (run `medvault up`)")
+        hostname = f"{self.policy.netns_prefix}-{zone}"
+        sandbox = _sandbox.Sandbox(seccomp, hostname, tuple(read_only), tuple(writable), Path.cwd())
         cgroups = self._zone_cgroups()
         join = cgroups.join_prefix(zone) if cgroups is not None else []
-        return [*join, "ip", "netns", "exec", self._link(zone).netns, *self.zone_user(zone).setpriv()]
+        return [*join, "ip", "netns", "exec", link.netns, *sandbox.argv(), *self.zone_user(zone).setpriv()]
+
+    def gateway_prefix(self, database_files: Sequence[Path], read_only: Sequence[Path] = ()) -> list[str]:
+        """`exec_prefix` of the gateway: the data directory read-only but for the directory of the
+        database files (SQLite creates its -wal and -shm beside the database), with `run/`, `isolation/`,
+        `tls/` and `logs/` read-only again inside it, plus `read_only` (template directories). Inside,
+        the ownership and the sticky bit that `share_data_dir` sets still decide what of the rest the
+        gateway may change: nothing root owns."""
+        data = self.data_dir.resolve()
+        inside = [data / name for name in ("run", "isolation", "tls", "logs")]
+        writable = sorted({Path(path).resolve().parent for path in database_files})
+        return self.exec_prefix("dmz", read_only=[data, *inside, *read_only], writable=writable)
+
+    def _seccomp_file(self) -> Path:
+        """The workload filter `up` exports (root's, in the root-only-writable `isolation/`)."""
+        return self.data_dir.resolve() / "isolation" / "seccomp.bpf"
 
     def check_engine_files(self, python: Path, files: list[Path]) -> None:
         """Raise unless the vault user can run `python` and read `files` (model, engine package)."""
@@ -299,7 +335,8 @@ class Isolation:
 
     # -- audit and probes ------------------------------------------------------------------------
     def drift(self) -> list[str]:
-        """Differences between the live firewall and the rendered one; empty when identical."""
+        """Differences between the live firewall and the rendered one, and whatever else in the host role
+        or on the zone links could act on zone traffic (see _integrity); empty when there is none."""
         with self._lock:
             live = _nft.listing(self.host_netns)
             if live is None:
@@ -316,12 +353,8 @@ class Isolation:
                     f"live ruleset differs from the rendered one ({len(changed)} lines, first: {first})\n"
                     + diff
                 )
-        foreign = [name for family, name in _nft.tables(self.host_netns) if family == "netdev"]
-        problems += [
-            f"unexpected netdev table {name} (it could steer zone traffic past the filter)"
-            for name in foreign
-        ]
-        return problems
+        # Everything else that could act on zone traffic: foreign tables, tc, XDP, iptables-legacy.
+        return problems + _integrity.problems(self.host_netns, self.links)
 
     def zone_problems(self) -> list[str]:
         """Missing namespaces, unexpected or missing routes, and changed sysctls."""

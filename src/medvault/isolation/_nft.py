@@ -62,12 +62,6 @@ def counters(netns: str | None, table: str = TABLE) -> dict[str, int]:
     }
 
 
-def tables(netns: str | None) -> list[tuple[str, str]]:
-    """(family, name) of every table in `netns`."""
-    out = _sys.run(_sys.in_role(netns, ["nft", "list", "tables"]))
-    return [(parts[1], parts[2]) for parts in (line.split() for line in out.splitlines()) if len(parts) == 3]
-
-
 @contextlib.contextmanager
 def scratch_netns() -> Iterator[str]:
     """An empty, private network namespace that exists only for the duration of the block."""

@@ -4,12 +4,18 @@ A probe runs on a thread that has joined the zone's network namespace, so its pa
 a workload's would, while the process making them stays in the host role where no workload can reach
 it. Each result is `blocked`, `reachable` or `error`, and an error is never read as blocked:
 
-- blocked: the zone has no route (ENETUNREACH), or the host role rejected the packet (EHOSTUNREACH /
-  EACCES, an ICMP administratively-prohibited answer, or any ICMP unreachable sent by the zone's own
-  gateway, i.e. the host role, which has no route for it either).
+- blocked: a definite refusal only. The zone has no route (ENETUNREACH); the host role rejected the
+  packet (EHOSTUNREACH, or EACCES, which is what an ICMPv6 administratively-prohibited answer becomes;
+  an ICMP administratively-prohibited answer; any ICMP unreachable sent by the zone's own gateway, i.e.
+  the host role, which has no route for it either); or, for IPv6, the zone holds no IPv6 address at all
+  (EADDRNOTAVAIL, confirmed by reading the zone's address list), so nothing of that family can be sent.
 - reachable: a peer answered: a connection, a reply, a TCP reset or an ICMP port-unreachable (our host
   firewall never sends resets or port-unreachables, so those prove the packet left).
-- error: anything else, a timeout included: silence proves nothing.
+- error: anything else, a timeout included: silence proves nothing. So is every refusal made inside the
+  zone before a packet exists (EADDRNOTAVAIL with an address present, EMFILE, ENFILE, ENOBUFS, ENOMEM,
+  EPERM): a workload can cause those itself, e.g. by holding every ephemeral port, and they say nothing
+  about what the host role would do with the packet. An error fails `verify` and counts toward the
+  monitor's failure limit.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from pathlib import Path
 
 from medvault.isolation import _sys
 
-_BLOCKED_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EACCES, errno.EPERM, errno.EADDRNOTAVAIL}
+_BLOCKED_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EACCES}
+# The IPv6 addresses of the calling thread's network namespace: a probe thread reads its zone's.
+_IF_INET6 = Path("/proc/thread-self/net/if_inet6")
 _PROHIBITED_V4 = {9, 10, 13}  # ICMP destination unreachable: administratively prohibited codes
 _PROHIBITED_V6 = {1}
 _IP_RECVERR, _IPV6_RECVERR = 11, 25  # Linux values; Python's socket module does not export them
@@ -88,12 +96,24 @@ def _sockaddr(probe: Probe) -> tuple[socket.AddressFamily, tuple[object, ...]]:
     return socket.AF_INET6, (probe.target, probe.port or 0, 0, scope)
 
 
-def _from_oserror(exc: OSError) -> tuple[Verdict, str]:
+def _from_oserror(exc: OSError, v6: bool = False, if_inet6: Path = _IF_INET6) -> tuple[Verdict, str]:
+    """Classify a failed socket call; `if_inet6` is the zone's IPv6 address list (a seam for tests)."""
     if isinstance(exc, ConnectionRefusedError):
         return Verdict.REACHABLE, "refused by a peer (reset or port-unreachable): the packet got out"
     if exc.errno in _BLOCKED_ERRNOS:
         return Verdict.BLOCKED, os.strerror(exc.errno or 0)
-    return Verdict.ERROR, f"{type(exc).__name__}: {exc}"
+    # Without any IPv6 address the kernel cannot pick a source, whatever the workload does with ports;
+    # with one, the same errno is a local shortage (ephemeral ports) that proves nothing.
+    if exc.errno == errno.EADDRNOTAVAIL and v6 and not _has_ipv6_address(if_inet6):
+        return Verdict.BLOCKED, os.strerror(exc.errno)  # the kernel's words, like every other refusal
+    return Verdict.ERROR, f"{type(exc).__name__}: {exc} (a local failure proves nothing about the host role)"
+
+
+def _has_ipv6_address(if_inet6: Path) -> bool:
+    try:
+        return bool(if_inet6.read_text().strip())
+    except FileNotFoundError:  # IPv6 compiled out or disabled at boot: the zone has no address either
+        return False
 
 
 def _tcp(probe: Probe, timeout: float) -> tuple[Verdict, str]:
@@ -105,7 +125,7 @@ def _tcp(probe: Probe, timeout: float) -> tuple[Verdict, str]:
         except TimeoutError:
             return Verdict.ERROR, f"no answer within {timeout} s"
         except OSError as exc:
-            return _from_oserror(exc)
+            return _from_oserror(exc, family == socket.AF_INET6)
     return Verdict.REACHABLE, "connected"
 
 
@@ -126,7 +146,7 @@ def _udp(probe: Probe, timeout: float) -> tuple[Verdict, str]:
         except TimeoutError:
             return Verdict.ERROR, f"no answer within {timeout} s"
         except OSError as exc:
-            return _from_oserror(exc)
+            return _from_oserror(exc, family == socket.AF_INET6)
     return Verdict.REACHABLE, f"answered with {len(data)} bytes"
 
 
@@ -161,7 +181,7 @@ def _icmp(probe: Probe, timeout: float, gateway: str | None) -> tuple[Verdict, s
         try:
             sock.sendto(header, addr)
         except OSError as exc:
-            return _from_oserror(exc)
+            return _from_oserror(exc, v6)
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             sock.settimeout(left)

@@ -12,6 +12,9 @@ Design choices, each for a reason:
 - Every reject has a named counter, so tests and operators can see which rule fired.
 - Traffic that touches no zone interface is accepted by `input`/`output` (the host's own firewall
   governs it), but every forward not declared here is dropped: MedVault owns forwarding on its host.
+- Zone traffic is decided first at the ingress hook of each zone link (`<zone>_link` chains, the lowest
+  priority there is), before any prerouting, bridge or other table can see it: only the declared flows
+  pass, everything else is refused right there. The chains for the later hooks stay as a second line.
 """
 
 from __future__ import annotations
@@ -24,9 +27,13 @@ PANIC_TABLE = "medvault_panic"
 REJECT = "reject with icmpx admin-prohibited"
 
 
+# The lowest priority a hook accepts: the link chains run before every other chain on the zone links.
+LINK_PRIORITY = -(2**31)
+
+
 def counter_names(links: dict[str, ZoneLink]) -> list[str]:
     """Every named reject counter of the ruleset."""
-    hooks = ("input", "forward", "noroute", "ipv6")
+    hooks = ("link", "input", "forward", "noroute", "ipv6")
     names = [f"{zone}_{hook}_reject" for zone in links for hook in hooks]
     names += [f"{zone}_spoof_drop" for zone in links]
     return [*names, "inbound_forward_reject", "host_output_reject"]
@@ -39,31 +46,78 @@ def _ifset(links: dict[str, ZoneLink]) -> str:
     return "{ " + ", ".join(f'"{link.host_if}"' for link in links.values()) + " }"
 
 
-def _early_chain(links: dict[str, ZoneLink]) -> list[str]:
-    """Before routing, per zone: drop spoofed sources, reject all IPv6, reject what has no route.
+def _unspoofed(zone: str, link: ZoneLink) -> list[str]:
+    """Spoofed sources dropped (a reject would be routed to them), zone IPv6 rejected but for on-link ND.
 
     - A source other than the zone's own address is dropped, not rejected: the reject would go to that
       source, i.e. possibly out of the host, quoting the zone's packet (a reflection channel).
     - IPv6 is off in the zones and on their links; should it ever come back on, every IPv6 packet from
-      a zone is rejected here, whatever the host's IPv6 forwarding says. Only link-local sources get
-      this far, so the reject goes back over the zone's own link. Neighbour discovery on the link
-      (hop limit 255, so it cannot come from further away) is let through to the host, or the host
-      could not resolve the zone's address to deliver that reject.
-    - Where the host role has no route, the kernel would answer with its own rate-limited ICMP (five,
-      then one per second) and probes would meet silence; such packets are rejected here instead.
+      a zone is rejected, whatever the host's IPv6 forwarding says. Only link-local sources get this far,
+      so the reject goes back over the zone's own link. Neighbour discovery on the link (hop limit 255,
+      so it cannot come from further away) is let through to the host, or the host could not resolve
+      the zone's address to deliver that reject.
+    """
+    return [
+        f"ip saddr != {link.zone_addr} counter name {zone}_spoof_drop drop",
+        f"ip6 saddr != fe80::/10 counter name {zone}_spoof_drop drop",
+        f"{_ND} accept",
+        f"meta nfproto ipv6 counter name {zone}_ipv6_reject {REJECT}",
+    ]
+
+
+def _early_chain(links: dict[str, ZoneLink]) -> list[str]:
+    """Before routing, per zone (the second line behind the link chains): the same spoofing and IPv6
+    rules, and a reject for what has no route.
+
+    Where the host role has no route, the kernel would answer with its own rate-limited ICMP (five,
+    then one per second) and probes would meet silence; such packets are rejected here instead.
     """
     rules = []
     for zone, link in links.items():
         where = f'iifname "{link.host_if}"'
-        rules += [
-            f"{where} ip saddr != {link.zone_addr} counter name {zone}_spoof_drop drop",
-            f"{where} ip6 saddr != fe80::/10 counter name {zone}_spoof_drop drop",
-            f"{where} {_ND} accept",
-            f"{where} meta nfproto ipv6 counter name {zone}_ipv6_reject {REJECT}",
-            f"{where} fib daddr type != local fib daddr oif missing "
-            f"counter name {zone}_noroute_reject {REJECT}",
-        ]
+        rules += [f"{where} {rule}" for rule in _unspoofed(zone, link)]
+        no_route = "fib daddr type != local fib daddr oif missing"
+        rules.append(f"{where} {no_route} counter name {zone}_noroute_reject {REJECT}")
     return rules
+
+
+def _link_flows(
+    policy: IsolationPolicy, links: dict[str, ZoneLink], gateway_port: int | None
+) -> dict[str, list[str]]:
+    """Per zone, what its link lets in: the flows the later chains accept, matched without state.
+
+    The ingress hook comes before connection tracking, so `ct` cannot be matched here: a reply is let
+    through by its addresses and ports, and the forward and input chains then demand the state.
+    """
+    dmz, vault = links["dmz"], links["vault"]
+    ports = "{ " + ", ".join(str(p) for p in policy.vault_ports) + " }"
+    flows = {
+        "dmz": [f"ip daddr {vault.zone_addr} tcp dport {ports} accept"],
+        "vault": [f"ip daddr {dmz.zone_addr} tcp sport {ports} accept"],
+    }
+    flows["dmz"] += [
+        f'ip daddr {lock.address} tcp dport {lock.port} accept comment "airlock {lock.name}"'
+        for lock in policy.airlocks
+    ]
+    if gateway_port is not None:  # ingress replies, and replies to the host role's bridge
+        flows["dmz"].append(f'tcp sport {gateway_port} accept comment "ingress replies"')
+    return flows
+
+
+def _link_chains(policy: IsolationPolicy, links: dict[str, ZoneLink], gateway_port: int | None) -> list[str]:
+    """One chain per zone at the ingress hook of the host side of its link: the first and final word.
+
+    Only IPv4 and IPv6 reach an `inet` ingress chain (ARP, which the declared flows need, passes
+    untouched). What no flow declares is rejected here, at once, with the zone's link counter: no
+    prerouting chain of any table, no bridge and no route lookup ever sees it.
+    """
+    flows = _link_flows(policy, links, gateway_port)
+    lines: list[str] = []
+    for zone, link in links.items():
+        rules = [*_unspoofed(zone, link), *flows[zone], f"counter name {zone}_link_reject {REJECT}"]
+        header = f'type filter hook ingress device "{link.host_if}" priority {LINK_PRIORITY}; policy drop;'
+        lines += _chain(f"{zone}_link", header, rules)
+    return lines
 
 
 def _input_chain(links: dict[str, ZoneLink], gateway_port: int | None) -> list[str]:
@@ -169,6 +223,7 @@ def render(policy: IsolationPolicy, links: dict[str, ZoneLink], gateway_port: in
     `gateway_port` is the dmz port ingress is DNAT'ed to; None renders no ingress at all.
     """
     body = [f"\tcounter {name} {{\n\t}}" for name in counter_names(links)]
+    body += _link_chains(policy, links, gateway_port)
     body += _chain(
         "early", "type filter hook prerouting priority filter; policy accept;", _early_chain(links)
     )

@@ -3,17 +3,30 @@
 `breached` survives restarts on purpose: only `medvault isolation reset` clears it, after an admin has
 investigated. The file also remembers what `verify`, `status` and `down` need to find the running
 topology from another process (host namespace, gateway port, zones).
+
+`ok` also needs a live supervisor: the supervisor refreshes a heartbeat file beside the state every
+second, and a state read while that heartbeat is stale says `down` instead (a supervisor killed with
+SIGKILL cannot write `off` on its way out). A state with no heartbeat file at all was written by the
+isolation library used without a supervisor (its own tests); the supervisor writes its first beat before
+it builds anything.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 OFF: dict[str, Any] = {"state": "off", "host_netns": None, "zones": []}
+HEARTBEAT_INTERVAL_S = 1.0
+HEARTBEAT_STALE_S = 3.0
+# CLOCK_BOOTTIME: the same for every process on the host (no time namespaces here), never set back by NTP,
+# and counting through suspend, so a supervisor frozen by a suspend does not look alive.
+_CLOCK = time.CLOCK_BOOTTIME
 
 
 def state_path(data_dir: Path) -> Path:
@@ -21,7 +34,10 @@ def state_path(data_dir: Path) -> Path:
 
 
 def read_state(data_dir: Path) -> dict[str, Any]:
-    """The persisted isolation state: `{"state": "ok"|"breached"|"off", "host_netns", "zones", ...}`."""
+    """The persisted isolation state: `{"state": "ok"|"breached"|"off"|"down", "host_netns", "zones", ...}`.
+
+    `down`: the file says ok, but the supervisor's heartbeat is stale (see the module docstring).
+    """
     path = state_path(data_dir)
     try:
         state: dict[str, Any] = json.loads(path.read_text())
@@ -30,7 +46,39 @@ def read_state(data_dir: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         # An unreadable state must not read as "off": report it as breached so nothing starts on it.
         return {**OFF, "state": "breached", "reason": f"state file {path} unreadable: {exc}"}
+    if state.get("state") == "ok":
+        gone = _supervisor_gone(data_dir)
+        if gone:
+            return {**state, "state": "down", "reason": gone}
     return state
+
+
+def heartbeat_path(data_dir: Path) -> Path:
+    return data_dir / "isolation" / "heartbeat"
+
+
+def beat(data_dir: Path) -> None:
+    """Record that this process, the supervisor, is alive now (readable by all, like the state)."""
+    _replace(heartbeat_path(data_dir), {"pid": os.getpid(), "at": time.clock_gettime(_CLOCK)})
+
+
+def stop_beating(data_dir: Path) -> None:
+    """Remove the heartbeat: the supervisor is leaving, and the state it leaves is final."""
+    heartbeat_path(data_dir).unlink(missing_ok=True)
+
+
+def _supervisor_gone(data_dir: Path) -> str | None:
+    """Why the heartbeat shows no live supervisor, or None when it is fresh or was never written."""
+    path = heartbeat_path(data_dir)
+    try:
+        age = time.clock_gettime(_CLOCK) - float(json.loads(path.read_text())["at"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"supervisor heartbeat {path} unreadable ({exc}): the supervisor is not running"
+    if not -HEARTBEAT_STALE_S < age < HEARTBEAT_STALE_S:  # negative: written before a reboot
+        return f"no supervisor heartbeat for {age:.0f} s: the supervisor is not running"
+    return None
 
 
 def write_state(data_dir: Path, **fields: Any) -> dict[str, Any]:
@@ -39,11 +87,15 @@ def write_state(data_dir: Path, **fields: Any) -> dict[str, Any]:
     The file is world-readable and writable by its owner only: the gateway (an unprivileged zone
     workload) reads it for `/readyz`, and must never be able to change it.
     """
-    path = state_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
     state = {**OFF, **fields, "since": datetime.now(UTC).isoformat()}
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state, indent=2, default=str))
+    _replace(state_path(data_dir), state)
+    return state
+
+
+def _replace(path: Path, content: dict[str, Any]) -> None:
+    # Temporary names per process and thread: the monitor's thread and the heartbeat's may write at once.
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(json.dumps(content, indent=2, default=str))
     tmp.chmod(0o644)
     tmp.replace(path)
-    return state

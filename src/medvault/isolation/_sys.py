@@ -22,7 +22,7 @@ from medvault.errors import IsolationError
 T = TypeVar("T")
 _CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
-TOOLS = ("ip", "nft", "setpriv")
+TOOLS = ("ip", "nft", "setpriv", "bwrap")
 
 
 def netns_path(name: str) -> Path:

@@ -1,8 +1,9 @@
 """`medvault verify`: the proof a security officer can rerun at any time.
 
 It fails on a recorded breach, on any drift of the firewall (missing, dormant, changed, or a netdev
-table that could steer zone traffic), on changed routes or sysctls, and on any egress probe that is
-not `blocked` (an `error` fails too: silence proves nothing).
+table that could steer zone traffic), on changed routes or sysctls, on any zone process that is not
+sandboxed (see _inspect), and on any egress probe that is not `blocked` (an `error` fails too: silence
+proves nothing).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from medvault.isolation import _state
+from medvault.isolation import _inspect, _state, _sys
 from medvault.isolation._isolation import Isolation
 from medvault.isolation._probes import ProbeResult, Verdict
 
@@ -65,6 +66,23 @@ def verify(iso: Isolation, *, probes: bool = True) -> VerifyReport:
     report.checks.append(
         Check("zones", not zones, "\n".join(zones) or "namespaces, routes and sysctls as set")
     )
+    report.checks.append(_workloads(iso))
     if probes:
         report.probes = iso.probe_zones(iso.full_battery, iso.policy.monitor.timeout_s)
     return report
+
+
+def _workloads(iso: Isolation) -> Check:
+    """Every process in every zone is sandboxed (namespaces, user, capabilities, seccomp; see _inspect)."""
+    host = _inspect.host_namespaces()
+    checked = 0
+    problems: list[str] = []
+    for zone, link in iso.links.items():
+        facts = _inspect.ZoneFacts(zone, _sys.netns_path(link.netns), iso.zone_user(zone))
+        count, found = _inspect.workload_problems(facts, _sys.netns_pids(link.netns), host)
+        checked, problems = checked + count, problems + found
+    detail = "\n".join(problems) or (
+        f"{checked} workload(s) sandboxed: own mnt/pid/ipc/uts namespaces, the zone's netns and user, "
+        "no capabilities, no-new-privs, seccomp"
+    )
+    return Check("workloads", not problems, detail)

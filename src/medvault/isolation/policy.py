@@ -3,16 +3,28 @@
 Everything the host firewall, the namespaces and the monitor do is derived from this one frozen model.
 Validation is deliberately narrow: an airlock is exactly one literal IP address and one TCP port, only
 from the dmz; hostnames, ranges and port lists are refused because each widens what can leave the host
-in a way nobody reviewed.
+in a way nobody reviewed. Addresses are non-global (private, shared, documentation ranges) unless the
+operator says otherwise key by key: a hospital LDAP server or upstream API sits on its own network, and a
+public address there is far more often a typo than a design; and the link network is exactly as wide as
+the zone links need, so it claims no more of the hospital's address plan than it uses.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -22,6 +34,9 @@ ZONES = ("dmz", "vault")
 DEFAULT_TARGETS = ("1.1.1.1", "8.8.8.8", "9.9.9.9", "2606:4700:4700::1111", "2001:4860:4860::8888")
 DEFAULT_TCP_PORTS = (22, 25, 53, 80, 443, 853, 3128, 5432, 8080)
 DEFAULT_UDP_PORTS = (53, 123, 443)
+# One /30 per zone link (_layout.py): the link network is the smallest block that holds them all.
+LINK_PREFIXLEN = 30 - math.ceil(math.log2(len(ZONES)))
+_THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")  # "this host on this network": never routable
 # A system user name, or UID:GID (numeric, no passwd entry needed).
 _USER_PATTERN = r"^([a-z_][a-z0-9_-]{0,31}|[0-9]{1,9}:[0-9]{1,9})$"
 
@@ -76,6 +91,20 @@ class Airlock(_Frozen):
     address: Annotated[ipaddress.IPv4Address, BeforeValidator(_ipv4_only)]
     port: Port
     zone: str = "dmz"
+    allow_global: bool = Field(
+        default=False, description="accept a global (internet-routable) address, e.g. the hospital's own"
+    )
+
+    @model_validator(mode="after")
+    def _non_global(self) -> Airlock:
+        if self.address.is_global and not self.allow_global:
+            raise ValueError(
+                f"airlock {self.name}: address {self.address} is a global (internet-routable) address; "
+                "an airlock normally reaches a server on the hospital's own private network; fix: write "
+                "that server's private address, or, if the hospital really owns this public address, set "
+                "allow_global = true on this airlock"
+            )
+        return self
 
     @field_validator("zone")
     @classmethod
@@ -129,9 +158,13 @@ class IsolationPolicy(_Frozen):
     netns_prefix: str = Field(
         default="medvault", pattern=r"^[a-z][a-z0-9-]{0,19}$", description="zone namespaces: PREFIX-ZONE"
     )
+    # Declared before link_network, whose validator reads it.
+    allow_global_link_network: bool = Field(
+        default=False, description="accept a global (internet-routable) link_network the hospital owns"
+    )
     link_network: ipaddress.IPv4Network = Field(
-        default=ipaddress.IPv4Network("100.72.0.0/24"),
-        description="private IPv4 network carved into one /30 per zone link",
+        default=ipaddress.IPv4Network(f"100.72.0.0/{LINK_PREFIXLEN}"),
+        description=f"non-global IPv4 /{LINK_PREFIXLEN}, carved into one /30 per zone link",
     )
     vault_ports: list[Port] = Field(
         default_factory=lambda: [8100], min_length=1, description="engine ports the gateway may reach"
@@ -152,9 +185,30 @@ class IsolationPolicy(_Frozen):
 
     @field_validator("link_network")
     @classmethod
-    def _link_network_private(cls, net: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
-        if net.prefixlen > 28 or net.is_link_local or net.is_loopback:
-            raise ValueError("link_network must be a private /28 or wider, not link-local or loopback")
+    def _link_network_fits(cls, net: ipaddress.IPv4Network, info: ValidationInfo) -> ipaddress.IPv4Network:
+        example = f"100.72.0.0/{LINK_PREFIXLEN}"
+        unusable = net.is_link_local or net.is_loopback or net.is_multicast or net.is_reserved
+        if unusable or net.subnet_of(_THIS_NETWORK):
+            raise ValueError(
+                f"{net} is link-local, loopback, multicast, reserved or 0.0.0.0/8, which cannot carry zone "
+                "links; "
+                f"fix: use a private or shared range, e.g. {example}"
+            )
+        if net.prefixlen != LINK_PREFIXLEN:
+            # A wider block claims hospital addresses nothing uses; a narrower one cannot hold the links.
+            size = "wider than" if net.prefixlen < LINK_PREFIXLEN else "too small for"
+            fitting = ipaddress.IPv4Network((net.network_address, LINK_PREFIXLEN), strict=False)
+            raise ValueError(
+                f"{net} is {size} the {len(ZONES)} zone links need (one /30 each); "
+                f"fix: use exactly a /{LINK_PREFIXLEN}, e.g. {fitting}"
+            )
+        if net.is_global and not info.data.get("allow_global_link_network", False):
+            raise ValueError(
+                f"{net} is a global (internet-routable) network: zone links would use addresses that "
+                f"belong to someone else on the internet; fix: use a private or shared range such as "
+                f"{example}, or, if the hospital owns this range and uses it nowhere else, set "
+                "isolation.allow_global_link_network = true"
+            )
         return net
 
     @model_validator(mode="before")

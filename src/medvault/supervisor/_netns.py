@@ -14,7 +14,10 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
+
+from medvault.tls import direct_opener
 
 T = TypeVar("T")
 _CLONE_NEWNET = 0x40000000
@@ -45,18 +48,19 @@ def _in_netns(netns: str, work: Callable[[], T]) -> T:
     return result[0]
 
 
-def _get_ok(url: str, timeout_s: float) -> bool:
-    # A direct opener: proxies from the environment must never apply to a zone-internal probe.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=timeout_s) as response:
+def _get_ok(url: str, timeout_s: float, pin: Path | None) -> bool:
+    try:  # an unreadable pin is a failed probe, like an unreachable server
+        with direct_opener(pin).open(url, timeout=timeout_s) as response:
             return bool(response.status == 200)
-    except (urllib.error.URLError, OSError, TimeoutError):
+    except (urllib.error.URLError, OSError, TimeoutError, ValueError):
         return False
 
 
-async def http_ok(url: str, netns: str | None = None, timeout_s: float = 2.0) -> bool:
-    """True when GET `url` answers 200, made from inside `netns` when one is given."""
+async def http_ok(
+    url: str, netns: str | None = None, timeout_s: float = 2.0, pin: Path | None = None
+) -> bool:
+    """True when GET `url` answers 200, made from inside `netns` when one is given; an https `url` must
+    present the server certificate first in the PEM file `pin` (see `medvault.tls.pinned_context`)."""
     if netns is None:
-        return await asyncio.to_thread(_get_ok, url, timeout_s)
-    return await asyncio.to_thread(_in_netns, netns, lambda: _get_ok(url, timeout_s))
+        return await asyncio.to_thread(_get_ok, url, timeout_s, pin)
+    return await asyncio.to_thread(_in_netns, netns, lambda: _get_ok(url, timeout_s, pin))

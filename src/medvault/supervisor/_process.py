@@ -1,16 +1,22 @@
-"""A child process the supervisor keeps running: started, waited for, restarted with backoff, stopped."""
+"""A child process the supervisor keeps running: started, waited for, restarted with backoff, stopped.
+
+A child runs with exactly the environment it is given (see `_environ`), and its output goes through a
+pipe to an `OutputPump` (see `_output`), or nowhere: it never holds a log file of its own.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
 import structlog
 
 from medvault.errors import MedVaultError
+from medvault.supervisor._output import OutputPump
 
 log = structlog.get_logger("medvault.supervisor")
 
@@ -34,15 +40,16 @@ class ManagedProcess:
         argv: Sequence[str],
         ready: ReadyCheck,
         *,
-        log_path: Path | None = None,
-        env: dict[str, str] | None = None,
+        output: OutputPump | None = None,
+        env: Mapping[str, str] | None = None,
         start_timeout_s: float = 180.0,
     ) -> None:
         self.name = name
         self.argv = list(argv)
         self._ready = ready
-        self.log_path = log_path
-        self._env = env
+        self.output = output
+        self._env = dict(env or {})  # the whole environment: nothing is inherited
+        self._copying: asyncio.Task[None] | None = None
         self._start_timeout_s = start_timeout_s
         self.process: asyncio.subprocess.Process | None = None
         self.restarts = 0
@@ -57,21 +64,17 @@ class ManagedProcess:
         if self._held:
             raise ProcessFailed(f"{self.name} is held: the service is stopping and must not restart it")
         self._stopping = False
-        if self.log_path:
-            self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        out = open(self.log_path, "ab") if self.log_path else asyncio.subprocess.DEVNULL  # noqa: SIM115
-        try:
-            self.process = await asyncio.create_subprocess_exec(
-                *self.argv,
-                stdout=out,
-                stderr=out,
-                stdin=asyncio.subprocess.DEVNULL,
-                env={**os.environ, **(self._env or {})},
-                start_new_session=True,
-            )
-        finally:
-            if not isinstance(out, int):
-                out.close()
+        out = asyncio.subprocess.PIPE if self.output else asyncio.subprocess.DEVNULL
+        self.process = await asyncio.create_subprocess_exec(
+            *self.argv,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT if self.output else out,
+            stdin=asyncio.subprocess.DEVNULL,
+            env=self._env,
+            start_new_session=True,
+        )
+        if self.output and self.process.stdout is not None:
+            self._copying = asyncio.create_task(self.output.copy(self.process.stdout))
         await self._wait_ready(self.process)
         log.info("process_ready", process=self.name, pid=self.process.pid)
 
@@ -82,7 +85,7 @@ class ManagedProcess:
             if process.returncode is not None:
                 raise ProcessFailed(
                     f"{self.name} exited with status {process.returncode} while starting; "
-                    f"see {self.log_path or 'its output'}"
+                    f"see {self.output.sink.path if self.output else 'its output'}"
                 )
             if await self._ready():
                 return
@@ -90,8 +93,9 @@ class ManagedProcess:
         await self.stop()
         raise ProcessFailed(f"{self.name} did not become ready within {self._start_timeout_s:.0f} s")
 
-    async def keep_alive(self) -> None:
-        """Restart the process whenever it dies, backing off exponentially, until `stop()`."""
+    async def keep_alive(self, on_restart: Callable[[], None] = lambda: None) -> None:
+        """Restart the process whenever it dies, backing off exponentially, until `stop()`; `on_restart`
+        runs after each successful restart (the supervisor records the new pid)."""
         backoff = _BACKOFF_START_S
         loop = asyncio.get_running_loop()
         while not self._stopping and self.process is not None:
@@ -111,6 +115,8 @@ class ManagedProcess:
                 await self.start()
             except ProcessFailed as exc:
                 log.error("process_restart_failed", process=self.name, error=str(exc))
+            else:
+                on_restart()
 
     def hold(self) -> None:
         """Never start this process again (thread-safe: flags the restart loop and `start` check)."""
@@ -121,11 +127,45 @@ class ManagedProcess:
         """SIGTERM, then SIGKILL after `grace_s`."""
         self._stopping = True
         process = self.process
-        if process is None or process.returncode is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), grace_s)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        if process is not None and process.returncode is None:
+            # A sandboxed workload runs under bwrap, which does not pass signals on: the workload itself
+            # gets the SIGTERM (and its graceful shutdown), bwrap follows when it exits.
+            for pid in workload_pids(process.pid) or [process.pid]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), grace_s)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        if self._copying is not None:
+            # The last lines reach the log; a grandchild still holding the pipe open must not hang the stop.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._copying), 2.0)
+
+
+def workload_pids(root: int, proc: Path = Path("/proc")) -> list[int]:
+    """When `root` is bubblewrap: its descendants that are not bubblewrap's own processes, i.e. what the
+    sandbox runs; otherwise nothing (the child is the workload itself).
+
+    Sent SIGTERM first when a child stops, so that a gateway or an engine inside bwrap shuts down
+    gracefully instead of dying with the sandbox. Read from /proc (`proc` is a seam for tests).
+    """
+    children: dict[int, list[int]] = {}
+    names: dict[int, str] = {}
+    for stat in proc.glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            text = stat.read_text()
+            pid = int(text.split(" ", 1)[0])
+            name, rest = text[text.index("(") + 1 :].rsplit(")", 1)
+            children.setdefault(int(rest.split()[1]), []).append(pid)
+            names[pid] = name
+    if names.get(root) != "bwrap":
+        return []
+    found, todo = [], list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        if names.get(pid) != "bwrap":
+            found.append(pid)
+    return sorted(found)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -18,7 +19,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,11 +29,15 @@ from typing import Any
 import structlog
 from sqlalchemy.engine import make_url
 
+from medvault import tls
 from medvault.backends import OFFLINE_ENV, llama_server_argv, replica_name, resolve_runtime
 from medvault.config import Settings, bundled_model_path
 from medvault.errors import ConfigError, MedVaultError
 from medvault.store import AuditEvent, Store, sqlite_files
+from medvault.supervisor._environ import engine_environment, gateway_environment
+from medvault.supervisor._instance import Heartbeat, InstanceLock, data_dir_lock, prefix_lock
 from medvault.supervisor._netns import http_ok
+from medvault.supervisor._output import LineFilter, OutputPump, RotatingLog, engine_line, purge_logs
 from medvault.supervisor._process import ManagedProcess
 
 log = structlog.get_logger("medvault.supervisor")
@@ -75,6 +80,7 @@ class Supervisor:
         host_netns: str | None = None,
         announce: Any = print,
         status: Callable[[str], AbstractContextManager[Any]] = lambda _text: contextlib.nullcontext(),
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.config_file = config_file
@@ -86,6 +92,7 @@ class Supervisor:
         self._exit_code = 0
         self._processes: list[ManagedProcess] = []
         self._iso: Any = None
+        self._environ = dict(environ or {})  # the operator's environment: children get allow-listed parts
 
     # -- set-up -------------------------------------------------------------------------------------
     def _prepare_store(self) -> str | None:
@@ -113,10 +120,19 @@ class Supervisor:
         return Placement(
             engine_host=iso.zone_address("vault"),
             gateway_host=iso.zone_address("dmz"),
-            engine_prefix=iso.exec_prefix("vault"),
-            gateway_prefix=iso.exec_prefix("dmz"),
+            engine_prefix=iso.exec_prefix("vault", read_only=self._model_files()),
+            gateway_prefix=iso.gateway_prefix(self._database_files(), self.settings.workbench.template_dirs),
             probe_netns=zones["dmz"]["netns"],
         )
+
+    def _model_files(self) -> list[Path]:
+        """The model files of every embedded engine: all an engine's sandbox shows besides the system."""
+        return [
+            replica.gguf or bundled_model_path()
+            for model in self.settings.models
+            for replica in model.replicas
+            if replica.kind == "embedded"
+        ]
 
     def _database_files(self) -> list[Path]:
         """The SQLite database and its journal files, which the gateway (a workload) writes."""
@@ -160,7 +176,6 @@ class Supervisor:
     def _engines(self, place: Placement) -> tuple[list[ManagedProcess], dict[str, str]]:
         engines: list[ManagedProcess] = []
         urls: dict[str, str] = {}
-        logs = self.settings.data_dir / "logs"
         for model in self.settings.models:
             for index, replica in enumerate(model.replicas):
                 if replica.kind != "embedded":
@@ -185,8 +200,8 @@ class Supervisor:
                         f"engine {name}",
                         argv,
                         _probe(url + "/models", place.probe_netns),
-                        log_path=logs / f"engine-{model.id.replace('/', '_')}-{index}.log",
-                        env=OFFLINE_ENV,
+                        output=self._log(f"engine-{model.id.replace('/', '_')}-{index}.log", engine_line),
+                        env=engine_environment(self._environ, OFFLINE_ENV),
                     )
                 )
                 urls[name] = url
@@ -210,13 +225,23 @@ class Supervisor:
         config = self._gateway_config()
         if config:
             argv += ["--config", str(config)]
-        url = f"http://{place.gateway_host}:{self.settings.port}/healthz"
+        probe = _probe(f"http://{place.gateway_host}:{self.settings.port}/healthz", place.probe_netns)
+        if self._iso is not None:  # the ingress is the hospital LAN: HTTPS only (docs/security-model.md)
+            served = tls.prepare(
+                self.settings, loopback=self.host_netns is not None, group=self._iso.zone_user("dmz").gid
+            )
+            cert, key = served.cert_file.resolve(), served.key_file.resolve()
+            argv += ["--tls-cert", str(cert), "--tls-key", str(key)]
+            url = f"https://{place.gateway_host}:{self.settings.port}/healthz"
+            probe = functools.partial(http_ok, url, place.probe_netns, pin=served.cert_file)
         return ManagedProcess(
             "gateway",
             argv,
-            _probe(url, place.probe_netns),
-            log_path=self.settings.data_dir / "logs" / "gateway.log",
-            env={"MEDVAULT_DATA_DIR": str(self.settings.data_dir.resolve())},
+            probe,
+            output=self._log("gateway.log"),
+            env=gateway_environment(
+                self._environ, {"MEDVAULT_DATA_DIR": str(self.settings.data_dir.resolve())}
+            ),
         )
 
     # -- breach and failure, called from the monitor's thread ---------------------------------------
@@ -282,13 +307,39 @@ class Supervisor:
 
     # -- the run ------------------------------------------------------------------------------------
     async def run(self) -> int:
+        """Lock this instance, then build, serve and supervise until stopped; returns the exit status.
+
+        The locks come first, before the database, the leftovers of a crashed run, or anything else is
+        touched: a second `up` for a running prefix or data directory refuses (`InstanceRunning`).
+        """
         self._loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             self._loop.add_signal_handler(sig, self._stop.set)
         self.settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        locks = [InstanceLock(data_dir_lock(self.settings.data_dir), f"data dir {self.settings.data_dir}")]
+        if self.isolate:
+            prefix = self.settings.isolation.netns_prefix
+            locks.append(InstanceLock(prefix_lock(prefix), f"netns prefix {prefix!r}"))
+        taken: list[InstanceLock] = []
+        try:
+            for lock in locks:
+                lock.acquire(self.settings.data_dir)
+                taken.append(lock)
+            heartbeat = Heartbeat(self.settings.data_dir).start()
+            try:
+                return await self._serve()
+            finally:
+                heartbeat.stop()
+        finally:
+            for lock in reversed(taken):
+                lock.release()
+
+    async def _serve(self) -> int:
         key_note = await asyncio.to_thread(self._prepare_store)
         ingress = monitor = None
         place = Placement()
+        await asyncio.to_thread(self._purge_logs)
+        purging = asyncio.create_task(self._purge_logs_hourly())
         try:
             self._write_state(place)  # before anything is built, so `down` can clean up after a crash
             place = await asyncio.to_thread(self._placement)
@@ -310,11 +361,14 @@ class Supervisor:
                 monitor = self._iso.start_monitor(self._on_breach, self._on_monitor_failure)
             self._write_state(place)
             self._banner(key_note)
-            watchers = [asyncio.create_task(p.keep_alive()) for p in self._processes]
+            # `status` and `down` read the recorded pids: a restarted child is recorded at once.
+            record = functools.partial(self._write_state, place)
+            watchers = [asyncio.create_task(p.keep_alive(record)) for p in self._processes]
             await self._stop.wait()
             for watcher in watchers:
                 watcher.cancel()
         finally:
+            purging.cancel()
             if monitor is not None:
                 monitor.stop()
             await asyncio.gather(*(p.stop() for p in reversed(self._processes)))
@@ -325,6 +379,30 @@ class Supervisor:
             with contextlib.suppress(FileNotFoundError):
                 state_file(self.settings).unlink()
         return self._exit_code
+
+    def _log(self, name: str, line_filter: LineFilter | None = None) -> OutputPump:
+        """A child's log under logs/, begun afresh: the previous run's file is rotated, to age out."""
+        settings = self.settings.logs
+        sink = RotatingLog(
+            self.settings.data_dir / "logs" / name,
+            max_bytes=settings.max_file_mb << 20,
+            keep=settings.keep_files,
+        )
+        sink.rotate()
+        return OutputPump(sink, line_filter)
+
+    def _purge_logs(self) -> None:
+        removed = purge_logs(self.settings.data_dir / "logs", self.settings.retention.log_days)
+        if removed:
+            log.info("logs_purged", files=len(removed), older_than_days=self.settings.retention.log_days)
+
+    async def _purge_logs_hourly(self) -> None:
+        while True:
+            await asyncio.sleep(3600)
+            try:
+                await asyncio.to_thread(self._purge_logs)
+            except OSError as exc:  # the next hour tries again; the service stays up
+                log.error("logs_purge_failed", error=str(exc))
 
     def _write_state(self, place: Placement) -> None:
         state = {
@@ -341,10 +419,10 @@ class Supervisor:
         path.write_text(json.dumps(state, indent=2))
 
     def public_url(self) -> str:
-        if self.isolate:
+        if self.isolate:  # HTTPS, through the loopback bridge too: it relays the gateway's TLS untouched
             policy = self.settings.isolation
             host = "127.0.0.1" if self.host_netns else policy.ingress.address
-            return f"http://{host}:{policy.ingress.port}"
+            return f"https://{host}:{policy.ingress.port}"
         return f"http://{self.settings.host}:{self.settings.port}"
 
     def _banner(self, key_note: str | None) -> None:
@@ -364,6 +442,12 @@ class Supervisor:
                 f"isolation: ok, enforced by nftables in {where}, monitor running "
                 "(`medvault status`, `medvault verify`)"
             )
+            served = tls.served(self.settings)
+            if served is not None:
+                kind = "self-signed, " if served.self_signed else ""
+                lines.append(f"TLS certificate: {served.cert_file} ({kind}SHA-256 {served.fingerprint})")
+                if served.self_signed:
+                    lines.append(f"  clients trust it with e.g. `curl --cacert {served.cert_file} …`")
         self._announce("\n".join(lines))
 
 

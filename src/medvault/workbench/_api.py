@@ -1,9 +1,11 @@
 """The workbench's JSON API under `/api/v1`: templates, streamed runs, feedback, the survey.
 
 Every route is audited exactly once (the route's `name` is the audit action) and answers errors in the
-gateway's one error shape, through `medvault.gateway._calls.endpoint`. Request bodies are read through
-the gateway's `read_json`, which counts the bytes as they arrive: a chunked body without
-`Content-Length` meets the same `limits.max_body_bytes` as a declared one.
+gateway's one error shape, through `medvault.gateway._calls.endpoint`. Each request is authenticated and
+its role checked before its body is read: a stranger gets 401, never a parse or validation error, and
+the bytes of an unauthenticated body are never looked at. Bodies are then read through the gateway's
+`read_json`, which counts the bytes as they arrive: a chunked body without `Content-Length` meets the
+same `limits.max_body_bytes` as a declared one.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from starlette.types import Message
 
 from medvault.errors import NotFound, StoreError, ValidationFailed
 from medvault.gateway._app import Gateway
+from medvault.gateway._auth import require_role
 from medvault.gateway._calls import Call, CallLog, endpoint
 from medvault.gateway._schemas import read_json
+from medvault.gateway.errors import validation_failed
 from medvault.store import Feedback, Principal, Survey
 from medvault.templates import TemplateLibrary
-from medvault.workbench._access import Access
+from medvault.workbench._access import READERS, USERS, Access
 from medvault.workbench._runs import Runner
 from medvault.workbench._schemas import (
     FeedbackIn,
@@ -41,12 +45,8 @@ from medvault.workbench._schemas import (
 )
 
 PREFIX = "/api/v1"
-
-
-def _validation_failed(exc: RequestValidationError) -> ValidationFailed:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first["loc"] if p not in ("body", "query", "path"))
-    return ValidationFailed(f"field `{field}`: {first['msg']}", param=field)
+# Who may call each route (by audit action); every other route is for USERS.
+_ROLES = {"run.read": USERS | READERS}
 
 
 async def limited(request: Request, max_body_bytes: int) -> Request:
@@ -67,20 +67,30 @@ async def limited(request: Request, max_body_bytes: int) -> Request:
     return Request(request.scope, replay)
 
 
-def audited_route(calls: CallLog, max_body_bytes: int) -> type[APIRoute]:
-    """A route class whose handler runs inside `endpoint(...)`: audited once, errors in one shape."""
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def audited_route(calls: CallLog, access: Access, max_body_bytes: int) -> type[APIRoute]:
+    """A route class whose handler runs inside `endpoint(...)`: audited once, errors in one shape,
+    the caller authenticated and authorised before the body is read."""
 
     class AuditedRoute(APIRoute):
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             original = super().get_route_handler()
+            roles = _ROLES.get(self.name, USERS)
 
             async def handler(request: Request, call: Call) -> Response:
                 request.state.call = call
+                # Access sees a request without a body: a JSON API takes its CSRF token from the
+                # header only, and a form parser must not read a body nobody has vouched for yet.
+                call.principal = await access(Request(request.scope, _no_body), None)
+                require_role(call.principal, roles)  # after setting it: the refusal names who
                 request = await limited(request, max_body_bytes)
                 try:
                     return await original(request)
                 except RequestValidationError as exc:
-                    raise _validation_failed(exc) from None
+                    raise validation_failed(exc) from None
 
             audited = endpoint(calls, self.name, handler)
 
@@ -116,15 +126,16 @@ class Api:
         session = self._access.known_session(request)
         return session.lang if session else self._gateway.settings.workbench.default_language
 
-    async def _who(self, request: Request, call: Call) -> Principal:
-        call.principal = await self._access(request)
+    @staticmethod
+    def _who(call: Call) -> Principal:
+        """The caller, authenticated and authorised by `AuditedRoute` before the handler ran."""
+        assert call.principal is not None, "AuditedRoute sets the principal first"
         return call.principal
 
     async def list_templates(
-        self, request: Request, call: CurrentCall, lang: Annotated[Lang | None, Query()] = None
+        self, request: Request, lang: Annotated[Lang | None, Query()] = None
     ) -> list[TemplateOut]:
         """The templates in one language, in library order (grouped by task type on the page)."""
-        await self._who(request, call)
         return [TemplateOut.of(t) for t in self._library.list(self._lang(request, lang))]
 
     async def get_template(
@@ -135,19 +146,18 @@ class Api:
         lang: Annotated[Lang | None, Query()] = None,
     ) -> TemplateDetailOut:
         """One template with its inputs: what a client needs to build the run form."""
-        await self._who(request, call)
         template = self._runner.template(template_id, self._lang(request, lang))
         call.template_id, call.template_version = template.id, template.version
         return TemplateDetailOut.of(template)
 
     async def create_run(self, request: Request, call: CurrentCall, body: RunIn) -> Response:
         """Run a template; the answer streams back as server-sent events (see docs/api.md)."""
-        principal = await self._who(request, call)
+        principal = self._who(call)
         return await self._runner.start(call, principal, body, self._lang(request, body.lang))
 
     async def get_run(self, request: Request, call: CurrentCall, run_id: str) -> RunOut:
         """A run's record; its text only while the deployment retains content."""
-        principal = await self._who(request, call)
+        principal = self._who(call)
         result = await asyncio.to_thread(self._runner.read, run_id, principal)
         call.template_id, call.template_version = result.template_id, result.template_version
         call.detail["run_id"] = run_id
@@ -160,7 +170,7 @@ class Api:
 
         A run has one rating: rating it again replaces the earlier one (`replaced` says so); the audit
         trail keeps every submission's numbers."""
-        principal = await self._who(request, call)
+        principal = self._who(call)
         run = await asyncio.to_thread(self._runner.owned, run_id, principal)
         if body.categories and not body.critical_error:
             raise ValidationFailed(
@@ -188,7 +198,7 @@ class Api:
 
     async def create_survey(self, request: Request, call: CurrentCall, body: SurveyIn) -> SurveyOut:
         """Answer the pilot-end survey: stability and ease of use, 0–10; answering again replaces it."""
-        principal = await self._who(request, call)
+        principal = self._who(call)
         saved, replaced = await asyncio.to_thread(self._save_survey, principal, body)
         call.detail.update(stability=saved.stability, ease_of_use=saved.ease_of_use, replaced=replaced)
         return SurveyOut(
@@ -210,7 +220,7 @@ class Api:
         router = APIRouter(
             prefix=PREFIX,
             tags=["workbench"],
-            route_class=audited_route(self._gateway.calls, settings.limits.max_body_bytes),
+            route_class=audited_route(self._gateway.calls, self._access, settings.limits.max_body_bytes),
         )
         router.add_api_route("/templates", self.list_templates, methods=["GET"], name="templates.list")
         router.add_api_route(

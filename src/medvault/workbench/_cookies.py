@@ -4,8 +4,10 @@
                              = true     always (the browser then sends them over https only)
                              = false    never (plain-http demo on a trusted LAN segment)
 
-"Over https" is the request's own scheme, which uvicorn takes from `x-forwarded-proto` only for proxies
-it trusts (by default 127.0.0.1, a reverse proxy on the same host). With
+"Over https" is the request's own scheme. With isolation on, the gateway terminates TLS itself (see
+`medvault.tls`): every request over the ingress, through the DNAT or the loopback bridge, is https, so
+`auto` gives `Secure` cookies there without any proxy header. Otherwise uvicorn takes the scheme from
+`x-forwarded-proto` only for proxies it trusts (by default 127.0.0.1, a reverse proxy on the same host). With
 `workbench.trust_forwarded_proto = true` the header counts from any client as well: set it only when
 the gateway is reachable through that proxy alone.
 """

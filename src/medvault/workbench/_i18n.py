@@ -24,6 +24,10 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Das Formular war veraltet. Bitte erneut versuchen.",
         "The form was out of date. Please try again.",
     ),
+    "signin.throttled": (
+        "Zu viele fehlgeschlagene Anmeldungen. Bitte warten Sie kurz und versuchen Sie es dann erneut.",
+        "Too many failed sign-ins. Please wait a moment, then try again.",
+    ),
     "username": ("Benutzername", "Username"),
     "password": ("Passwort", "Password"),
     "signout": ("Abmelden", "Sign out"),

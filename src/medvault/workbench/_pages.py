@@ -1,8 +1,9 @@
 """The server-rendered pages: sign-in, the workbench, the pilot survey; and sign-out.
 
 Pages hold no inline script or style (the CSP forbids both); behaviour lives in static/workbench.js,
-which talks to the JSON API. Sign-in and sign-out are audited as `auth.login`, `auth.failed` and
-`auth.logout`; the audit event never holds the username a failed attempt typed (it may be a password).
+which talks to the JSON API. Sign-in and sign-out are audited as `auth.login`, `auth.failed`,
+`auth.throttled` (refused unchecked by the back-off of `_throttle.py`) and `auth.logout`; the audit
+event never holds the username a failed attempt typed (it may be a password).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from medvault.workbench._cookies import wants_secure
 from medvault.workbench._i18n import CATEGORIES, TASK_TYPES, pick_lang, texts
 from medvault.workbench._schemas import TemplateOut
 from medvault.workbench._sessions import COOKIE, Session, new_token, same_token
+from medvault.workbench._throttle import Refusal, SigninThrottle, address_key
 
 PAGES_DIR = Path(__file__).parent / "pages"
 LANG_COOKIE = "mv_lang"
@@ -39,6 +41,10 @@ class Pages:
         self._gateway = gateway
         self._library = library
         self._access = access
+        # Read through the session table's clock: one seam moves every sign-in time in the tests.
+        self._throttle = SigninThrottle(
+            gateway.settings.workbench.signin_throttle, clock=lambda: access.sessions.clock()
+        )
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(PAGES_DIR),
             autoescape=True,
@@ -121,7 +127,14 @@ class Pages:
         return RedirectResponse(HOME, status_code=303)
 
     async def isolation(self, request: Request) -> Response:
-        """The isolation state for the header badge's refresh (no secret in it, so no sign-in needed)."""
+        """The isolation state for the header badge's refresh, for a signed-in session only."""
+        known = self._access.sessions.get(request.cookies.get(COOKIE), touch=False)
+        idle_since = known.last_seen if known is not None else None
+        session = await self._session_or_signin(request)
+        if isinstance(session, Response):
+            return session
+        if idle_since is not None:  # the badge polls every 15 s: that must not keep an idle session open
+            session.last_seen = idle_since
         return JSONResponse({"state": self._gateway.isolation_state()})
 
     async def workbench(self, request: Request) -> Response:
@@ -167,10 +180,15 @@ class Pages:
             call.detail["reason"] = "csrf"
             return await self.signin_form(request, "signin.csrf", 403)
         username, password = form.get("username"), form.get("password")
+        client = address_key(request.client.host if request.client else None)
+        attempt = self._throttle.begin(username if isinstance(username, str) else "", client)
+        if isinstance(attempt, Refusal):
+            return await self._throttled(request, call, attempt)
         principal, stamp = None, None
         if isinstance(username, str) and isinstance(password, str) and username and password:
             principal = await asyncio.to_thread(self._gateway.store.verify_password, username, password)
         if principal is not None:  # read after the check, which may have re-hashed the password
+            self._throttle.succeeded(attempt)
             stamp = await asyncio.to_thread(self._gateway.store.user_stamp, principal.user)
         if principal is None or stamp is None or principal.role.value not in USERS:
             call.action = "auth.failed"
@@ -183,6 +201,14 @@ class Pages:
         response = RedirectResponse(HOME, status_code=303)
         self._cookie(request, response, COOKIE, session.id)
         response.delete_cookie(LOGIN_CSRF_COOKIE, path=SIGNIN)
+        return response
+
+    async def _throttled(self, request: Request, call: Call, refusal: Refusal) -> Response:
+        """429 with Retry-After, the password unchecked; audited with fixed values only."""
+        call.action = "auth.throttled"
+        call.detail.update(scope=refusal.scope, retry_after_s=refusal.retry_after_s)
+        response = await self.signin_form(request, "signin.throttled", 429)
+        response.headers["retry-after"] = str(refusal.retry_after_s)
         return response
 
     async def signout(self, request: Request, call: Call) -> Response:

@@ -64,8 +64,9 @@ class Sessions:
         self._open[session.id] = session
         return session
 
-    def get(self, session_id: str | None) -> Session | None:
-        """The live session for this id, touched; None when unknown, idle too long or too old."""
+    def get(self, session_id: str | None, *, touch: bool = True) -> Session | None:
+        """The live session for this id, touched unless `touch` is false (a background poll is not
+        activity); None when unknown, idle too long or too old."""
         if not session_id:
             return None
         session = self._open.get(session_id)
@@ -75,7 +76,8 @@ class Sessions:
         if self._expired(session, now):
             del self._open[session_id]
             return None
-        session.last_seen = now
+        if touch:
+            session.last_seen = now
         return session
 
     def drop(self, session_id: str | None) -> None:

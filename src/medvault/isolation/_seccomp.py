@@ -1,0 +1,130 @@
+"""The seccomp filter every zone workload runs under: the system calls no workload needs, refused.
+
+Built with libseccomp (through `pyseccomp`), exported once per `up` as classic BPF to a root-owned file,
+and loaded by bubblewrap (`--seccomp FD`) just before it runs the workload; the filter then holds for the
+workload and everything it starts, and cannot be removed. Anything not named here is allowed: the goal
+is to take away kernel attack surface and the ways out that do not go through the zone's network stack,
+not to enumerate what Python and llama.cpp call.
+
+Refused with EPERM:
+- kernel interfaces no workload needs and an attacker wants: `bpf`, `perf_event_open`, `userfaultfd`,
+  the key rings (`keyctl`, `add_key`, `request_key`), module loading, `kexec_*`;
+- io_uring, whose socket operations are not seen by seccomp at all;
+- every way to change mounts (`mount`, the new mount API, `pivot_root`, `umount2`);
+- looking into other processes (`ptrace`, `process_vm_readv`/`writev`, `pidfd_getfd`);
+- new namespaces: `setns` always, `unshare` and `clone` with any `CLONE_NEW*` flag. A user namespace
+  would hand the workload every capability inside it, and with them nf_tables and veth creation: the
+  kernel code that enforces the isolation would become attack surface;
+- `socket`/`socketpair` of the packet family, and netlink sockets of any protocol but `NETLINK_ROUTE`
+  (glibc's `getaddrinfo` reads the interface addresses through it).
+
+`clone3` answers ENOSYS instead: its flags sit in a structure in memory that seccomp cannot read, and
+ENOSYS makes glibc fall back to `clone`, whose flags the filter does see. A call made for another
+architecture (x86-32 or x32 entry points on x86-64) kills the process, since none of the rules would
+apply to its system call numbers.
+
+Arguments are compared through masks of their low 32 bits only: the kernel reads `int` arguments from
+the low half of the register, so an attacker who sets the high half must not slip past an equality test.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from medvault.errors import IsolationError
+
+DENIED = (
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "kexec_load",
+    "kexec_file_load",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "pidfd_getfd",
+    "setns",
+)
+# Every namespace flag clone() can take. CLONE_NEWTIME (0x80) only exists for unshare() and clone3():
+# in clone()'s first argument those low bits are the exit signal.
+CLONE_NEW = {
+    "CLONE_NEWNS": 0x00020000,
+    "CLONE_NEWCGROUP": 0x02000000,
+    "CLONE_NEWUTS": 0x04000000,
+    "CLONE_NEWIPC": 0x08000000,
+    "CLONE_NEWUSER": 0x10000000,
+    "CLONE_NEWPID": 0x20000000,
+    "CLONE_NEWNET": 0x40000000,
+}
+CLONE_NEWTIME = 0x00000080
+_LOW32 = 0xFFFFFFFF
+# Netlink protocols are 0..31 (MAX_LINKS; the kernel refuses higher ones): any of the low five bits set
+# means a protocol other than NETLINK_ROUTE (0).
+_NETLINK_PROTOCOL_BITS = tuple(1 << bit for bit in range(5))
+
+
+def build() -> Any:
+    """The filter, a `pyseccomp.SyscallFilter`: allow by default, the rules above, foreign arches killed."""
+    import pyseccomp as sc  # loads libseccomp through ctypes: only where a filter is actually built
+
+    def masked(arg: int, mask: int, value: int) -> Any:
+        return sc.Arg(arg, sc.MASKED_EQ, mask, value)
+
+    deny = sc.ERRNO(errno.EPERM)
+    flt = sc.SyscallFilter(sc.ALLOW)
+    flt.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)
+    for name in DENIED:
+        if sc.resolve_syscall(sc.Arch.NATIVE, name) < 0:
+            continue  # not a system call on this architecture, so nothing can call it
+        flt.add_rule(deny, name)
+    for flag in CLONE_NEW.values():
+        flt.add_rule(deny, "clone", masked(0, flag, flag))
+    for flag in (*CLONE_NEW.values(), CLONE_NEWTIME):
+        flt.add_rule(deny, "unshare", masked(0, flag, flag))
+    flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+    for call in ("socket", "socketpair"):
+        flt.add_rule(deny, call, masked(0, _LOW32, socket.AF_PACKET))
+        for bit in _NETLINK_PROTOCOL_BITS:
+            flt.add_rule(deny, call, masked(0, _LOW32, socket.AF_NETLINK), masked(2, bit, bit))
+    return flt
+
+
+def export(path: Path) -> Path:
+    """Write the filter as BPF to `path` (root's, mode 0600, replaced atomically) and return `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            build().export_bpf(out)
+        tmp.replace(path)
+    except (OSError, RuntimeError) as exc:  # RuntimeError: pyseccomp found no libseccomp
+        tmp.unlink(missing_ok=True)
+        raise IsolationError(
+            f"cannot write the workload seccomp filter to {path}: {exc}; install the Debian package "
+            "libseccomp2"
+        ) from exc
+    return path

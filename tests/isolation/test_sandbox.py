@@ -1,0 +1,478 @@
+"""The sandbox around every zone workload: the bwrap argv and the seccomp filter (no root needed), then
+attacks made from inside each zone exactly as a workload is placed (its namespaces, uid, no capabilities,
+seccomp), each with a positive control from the host role, and `verify`'s /proc checks. (A supervisor
+killed with SIGKILL taking every zone process with it: test_fail_closed.py.)"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from medvault.isolation import Isolation, _seccomp, _sys
+from medvault.isolation._inspect import ZoneFacts, host_namespaces, workload_problems
+from medvault.isolation._sandbox import Sandbox
+from medvault.isolation._verify import _workloads
+from medvault.isolation._workload import WorkloadUser
+from tests.conftest import require_root
+from tests.isolation.conftest import Lab, sh
+
+ZONES = ("dmz", "vault")
+
+# -- the argv builder ---------------------------------------------------------------------------------
+
+
+def _pairs(argv: list[str], flag: str) -> list[str]:
+    """The first operand of every `flag` in `argv`."""
+    return [argv[i + 1] for i, arg in enumerate(argv) if arg == flag]
+
+
+def test_argv_isolates_everything_but_the_zone_network() -> None:
+    """The sandbox unshares mount, PID, IPC and UTS (never the network), dies with its parent, keeps
+    only setpriv's capabilities, loads the filter from fd 3 and ends in `--`."""
+    argv = Sandbox(Path("/d/isolation/seccomp.bpf"), "mv-dmz").argv()
+    assert argv[:5] == ["sh", "-c", 'exec "$@" 3<"$0"', "/d/isolation/seccomp.bpf", "bwrap"]
+    for flag in ("--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session"):
+        assert flag in argv
+    assert "--unshare-net" not in argv and "--unshare-all" not in argv
+    assert _pairs(argv, "--cap-drop") == ["ALL"]
+    assert _pairs(argv, "--cap-add") == ["CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP"]
+    assert _pairs(argv, "--seccomp") == ["3"] and argv[-1] == "--"
+
+
+def test_argv_shows_no_host_directory_that_holds_sockets() -> None:
+    """/tmp, /dev/shm and /run are private tmpfs mounts, /dev is bwrap's minimal one, and no bind shows
+    the host's /run, /var, /tmp or /dev."""
+    argv = Sandbox(Path("/s.bpf"), "h", read_only=(Path("/srv/models/m.gguf"),)).argv()
+    assert set(_pairs(argv, "--tmpfs")) == {"/tmp", "/dev/shm", "/run"}
+    assert _pairs(argv, "--dev") == ["/dev"] and _pairs(argv, "--proc") == ["/proc"]
+    sources = _pairs(argv, "--bind") + _pairs(argv, "--ro-bind") + _pairs(argv, "--ro-bind-try")
+    for host_dir in ("/run", "/var", "/tmp", "/dev", "/etc", "/"):
+        assert host_dir not in sources
+    assert not [s for s in sources if s.startswith(("/run/", "/var/", "/dev/"))], sources
+    assert "/srv/models/m.gguf" in _pairs(argv, "--ro-bind-try")
+
+
+def test_nested_binds_come_after_their_parents_and_writable_wins() -> None:
+    """A read-only directory inside a writable one is mounted after it (so it stays read-only), a path
+    given both ways is writable, and missing parents are created traversable (0755)."""
+    data = Path("/nonexistent-mv/data")
+    sandbox = Sandbox(
+        Path("/s.bpf"),
+        "h",
+        read_only=(data / "run", data, data / "isolation"),
+        writable=(data,),
+    )
+    argv = sandbox.argv()
+    binds = [(argv[i], argv[i + 1]) for i, a in enumerate(argv) if a in ("--bind", "--ro-bind-try")]
+    order = [path for _, path in binds]
+    assert ("--bind", str(data)) in binds and ("--ro-bind-try", str(data)) not in binds
+    assert order.index(str(data)) < order.index(str(data / "run"))
+    assert order.index(str(data)) < order.index(str(data / "isolation"))
+    first_parent = argv.index("/nonexistent-mv")
+    assert argv[first_parent - 3 : first_parent] == ["--perms", "0755", "--dir"]
+    assert first_parent < argv.index(str(data))
+
+
+def test_merged_usr_links_are_mirrored_and_real_directories_bound(tmp_path: Path) -> None:
+    """The host's /bin -> usr/bin style links become the same links; an unmerged directory is bound."""
+    (tmp_path / "usr" / "bin").mkdir(parents=True)
+    (tmp_path / "bin").symlink_to("usr/bin")
+    (tmp_path / "lib32").mkdir()
+    argv = Sandbox(Path("/s.bpf"), "h").argv(root=tmp_path)
+    links = [(argv[i + 1], argv[i + 2]) for i, a in enumerate(argv) if a == "--symlink"]
+    assert links == [("usr/bin", "/bin")]
+    assert "/lib32" in _pairs(argv, "--ro-bind")
+
+
+def test_the_interpreter_and_the_package_are_visible() -> None:
+    """The venv, the base interpreter and the medvault source are bound read-only."""
+    import medvault
+
+    sources = _pairs(Sandbox(Path("/s.bpf"), "h").argv(), "--ro-bind-try")
+    for needed in (sys.prefix, sys.base_prefix, str(Path(medvault.__file__).resolve().parents[1])):
+        resolved = Path(needed).resolve()
+        assert resolved.is_relative_to("/usr") or any(resolved.is_relative_to(s) for s in sources), needed
+
+
+# -- the seccomp filter -------------------------------------------------------------------------------
+
+# Runs each attempt and prints {name: "ok" | errno name}. argv: [filter file or "-", mount target].
+_SYSCALLS = {
+    "x86_64": {"bpf": 321, "keyctl": 250, "clone3": 435},
+    "aarch64": {"bpf": 280, "keyctl": 219, "clone3": 435},
+}
+ATTEMPTS = r"""
+import ctypes, errno, json, os, socket, struct, sys
+NR = json.loads(sys.argv[3])
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+if sys.argv[1] != "-":
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+    code = open(sys.argv[1], "rb").read()
+    assert libc.prctl(38, 1, 0, 0, 0) == 0  # PR_SET_NO_NEW_PRIVS
+    assert libc.prctl(22, 2, ctypes.byref(Prog(len(code) // 8, code)), 0, 0) == 0  # seccomp filter
+def checked(result):
+    if result < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+def attempt(work):
+    try:
+        work()
+    except OSError as exc:
+        return errno.errorcode.get(exc.errno, str(exc.errno))
+    return "ok"
+def sock(family, kind, proto=0):
+    return lambda: socket.socket(family, kind, proto).close()
+def mount():
+    checked(libc.mount(b"none", sys.argv[2].encode(), b"tmpfs", 0, None))
+    libc.umount2(sys.argv[2].encode(), 0)
+map_attr = struct.pack("IIII", 2, 4, 4, 1) + bytes(112)  # BPF_MAP_TYPE_ARRAY, key 4, value 4, 1 entry
+def bpf():
+    fd = libc.syscall(NR["bpf"], 0, map_attr, len(map_attr))  # BPF_MAP_CREATE
+    checked(fd)
+    os.close(fd)
+print(json.dumps({
+    "af_packet": attempt(sock(socket.AF_PACKET, socket.SOCK_RAW)),
+    "netlink_netfilter": attempt(sock(socket.AF_NETLINK, socket.SOCK_RAW, 12)),
+    "netlink_route": attempt(sock(socket.AF_NETLINK, socket.SOCK_RAW, 0)),
+    "af_packet_high_bits": attempt(lambda: checked(libc.syscall(41, (1 << 32) | 17, 3, 0))),
+    "bpf": attempt(bpf),
+    "keyctl": attempt(lambda: checked(libc.syscall(NR["keyctl"], 0, -3, 1))),  # session keyring id
+    "mount": attempt(mount),
+    "ptrace": attempt(lambda: checked(libc.ptrace(0, 0, None, None))),  # PTRACE_TRACEME
+    "clone3": attempt(lambda: checked(libc.syscall(NR["clone3"], None, 0))),
+    # Last: where it works, the process is in a new user namespace and its other attempts would fail.
+    "unshare_user": attempt(lambda: checked(libc.unshare(0x10000000))),
+}))
+"""
+DENIED = {
+    "unshare_user": "EPERM",
+    "af_packet": "EPERM",
+    "netlink_netfilter": "EPERM",
+    "af_packet_high_bits": "EPERM",
+    "bpf": "EPERM",
+    "keyctl": "EPERM",
+    "mount": "EPERM",
+    "ptrace": "EPERM",
+    "clone3": "ENOSYS",
+}
+
+
+def _numbers() -> str:
+    machine = platform.machine()
+    if machine not in _SYSCALLS:
+        pytest.skip(f"no system call numbers for {machine} in this test")
+    return json.dumps(_SYSCALLS[machine])
+
+
+def _attempts(prefix: list[str], bpf: str, target: Path) -> dict[str, str]:
+    done = sh(*prefix, sys.executable, "-c", ATTEMPTS, bpf, str(target), _numbers())
+    return dict(json.loads(done.stdout))
+
+
+def test_filter_refuses_what_no_workload_needs_even_for_root(tmp_path: Path) -> None:
+    """Loaded into a process (root in CI), the exported filter refuses namespaces, packet and netfilter
+    sockets (also with the high half of the argument set), bpf, keyctl, mount and ptrace with EPERM and
+    clone3 with ENOSYS, while NETLINK_ROUTE still works."""
+    bpf = _seccomp.export(tmp_path / "isolation" / "seccomp.bpf")
+    assert bpf.stat().st_mode & 0o777 == 0o600
+    target = tmp_path / "mnt"
+    target.mkdir()
+    assert _attempts([], str(bpf), target) == {**DENIED, "netlink_route": "ok"}
+
+
+def test_filter_control_the_same_attempts_work_without_it(tmp_path: Path) -> None:
+    """Positive control: without the filter the unprivileged attempts succeed (and, as root, all)."""
+    target = tmp_path / "mnt"
+    target.mkdir()
+    result = _attempts([], "-", target)
+    unprivileged = ("netlink_netfilter", "netlink_route", "keyctl", "ptrace")
+    assert all(result[name] == "ok" for name in unprivileged), result
+    if os.geteuid() == 0:
+        assert {k for k, v in result.items() if v != "ok"} <= {"unshare_user", "clone3"}, result
+
+
+# -- what `verify` reads from /proc -------------------------------------------------------------------
+
+
+def _fake_process(proc: Path, pid: int, status: dict[str, str], ns_from: Path) -> None:
+    """A /proc/<pid> with `status` and namespace links copied from a real process."""
+    directory = proc / str(pid)
+    (directory / "ns").mkdir(parents=True)
+    (directory / "status").write_text("".join(f"{k}:\t{v}\n" for k, v in status.items()))
+    (directory / "exe").symlink_to("/usr/bin/python3")
+    for kind in ("mnt", "pid", "ipc", "uts", "net"):
+        (directory / "ns" / kind).symlink_to(ns_from / "ns" / kind)
+
+
+def test_inspect_names_every_missing_layer(tmp_path: Path) -> None:
+    """A process in the host's namespaces, with capabilities and no seccomp, is reported with each reason;
+    one that is sandboxed as expected is not."""
+    user = WorkloadUser("gw", 64123, 64123)
+    good = {"Uid": "64123\t64123\t64123\t64123", "Gid": "64123\t64123\t64123\t64123", "Groups": ""}
+    good |= {"CapEff": "0" * 16, "CapPrm": "0" * 16, "CapBnd": "0" * 16, "CapAmb": "0" * 16}
+    good |= {"NoNewPrivs": "1", "Seccomp": "2"}
+    bad = good | {"CapEff": "0000000000003000", "NoNewPrivs": "0", "Seccomp": "0", "Uid": "0\t0\t0\t0"}
+    host_like = tmp_path / "host"
+    for kind in ("mnt", "pid", "ipc", "uts", "net"):
+        (host_like / "ns").mkdir(parents=True, exist_ok=True)
+        (host_like / "ns" / kind).write_text(kind)
+    elsewhere = tmp_path / "other"
+    for kind in ("mnt", "pid", "ipc", "uts"):
+        (elsewhere / "ns").mkdir(parents=True, exist_ok=True)
+        (elsewhere / "ns" / kind).write_text(kind)
+    (elsewhere / "ns" / "net").symlink_to(host_like / "ns" / "net")
+    proc = tmp_path / "proc"
+    _fake_process(proc, 10, good, elsewhere)
+    _fake_process(proc, 11, bad, host_like)
+    host = {kind: {os.stat(host_like / "ns" / kind).st_ino} for kind in ("mnt", "pid", "ipc", "uts")}
+    facts = ZoneFacts("dmz", host_like / "ns" / "net", user)
+    checked, problems = workload_problems(facts, [10, 11, 12], host, proc=proc)
+    assert checked == 2 and len(problems) == 1 and problems[0].startswith("dmz: pid 11 ")
+    for reason in ("mnt namespace", "pid namespace", "uid 0", "CapEff", "NoNewPrivs", "seccomp"):
+        assert reason in problems[0], problems[0]
+
+
+# -- attacks from inside each zone (root, lab) --------------------------------------------------------
+
+
+def _host_role(lab: Lab, user: WorkloadUser | None = None) -> list[str]:
+    """argv prefix of the positive controls: the host role, as `user` (no sandbox) or as root."""
+    return ["ip", "netns", "exec", lab.host, *(user.setpriv() if user else [])]
+
+
+def _run_python(prefix: list[str], code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return sh(*prefix, sys.executable, "-c", code, *args, check=False)
+
+
+@pytest.fixture
+def private_dir(lab: Lab) -> Iterator[Path]:
+    """A directory under the host's /tmp that every user may enter (as a host service's would be)."""
+    require_root()
+    directory = Path(tempfile.mkdtemp(prefix=f"mvt-{lab.tag}-host-", dir="/tmp"))
+    directory.chmod(0o755)
+    yield directory
+    with contextlib.suppress(OSError):
+        for child in directory.iterdir():
+            child.unlink()
+        directory.rmdir()
+
+
+_CONNECT = """
+import socket, sys
+try:
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(sys.argv[1])
+        sock.sendall(b"patient text")
+    print("sent")
+except OSError as exc:
+    print(type(exc).__name__)
+"""
+
+
+@pytest.mark.root
+def test_host_unix_socket_is_not_reachable_from_any_zone(lab: Lab, iso: Isolation, private_dir: Path) -> None:
+    """A host process's UNIX socket under the host's /tmp cannot be reached from either zone; the same
+    connection as the zone's user from the host role delivers the text."""
+    path = private_dir / "service.sock"
+    received: list[bytes] = []
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    path.chmod(0o777)
+    server.listen()
+    server.settimeout(10)
+
+    def accept_one() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = server.accept()
+            with conn:
+                received.append(conn.recv(100))
+
+    try:
+        for zone in ZONES:
+            assert (
+                _run_python(iso.exec_prefix(zone), _CONNECT, str(path)).stdout.strip() == "FileNotFoundError"
+            )
+        assert received == []
+        acceptor = threading.Thread(target=accept_one)
+        acceptor.start()
+        control = _run_python(_host_role(lab, iso.zone_user("dmz")), _CONNECT, str(path))
+        acceptor.join(timeout=10)
+        assert control.stdout.strip() == "sent" and received == [b"patient text"], control.stderr
+    finally:
+        server.close()
+
+
+_LOOK = """
+import json, os, sys
+found = {p: os.path.exists(p) for p in sys.argv[1:]}
+procs = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+print(json.dumps({"found": found, "procs": procs, "hostname": os.uname().nodename}))
+"""
+
+
+@pytest.mark.root
+def test_tmp_and_dev_shm_are_private_and_zones_cannot_swap_files(lab: Lab, iso: Isolation) -> None:
+    """A file the host writes in /tmp or /dev/shm is not seen in a zone, a file one zone's workload
+    writes there is seen by neither the other zone nor the host; the host role sees the host's files."""
+    marker = f"mvt-{lab.tag}-marker"
+    host_files = [Path("/tmp") / marker, Path("/dev/shm") / marker]
+    for path in host_files:
+        path.write_text("host")
+        path.chmod(0o644)
+    drop = f"mvt-{lab.tag}-drop"
+    writer = lab.spawn(
+        [
+            *iso.exec_prefix("dmz"),
+            "sh",
+            "-c",
+            f"echo gw > /tmp/{drop} && echo gw > /dev/shm/{drop} && touch /tmp/{drop}.done && sleep 60",
+        ]
+    )
+    try:
+        zone_files = [f"/tmp/{drop}", f"/dev/shm/{drop}"]
+        _wait_for_file_in_zone(iso, "dmz", f"/tmp/{drop}.done")  # the writer's own view has them
+        for zone in ZONES:
+            seen = json.loads(
+                _run_python(iso.exec_prefix(zone), _LOOK, *map(str, host_files), *zone_files).stdout
+            )
+            assert not any(seen["found"].values()), (zone, seen)
+        control = json.loads(
+            _run_python(
+                _host_role(lab, iso.zone_user("vault")), _LOOK, *map(str, host_files), *zone_files
+            ).stdout
+        )
+        assert control["found"] == {
+            **dict.fromkeys(map(str, host_files), True),
+            **dict.fromkeys(zone_files, False),
+        }
+        assert writer.poll() is None, "the writer's sandbox died before the check"
+    finally:
+        writer.kill()
+        writer.wait(timeout=5)
+        for path in host_files:
+            path.unlink(missing_ok=True)
+
+
+def _wait_for_file_in_zone(iso: Isolation, zone: str, path: str) -> None:
+    """Wait until some process in `zone` sees `path` in its own root (read through /proc/PID/root)."""
+    deadline = time.monotonic() + 10
+    while not any(Path(f"/proc/{pid}/root{path}").exists() for pid in _sys.netns_pids(iso.links[zone].netns)):
+        assert time.monotonic() < deadline, f"no process in {zone} wrote {path}"
+        time.sleep(0.05)
+
+
+@pytest.mark.root
+def test_proc_shows_only_the_sandbox(lab: Lab, iso: Isolation) -> None:
+    """/proc in a zone lists only the sandbox's own processes (its init, the workload and its child);
+    the host role's /proc lists the test process."""
+    for zone in ZONES:
+        seen = json.loads(_run_python(iso.exec_prefix(zone), _LOOK).stdout)
+        assert max(seen["procs"]) <= 3 and os.getpid() not in seen["procs"], (zone, seen)
+        assert seen["hostname"] == f"{lab.policy.netns_prefix}-{zone}"
+    control = json.loads(_run_python(_host_role(lab), _LOOK).stdout)
+    assert os.getpid() in control["procs"]
+
+
+@pytest.mark.root
+def test_user_namespaces_cannot_be_created_in_a_zone(lab: Lab, iso: Isolation) -> None:
+    """`unshare -Ur true` fails in each zone; as the same user in the host role it works where the kernel
+    allows unprivileged user namespaces (skipped with the reason otherwise)."""
+    for zone in ZONES:
+        attempt = sh(*iso.exec_prefix(zone), "unshare", "-Ur", "true", check=False)
+        assert attempt.returncode != 0 and "Operation not permitted" in attempt.stderr, (zone, attempt)
+    control = sh(*_host_role(lab, iso.zone_user("dmz")), "unshare", "-Ur", "true", check=False)
+    if control.returncode != 0:
+        pytest.skip(f"the kernel refuses unprivileged user namespaces here ({control.stderr.strip()})")
+
+
+@pytest.mark.root
+def test_kernel_interfaces_are_refused_in_every_zone(lab: Lab, iso: Isolation, private_dir: Path) -> None:
+    """From each zone (namespaces, uid, no capabilities, seccomp) user namespaces, AF_PACKET, netfilter
+    netlink, bpf, keyctl, mount and ptrace fail with EPERM while NETLINK_ROUTE works; from the host role,
+    as root, every one of them works."""
+    for zone in ZONES:
+        result = _attempts(iso.exec_prefix(zone), "-", private_dir)
+        assert result == {**DENIED, "netlink_route": "ok"}, (zone, result)
+    control = _attempts(_host_role(lab), "-", private_dir)
+    assert {k for k, v in control.items() if v != "ok"} <= {"clone3"}, control  # clone3(NULL): EFAULT
+
+
+_WRITES = """
+import errno, json, sys
+def attempt(path):
+    try:
+        with open(path, "a") as fh:
+            fh.write("x")
+    except OSError as exc:
+        return errno.errorcode[exc.errno]
+    return "done"
+print(json.dumps({path: attempt(path) for path in sys.argv[1:]}))
+"""
+
+
+@pytest.mark.root
+def test_gateway_writes_its_database_and_nothing_else(lab: Lab, iso: Isolation) -> None:
+    """In the gateway's sandbox only the database files can be written: files in run/ and isolation/, the
+    venv and the source tree are read-only mounts even where their modes would allow the write; as the
+    same user without the sandbox (host role) those writes go through."""
+    data = lab.data_dir
+    db = data / "mvt-gateway.db"  # not medvault.db: a later `up` in this lab migrates that one
+    db.touch()
+    iso.share_data_dir([db])
+    import medvault
+
+    open_to_all = [data / "run" / "mvt-open", data / "isolation" / "mvt-open"]
+    open_to_all += [Path(sys.prefix) / "mvt-open", Path(medvault.__file__).parent / "mvt-open"]
+    for path in open_to_all:
+        path.write_text("")
+        path.chmod(0o666)
+    try:
+        targets = [str(db), *map(str, open_to_all)]
+        inside = json.loads(_run_python(iso.gateway_prefix([db]), _WRITES, *targets).stdout)
+        assert inside == {str(db): "done", **dict.fromkeys(map(str, open_to_all), "EROFS")}, inside
+        outside = json.loads(_run_python(_host_role(lab, iso.zone_user("dmz")), _WRITES, *targets).stdout)
+        assert set(outside.values()) == {"done"}, outside
+    finally:
+        for path in [db, *open_to_all]:
+            path.unlink(missing_ok=True)
+
+
+# -- verify -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.root
+def test_verify_passes_sandboxed_workloads_and_fails_an_unsandboxed_one(lab: Lab, iso: Isolation) -> None:
+    """The fixture's workloads (one per zone, through `exec_prefix`) pass verify's /proc checks; a process
+    started with the old prefix (zone netns, zone user, no sandbox) fails it with the reasons."""
+    check = _workloads(iso)
+    assert check.ok and int(check.detail.split()[0]) >= 2, check.detail
+    cgroups = iso._zone_cgroups()
+    join = cgroups.join_prefix("vault") if cgroups is not None else []
+    old = [*join, "ip", "netns", "exec", iso.links["vault"].netns, *iso.zone_user("vault").setpriv()]
+    plain = lab.spawn([*old, "sleep", "60"])
+    try:
+        deadline = time.monotonic() + 5
+        while (check := _workloads(iso)).ok:
+            assert time.monotonic() < deadline, "the unsandboxed process never showed up"
+            time.sleep(0.05)
+        assert "vault: pid" in check.detail and "(sleep)" in check.detail, check.detail
+        for reason in ("pid namespace", "ipc namespace", "uts namespace", "without the seccomp filter"):
+            assert reason in check.detail, check.detail
+    finally:
+        plain.kill()
+        plain.wait(timeout=5)
+    assert host_namespaces()["pid"]  # the reference the check compares with was readable
