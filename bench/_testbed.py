@@ -9,10 +9,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from _procs import free_port, python, started
+from _sandbox import gateway_sandbox, workload_pid
 from medvault.backends import OFFLINE_ENV, llama_server_argv, resolve_runtime
 from medvault.config import bundled_model_path, load_settings
-from medvault.store import Store
+from medvault.store import Store, sqlite_files
 
 FAKE_MODEL = "fake-model"
 EMBEDDED_MODEL = "smollm2"
@@ -26,7 +29,7 @@ class Testbed:
     model_url: str | None  # the embedded model's llama.cpp server, up to /v1; None when not started
     gateway_url: str  # the gateway's base URL, up to /v1
     auth: str  # the Authorization header value for the gateway
-    gateway_pid: int
+    gateway_pid: int  # the gateway's Python process (inside the sandbox when sandboxed)
     log_dir: Path
 
 
@@ -41,12 +44,20 @@ def _config(engine_port: int, model_port: int | None) -> str:
 
 
 @contextlib.contextmanager
-def testbed(workdir: Path, *, chunks: int = 16, embedded: bool = True) -> Iterator[Testbed]:
-    """Start the fake engine, optionally the embedded model, and a gateway over both; stop all after."""
+def testbed(
+    workdir: Path, *, chunks: int = 16, embedded: bool = True, sandboxed: bool = False
+) -> Iterator[Testbed]:
+    """Start the fake engine, optionally the embedded model, and a gateway over both; stop all after.
+
+    `sandboxed` (root only) runs the gateway in the workload sandbox `medvault up` gives it (see
+    _sandbox), on this loopback; `workdir` must then be traversable for others.
+    """
     engine_port, gateway_port = free_port(), free_port()
     model_port = free_port() if embedded else None
     data_dir = workdir / "data"
-    config = workdir / "medvault.toml"
+    run = data_dir / "run"  # config and runtime where the supervisor puts them: the sandbox shows them
+    run.mkdir(parents=True, exist_ok=True)
+    config = run / "medvault.toml"
     config.write_text(_config(engine_port, model_port))
     settings = load_settings(config, data_dir=data_dir)
     store = Store.open(settings.resolved_database_url)
@@ -55,8 +66,10 @@ def testbed(workdir: Path, *, chunks: int = 16, embedded: bool = True) -> Iterat
         _, key = store.create_key("bench", "admin")
     finally:
         store.close()
-    runtime = workdir / "runtime.json"
+    runtime = run / "runtime.json"
     resolve_runtime(settings, {}).write(runtime)
+    database = Path(str(make_url(settings.resolved_database_url).database))
+    prefix = gateway_sandbox(data_dir, sqlite_files(database), [config, runtime]) if sandboxed else []
 
     with contextlib.ExitStack() as stack:
         stack.enter_context(
@@ -82,19 +95,22 @@ def testbed(workdir: Path, *, chunks: int = 16, embedded: bool = True) -> Iterat
         gateway = stack.enter_context(
             started(
                 "gateway",
-                python(
-                    "-m",
-                    "medvault",
-                    "serve",
-                    "--runtime",
-                    str(runtime),
-                    "--config",
-                    str(config),
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(gateway_port),
-                ),
+                [
+                    *prefix,
+                    *python(
+                        "-m",
+                        "medvault",
+                        "serve",
+                        "--runtime",
+                        str(runtime),
+                        "--config",
+                        str(config),
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(gateway_port),
+                    ),
+                ],
                 f"http://127.0.0.1:{gateway_port}/readyz",  # ready once every engine passed a health check
                 workdir,
                 env={"MEDVAULT_DATA_DIR": str(data_dir)},
@@ -105,6 +121,6 @@ def testbed(workdir: Path, *, chunks: int = 16, embedded: bool = True) -> Iterat
             model_url=f"http://127.0.0.1:{model_port}/v1" if model_port else None,
             gateway_url=f"http://127.0.0.1:{gateway_port}/v1",
             auth=f"Bearer {key}",
-            gateway_pid=gateway.pid,
+            gateway_pid=workload_pid(gateway.pid) if sandboxed else gateway.pid,
             log_dir=workdir,
         )

@@ -9,7 +9,7 @@ import pytest
 from medvault.errors import IsolationError
 from medvault.isolation import IsolationPolicy, build_isolation
 from medvault.isolation._layout import zone_links
-from medvault.isolation._nft import scratch_netns
+from medvault.isolation._nft import canonical, scratch_netns
 from medvault.isolation._render import counter_names, render, render_panic
 from medvault.isolation._sys import run as sh
 from tests.conftest import require_root
@@ -139,3 +139,23 @@ def test_panic_ruleset_replaces_the_link_chains_with_drops() -> None:
     text = render_panic(LINKS, ["mv-dmz", "mv-vault"])
     assert text.startswith("add table inet medvault\ndelete table inet medvault\n")
     assert "_link" not in text and "priority -2147483648" not in text
+
+
+def test_second_line_alone_renders_no_hook_on_a_device() -> None:
+    """Before the zone links exist the ruleset has no chain bound to a device (older kernels refuse a
+    hook on a missing one), and is otherwise the full ruleset: every drop chain and counter is there."""
+    full, early = render(POLICY, LINKS, None), render(POLICY, LINKS, None, link_chains=False)
+    assert "hook ingress device" in full
+    assert "hook ingress" not in early
+    for chain in ("early", "input", "forward", "output"):
+        assert f"chain {chain} {{" in early
+    assert all(f"counter {name} {{" in early for name in counter_names(LINKS))
+
+
+def test_canonical_listing_creates_the_hooked_devices_first() -> None:
+    """The canonical listing of the full ruleset is computed with the zone link devices present in the
+    scratch namespace, so it does not depend on the kernel binding hooks to missing devices."""
+    require_root()
+    listing = canonical(render(POLICY, LINKS, 8080), ["mv-dmz", "mv-vault"])
+    assert 'hook ingress device "mv-dmz"' in listing
+    assert 'hook ingress device "mv-vault"' in listing

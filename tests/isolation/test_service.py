@@ -70,12 +70,13 @@ def test_breach_stops_the_service_with_status_3(lab: Lab, up: Up) -> None:
 
 
 def test_monitor_that_cannot_probe_stops_the_service(lab: Lab, up: Up) -> None:
-    """When the monitor's probes only meet silence, the service stops with status 4 (fail closed): no
-    zone process is left, the zones are gone, and the failure is in the audit trail."""
+    """When the monitor's probes only meet silence (a filtering table drops the rejects on their way back
+    to the dmz), the service stops with status 4 (fail closed): no zone process is left, the zones are
+    gone, and the failure is in the audit trail."""
     blackhole = (
         "nft add table inet blackhole && nft add chain inet blackhole silence "
-        "'{ type filter hook forward priority -10; policy accept; }' && "
-        'nft add rule inet blackhole silence iifname "mv-dmz" drop'
+        "'{ type filter hook output priority -10; policy accept; }' && "
+        'nft add rule inet blackhole silence oifname "mv-dmz" meta l4proto icmp drop'
     )
     sh("ip", "netns", "exec", lab.host, "sh", "-c", blackhole)
     try:
@@ -90,10 +91,12 @@ def test_monitor_that_cannot_probe_stops_the_service(lab: Lab, up: Up) -> None:
 
 
 def test_down_command_stops_everything_and_can_repeat(lab: Lab, up: Up) -> None:
-    """`medvault down` stops the isolated service and removes zones and table; a second run is harmless."""
+    """`medvault down` stops the isolated service and removes zones and table; a second run is harmless.
+    The sandboxed gateway gets the SIGTERM itself and stops gracefully (its audit writer drained)."""
     first = up.cli("down")
     assert first.returncode == 0 and "stopped" in first.stdout, first.stdout + first.stderr
     assert up.process.wait(timeout=30) == 0, up.tail()
+    assert "gateway_stopped" in (lab.data_dir / "logs" / "gateway.log").read_text()
     assert lab.policy.zone_netns("vault") not in sh("ip", "netns", "list").stdout
     assert "medvault" not in sh("ip", "netns", "exec", lab.host, "nft", "list", "tables").stdout
     second = up.cli("down")

@@ -81,10 +81,10 @@ def test_egress_battery_is_blocked_from_every_zone(lab: Lab, iso: Isolation) -> 
     for zone in iso.links:
         moved = sum(
             after[f"{zone}_{hook}_reject"] - before[f"{zone}_{hook}_reject"]
-            for hook in ("input", "forward", "noroute")
+            for hook in ("link", "input", "forward", "noroute")
         )
         assert moved >= len(rejected[zone]) > 0, (zone, moved)
-    assert after["dmz_forward_reject"] > before["dmz_forward_reject"]
+    assert after["dmz_link_reject"] > before["dmz_link_reject"]
     assert len(lab.settled_hits()) == before_hits
 
 
@@ -318,9 +318,10 @@ def _rejected_by_host(detail: str) -> bool:
 
 
 def test_host_without_a_route_still_rejects_at_once(lab: Lab, iso: Isolation) -> None:
-    """With no default route in the host role (an air-gapped host), zone packets are rejected before
-    routing, fast and without the kernel's rate limit, so repeated probes never meet silence."""
-    before = lab.counters()["dmz_noroute_reject"]
+    """With no default route in the host role (an air-gapped host), zone packets are rejected at the
+    zone's link, before routing, fast and without the kernel's rate limit, so repeated probes never meet
+    silence."""
+    before = lab.counters()["dmz_link_reject"]
     sh("ip", "-n", lab.host, "route", "del", "default")
     try:
         probes = [Probe("icmp", TARGET4), Probe("tcp", TARGET4, 443), Probe("udp", TARGET4, 53)] * 10
@@ -328,4 +329,4 @@ def test_host_without_a_route_still_rejects_at_once(lab: Lab, iso: Isolation) ->
     finally:
         sh("ip", "-n", lab.host, "route", "add", "default", "via", "192.0.2.254")
     assert [(r.probe.label(), r.detail) for r in results if r.verdict is not Verdict.BLOCKED] == []
-    assert lab.counters()["dmz_noroute_reject"] - before >= len(probes)
+    assert lab.counters()["dmz_link_reject"] - before >= len(probes)

@@ -90,6 +90,7 @@ class Gateway:
                     await task
             await self.audit.stop()
             await self.session.close()
+            log.info("gateway_stopped")  # the mark of a graceful stop (the audit writer has drained)
 
     async def _purge_loop(self) -> None:
         """Content retention really deletes: expired content is blanked and the file compacted, at start

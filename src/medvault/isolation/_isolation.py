@@ -61,29 +61,32 @@ class Isolation:
         self._lock = threading.RLock()  # rules change and drift audits never interleave
 
     # -- rendering and applying ------------------------------------------------------------------
-    def render(self, gateway_port: int | None = None) -> str:
+    def render(self, gateway_port: int | None = None, *, link_chains: bool = True) -> str:
         """The host firewall for this policy (with ingress to `gateway_port` when given)."""
-        return render(self.policy, self.links, gateway_port)
+        return render(self.policy, self.links, gateway_port, link_chains=link_chains)
 
     def check(self, gateway_port: int | None = None) -> None:
         """Validate the rendered ruleset with `nft -c` against the host role's kernel; applies nothing."""
         _nft.check(self.render(gateway_port), self.host_netns)
 
-    def _apply(self, gateway_port: int | None) -> None:
-        text = self.render(gateway_port)
+    def _apply(self, gateway_port: int | None, *, link_chains: bool = True) -> None:
+        text = self.render(gateway_port, link_chains=link_chains)
         with self._lock:
             _nft.check(text, self.host_netns)
             if self.dry_run:
                 return
-            expected = _nft.canonical(text)
+            expected = _nft.canonical(text, self._link_devices())
             _nft.apply(text, self.host_netns)
             self._expected, self.gateway_port = expected, gateway_port
+
+    def _link_devices(self) -> list[str]:
+        return [link.host_if for link in self.links.values()]
 
     def expected_listing(self) -> str:
         """The canonical listing the live table must equal (computed once per applied ruleset)."""
         with self._lock:
             if self._expected is None:
-                self._expected = _nft.canonical(self.render(self.gateway_port))
+                self._expected = _nft.canonical(self.render(self.gateway_port), self._link_devices())
             return self._expected
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -124,8 +127,11 @@ class Isolation:
         self._cgroups = _cgroup.create(self.policy.netns_prefix, list(self.links))
         cgroup = str(self._cgroups.root) if self._cgroups else None
         self._persist("off", host_netns_created=created_host, host_sysctls_before=before, cgroup=cgroup)
-        self._apply(None)
+        # The second line first, so the zones are filtered from their first packet; the link chains
+        # once their devices exist (kernels before 6.16 refuse a hook on a missing device).
+        self._apply(None, link_chains=False)
         _topology.create(self.host_netns, self.links)
+        self._apply(None)
         problems = _topology.audit(self.host_netns, self.links)
         if problems:
             raise IsolationError("the zones are not as created: " + "; ".join(problems))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from medvault.errors import IsolationError
 from medvault.isolation import _sys
@@ -73,9 +73,15 @@ def scratch_netns() -> Iterator[str]:
         _sys.run(["ip", "netns", "del", name], check=False)
 
 
-def canonical(text: str) -> str:
-    """The listing this `nft` prints for rendered `text` once loaded into an empty namespace."""
+def canonical(text: str, devices: Iterable[str] = ()) -> str:
+    """The listing this `nft` prints for rendered `text` once loaded into an empty namespace.
+
+    `devices` are created there first (as veth pairs: the dummy driver is not always built): chains
+    hooked on a device need it to exist on kernels before 6.16.
+    """
     with scratch_netns() as name:
+        for index, device in enumerate(devices):
+            _sys.ip(name, "link", "add", device, "type", "veth", "peer", "name", f"mv-peer{index}")
         apply(text, name)
         result = listing(name)
     if result is None:

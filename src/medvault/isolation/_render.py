@@ -217,13 +217,22 @@ def _replace(family: str, table: str) -> list[str]:
     return [f"add table {family} {table}", f"delete table {family} {table}"]
 
 
-def render(policy: IsolationPolicy, links: dict[str, ZoneLink], gateway_port: int | None = None) -> str:
+def render(
+    policy: IsolationPolicy,
+    links: dict[str, ZoneLink],
+    gateway_port: int | None = None,
+    *,
+    link_chains: bool = True,
+) -> str:
     """The complete `nft -f` file for the host role: replaces `table inet medvault` atomically.
 
-    `gateway_port` is the dmz port ingress is DNAT'ed to; None renders no ingress at all.
+    `gateway_port` is the dmz port ingress is DNAT'ed to; None renders no ingress at all. Without
+    `link_chains` the ruleset has only the second line (for the moment before the zone links exist:
+    kernels before 6.16 refuse a hook on a device that does not exist yet).
     """
     body = [f"\tcounter {name} {{\n\t}}" for name in counter_names(links)]
-    body += _link_chains(policy, links, gateway_port)
+    if link_chains:
+        body += _link_chains(policy, links, gateway_port)
     body += _chain(
         "early", "type filter hook prerouting priority filter; policy accept;", _early_chain(links)
     )

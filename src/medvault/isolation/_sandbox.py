@@ -44,6 +44,7 @@ _OPEN_FILTER = f'exec "$@" {SECCOMP_FD}<"$0"'
 # Empty tmpfs mounts, world-writable and sticky like the host's (mount points, not files in them).
 _PRIVATE_TMP = ("/tmp", "/dev/shm")  # noqa: S108
 _PRIVATE_MOUNTS = ("/usr", "/proc", "/dev", "/run", *_PRIVATE_TMP)
+_EMPTY_MOUNTS = ("/run", *_PRIVATE_TMP)
 _MERGED_USR = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 # What glibc reads from /etc in a workload: the loader's cache (without it libraries in multiarch
 # directories are not found), and what name resolution consults (the zone's own resolv.conf, which
@@ -146,12 +147,15 @@ def _directories(paths: Iterable[Path], workdir: Path) -> list[str]:
     """`--dir` (mode 0755) for the directories leading to `paths`, and for `workdir` itself, that no
     mount provides: bwrap would create them 0700, which the zone user could not traverse."""
     targets = set(paths)
-    mounts = {Path(p) for p in _PRIVATE_MOUNTS} | targets
+    private = {Path(p) for p in _PRIVATE_MOUNTS}
+    # Inside the empty tmpfs mounts (a data directory under /tmp, say) the way to a bind must be made
+    # too; inside /usr, /proc, /dev and the binds themselves nothing can or need be.
+    fixed = {path for path in private if str(path) not in _EMPTY_MOUNTS} | targets
     wanted = [parent for path in targets for parent in path.parents[:-1]]  # without "/"
     if workdir != Path("/"):
         wanted.append(workdir)
     argv: list[str] = []
     for directory in sorted(set(wanted), key=lambda p: (len(p.parts), str(p))):
-        if not any(directory.is_relative_to(mount) for mount in mounts):
+        if directory not in private and not any(directory.is_relative_to(mount) for mount in fixed):
             argv += ["--perms", "0755", "--dir", str(directory)]
     return argv

@@ -15,8 +15,11 @@ Refused with EPERM:
 - new namespaces: `setns` always, `unshare` and `clone` with any `CLONE_NEW*` flag. A user namespace
   would hand the workload every capability inside it, and with them nf_tables and veth creation: the
   kernel code that enforces the isolation would become attack surface;
-- `socket`/`socketpair` of the packet family, and netlink sockets of any protocol but `NETLINK_ROUTE`
-  (glibc's `getaddrinfo` reads the interface addresses through it).
+- `socket`/`socketpair` of every address family but `AF_UNIX`, `AF_INET`, `AF_INET6` and `AF_NETLINK`,
+  and netlink sockets of any protocol but `NETLINK_ROUTE` (glibc's `getaddrinfo` reads the interface
+  addresses through it). So no packet sockets, and no `AF_VSOCK`: on a virtual machine a vsock reaches
+  the hypervisor's services without any network namespace in between; the other families (AF_ALG,
+  TIPC, CAN, Bluetooth, XDP, ...) are kernel attack surface no workload needs.
 
 `clone3` answers ENOSYS instead: its flags sit in a structure in memory that seccomp cannot read, and
 ENOSYS makes glibc fall back to `clone`, whose flags the filter does see. A call made for another
@@ -81,6 +84,10 @@ CLONE_NEW = {
 }
 CLONE_NEWTIME = 0x00000080
 _LOW32 = 0xFFFFFFFF
+# Address families below AF_NETLINK (16) other than AF_UNIX (1), AF_INET (2) and AF_INET6 (10); every
+# family from AF_PACKET (17) up is refused by one "greater or equal" rule.
+_REFUSED_LOW_FAMILIES = (*range(3, 10), *range(11, 16))
+_FIRST_REFUSED_HIGH_FAMILY = socket.AF_PACKET
 # Netlink protocols are 0..31 (MAX_LINKS; the kernel refuses higher ones): any of the low five bits set
 # means a protocol other than NETLINK_ROUTE (0).
 _NETLINK_PROTOCOL_BITS = tuple(1 << bit for bit in range(5))
@@ -106,7 +113,10 @@ def build() -> Any:
         flt.add_rule(deny, "unshare", masked(0, flag, flag))
     flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
     for call in ("socket", "socketpair"):
-        flt.add_rule(deny, call, masked(0, _LOW32, socket.AF_PACKET))
+        for family in _REFUSED_LOW_FAMILIES:
+            flt.add_rule(deny, call, masked(0, _LOW32, family))
+        # On the whole register: a value with the high half set is refused too (fails closed).
+        flt.add_rule(deny, call, sc.Arg(0, sc.GE, _FIRST_REFUSED_HIGH_FAMILY))
         for bit in _NETLINK_PROTOCOL_BITS:
             flt.add_rule(deny, call, masked(0, _LOW32, socket.AF_NETLINK), masked(2, bit, bit))
     return flt
