@@ -103,6 +103,33 @@ def test_second_up_with_the_same_prefix_is_refused(lab: Lab, first: Up, tmp_path
     assert verified.returncode == 0, verified.stdout[-3000:]
 
 
+def test_another_prefix_in_the_same_host_role_and_a_reset_are_refused(
+    lab: Lab, first: Up, tmp_path: Path
+) -> None:
+    """The zone links and firewall tables are fixed names in a host role: a second `up` with another
+    prefix there is refused naming the host role, and `isolation reset` refuses while the first runs;
+    the first keeps serving and verifying ok."""
+    assert _serving(lab)  # positive control
+    config = tmp_path / "other-prefix.toml"
+    prefix = lab.policy.netns_prefix
+    config.write_text(first.config.read_text().replace(f'"{prefix}"', f'"{prefix}x"'))
+    assert f'"{prefix}x"' in config.read_text()
+    env = {**first.env, "MEDVAULT_DATA_DIR": str(tmp_path / "other")}
+    other = subprocess.run(
+        [*MEDVAULT, "up", "--host-netns", lab.host, "--config", str(config)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert other.returncode == 2, other.stdout + other.stderr
+    assert f"host role namespace {lab.host}" in other.stderr and f"pid {first.process.pid}" in other.stderr
+    reset = first.cli("isolation", "reset", "--yes", "--host-netns", lab.host)
+    assert reset.returncode != 0 and f"pid {first.process.pid}" in reset.stderr + reset.stdout
+    assert first.process.poll() is None and _serving(lab)
+    assert first.cli("verify", "--json").returncode == 0
+
+
 def test_status_is_not_ok_once_the_supervisor_is_killed(lab: Lab, first: Up) -> None:
     """After SIGKILL of the supervisor, `status` says it is not running and the state reads not-ok;
     `down` then cleans up, since the prefix lock is free."""

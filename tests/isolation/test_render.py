@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import pytest
@@ -127,7 +128,8 @@ def test_link_chains_decide_first_and_accept_only_the_declared_flows() -> None:
     assert _link_chain(text, "dmz")[5:-1] == [
         "ip daddr 100.72.0.6 tcp dport { 8100 } accept",
         'ip daddr 192.0.2.7 tcp dport 636 accept comment "airlock ldaps"',
-        'tcp sport 8080 accept comment "ingress replies"',
+        "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.72.0.1 } tcp sport 8080 accept "
+        'comment "ingress replies"',
     ]
     assert _link_chain(text, "vault")[5:-1] == ["ip daddr 100.72.0.2 tcp sport { 8100 } accept"]
     assert "ingress replies" not in "\n".join(_link_chain(render(POLICY, LINKS, None), "dmz"))
@@ -159,3 +161,14 @@ def test_canonical_listing_creates_the_hooked_devices_first() -> None:
     listing = canonical(render(POLICY, LINKS, 8080), ["mv-dmz", "mv-vault"])
     assert 'hook ingress device "mv-dmz"' in listing
     assert 'hook ingress device "mv-vault"' in listing
+
+
+def test_ingress_replies_leave_the_link_only_towards_clients_and_the_bridge() -> None:
+    """The link lets gateway replies out only to the allowed client networks and the host role's bridge
+    address (named once, even when a client network covers it, since nft refuses overlapping elements)."""
+    rule = next(r for r in _link_chain(render(POLICY, LINKS, 8080), "dmz") if "ingress replies" in r)
+    assert rule.startswith("ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.72.0.1 } tcp sport")
+    clients = [ipaddress.IPv4Network("100.64.0.0/10")]
+    wide = POLICY.model_copy(update={"ingress": POLICY.ingress.model_copy(update={"clients": clients})})
+    rule = next(r for r in _link_chain(render(wide, LINKS, 8080), "dmz") if "ingress replies" in r)
+    assert rule.startswith("ip daddr { 100.64.0.0/10 } tcp sport 8080")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from medvault.errors import IsolationError
 from medvault.isolation import Isolation, _seccomp, _sys
 from medvault.isolation._inspect import ZoneFacts, host_namespaces, workload_problems
 from medvault.isolation._sandbox import Sandbox
@@ -94,6 +95,16 @@ def test_the_way_to_a_bind_inside_a_private_tmpfs_is_made_traversable() -> None:
     assert [d for d in made if d.startswith("/tmp")] == ["/tmp/mv-a", "/tmp/mv-a/b"], made
     assert "/tmp" not in made and not [d for d in made if d.startswith("/usr")], made
     assert argv.index("/tmp/mv-a") > argv.index("--tmpfs")
+
+
+@pytest.mark.parametrize("path", ["/", "/tmp", "/var", "/run", "/run/user/1000", "/dev", "/sys/fs"])
+def test_binds_that_would_show_host_sockets_are_refused(path: str) -> None:
+    """A bind of /, /tmp, /var, /run (or anything in it), /dev or /sys, read-only or writable, is refused
+    with the fix: a read-only view still lets a workload connect() to the sockets in it."""
+    for kind in ("read_only", "writable"):
+        with pytest.raises(IsolationError, match="host sockets live"):
+            Sandbox(Path("/s.bpf"), "h", **{kind: (Path(path),)}).argv()  # type: ignore[arg-type]
+    assert Sandbox(Path("/s.bpf"), "h", writable=(Path("/tmp/mv-data"),)).argv()  # control: a dir of its own
 
 
 def test_merged_usr_links_are_mirrored_and_real_directories_bound(tmp_path: Path) -> None:

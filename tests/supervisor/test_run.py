@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import Service
-from tests.gateway.conftest import free_port, start_engine, wait_http
+from tests.gateway.conftest import Engine, free_port, start_engine, wait_http
 
 
 def medvault(
@@ -24,6 +24,26 @@ def medvault(
     return subprocess.run(
         [sys.executable, "-m", "medvault", *args], text=True, capture_output=True, env=env, timeout=timeout
     )
+
+
+def _up_against_a_fake_engine(
+    tmp_path: Path,
+) -> tuple[Engine, dict[str, str], int, subprocess.Popen[bytes]]:
+    """A fake engine and `medvault up --no-isolation` in front of it: (engine, env, port, supervisor)."""
+    engine = start_engine()
+    config = tmp_path / "medvault.toml"
+    config.write_text(
+        f'[[models]]\nid = "fake"\n[[models.replicas]]\nkind = "openai"\nurl = "{engine.url}"\n'
+    )
+    env = {**os.environ, "MEDVAULT_DATA_DIR": str(tmp_path / "data"), "MEDVAULT_CONFIG": str(config)}
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "medvault", "up", "--no-isolation", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return engine, env, port, process
 
 
 def test_broken_config_stops_start_up(tmp_path: Path) -> None:
@@ -70,19 +90,7 @@ def test_dead_engine_is_restarted(service: Service) -> None:
 
 def test_down_stops_and_is_safe_to_repeat(tmp_path: Path) -> None:
     """`down` stops a running MedVault, removes its run state, and a second `down` is harmless."""
-    engine = start_engine()
-    config = tmp_path / "medvault.toml"
-    config.write_text(
-        f'[[models]]\nid = "fake"\n[[models.replicas]]\nkind = "openai"\nurl = "{engine.url}"\n'
-    )
-    env = {**os.environ, "MEDVAULT_DATA_DIR": str(tmp_path / "data"), "MEDVAULT_CONFIG": str(config)}
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "medvault", "up", "--no-isolation", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    engine, env, port, process = _up_against_a_fake_engine(tmp_path)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", timeout_s=60)
         assert (tmp_path / "data" / "run" / "supervisor.json").is_file()
@@ -101,19 +109,7 @@ def test_down_stops_and_is_safe_to_repeat(tmp_path: Path) -> None:
 def test_status_after_the_supervisor_is_killed(tmp_path: Path) -> None:
     """After SIGKILL of a `--no-isolation` supervisor, `status` says it is down (exit 1), and `down` clears
     the dead run's record."""
-    engine = start_engine()
-    config = tmp_path / "medvault.toml"
-    config.write_text(
-        f'[[models]]\nid = "fake"\n[[models.replicas]]\nkind = "openai"\nurl = "{engine.url}"\n'
-    )
-    env = {**os.environ, "MEDVAULT_DATA_DIR": str(tmp_path / "data"), "MEDVAULT_CONFIG": str(config)}
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "medvault", "up", "--no-isolation", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    engine, env, port, process = _up_against_a_fake_engine(tmp_path)
     record = tmp_path / "data" / "run" / "supervisor.json"
     children: list[int] = []  # the dead supervisor's gateway, stopped by the test itself
     try:

@@ -82,6 +82,12 @@ def reset(
 ) -> None:
     """After investigating a breach: remove the cut, the zones and the `breached` state."""
     settings = settings_from(config)
+    from medvault.supervisor import data_dir_lock, first_holder, isolation_locks
+
+    locks = [(data_dir_lock(settings.data_dir), f"data dir {settings.data_dir}")]
+    busy = first_holder(locks + isolation_locks(settings.isolation.netns_prefix, host_netns))
+    if busy:  # a reset tears down zones and rules: never those of a running instance
+        fail(f"MedVault runs for {busy}; nothing was changed. Stop it with `medvault down` first")
     state = read_state(settings.data_dir)
     if state["state"] == "breached" and not yes:
         console.print(f"recorded breach: {state.get('reason')} (at {state.get('since')})")

@@ -130,19 +130,13 @@ def down(
     # only while no supervisor holds the prefix (another data directory's instance may use it now).
     if recorded and recorded.get("isolation") == "on" and os.geteuid() == 0:
         from medvault.isolation import build_isolation
-        from medvault.supervisor import lock_held, prefix_lock, read_holder
-
-        lock = prefix_lock(settings.isolation.netns_prefix)
-        if lock_held(lock):
-            holder = read_holder(lock)
-            fail(
-                f"left the namespaces and firewall of prefix {settings.isolation.netns_prefix!r} alone: "
-                f"another MedVault runs with it (pid {holder.pid if holder else 'unknown'}, data dir "
-                f"{holder.data_dir if holder else 'unknown'})",
-                status=1,
-            )
+        from medvault.supervisor import first_holder, isolation_locks
 
         host_netns = recorded.get("host_netns")
+        busy = first_holder(isolation_locks(settings.isolation.netns_prefix, host_netns))
+        if busy:
+            fail(f"left the namespaces and firewall alone: another MedVault runs for {busy}", status=1)
+
         build_isolation(settings.isolation, data_dir=settings.data_dir, host_netns=host_netns).down()
         console.print("removed MedVault's namespaces and firewall table")
     if recorded and _running_state(settings) is None:  # a dead supervisor's record: cleaned up now

@@ -19,6 +19,8 @@ Design choices, each for a reason:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from medvault.isolation._layout import ZoneLink
 from medvault.isolation.policy import IsolationPolicy
 
@@ -81,6 +83,11 @@ def _early_chain(links: dict[str, ZoneLink]) -> list[str]:
     return rules
 
 
+def _set(items: Iterable[object]) -> str:
+    """An nft anonymous set of `items`."""
+    return "{ " + ", ".join(str(item) for item in items) + " }"
+
+
 def _link_flows(
     policy: IsolationPolicy, links: dict[str, ZoneLink], gateway_port: int | None
 ) -> dict[str, list[str]]:
@@ -90,7 +97,7 @@ def _link_flows(
     through by its addresses and ports, and the forward and input chains then demand the state.
     """
     dmz, vault = links["dmz"], links["vault"]
-    ports = "{ " + ", ".join(str(p) for p in policy.vault_ports) + " }"
+    ports = _set(policy.vault_ports)
     flows = {
         "dmz": [f"ip daddr {vault.zone_addr} tcp dport {ports} accept"],
         "vault": [f"ip daddr {dmz.zone_addr} tcp sport {ports} accept"],
@@ -99,8 +106,12 @@ def _link_flows(
         f'ip daddr {lock.address} tcp dport {lock.port} accept comment "airlock {lock.name}"'
         for lock in policy.airlocks
     ]
-    if gateway_port is not None:  # ingress replies, and replies to the host role's bridge
-        flows["dmz"].append(f'tcp sport {gateway_port} accept comment "ingress replies"')
+    if gateway_port is not None:  # ingress replies to the allowed clients, and to the host role's bridge
+        clients = policy.ingress.clients
+        # The bridge's address once only: nft refuses overlapping elements in a set.
+        bridge = [] if any(dmz.host_addr in net for net in clients) else [dmz.host_addr]
+        peers = _set([*clients, *bridge])
+        flows["dmz"].append(f'ip daddr {peers} tcp sport {gateway_port} accept comment "ingress replies"')
     return flows
 
 
@@ -138,7 +149,7 @@ def _forward_chain(
     policy: IsolationPolicy, links: dict[str, ZoneLink], gateway_port: int | None
 ) -> list[str]:
     dmz, vault, zones = links["dmz"], links["vault"], _ifset(links)
-    ports = "{ " + ", ".join(str(p) for p in policy.vault_ports) + " }"
+    ports = _set(policy.vault_ports)
     rules = [
         f'iifname "{dmz.host_if}" oifname "{vault.host_if}" ip saddr {dmz.zone_addr} '
         f"ip daddr {vault.zone_addr} tcp dport {ports} accept",
@@ -153,7 +164,7 @@ def _forward_chain(
             f'tcp sport {lock.port} ct state established accept comment "airlock {lock.name} replies"',
         ]
     if gateway_port is not None:
-        clients = "{ " + ", ".join(str(net) for net in policy.ingress.clients) + " }"
+        clients = _set(policy.ingress.clients)
         rules += [
             f'iifname != {zones} oifname "{dmz.host_if}" ip saddr {clients} ip daddr {dmz.zone_addr} '
             f'tcp dport {gateway_port} ct status dnat accept comment "ingress"',

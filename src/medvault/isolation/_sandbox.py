@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import medvault
+from medvault.errors import IsolationError
 
 SECCOMP_FD = 3
 # Opens the filter (named by $0) on fd 3 for bwrap's --seccomp, then becomes bwrap.
@@ -69,7 +70,12 @@ class Sandbox:
 
     def argv(self, root: Path = Path("/")) -> list[str]:
         """The argv prefix (ending in `--`) that runs a command in this sandbox; `root` is the host's
-        root directory, read only to mirror its merged-/usr links (a seam for tests)."""
+        root directory, read only to mirror its merged-/usr links (a seam for tests).
+
+        Raises `IsolationError` for a bind that would show a place where host sockets live.
+        """
+        for path in (*self.read_only, *self.writable):
+            _refuse_socket_places(Path(path).resolve())
         binds = _binds(runtime_paths(), self.read_only, self.writable)
         etc = [Path("/etc") / name for name in ETC_FILES]
         return [
@@ -89,6 +95,27 @@ class Sandbox:
             str(self.workdir.resolve()),
             "--",
         ]
+
+
+# Where host sockets live (`/dev/log`, D-Bus, nscd, systemd-resolved, X11, anything under /tmp): a bind
+# of one of these, of anything inside the kernel's own trees, or of a directory containing one (`/`,
+# `/var`) would show them to the workload, read-only or not (connect() needs no write access).
+_SOCKET_PLACES = tuple(
+    Path(p)
+    for p in ("/tmp", "/run", "/var/run", "/var/tmp", "/dev", "/proc", "/sys")  # noqa: S108 — refused, not used
+)
+_KERNEL_TREES = tuple(Path(p) for p in ("/run", "/var/run", "/dev", "/proc", "/sys"))
+
+
+def _refuse_socket_places(path: Path) -> None:
+    if any(place.is_relative_to(path) for place in _SOCKET_PLACES) or any(
+        path.is_relative_to(tree) for tree in _KERNEL_TREES
+    ):
+        raise IsolationError(
+            f"a workload would see {path}, where host sockets live; fix: keep the data directory, the "
+            "database, models and template directories in directories of their own (e.g. under /srv or "
+            "/var/lib), not /, /tmp, /run, /var or /dev themselves"
+        )
 
 
 def _namespaces(hostname: str) -> list[str]:

@@ -6,9 +6,11 @@ topology from another process (host namespace, gateway port, zones).
 
 `ok` also needs a live supervisor: the supervisor refreshes a heartbeat file beside the state every
 second, and a state read while that heartbeat is stale says `down` instead (a supervisor killed with
-SIGKILL cannot write `off` on its way out). A state with no heartbeat file at all was written by the
-isolation library used without a supervisor (its own tests); the supervisor writes its first beat before
-it builds anything.
+SIGKILL cannot write `off` on its way out). A supervisor that leaves replaces its heartbeat with a
+"stopped" mark, never removes it: should its last step (`down`) fail before the state says `off`, the
+state still reads `down`. A state with no heartbeat file at all was written by the isolation library
+used without a supervisor (its own tests); the supervisor writes its first beat before it builds
+anything.
 """
 
 from __future__ import annotations
@@ -63,15 +65,18 @@ def beat(data_dir: Path) -> None:
 
 
 def stop_beating(data_dir: Path) -> None:
-    """Remove the heartbeat: the supervisor is leaving, and the state it leaves is final."""
-    heartbeat_path(data_dir).unlink(missing_ok=True)
+    """Mark the heartbeat stopped: the supervisor is leaving, so an `ok` left behind is not to be trusted."""
+    _replace(heartbeat_path(data_dir), {"pid": os.getpid(), "stopped": True})
 
 
 def _supervisor_gone(data_dir: Path) -> str | None:
     """Why the heartbeat shows no live supervisor, or None when it is fresh or was never written."""
     path = heartbeat_path(data_dir)
     try:
-        age = time.clock_gettime(_CLOCK) - float(json.loads(path.read_text())["at"])
+        record = json.loads(path.read_text())
+        if record.get("stopped"):
+            return f"the supervisor (pid {record.get('pid')}) has stopped"
+        age = time.clock_gettime(_CLOCK) - float(record["at"])
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:

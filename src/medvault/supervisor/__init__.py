@@ -3,6 +3,8 @@
 from medvault.supervisor._instance import (
     InstanceRunning,
     data_dir_lock,
+    first_holder,
+    isolation_locks,
     lock_held,
     prefix_lock,
     read_holder,
@@ -16,6 +18,8 @@ __all__ = [
     "ProcessFailed",
     "Supervisor",
     "data_dir_lock",
+    "first_holder",
+    "isolation_locks",
     "lock_held",
     "prefix_lock",
     "read_holder",

@@ -1,11 +1,14 @@
 """Proof that a supervisor runs: the locks it holds for its whole run, and its heartbeat.
 
-Two exclusive `flock` locks, taken before anything is built or cleaned up:
+Exclusive `flock` locks, taken before anything is built or cleaned up:
 
 - one per data directory (`DATA_DIR/run/supervisor.lock`): one supervisor per database and state;
 - with isolation, one per `isolation.netns_prefix` on a host-wide path (`/run/medvault/<prefix>.lock`):
-  two data directories may share a prefix, and the prefix names the namespaces, cgroups and firewall
-  table that an `up` would otherwise tear down as "leftovers" of a crashed run.
+  two data directories may share a prefix, and the prefix names the namespaces and cgroups that an
+  `up` would otherwise tear down as "leftovers" of a crashed run;
+- with isolation, one per host role (`/run/medvault/host-<netns or root>.lock`): the zone links
+  (`mv-dmz`, `mv-vault`) and the firewall tables are fixed names in the host role, so two instances with
+  different prefixes in one host role would still tear down each other's links and rules.
 
 The kernel drops a flock when its holder dies, SIGKILL included, so a lock that is free means no
 supervisor is left, and leftovers may be cleaned. Whether a lock is held is read from `/proc/locks`,
@@ -52,6 +55,31 @@ def prefix_lock(prefix: str) -> Path:
     return PREFIX_LOCK_DIR / f"{prefix}.lock"
 
 
+def host_role_lock(host_netns: str | None) -> Path:
+    return PREFIX_LOCK_DIR / f"host-{host_netns or 'root'}.lock"
+
+
+def isolation_locks(prefix: str, host_netns: str | None) -> list[tuple[Path, str]]:
+    """The host-wide locks an isolated run takes, each with the words that name it in a refusal."""
+    where = f"namespace {host_netns}" if host_netns else "the root namespace"
+    return [
+        (prefix_lock(prefix), f"netns prefix {prefix!r}"),
+        (host_role_lock(host_netns), f"host role {where}"),
+    ]
+
+
+def first_holder(locks: list[tuple[Path, str]]) -> str | None:
+    """A description of the first of `locks` some process holds (what, pid, data dir), or None."""
+    for path, what in locks:
+        if lock_held(path):
+            holder = read_holder(path)
+            return (
+                f"{what} (pid {holder.pid if holder else 'unknown'}, "
+                f"data dir {holder.data_dir if holder else 'unknown'})"
+            )
+    return None
+
+
 class InstanceLock:
     """An exclusive, non-blocking flock on `path`, written with the holder's pid and data directory."""
 
@@ -74,7 +102,7 @@ class InstanceLock:
             raise InstanceRunning(
                 f"MedVault already runs for {self._what} (pid {holder.pid if holder else 'unknown'}, "
                 f"data dir {holder.data_dir if holder else 'unknown'}); nothing was changed. Stop it with "
-                "`medvault down` (with its config), or choose another `isolation.netns_prefix`"
+                "`medvault down` (with its config); one host role holds one isolated MedVault"
             ) from None
         record = json.dumps({"pid": os.getpid(), "data_dir": str(data_dir.resolve())}).encode()
         os.ftruncate(fd, 0)

@@ -35,7 +35,7 @@ from medvault.config import Settings, bundled_model_path
 from medvault.errors import ConfigError, MedVaultError
 from medvault.store import AuditEvent, Store, sqlite_files
 from medvault.supervisor._environ import engine_environment, gateway_environment
-from medvault.supervisor._instance import Heartbeat, InstanceLock, data_dir_lock, prefix_lock
+from medvault.supervisor._instance import Heartbeat, InstanceLock, data_dir_lock, isolation_locks
 from medvault.supervisor._netns import http_ok
 from medvault.supervisor._output import LineFilter, OutputPump, RotatingLog, engine_line, purge_logs
 from medvault.supervisor._process import ManagedProcess
@@ -319,7 +319,7 @@ class Supervisor:
         locks = [InstanceLock(data_dir_lock(self.settings.data_dir), f"data dir {self.settings.data_dir}")]
         if self.isolate:
             prefix = self.settings.isolation.netns_prefix
-            locks.append(InstanceLock(prefix_lock(prefix), f"netns prefix {prefix!r}"))
+            locks += [InstanceLock(path, what) for path, what in isolation_locks(prefix, self.host_netns)]
         taken: list[InstanceLock] = []
         try:
             for lock in locks:
