@@ -140,3 +140,20 @@ def test_purge_deletes_only_old_rotated_logs(tmp_path: Path) -> None:
     removed = purge_logs(tmp_path, max_age_days=7)
     assert sorted(p.name for p in removed) == ["engine.log.2", "gateway.log.1"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["engine.log", "engine.log.1", "notes.log.txt"]
+
+
+def test_a_quiet_log_is_rotated_daily_so_retention_reaches_it(tmp_path: Path) -> None:
+    """A log that never fills up is still rotated after a day, and the rotated file ages out."""
+    now = [1_000_000.0]
+    log = RotatingLog(tmp_path / "engine.log", max_bytes=1 << 20, keep=3, clock=lambda: now[0])
+    log.write(b"first day\n")
+    now[0] += 3600
+    log.write(b"same day\n")
+    assert not log.rotated(1).exists()
+    now[0] += 86400
+    log.write(b"next day\n")
+    assert log.rotated(1).read_bytes() == b"first day\nsame day\n"
+    assert log.path.read_bytes() == b"next day\n"
+    old = time.time() - 40 * 86400
+    os.utime(log.rotated(1), (old, old))
+    assert purge_logs(tmp_path, 30) == [log.rotated(1)]

@@ -70,13 +70,25 @@ def withheld(size: int) -> str:
     return f"[engine output withheld: {size} bytes]"
 
 
-class RotatingLog:
-    """An append-only log file rotated at `max_bytes` into `name.1` … `name.<keep>` (oldest dropped)."""
+_DAY_S = 86400.0
 
-    def __init__(self, path: Path, *, max_bytes: int, keep: int) -> None:
+
+class RotatingLog:
+    """An append-only log file rotated at `max_bytes`, and at least daily, into `name.1` … `name.<keep>`
+    (oldest dropped).
+
+    The daily rotation is what lets retention work for a quiet log of a long run: `purge_logs` deletes
+    rotated files only, so a current file that never filled up would otherwise be kept for ever.
+    """
+
+    def __init__(
+        self, path: Path, *, max_bytes: int, keep: int, clock: Callable[[], float] = time.time
+    ) -> None:
         self.path = path
         self._max_bytes = max_bytes
         self._keep = keep
+        self._clock = clock
+        self._begun = clock()  # when the current file was begun (the supervisor rotates at start)
 
     def write(self, data: bytes) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -84,13 +96,14 @@ class RotatingLog:
             size = self.path.stat().st_size
         except FileNotFoundError:
             size = 0
-        if size and size + len(data) > self._max_bytes:
+        if size and (size + len(data) > self._max_bytes or self._clock() - self._begun > _DAY_S):
             self.rotate()
         with self.path.open("ab") as out:
             out.write(data)
 
     def rotate(self) -> None:
         """Shift `name.N` to `name.N+1` (dropping the last), then `name` to `name.1`; no-op when empty."""
+        self._begun = self._clock()
         if not self.path.exists() or not self.path.stat().st_size:
             return
         self.rotated(self._keep).unlink(missing_ok=True)
