@@ -62,6 +62,7 @@ class ApiError(MedVaultError):
     status_code = 500
     error_type = "server_error"
     code: str | None = "internal_error"
+    retry_after_s: int | None = None  # sent as `Retry-After` when set
 
     def __init__(self, message: str, *, code: str | None = None, param: str | None = None) -> None:
         super().__init__(message)

@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from medvault.cli._common import operator
 from medvault.store import Store
 
 
@@ -30,3 +33,35 @@ def test_forged_logname_does_not_change_the_recorded_operator(tmp_path: Path) ->
         store.close()
     assert [event.user for event in events] == [pwd.getpwuid(os.getuid()).pw_name]
     assert all(event.client_kind == "cli" for event in events)
+
+
+def _name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+@pytest.mark.parametrize(
+    ("loginuid", "login"),
+    [
+        ("4294967295", None),  # no login session: a daemon
+        (str(os.getuid()), None),  # logged in as the same account
+        ("not a number", None),
+        (None, None),  # no such file: a kernel without audit
+        ("65534", 65534),
+        ("4242", 4242),  # a login uid without a passwd entry (most likely)
+    ],
+)
+def test_the_login_user_is_recorded_when_it_differs(
+    tmp_path: Path, loginuid: str | None, login: int | None
+) -> None:
+    """Under sudo the operator is the real uid's account and, when the audit login uid is set and differs,
+    the account that logged in: `root (login alice)`."""
+    proc = tmp_path / "loginuid"
+    if loginuid is not None:
+        proc.write_text(loginuid)
+    own = _name(os.getuid())
+    expected = own if login is None else f"{own} (login {_name(login)})"
+    assert operator(proc) == expected
+    assert len(operator(proc)) <= 128

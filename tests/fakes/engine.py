@@ -14,6 +14,10 @@ The last user message selects the behaviour:
     __error500__   the engine fails (500) with a plain-text traceback and the same echo
     __context__    the engine refuses a prompt too long for its context, worded as llama-cpp-python does
     __error_event__  a stream sends two chunks, then an error event with the same internals
+    __errorNNN:R__ the engine answers status NNN (401, 403, 404, 429, ...) with the internals, and
+                   `Retry-After: R` when `:R` is given
+    __tool__       the answer calls the first tool, as llama-cpp-python does for a named tool_choice:
+                   `tool_calls` and the legacy `function_call` side by side
 Anything else: a short answer (streamed in `--chunks` pieces when asked to stream).
 `GET /_stats` reports how many requests started, finished and were cancelled; `GET /_last` returns the
 last chat request's body as the engine received it.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import time
 from typing import Any
 
@@ -33,6 +38,7 @@ from aiohttp import web
 
 WORDS = ("Die ", "Lunge ", "ist ", "frei. ")
 INTERNALS_MARK = "Traceback (most recent call last)"  # in every error text that exposes internals
+_STATUS_CUE = re.compile(r"__error(\d{3})(?::([^_]+))?__")
 
 
 def _internals(body: dict[str, Any]) -> str:
@@ -82,6 +88,10 @@ class FakeEngine:
                 )
             if "__error500__" in cue:
                 return web.Response(text=_internals(body), status=500)
+            if found := _STATUS_CUE.search(cue):
+                headers = {"retry-after": found[2]} if found[2] else None
+                error = {"error": {"message": _internals(body), "type": "internal_server_error"}}
+                return web.json_response(error, status=int(found[1]), headers=headers)
             if "__context__" in cue:
                 error = {
                     "message": "This model's maximum context length is 2048 tokens; you requested 9000",
@@ -93,7 +103,7 @@ class FakeEngine:
                 await asyncio.sleep(60)
             if body.get("stream"):
                 return await self._stream(request, cue, body)
-            return self._complete(cue)
+            return self._complete(cue, body)
         except (asyncio.CancelledError, ConnectionResetError):
             # The gateway dropped the connection: a real engine stops generating here.
             self.stats["cancelled"] += 1
@@ -101,8 +111,12 @@ class FakeEngine:
         finally:
             self.stats["finished"] += 1
 
-    def _complete(self, cue: str) -> web.Response:
+    def _complete(self, cue: str, request: dict[str, Any]) -> web.Response:
         message: dict[str, Any] = {"role": "assistant", "content": "".join(WORDS)}
+        if "__tool__" in cue:
+            call = {"name": request["tools"][0]["function"]["name"], "arguments": '{"id": 7}'}
+            message = {"role": "assistant", "content": None, "function_call": call,
+                       "tool_calls": [{"id": "call_fake", "type": "function", "function": call}]}  # fmt: skip
         if "__think__" in cue:
             message["content"] = "<think>Befund prüfen.</think>\n\n" + message["content"]
         if "__reasoning__" in cue:

@@ -108,7 +108,16 @@ def serve_app(app: FastAPI) -> Iterator[str]:
     """Serve a built app on a free loopback port; yields its base URL."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, loop="asyncio", log_config=None, access_log=False)
+        # proxy_headers off, as `medvault serve` runs it: no client's X-Forwarded-* header is believed.
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            loop="asyncio",
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

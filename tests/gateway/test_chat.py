@@ -218,7 +218,7 @@ def test_client_disconnect_cancels_engine_request(gateway: Running, engine: Engi
     with (
         gateway.client() as client,
         client.stream(
-            "POST", CHAT, json=ask("__slow__", stream=True), headers={"x-request-id": "gone-streamed"}
+            "POST", CHAT, json=ask("__slow__", stream=True), headers={"x-request-id": "d15c0000000000000001"}
         ) as response,
     ):
         lines = response.iter_lines()
@@ -228,19 +228,19 @@ def test_client_disconnect_cancels_engine_request(gateway: Running, engine: Engi
     while engine.stats()["cancelled"] < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert engine.stats()["cancelled"] >= 1
-    assert _audited_status(gateway, "gone-streamed") == 499
+    assert _audited_status(gateway, "d15c0000000000000001") == 499
 
 
 def test_client_disconnect_cancels_plain_request(gateway: Running, engine: Engine) -> None:
     """A non-streamed request whose client disconnects is cancelled at the engine."""
 
     with gateway.client(timeout=0.5) as client, pytest.raises(httpx.ReadTimeout):
-        client.post(CHAT, json=ask("__hang__"), headers={"x-request-id": "gone-plain"})
+        client.post(CHAT, json=ask("__hang__"), headers={"x-request-id": "d15c0000000000000002"})
     deadline = time.monotonic() + 5
     while engine.stats()["cancelled"] < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert engine.stats()["cancelled"] >= 1
-    assert _audited_status(gateway, "gone-plain") == 499
+    assert _audited_status(gateway, "d15c0000000000000002") == 499
 
 
 def test_client_leaving_before_the_first_token_cancels_the_engine(gateway: Running, engine: Engine) -> None:
@@ -248,13 +248,15 @@ def test_client_leaving_before_the_first_token_cancels_the_engine(gateway: Runni
     before = engine.stats()["cancelled"]
     with gateway.client(timeout=0.5) as client, pytest.raises(httpx.ReadTimeout):
         payload = ask("__hang__", stream=True)
-        with client.stream("POST", CHAT, json=payload, headers={"x-request-id": "gone-early"}) as response:
+        with client.stream(
+            "POST", CHAT, json=payload, headers={"x-request-id": "d15c0000000000000003"}
+        ) as response:
             response.read()
     deadline = time.monotonic() + 5
     while engine.stats()["cancelled"] <= before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert engine.stats()["cancelled"] > before
-    assert _audited_status(gateway, "gone-early") == 499
+    assert _audited_status(gateway, "d15c0000000000000003") == 499
 
 
 def _audited_status(gateway: Running, request_id: str) -> int | None:
@@ -279,12 +281,12 @@ def test_models_lists_configured_models(gateway: Running) -> None:
 def test_every_call_leaves_one_audit_event(gateway: Running) -> None:
     """Served, refused and failed calls each write one audit event with ids and counts only."""
     with gateway.client() as client:
-        ok = client.post(CHAT, json=ask("Befund"), headers={"x-request-id": "req-ok"})
-        client.post(CHAT, json=ask("x", temperature=9), headers={"x-request-id": "req-bad"})
+        ok = client.post(CHAT, json=ask("Befund"), headers={"x-request-id": "0c0000000000000000000001"})
+        client.post(CHAT, json=ask("x", temperature=9), headers={"x-request-id": "0c0000000000000000000002"})
     with httpx.Client(base_url=gateway.url) as anonymous:
-        anonymous.get("/v1/models", headers={"x-request-id": "req-anon"})
+        anonymous.get("/v1/models", headers={"x-request-id": "0c0000000000000000000003"})
     events = {e.event.request_id: e.event for e in gateway.store.audit_events()}
-    served = events["req-ok"]
+    served = events["0c0000000000000000000001"]
     assert ok.status_code == 200
     assert (served.action, served.status, served.user, served.role) == (
         "chat.completions",
@@ -294,8 +296,10 @@ def test_every_call_leaves_one_audit_event(gateway: Running) -> None:
     )
     assert (served.prompt_tokens, served.completion_tokens, served.model_id) == (11, 4, "fake")
     assert served.latency_ms is not None and served.client_kind == "api"
-    assert events["req-bad"].status == 422
-    assert events["req-anon"].status == 401 and events["req-anon"].user is None
+    assert events["0c0000000000000000000002"].status == 422
+    assert (
+        events["0c0000000000000000000003"].status == 401 and events["0c0000000000000000000003"].user is None
+    )
     assert gateway.store.verify_audit_chain().ok
 
 

@@ -79,6 +79,42 @@ def test_engine_errors_reach_the_client_without_internals(
     assert INTERNALS_MARK not in repr(logs) and CANARY not in repr(logs)
 
 
+@pytest.mark.parametrize(
+    ("cue", "status", "code", "retry_after"),
+    [
+        ("__error401__", 502, "engine_misconfigured", None),
+        ("__error403__", 502, "engine_misconfigured", None),
+        ("__error404__", 502, "engine_misconfigured", None),
+        ("__error429:7__", 503, "engine_busy", "7"),
+        ("__error429__", 503, "engine_busy", "5"),
+        ("__error429:Wed, 21 Oct 2015 07:28:00 GMT__", 503, "engine_busy", "5"),
+        ("__error429:86400__", 503, "engine_busy", "5"),
+        ("__error429:-3__", 503, "engine_busy", "5"),
+    ],
+)
+@pytest.mark.parametrize("stream", [False, True])
+def test_engine_refusals_that_are_not_the_clients_fault(
+    gateway: Running,
+    logs: list[dict[str, Any]],
+    cue: str,
+    status: int,
+    code: str,
+    retry_after: str | None,
+    stream: bool,
+) -> None:
+    """An engine's 401/403/404 is the gateway's misconfiguration (502), its 429 a busy engine (503 with
+    `Retry-After`: the engine's when it is a small whole number, else 5); no engine internals leak."""
+    with gateway.client() as client:
+        response = client.post(CHAT, json=ask(cue, stream=stream))
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert response.headers.get("retry-after") == retry_after
+    assert INTERNALS_MARK not in response.text and CANARY not in response.text
+    [logged] = [e for e in logs if e["event"] == "engine_error"]
+    assert logged["category"] == code and logged["status"] == int(cue[7:10])
+    assert INTERNALS_MARK not in repr(logs) and CANARY not in repr(logs)
+
+
 @pytest.mark.parametrize("cue", ["__error_event__", "__die__"])
 def test_engine_failing_mid_stream_gives_a_fixed_error_event(
     gateway: Running, logs: list[dict[str, Any]], cue: str
@@ -113,9 +149,15 @@ def test_engine_down_names_no_address(tmp_path: Any) -> None:
 @pytest.mark.parametrize(
     ("given", "kept"),
     [
-        ("req-1.2:3_x", True),
+        ("0b5d3c5e-8f7a-4d2b-9c1e-3a4f5b6c7d8e", True),
+        ("0B5D3C5E-8F7A-4D2B-9C1E-3A4F5B6C7D8E", True),
+        ("a" * 16, True),
         ("a" * 64, True),
+        ("a" * 15, False),
         ("a" * 65, False),
+        ("0b5d3c5e-8f7a-4d2b-9c1e-3a4f5b6c7d8", False),
+        ("Erika.Mustermann:1970-01-01", False),
+        ("req-1.2:3_x", False),
         (f"{CANARY} Erika Mustermann", False),
         ("x;drop table", False),
         ("", False),

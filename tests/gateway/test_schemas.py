@@ -10,16 +10,18 @@ from typing import Any
 
 import orjson
 import pytest
+from openai import OpenAI
 from structlog.testing import capture_logs
 
 from medvault.errors import ValidationFailed
-from medvault.gateway._schemas import validate_chat
+from medvault.gateway._schemas import _FIELDS, validate_chat
 from medvault.store import Role
 from tests.gateway.conftest import Engine, Running, make_settings, open_store, serve, start_engine
 
 CHAT = "/v1/chat/completions"
 CANARY = "CANARY" + uuid.uuid4().hex  # stands for patient text; must never come back or be written
 SPACED = f"{CANARY} Erika Mustermann"  # a key no answer may name: it is not a plain identifier
+MALFORMED_ID = "0bad" * 4  # the request id of every malformed request
 
 USER = {"role": "user", "content": f"Befund von {CANARY}: Lunge frei."}
 CALL = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
@@ -75,6 +77,8 @@ MALFORMED: dict[str, tuple[dict[str, Any], str | None]] = {
     "logit-bias-range": (chat(USER, logit_bias={"50256": 101}), "logit_bias.50256"),
     "logit-bias-text-value": (chat(USER, logit_bias={"50256": CANARY}), "logit_bias.50256"),
     "logit-bias-list": (chat(USER, logit_bias=[CANARY]), "logit_bias"),
+    "logit-bias-id-past-int32": (chat(USER, logit_bias={"2147483648": 1}), "logit_bias"),
+    "top-k-negative": (chat(USER, top_k=-1), "top_k"),
     "temperature-range": (chat(USER, temperature=2.5), "temperature"),
     "temperature-text": (chat(USER, temperature=CANARY), "temperature"),
     "top-p-range": (chat(USER, top_p=1.5), "top_p"),
@@ -97,6 +101,18 @@ MALFORMED: dict[str, tuple[dict[str, Any], str | None]] = {
         "name": "lookup", "parameters": CANARY}}]), "tools[0].function.parameters"),
     "tools-bad-name": (chat(USER, tools=[{"type": "function", "function": {"name": SPACED}}]),
                        "tools[0].function.name"),
+    "schema-canary-type": (chat(USER, tools=[{"type": "function", "function": {"name": "lookup",
+        "parameters": {"type": "object", "properties": {"x": {"type": CANARY}}}}}]),
+        "tools[0].function.parameters"),
+    "schema-canary-type-list": (chat(USER, response_format={"type": "json_schema", "json_schema": {
+        "name": "befund", "schema": {"anyOf": [{"type": ["string", CANARY]}]}}}),
+        "response_format.json_schema.schema"),
+    "schema-remote-ref": (chat(USER, response_format={"type": "json_object", "schema": {
+        "$ref": f"https://example.org/{CANARY}"}}), "response_format.schema"),
+    "schema-dangling-ref": (chat(USER, response_format={"type": "json_schema", "json_schema": {
+        "name": "befund", "schema": {"properties": {"x": {"$ref": f"#/$defs/{CANARY}"}},
+                                     "$defs": {"note": {"description": CANARY}}}}}),
+        "response_format.json_schema.schema"),
     "tool-choice-unknown": (chat(USER, tools=[TOOL], tool_choice={
         "type": "function", "function": {"name": "other"}}), "tool_choice.function.name"),
     "tool-choice-without-tools": (chat(USER, tool_choice="required"), "tool_choice"),
@@ -155,7 +171,7 @@ def test_malformed_requests_are_refused_without_echo(
     file, and the engine never saw the request."""
     gateway, engine = served
     with gateway.client() as client:
-        response = client.post(CHAT, json=body, headers={"x-request-id": "malformed"})
+        response = client.post(CHAT, json=body, headers={"x-request-id": MALFORMED_ID})
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert (error["param"], error["type"], error["code"]) == (
@@ -165,9 +181,9 @@ def test_malformed_requests_are_refused_without_echo(
     )
     assert CANARY not in response.text and "Mustermann" not in response.text
     assert engine.stats()["started"] == 0
-    assert any(e.get("request_id") == "malformed" and e.get("status") == 422 for e in logs), logs
+    assert any(e.get("request_id") == MALFORMED_ID and e.get("status") == 422 for e in logs), logs
     written = _everything_written(gateway, logs, caplog)
-    assert "malformed" in written  # the audit row and the log line are there, and were searched
+    assert MALFORMED_ID in written  # the audit row and the log line are there, and were searched
     assert CANARY not in written
 
 
@@ -214,13 +230,91 @@ _ENGINE_SHAPES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("body", _ENGINE_SHAPES)
+def _boundaries() -> list[dict[str, Any]]:
+    """One body per end of every numeric range in the gateway's table, and the largest token id."""
+    bodies = [chat(USER, logit_bias={"2147483647": 1, "0": -100})]
+    for name, check in _FIELDS.items():
+        ends = getattr(check, "keywords", {})
+        for end in (ends.get("low"), ends.get("high")):
+            if end is not None:
+                needs = {"logprobs": True} if name == "top_logprobs" else {}
+                bodies.append(chat(USER, **{name: end}, **needs))
+    return bodies
+
+
+@pytest.mark.parametrize("body", _ENGINE_SHAPES + _boundaries())
 def test_forwarded_bodies_fit_the_embedded_engine(body: dict[str, Any]) -> None:
     """What the gateway forwards validates against llama-cpp-python's own request model."""
     from llama_cpp.server.types import CreateChatCompletionRequest
 
     forwarded = validate_chat(orjson.loads(orjson.dumps(body))).body
     CreateChatCompletionRequest.model_validate(forwarded)
+
+
+def test_tool_call_answers_round_trip_through_the_sdk(gateway: Running, engine: Engine) -> None:
+    """The engine's answer to a named tool_choice (`tool_calls` and `function_call`), sent back by the
+    OpenAI SDK with the tool's result, is served; the legacy fields never reach the engine."""
+    client = OpenAI(base_url=gateway.url + "/v1", api_key=gateway.key, max_retries=0)
+    tools: Any = [TOOL]
+    messages: list[Any] = [{"role": "user", "content": "__tool__"}]
+    asked = (
+        client.chat.completions.create(
+            model="fake",
+            messages=messages,
+            tools=tools,
+            tool_choice={"type": "function", "function": {"name": "lookup"}},
+        )
+        .choices[0]
+        .message
+    )
+    assert asked.function_call is not None and asked.tool_calls
+    messages += [
+        asked,
+        {"role": "tool", "tool_call_id": asked.tool_calls[0].id, "name": "lookup", "content": "7"},
+    ]
+    messages.append({"role": "user", "content": "Befund"})
+    answer = client.chat.completions.create(model="fake", messages=messages, tools=tools)
+    assert answer.choices[0].message.content
+    sent = engine.last()["messages"]
+    assert sent[1] == {"role": "assistant", "tool_calls": [asked.tool_calls[0].model_dump()]}
+    assert sent[2] == {"role": "tool", "tool_call_id": "call_fake", "content": "7"}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"role": "assistant", "refusal": "Dazu kann ich nichts sagen."},
+        {"role": "assistant", "content": "x", "function_call": {"name": "lookup", "arguments": "{}"},
+         "audio": {"id": "audio_1"}, "annotations": [{"type": "url_citation"}], "refusal": None},
+    ],
+)  # fmt: skip
+def test_assistant_fields_from_answers_are_accepted_and_dropped(message: dict[str, Any]) -> None:
+    """What answers carry besides content (refusal, function_call, audio, annotations) is accepted in
+    the history and forwarded as plain content the engine accepts."""
+    from llama_cpp.server.types import CreateChatCompletionRequest
+
+    forwarded = validate_chat(chat(USER, message, USER)).body
+    assert forwarded["messages"][1] == {"role": "assistant", "content": message.get("content", "")}
+    CreateChatCompletionRequest.model_validate(forwarded)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"service_tier": None, "grammar": None, "user": None},
+        {"service_tier": "auto", "prompt_cache_key": "k1", "safety_identifier": CANARY, "user": CANARY},
+    ],
+)
+def test_null_and_bookkeeping_fields_are_accepted_and_not_forwarded(fields: dict[str, Any]) -> None:
+    """A null top-level field counts as absent (even an unknown one), and bookkeeping fields are
+    accepted and never forwarded."""
+    assert validate_chat(chat(USER, **fields)).body == chat(USER)
+
+
+@pytest.mark.parametrize(("given", "sent"), [("none", "low"), ("minimal", "low"), ("high", "high")])
+def test_reasoning_effort_levels_map_to_what_engines_know(given: str, sent: str) -> None:
+    """All of OpenAI's effort levels are accepted; those below `low` are sent as `low`."""
+    assert validate_chat(chat(USER, reasoning_effort=given)).body["reasoning_effort"] == sent
 
 
 def test_tool_message_without_id_is_what_the_engine_rejects() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
+from structlog.testing import capture_logs
 
 from medvault import tls
 from medvault.config import Settings, load_settings
@@ -134,6 +135,28 @@ def test_an_unconfigured_hospital_key_does_not_stay(tmp_path: Path) -> None:
     )
     tls.prepare(_settings(tmp_path / "data"), loopback=False, group=None)
     assert not configured.key_file.exists() and not configured.cert_file.exists()
+
+
+def test_a_configured_certificate_removes_the_self_signed_pair(tmp_path: Path) -> None:
+    """Switching from self-signed to the hospital's certificate deletes the self-signed key and
+    certificate, which the gateway group could otherwise still read."""
+    generated = tls.prepare(_settings(tmp_path / "data"), loopback=False, group=GROUP)
+    assert generated.key_file.exists()  # positive control: the pair was there
+    chain, key, _ = HospitalCA().issue(INGRESS).write(tmp_path)
+    tls.prepare(_settings(tmp_path / "data", cert_file=chain, key_file=key), loopback=False, group=GROUP)
+    assert not generated.key_file.exists() and not generated.cert_file.exists()
+
+
+@pytest.mark.parametrize(("mode", "warned"), [(0o600, False), (0o640, False), (0o644, True), (0o606, True)])
+def test_a_hospital_key_readable_by_others_is_warned_about(tmp_path: Path, mode: int, warned: bool) -> None:
+    """The start warns (naming the file and the fix) when the hospital's key file is readable by others."""
+    chain, key, _ = HospitalCA().issue(INGRESS).write(tmp_path)
+    key.chmod(mode)
+    with capture_logs() as logs:
+        tls.prepare(_settings(tmp_path / "data", cert_file=chain, key_file=key), loopback=False, group=None)
+    found = [e for e in logs if e["event"] == "tls_key_readable_by_others"]
+    assert bool(found) is warned
+    assert all(e["key_file"] == str(key) and e["log_level"] == "warning" for e in found)
 
 
 def _broken(tmp_path: Path, problem: str) -> tuple[Path, Path]:

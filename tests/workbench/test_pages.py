@@ -4,6 +4,7 @@ gateway."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from medvault.isolation._state import write_state  # the file the monitor writes
 from medvault.store import Role
 from medvault.workbench._headers import CSP
-from tests.gateway.conftest import Engine
+from tests.gateway.conftest import Engine, free_port, make_settings
 from tests.workbench.conftest import PASSWORD, Bench, login_token, make_bench
 
 
@@ -259,12 +260,52 @@ def test_header_shows_the_isolation_state_and_fails_closed(
 
 
 def test_secure_cookies_auto_follows_the_scheme(bench: Bench) -> None:
-    """By default (auto) cookies are not Secure over plain http, and Secure when a same-host proxy
-    (trusted by uvicorn) says the browser spoke https."""
+    """By default (auto) cookies are not Secure over plain http, and a client's `x-forwarded-proto` does
+    not change that (no proxy is trusted; `trust_forwarded_proto` is the operator's opt-in)."""
     assert bench.settings.workbench.secure_cookies == "auto"
     plain = bench.browser().get("/workbench/signin").headers["set-cookie"]
     proxied = bench.browser().get("/workbench/signin", headers={"x-forwarded-proto": "https"})
-    assert "Secure" not in plain and "Secure" in proxied.headers["set-cookie"]
+    assert "Secure" not in plain and "Secure" not in proxied.headers["set-cookie"]
+
+
+def test_serve_trusts_no_proxy_headers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`medvault serve` runs uvicorn with proxy headers off, whatever FORWARDED_ALLOW_IPS says."""
+    import uvicorn
+
+    from medvault.backends import resolve_runtime
+    from medvault.cli.server import serve
+
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")
+    settings = make_settings(tmp_path, ["http://127.0.0.1:9/v1"])
+    runtime = tmp_path / "runtime.json"
+    resolve_runtime(settings, {}).write(runtime)
+    config = tmp_path / "medvault.toml"
+    config.write_text(f'data_dir = "{tmp_path}"\n')
+    ran: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: ran.update(options))
+    serve(runtime=runtime, host="127.0.0.1", port=free_port(), config=config, tls_cert=None, tls_key=None)
+    assert ran["proxy_headers"] is False
+
+
+def test_forwarded_for_does_not_change_the_address_the_throttle_sees(bench: Bench) -> None:
+    """A spray of wrong user names, each with a new `X-Forwarded-For`, is held by the one real address;
+    another real address is not held (positive control)."""
+    sessions = bench.workbench.sessions
+    now = sessions.clock()
+    sessions.clock = lambda: now
+    attacker = bench.browser()
+
+    def attempt(client: httpx.Client, user: str, forwarded: str) -> int:
+        data = {"username": user, "password": "wrong password!", "csrf_token": login_token(client)}
+        return client.post("/workbench/signin", data=data, headers={"x-forwarded-for": forwarded}).status_code
+
+    codes = [attempt(attacker, f"nobody{n}", f"203.0.113.{n}") for n in range(12)]
+    assert codes[:11] == [401] * 11 and codes[11] == 429
+    other = httpx.Client(
+        base_url=bench.url, transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=30
+    )
+    bench.clients.append(other)
+    assert attempt(other, "nobody99", "203.0.113.1") == 401
 
 
 def test_survey_page_shows_the_saved_answer_locked(bench: Bench) -> None:

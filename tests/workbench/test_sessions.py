@@ -123,7 +123,7 @@ def test_access_rechecks_the_user_at_most_every_few_seconds() -> None:
         reads.append(user)
         return stamps.get(user)
 
-    async def no_keys(request: Request, roles: frozenset[str] | None) -> Principal:
+    async def no_keys(request: Request) -> Principal:
         raise AssertionError("no API key in these requests")
 
     access = Access(sessions, no_keys, stamp, recheck_s=5)

@@ -129,6 +129,27 @@ def test_a_distributed_guess_is_delayed_but_the_admin_still_signs_in() -> None:
     assert isinstance(_sign_in(throttle, "admin", WARD), Attempt)  # a new address after the short wait
 
 
+def test_an_insider_on_the_admins_address_does_not_keep_the_admin_out() -> None:
+    """Wrong user names from the admin's own address (a NAT, a terminal server, the loopback bridge) hold
+    that address for strangers, but not the admin, who signed in from it before."""
+    throttle, _ = _throttle()
+    assert isinstance(_sign_in(throttle, "admin", CLINIC), Attempt)
+    outcomes = [_fail(throttle, f"nobody{n}", CLINIC) for n in range(20)]
+    assert Refusal("address", 1) in outcomes  # the spray is held by the address count
+    assert isinstance(_fail(throttle, "bob", CLINIC), Refusal)  # positive control: a stranger is held too
+    assert isinstance(_sign_in(throttle, "admin", CLINIC), Attempt)
+
+
+def test_a_familiar_pair_still_has_its_own_limit() -> None:
+    """A familiar (user, address) skips the address count but not its own: guessing a user's password
+    from an address that user signs in from is held per pair."""
+    throttle, _ = _throttle()
+    _sign_in(throttle, "admin", CLINIC)
+    outcomes = [_fail(throttle, "admin", CLINIC) for _ in range(5)]
+    assert [type(o) for o in outcomes] == [Attempt] * 4 + [Refusal]
+    assert {o.scope for o in outcomes if isinstance(o, Refusal)} == {"pair"}
+
+
 def test_parallel_attempts_see_each_other() -> None:
     """Attempts let through count before their passwords are checked, so parallel guesses are held too."""
     throttle, _ = _throttle()

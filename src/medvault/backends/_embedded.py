@@ -44,6 +44,10 @@ def llama_server_argv(
         # whenever another request takes the model's lock, the gateway's own health probe included.
         "--interrupt_requests",
         "false",
+        # Its verbose default prints prompts, timings and grammar diagnostics (with client text) to the
+        # engine log. Its error handler still prints exception texts: hence the gateway's own checks.
+        "--verbose",
+        "false",
     ]
 
 

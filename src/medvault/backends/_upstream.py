@@ -1,7 +1,8 @@
 """Talk to one OpenAI-compatible engine (llama.cpp server, vLLM, another gateway) over HTTP.
 
 This is the one place where aiohttp's errors become MedVault's: connection refused -> 503, no answer in
-time -> 504, an engine's 4xx -> 400, its 5xx or a broken stream -> 502.
+time -> 504, an engine's 429 -> 503 with `Retry-After`, its 401/403/404 -> 502 (the gateway's own
+configuration, not the client's fault), its other 4xx -> 400, its 5xx or a broken stream -> 502.
 aiohttp rather than httpx on this path: see bench/README.md for the measurement behind the choice.
 
 What an engine says when it fails never reaches the client or the log: its error bodies carry Python
@@ -50,6 +51,20 @@ class ReplicaRefused(BackendUnavailable):
     """The replica could not be reached at all; nothing was sent, so another replica may be tried."""
 
 
+class EngineBusy(BackendUnavailable):
+    """The engine said 429: the client may retry after `retry_after_s` (sent as `Retry-After`)."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, code="engine_busy")
+        self.retry_after_s = retry_after_s
+
+
+_RETRY_AFTER_S = 5  # when the engine's Retry-After is absent, a date, or not small
+_MAX_RETRY_AFTER_S = 600
+# Engine statuses that say the gateway cannot use the engine (its key, its model name, its path).
+_GATEWAY_FAULTS = frozenset({401, 403, 404})
+
+
 # How llama.cpp, llama-cpp-python and vLLM word a prompt that does not fit the context window.
 _CONTEXT_WORDS = ("context length", "context window", "context size", "exceed_context_size")
 
@@ -62,7 +77,26 @@ def _category(status: int, body: bytes) -> str:
     return "engine_rejected" if status < 500 else "engine_failed"
 
 
-def _engine_error(replica: Replica, status: int, body: bytes) -> ApiError:
+def _retry_after(value: str | None) -> int:
+    """The engine's Retry-After when it is a small whole number of seconds, else our default."""
+    value = (value or "").strip()
+    if value.isascii() and value.isdigit() and 0 < int(value) <= _MAX_RETRY_AFTER_S:
+        return int(value)
+    return _RETRY_AFTER_S
+
+
+def _engine_error(replica: Replica, response: aiohttp.ClientResponse, body: bytes) -> ApiError:
+    status = response.status
+    if status == 429:
+        retry = _retry_after(response.headers.get("retry-after"))
+        log.warning("engine_error", replica=replica.name, status=status, category="engine_busy")
+        return EngineBusy(f"the inference engine is busy; retry in {retry} s", retry_after_s=retry)
+    if status in _GATEWAY_FAULTS:
+        log.warning("engine_error", replica=replica.name, status=status, category="engine_misconfigured")
+        return BadGateway(
+            f"the gateway could not use the inference engine (engine status {status})",
+            code="engine_misconfigured",
+        )
     category = _category(status, body)
     log.warning("engine_error", replica=replica.name, status=status, category=category)
     if category == "context_length_exceeded":
@@ -90,7 +124,7 @@ async def post_json(
         ) as response:
             payload = await response.read()
             if response.status >= 400:
-                raise _engine_error(replica, response.status, payload)
+                raise _engine_error(replica, response, payload)
             result: dict[str, Any] = orjson.loads(payload)
             return result
     except aiohttp.ClientConnectorError as exc:
@@ -119,7 +153,7 @@ async def stream_batches(
             replica.url + path, data=orjson.dumps(body), headers=replica.headers(), timeout=timeout
         ) as response:
             if response.status >= 400:
-                raise _engine_error(replica, response.status, await response.read())
+                raise _engine_error(replica, response, await response.read())
             pending = b""
             end: str | ApiError | None = None
             async for chunk in response.content.iter_any():

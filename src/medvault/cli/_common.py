@@ -43,13 +43,30 @@ def fail(message: str, status: int = 1) -> NoReturn:
     raise typer.Exit(status)
 
 
-def operator() -> str:
-    """The OS account that runs this command, from the real uid.
+# The audit subsystem's record of who logged in: it survives `sudo` and `su`, and only root can set it.
+LOGINUID = Path("/proc/self/loginuid")
+_LOGINUID_UNSET = 4294967295  # (uid_t)-1: no login session (a daemon, or a kernel without audit)
+
+
+def operator(loginuid: Path = LOGINUID) -> str:
+    """The OS account that runs this command, from the real uid, and who logged in, if someone else.
 
     Never LOGNAME or USER (what `getpass.getuser()` reads first): anyone can set those, and the audit
-    trail would then name whoever they liked. An account without a passwd entry is named by its uid.
+    trail would then name whoever they liked. Under sudo the real uid is root's, so the login uid is
+    added (`root (login alice)`) when it is set and differs. An account without a passwd entry is named
+    by its uid.
     """
     uid = os.getuid()
+    try:
+        login = int(loginuid.read_text().strip())
+    except (OSError, ValueError):
+        login = _LOGINUID_UNSET
+    if login in (_LOGINUID_UNSET, uid):
+        return _account(uid)
+    return f"{_account(uid)} (login {_account(login)})"
+
+
+def _account(uid: int) -> str:
     try:
         return pwd.getpwuid(uid).pw_name
     except KeyError:

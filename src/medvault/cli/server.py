@@ -257,6 +257,9 @@ def serve(
         log_config=None,
         server_header=False,
         timeout_graceful_shutdown=10,
+        # The gateway terminates TLS itself and trusts no proxy: X-Forwarded-For/-Proto must not change
+        # the client address (the sign-in throttle counts by it) or the scheme (Secure cookies).
+        proxy_headers=False,
         **https,
     )
     store.close()

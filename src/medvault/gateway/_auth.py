@@ -19,9 +19,10 @@ from medvault.errors import Forbidden, RateLimited, Unauthenticated
 from medvault.gateway._request import header as request_header
 from medvault.store import Principal, Role
 
-# Who may run models: not auditors, who read the trail and the metrics but never patient text.
+# Who may run models (and workbench templates): not auditors, who read the trail, the metrics and
+# others' runs, but never run a model on patient text.
 CHAT_ROLES = frozenset({Role.CLINICIAN.value, Role.ADMIN.value})
-ADMIN_ROLES = frozenset({Role.ADMIN.value, Role.AUDITOR.value})
+ADMIN_ROLES = frozenset({Role.ADMIN.value, Role.AUDITOR.value})  # who may read the metrics and others' runs
 
 
 def require_role(principal: Principal, roles: frozenset[str]) -> None:
@@ -51,7 +52,7 @@ class Authenticator:
         self._rate = rate_per_minute
         self._windows: dict[str, tuple[float, int]] = {}
 
-    async def __call__(self, request: Request, roles: frozenset[str] | None = None) -> Principal:
+    async def __call__(self, request: Request) -> Principal:
         header = request_header(request, b"authorization")
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
@@ -71,8 +72,6 @@ class Authenticator:
                 self._cache[digest] = entry
         if entry.principal is None:
             raise Unauthenticated("invalid or revoked API key")
-        if roles is not None:
-            require_role(entry.principal, roles)
         if self._rate:
             self._count(digest, now)
         return entry.principal

@@ -27,9 +27,10 @@ from medvault.store import AuditEvent, AuditWriter, Principal
 
 log = structlog.get_logger("medvault.gateway")
 
-# A client's request id is kept only if it is this plain: it goes into the audit chain and every log
-# line of the call, which must never carry free client text. Anything else gets one of ours.
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# A client's request id is kept only if it is a UUID or 16 to 64 hex digits: it goes into the audit
+# chain (kept for years) and every log line of the call, and anything wordier can carry a name or a
+# birth date (`Erika.Mustermann:1970-01-01`). Anything else is replaced by one of ours (24 hex digits).
+_REQUEST_ID = re.compile(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}|[0-9a-f]{16,64}", re.IGNORECASE)
 
 
 def client_kind(request: Request) -> str:

@@ -27,7 +27,7 @@ from medvault.gateway.errors import IDENTIFIER
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # OpenAI's rule for tool and schema names
 _TOKEN_ID = re.compile(r"[0-9]{1,10}")
 _INT64 = 2**63
-_INT32_MAX = 2**31 - 1  # llama.cpp reads token counts into C ints
+_INT32_MAX = 2**31 - 1  # llama.cpp reads token counts and token ids into C ints
 _MAX_STOP = 4
 _MAX_TOOLS = 128
 
@@ -161,9 +161,10 @@ def _stop(value: Any, param: str) -> str | list[str]:
 
 def _logit_bias(value: Any, param: str) -> dict[str, float]:
     for key, bias in _object(value, param).items():
-        if not _TOKEN_ID.fullmatch(key):
-            # Never named: llama-cpp-python tokenises other keys as text (its `logit_bias_type`).
-            _fail(param, "must map token ids (whole numbers, as strings) to numbers")
+        if not _TOKEN_ID.fullmatch(key) or int(key) > _INT32_MAX:
+            # Never named: llama-cpp-python tokenises other keys as text (its `logit_bias_type`), and a
+            # token id past a C int crashes it with the request in its log.
+            _fail(param, f"must map token ids (whole numbers 0 to {_INT32_MAX}, as strings) to numbers")
         _number(bias, f"{param}.{key}", low=-100, high=100)
     return value  # every key and value checked above
 
@@ -174,8 +175,75 @@ def _model(value: Any, param: str) -> str:
     return value
 
 
+# The JSON Schema keywords whose values are subschemas, by shape. Only these are walked for `type`:
+# elsewhere (`enum`, `const`, `default`, examples) a `type` key is data, not a keyword.
+_SUBSCHEMA = ("items", "additionalProperties", "not", "contains", "propertyNames", "if", "then", "else",
+              "additionalItems", "unevaluatedItems", "unevaluatedProperties")  # fmt: skip
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems", "items")
+_SCHEMA_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
+
+
 def _schema(value: Any, param: str) -> dict[str, Any]:
-    return _object(value, param)  # a JSON Schema; its content is the engine's to interpret
+    """A JSON Schema, checked where llama-cpp-python's grammar builder would fail on it.
+
+    That builder prints a schema it does not understand, client text included, to the engine's log
+    ("Unrecognized schema: {...}" for an unknown `type`, the whole schema for a `$ref` it cannot
+    resolve), and it fetches `https://` references. So `type` must be JSON Schema type names and every
+    `$ref` must point into this schema. Walked with a stack: nesting is the client's to choose.
+    """
+    root = _object(value, param)
+    schemas: list[Any] = [root]
+    while schemas:
+        schema = schemas.pop()
+        if not isinstance(schema, dict):
+            continue  # `true`/`false` schemas, or a shape the engine refuses without quoting it
+        kind = schema.get("type")
+        kinds = kind if isinstance(kind, list) else [kind]
+        if "type" in schema and not (kinds and all(k in _SCHEMA_TYPES for k in kinds)):
+            _fail(param, f"holds a `type` that is not one of {', '.join(sorted(_SCHEMA_TYPES))}")
+        schemas += [schema.get(key) for key in _SUBSCHEMA]
+        for key in _SUBSCHEMA_MAPS:
+            if isinstance(schema.get(key), dict):
+                schemas += schema[key].values()
+        for key in _SUBSCHEMA_LISTS:
+            if isinstance(schema.get(key), list):
+                schemas += schema[key]
+    _check_refs(root, param)
+    return root
+
+
+def _check_refs(root: dict[str, Any], param: str) -> None:
+    """Every `$ref` anywhere in the tree (the engine looks in every object) points into `root`."""
+    nodes: list[Any] = [root]
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, list):
+            nodes += node
+        elif isinstance(node, dict):
+            if "$ref" in node and _resolve(root, node["$ref"]) is None:
+                _fail(param, "holds a `$ref` that does not point into this schema (`#/...`)")
+            nodes += node.values()
+
+
+def _resolve(root: dict[str, Any], ref: Any) -> dict[str, Any] | None:
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return None
+    target: Any = root
+    for step in ref[2:].split("/"):  # as the engine resolves it: no `~1` unescaping
+        if not isinstance(target, dict) or step not in target:
+            return None
+        target = target[step]
+    return target if isinstance(target, dict) else None
+
+
+def _described(spec: dict[str, Any], where: str, out: dict[str, Any]) -> dict[str, Any]:
+    """`out` with the optional `description` and `strict` of a function or a json_schema spec."""
+    if spec.get("description") is not None:
+        out["description"] = _string(spec["description"], f"{where}.description")
+    if spec.get("strict") is not None:
+        out["strict"] = _boolean(spec["strict"], f"{where}.strict")
+    return out
 
 
 _FUNCTION_KEYS = frozenset({"name", "description", "parameters", "strict"})
@@ -198,11 +266,7 @@ def _tools(value: Any, param: str) -> list[dict[str, Any]]:
             "parameters": _schema(function.get("parameters", {"type": "object", "properties": {}}),
                                   f"{where}.parameters"),
         }  # fmt: skip
-        if function.get("description") is not None:
-            out["description"] = _string(function["description"], f"{where}.description")
-        if function.get("strict") is not None:
-            out["strict"] = _boolean(function["strict"], f"{where}.strict")
-        tools.append({"type": "function", "function": out})
+        tools.append({"type": "function", "function": _described(function, where, out)})
     return tools
 
 
@@ -234,13 +298,9 @@ def _response_format(value: Any, param: str) -> dict[str, Any]:
     _only(spec, frozenset({"name", "description", "schema", "strict"}), where)
     out: dict[str, Any] = {"name": _string(_required(spec, "name", where), f"{where}.name",
                                            pattern=_FUNCTION_NAME)}  # fmt: skip
-    if spec.get("description") is not None:
-        out["description"] = _string(spec["description"], f"{where}.description")
     if spec.get("schema") is not None:
         out["schema"] = _schema(spec["schema"], f"{where}.schema")
-    if spec.get("strict") is not None:
-        out["strict"] = _boolean(spec["strict"], f"{where}.strict")
-    return {"type": "json_schema", "json_schema": out}
+    return {"type": "json_schema", "json_schema": _described(spec, where, out)}
 
 
 def _stream_options(value: Any, param: str) -> dict[str, Any]:
@@ -251,14 +311,15 @@ def _stream_options(value: Any, param: str) -> dict[str, Any]:
 
 
 _ROLES = ("system", "developer", "user", "assistant", "tool")
+_ASSISTANT_DROPPED = ("refusal", "reasoning_content", "function_call", "audio", "annotations")
 _MESSAGE_KEYS = {
     "system": frozenset({"role", "content", "name"}),
     "developer": frozenset({"role", "content", "name"}),
     "user": frozenset({"role", "content", "name"}),
-    # refusal and reasoning_content come back in our own answers, so SDKs send them in the history;
-    # both are accepted and not forwarded (llama-cpp-python knows neither).
-    "assistant": frozenset({"role", "content", "name", "tool_calls", "refusal", "reasoning_content"}),
-    "tool": frozenset({"role", "content", "tool_call_id"}),
+    # The others come back in answers (ours, or the embedded engine's `function_call` next to its
+    # `tool_calls` for a named tool_choice), so SDKs send them in the history: accepted, not forwarded.
+    "assistant": frozenset({"role", "content", "name", "tool_calls", *_ASSISTANT_DROPPED}),
+    "tool": frozenset({"role", "content", "tool_call_id", "name"}),  # `name`: dropped, as OpenAI's SDKs
 }
 
 
@@ -295,8 +356,10 @@ def _message(message: dict[str, Any], where: str) -> dict[str, Any]:
     if role == "assistant":
         if "tool_calls" in present:
             out["tool_calls"] = _tool_calls(present["tool_calls"], f"{where}.tool_calls")
+        elif "refusal" in present and "content" not in present:
+            out["content"] = ""  # a refusal alone: the turn happened, and its text is not the model's
         elif "content" not in present:
-            _fail(f"{where}.content", "is required unless the message has tool_calls")
+            _fail(f"{where}.content", "is required unless the message has tool_calls or a refusal")
         for key in ("refusal", "reasoning_content"):
             if key in present:
                 _string(present[key], f"{where}.{key}")
@@ -304,7 +367,7 @@ def _message(message: dict[str, Any], where: str) -> dict[str, Any]:
         out["content"] = _text(present["content"], f"{where}.content")
     elif role != "assistant":
         _fail(f"{where}.content", "is required")
-    if "name" in present:
+    if "name" in present and role != "tool":
         out["name"] = _string(present["name"], f"{where}.name")
     if role == "tool":
         out["tool_call_id"] = _string(_required(present, "tool_call_id", where), f"{where}.tool_call_id")
@@ -338,6 +401,12 @@ def _messages(value: Any, param: str) -> list[dict[str, Any]]:
     return out
 
 
+def _reasoning_effort(value: Any, param: str) -> str:
+    """OpenAI's levels; the engines (vLLM) know low, medium and high, so the two below low ask for low."""
+    effort = _choice(value, param, choices=("none", "minimal", "low", "medium", "high"))
+    return "low" if effort in ("none", "minimal") else effort
+
+
 Check = Callable[[Any, str], Any]
 # Every field MedVault forwards, with its check; each returns the value to forward.
 _FIELDS: dict[str, Check] = {
@@ -348,7 +417,7 @@ _FIELDS: dict[str, Check] = {
     "temperature": partial(_number, low=0, high=2),
     "top_p": partial(_number, low=0, high=1),
     "min_p": partial(_number, low=0, high=1),
-    "top_k": partial(_integer, low=-1, high=_INT32_MAX),
+    "top_k": partial(_integer, low=0, high=_INT32_MAX),  # llama-cpp-python refuses -1
     "n": partial(_integer, low=1, high=1),  # one choice: the audit and the reasoning split count on it
     "max_tokens": partial(_integer, low=1, high=_INT32_MAX),
     "max_completion_tokens": partial(_integer, low=1, high=_INT32_MAX),
@@ -363,11 +432,11 @@ _FIELDS: dict[str, Check] = {
     "tools": _tools,
     "tool_choice": _tool_choice,
     "parallel_tool_calls": _boolean,
-    "reasoning_effort": partial(_choice, choices=("low", "medium", "high")),
+    "reasoning_effort": _reasoning_effort,
 }
-# OpenAI's bookkeeping fields: they ask nothing of the model, and `user` may name a patient, so they
-# are accepted and never forwarded.
-_DROPPED = frozenset({"user", "metadata", "store"})
+# OpenAI's bookkeeping fields: they ask nothing of the model, and `user` (or `safety_identifier`, its
+# successor) may name a patient, so they are accepted and never forwarded.
+_DROPPED = frozenset({"user", "metadata", "store", "service_tier", "prompt_cache_key", "safety_identifier"})
 _ACCEPTED = frozenset(_FIELDS) | _DROPPED
 
 
@@ -375,11 +444,9 @@ def validate_chat(body: Any) -> ChatRequest:
     """Check a chat request and build the body to forward, or raise 422 naming the first bad field."""
     if not isinstance(body, dict):
         raise ValidationFailed("request body must be a JSON object")
-    _only(body, _ACCEPTED, "")
-    out: dict[str, Any] = {}
-    for key, value in body.items():
-        if value is not None and key not in _DROPPED:  # null = absent, as OpenAI treats it
-            out[key] = _FIELDS[key](value, key)
+    present = {key: value for key, value in body.items() if value is not None}  # null = absent
+    _only(present, _ACCEPTED, "")
+    out = {key: _FIELDS[key](value, key) for key, value in present.items() if key not in _DROPPED}
     for key in ("model", "messages"):
         if key not in out:
             _fail(key, "is required")

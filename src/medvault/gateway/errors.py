@@ -34,7 +34,11 @@ def error_body(exc: ApiError) -> dict[str, object]:
 
 
 def error_response(exc: ApiError) -> Response:
-    headers = {"www-authenticate": 'Bearer realm="medvault"'} if exc.status_code == 401 else None
+    headers: dict[str, str] = {}
+    if exc.status_code == 401:
+        headers["www-authenticate"] = 'Bearer realm="medvault"'
+    if exc.retry_after_s is not None:  # e.g. an engine's own back-off, passed on
+        headers["retry-after"] = str(exc.retry_after_s)
     return Response(
         orjson.dumps(error_body(exc)),
         status_code=exc.status_code,

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import structlog
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -33,6 +34,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from medvault.config import Settings
 from medvault.errors import ConfigError
+
+log = structlog.get_logger("medvault.tls")
 
 VALID_FOR = timedelta(days=825)  # the longest validity Apple's clients accept for a TLS server certificate
 RENEW_BEFORE = timedelta(days=30)
@@ -112,7 +115,10 @@ def prepare(
     cert_file, key_file = served_files(settings)
     if settings.tls.cert_file is not None and settings.tls.key_file is not None:
         chain, key = _configured(settings.tls.cert_file, settings.tls.key_file, now)
-        _private_dir(tls_dir(settings), group)
+        _warn_if_open(settings.tls.key_file)
+        directory = _private_dir(tls_dir(settings), group)
+        for stale in _SELF_SIGNED:  # a key no longer served does not stay readable by the gateway group
+            (directory / stale).unlink(missing_ok=True)
         _write(cert_file, b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain), 0o644, group)
         _write(key_file, _key_pem(key), _key_mode(group), group)
         return ServedCertificate(cert_file, key_file, fingerprint(chain[0]), self_signed=False)
@@ -196,6 +202,19 @@ def _configured(
             f"{leaf.not_valid_after_utc:%Y-%m-%d}, not now; fix: install a current certificate"
         )
     return chain, key
+
+
+def _warn_if_open(key_path: Path) -> None:
+    """Warn when the hospital's own key file is readable by others: MedVault serves a copy, but the
+    original is the operator's to protect."""
+    mode = stat.S_IMODE(key_path.stat().st_mode)
+    if mode & 0o007:
+        log.warning(
+            "tls_key_readable_by_others",
+            key_file=str(key_path),
+            mode=oct(mode),
+            fix="chmod o-rwx the key file (root-only, 0600, is best)",
+        )
 
 
 def _read(path: Path, key: str) -> bytes:

@@ -17,16 +17,19 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 
 from medvault.errors import Forbidden, Unauthenticated
-from medvault.store import Principal, Role
+from medvault.gateway._auth import ADMIN_ROLES, CHAT_ROLES
+from medvault.store import Principal
 from medvault.workbench._sessions import COOKIE, Session, Sessions, same_token
 
-USERS = frozenset({Role.CLINICIAN.value, Role.ADMIN.value})  # who may run templates and give feedback
-READERS = frozenset({Role.ADMIN.value, Role.AUDITOR.value})  # who may read other users' runs
+# The gateway's role sets under the workbench's names: who may run templates and give feedback, and
+# who may read other users' runs.
+USERS = CHAT_ROLES
+READERS = ADMIN_ROLES
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 
-KeyAuth = Callable[[Request, frozenset[str] | None], Awaitable[Principal]]
+KeyAuth = Callable[[Request], Awaitable[Principal]]
 UserStamp = Callable[[str], str | None]
 
 
@@ -41,13 +44,15 @@ class Access:
         self._user_stamp = user_stamp
         self.recheck_s = recheck_s
 
-    def known_session(self, request: Request) -> Session | None:
+    def known_session(self, request: Request, *, touch: bool = True) -> Session | None:
         """The session the cookie names, without re-checking its user: for the UI language only."""
-        return self.sessions.get(request.cookies.get(COOKIE))
+        return self.sessions.get(request.cookies.get(COOKIE), touch=touch)
 
-    async def session(self, request: Request) -> Session | None:
-        """The cookie's live session, or None if there is none or its user is no longer the same."""
-        session = self.known_session(request)
+    async def session(self, request: Request, *, touch: bool = True) -> Session | None:
+        """The cookie's live session, or None if there is none or its user is no longer the same.
+
+        `touch=False` for a background poll, which must not keep an idle session open."""
+        session = self.known_session(request, touch=touch)
         if session is None:
             return None
         now = self.sessions.clock()
@@ -60,9 +65,10 @@ class Access:
         session.checked = now
         return session
 
-    async def __call__(self, request: Request, roles: frozenset[str] | None = USERS) -> Principal:
+    async def __call__(self, request: Request) -> Principal:
+        """Who is calling; the caller checks the role (after noting who, so a refusal is audited)."""
         if "authorization" in request.headers:
-            return await self._key_auth(request, roles)
+            return await self._key_auth(request)
         session = await self.session(request)
         if session is None:
             code = "session_expired" if COOKIE in request.cookies else "missing_credentials"
@@ -71,8 +77,6 @@ class Access:
             )
         if request.method not in SAFE_METHODS:
             await self._check_csrf(request, session)
-        if roles is not None and session.principal.role not in roles:
-            raise Forbidden(f"role {session.principal.role.value!r} may not do this")
         return session.principal
 
     @staticmethod

@@ -84,7 +84,7 @@ def audited_route(calls: CallLog, access: Access, max_body_bytes: int) -> type[A
                 request.state.call = call
                 # Access sees a request without a body: a JSON API takes its CSRF token from the
                 # header only, and a form parser must not read a body nobody has vouched for yet.
-                call.principal = await access(Request(request.scope, _no_body), None)
+                call.principal = await access(Request(request.scope, _no_body))
                 require_role(call.principal, roles)  # after setting it: the refusal names who
                 request = await limited(request, max_body_bytes)
                 try:

@@ -6,10 +6,10 @@
 
 "Over https" is the request's own scheme. With isolation on, the gateway terminates TLS itself (see
 `medvault.tls`): every request over the ingress, through the DNAT or the loopback bridge, is https, so
-`auto` gives `Secure` cookies there without any proxy header. Otherwise uvicorn takes the scheme from
-`x-forwarded-proto` only for proxies it trusts (by default 127.0.0.1, a reverse proxy on the same host). With
-`workbench.trust_forwarded_proto = true` the header counts from any client as well: set it only when
-the gateway is reachable through that proxy alone.
+`auto` gives `Secure` cookies there without any proxy header. uvicorn trusts no proxy header at all
+(`proxy_headers=False`: the gateway terminates TLS itself, and a forged `x-forwarded-for` must not move
+the sign-in throttle); only with `workbench.trust_forwarded_proto = true` does `x-forwarded-proto` count,
+from any client: set it only when the gateway is reachable through such a proxy alone.
 """
 
 from __future__ import annotations

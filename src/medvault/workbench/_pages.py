@@ -102,8 +102,8 @@ class Pages:
             self._cookie(request, response, LANG_COOKIE, lang)
         return response
 
-    async def _session_or_signin(self, request: Request) -> Session | Response:
-        session = await self._access.session(request)
+    async def _session_or_signin(self, request: Request, *, touch: bool = True) -> Session | Response:
+        session = await self._access.session(request, touch=touch)
         if session is not None:
             return session
         return self._to_signin(request)
@@ -128,13 +128,10 @@ class Pages:
 
     async def isolation(self, request: Request) -> Response:
         """The isolation state for the header badge's refresh, for a signed-in session only."""
-        known = self._access.sessions.get(request.cookies.get(COOKIE), touch=False)
-        idle_since = known.last_seen if known is not None else None
-        session = await self._session_or_signin(request)
+        # The badge polls every 15 s: that must not keep an idle session open.
+        session = await self._session_or_signin(request, touch=False)
         if isinstance(session, Response):
             return session
-        if idle_since is not None:  # the badge polls every 15 s: that must not keep an idle session open
-            session.last_seen = idle_since
         return JSONResponse({"state": self._gateway.isolation_state()})
 
     async def workbench(self, request: Request) -> Response:
@@ -219,7 +216,7 @@ class Pages:
         if "authorization" not in request.headers and await self._access.session(request) is None:
             call.detail["reason"] = "no_session"
             return self._to_signin(request)
-        call.principal = await self._access(request, roles=None)
+        call.principal = await self._access(request)
         self._access.sessions.drop(request.cookies.get(COOKIE))
         response = RedirectResponse(SIGNIN, status_code=303)
         self._drop_cookie(request, response)

@@ -5,7 +5,10 @@ Three counts of wrong passwords, each with the same back-off: none for the first
 
 - per (user name, client address), cap `max_delay_s`: one address guessing one user's password;
 - per client address, whatever the user name, cap `max_delay_s`: one address trying a few passwords on
-  many users. It allows more failures, because a ward PC or a terminal server is shared by many people;
+  many users. It allows more failures, because a ward PC or a terminal server is shared by many people,
+  and it does not hold (nor count) a familiar pair: a user who signed in from this address in the last
+  `familiar_days`. Otherwise one insider behind a NAT, a terminal server or the loopback bridge could
+  type ten wrong user names and keep every user of that address out, the admin included;
 - per user, counting only addresses this user has not signed in from in the last `familiar_days`, cap
   `user_max_delay_s` (short): many addresses guessing one user's password. It delays and never locks:
   its cap is short, and the addresses the user really signs in from are not held by it, so an attacker
@@ -18,8 +21,9 @@ takes that back: parallel guesses see each other instead of all slipping through
 password also clears its (user, address) count; the address and user counts only lose the attempt's
 own share, so signing in as oneself cannot wipe out the failures of a password spray.
 
-Failures are forgotten `forget_after_s` after the last one. The counts live in this gateway process's
-memory (there is one gateway process; docs/design.md), so a restart forgets them. They grow only with
+Failures are forgotten `forget_after_s` after the last one. The counts and the familiar pairs live in
+this gateway process's memory (there is one gateway process; docs/design.md), so a restart forgets them
+(and a familiar user is then held by the address count until they sign in again). They grow only with
 attempts that were let through, which the per-address rule bounds, and forgotten ones are pruned.
 """
 
@@ -74,7 +78,7 @@ class Attempt:
 
     user: str
     address: str
-    counted_for_user: bool
+    familiar: bool  # counted for its pair only
 
 
 @dataclass(slots=True)
@@ -104,9 +108,9 @@ class SigninThrottle:
         s = self.settings
         checks: list[tuple[Scope, _Count | None, int, float]] = [
             ("pair", self._pairs.get((user, address)), s.free_failures, s.max_delay_s),
-            ("address", self._addresses.get(address), s.address_free_failures, s.max_delay_s),
         ]
         if not familiar:
+            checks.append(("address", self._addresses.get(address), s.address_free_failures, s.max_delay_s))
             checks.append(("user", self._users.get(user), s.user_free_failures, s.user_max_delay_s))
         waits = [
             (count.last + backoff_s(count.failures, free, s.base_delay_s, cap) - now, scope)
@@ -117,17 +121,17 @@ class SigninThrottle:
         if wait > 0:
             return Refusal(scope, max(1, math.ceil(wait)))
         self._fail(self._pairs, (user, address), now)
-        self._fail(self._addresses, address, now)
         if not familiar:
+            self._fail(self._addresses, address, now)
             self._fail(self._users, user, now)
-        return Attempt(user, address, counted_for_user=not familiar)
+        return Attempt(user, address, familiar)
 
     def succeeded(self, attempt: Attempt) -> None:
         """The password was right: clear the pair's count, take back the attempt's share of the others,
         and remember the address as one this user signs in from."""
         self._pairs.pop((attempt.user, attempt.address), None)
-        self._take_back(self._addresses, attempt.address)
-        if attempt.counted_for_user:
+        if not attempt.familiar:
+            self._take_back(self._addresses, attempt.address)
             self._take_back(self._users, attempt.user)
         self._familiar[(attempt.user, attempt.address)] = self.clock()
 
