@@ -1,7 +1,7 @@
 """What the gateway needs to know about the engines once the supervisor has started them.
 
-The supervisor starts embedded engines (possibly in another network namespace) and hands the gateway
-process this description as a JSON file; the gateway itself never starts engines.
+The supervisor starts the embedded, vllm and command engines (in the vault zone under isolation) and
+hands the gateway process this description as a JSON file; the gateway itself never starts engines.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def replica_name(model_id: str, index: int) -> str:
 
 
 def resolve_runtime(settings: Settings, embedded_urls: dict[str, str], *, isolated: bool = False) -> Runtime:
-    """Combine the settings with the URLs the supervisor gave the embedded engines (keyed by replica name)."""
+    """Combine the settings with the URLs the supervisor gave the engines it started (embedded, vllm,
+    command; keyed by replica name)."""
     models = []
     for model in settings.models:
         specs = []
@@ -79,6 +80,20 @@ def resolve_runtime(settings: Settings, embedded_urls: dict[str, str], *, isolat
                 digest = file_digest(gguf, settings.data_dir)
                 specs.append(
                     ReplicaSpec(name=name, url=embedded_urls[name], digest=digest, upstream_model=model.id)
+                )
+            elif replica.kind in ("vllm", "command"):
+                # vLLM serves under `served_model_name` (default: the model id); another server under
+                # `upstream_model`, or else the first model it lists. A single model file has a digest
+                # here; a directory's manifest digest belongs to the model registry.
+                served = (replica.served_model_name or model.id) if replica.kind == "vllm" else None
+                model_file = replica.model if replica.model and replica.model.is_file() else None
+                specs.append(
+                    ReplicaSpec(
+                        name=name,
+                        url=embedded_urls[name],
+                        digest=file_digest(model_file, settings.data_dir) if model_file else None,
+                        upstream_model=served or model.upstream_model,
+                    )
                 )
             else:
                 assert replica.url is not None  # guaranteed by ReplicaSettings' validator

@@ -263,7 +263,12 @@ class Isolation:
         return self._users[zone]
 
     def exec_prefix(
-        self, zone: str, *, read_only: Sequence[Path] = (), writable: Sequence[Path] = ()
+        self,
+        zone: str,
+        *,
+        read_only: Sequence[Path] = (),
+        writable: Sequence[Path] = (),
+        devices: Sequence[Path] = (),
     ) -> list[str]:
         """argv prefix that runs a command inside `zone`: in the zone's cgroup where there is one (joined
         as root, first), its network namespace, a bubblewrap sandbox of its own (mount, PID, IPC and UTS
@@ -274,13 +279,16 @@ class Isolation:
         workload could setns() back into the host's namespace and leave the zone. Not being uid 0
         matters as much: it keeps the workload from writing root's files and signalling the supervisor;
         a user per zone keeps the engine from signalling the gateway or reading the database.
+        `devices` are the GPU device nodes of a GPU engine (exactly its own; none for anything else).
         """
         link = self._link(zone)
         seccomp = self._seccomp_file()
         if not seccomp.is_file():
             raise IsolationError(f"no seccomp filter at {seccomp}: isolation is not up (run `medvault up`)")
         hostname = f"{self.policy.netns_prefix}-{zone}"
-        sandbox = _sandbox.Sandbox(seccomp, hostname, tuple(read_only), tuple(writable), Path.cwd())
+        sandbox = _sandbox.Sandbox(
+            seccomp, hostname, tuple(read_only), tuple(writable), Path.cwd(), tuple(devices)
+        )
         cgroups = self._zone_cgroups()
         join = cgroups.join_prefix(zone) if cgroups is not None else []
         return [*join, "ip", "netns", "exec", link.netns, *sandbox.argv(), *self.zone_user(zone).setpriv()]

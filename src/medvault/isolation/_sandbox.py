@@ -15,6 +15,8 @@ What a workload sees:
   loader and glibc's resolver read, the interpreter (`sys.prefix`, `sys.base_prefix`) and the medvault
   package, plus the caller's `read_only` paths (model files, the data directory) where they exist;
 - writable: the caller's `writable` paths only (the gateway's database directory);
+- devices: the caller's `devices` only, which must be NVIDIA GPU nodes (`/dev/nvidiaN`, `/dev/nvidiactl`,
+  `/dev/nvidia-uvm*`): a GPU engine sees exactly its own GPUs, a CPU engine none;
 - private and empty: `/tmp` and `/dev/shm` (world-writable, sticky), `/run`; a minimal `/dev`; its own
   `/proc`, which shows only the sandbox's processes.
 No host socket is reachable because no host directory that could hold one is mounted: not `/run`,
@@ -31,6 +33,7 @@ bwrap) ends the whole sandbox at once.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -53,6 +56,8 @@ _MERGED_USR = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 ETC_FILES = ("ld.so.cache", "nsswitch.conf", "host.conf", "hosts", "gai.conf", "resolv.conf")
 # setpriv needs these to change uid and gid, clear the groups and empty the bounding set; it drops them.
 _KEPT_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP")
+# The only device nodes a workload may be given: one GPU each, and the driver's control and memory nodes.
+_GPU_DEVICE = re.compile(r"^/dev/(nvidia[0-9]+|nvidiactl|nvidia-uvm|nvidia-uvm-tools)$")
 
 
 @dataclass(frozen=True)
@@ -67,15 +72,23 @@ class Sandbox:
     # paths in argv and config (a relative data_dir, template_dirs, gguf) mean inside what they mean
     # outside.
     workdir: Path = Path("/")
+    devices: tuple[Path, ...] = ()
 
     def argv(self, root: Path = Path("/")) -> list[str]:
         """The argv prefix (ending in `--`) that runs a command in this sandbox; `root` is the host's
         root directory, read only to mirror its merged-/usr links (a seam for tests).
 
-        Raises `IsolationError` for a bind that would show a place where host sockets live.
+        Raises `IsolationError` for a bind that would show a place where host sockets live, and for a
+        device that is not an NVIDIA GPU node.
         """
         for path in (*self.read_only, *self.writable):
             _refuse_socket_places(Path(path).resolve())
+        for device in self.devices:
+            if not _GPU_DEVICE.match(str(device)):
+                raise IsolationError(
+                    f"a workload may be given GPU device nodes only, not {device}; fix: name GPUs by index "
+                    "in the replica's `gpus`"
+                )
         binds = _binds(runtime_paths(), self.read_only, self.writable)
         etc = [Path("/etc") / name for name in ETC_FILES]
         return [
@@ -89,6 +102,7 @@ class Sandbox:
             *_directories([*etc, *(path for _, path in binds)], self.workdir.resolve()),
             *(arg for path in etc for arg in ("--ro-bind-try", str(path), str(path))),
             *(arg for flag, path in binds for arg in (flag, str(path), str(path))),
+            *(arg for device in self.devices for arg in ("--dev-bind", str(device), str(device))),
             "--seccomp",
             str(SECCOMP_FD),
             "--chdir",

@@ -31,7 +31,11 @@ from sqlalchemy.engine import make_url
 
 from medvault import tls
 from medvault.backends import OFFLINE_ENV, llama_server_argv, replica_name, resolve_runtime
-from medvault.config import Settings, bundled_model_path
+
+# Not re-exported by `medvault.backends` yet (its __init__ belongs to another change in flight).
+from medvault.backends._managed import Launch, check_replica
+from medvault.backends._managed import launch as managed_launch
+from medvault.config import ReplicaSettings, Settings, bundled_model_path
 from medvault.errors import ConfigError, MedVaultError
 from medvault.store import AuditEvent, Store, sqlite_files
 from medvault.supervisor._environ import engine_environment, gateway_environment
@@ -63,7 +67,6 @@ class Placement:
 
     engine_host: str = "127.0.0.1"
     gateway_host: str = "127.0.0.1"
-    engine_prefix: list[str] = field(default_factory=list)
     gateway_prefix: list[str] = field(default_factory=list)
     probe_netns: str | None = None
 
@@ -105,6 +108,7 @@ class Supervisor:
             store.close()
 
     def _placement(self) -> Placement:
+        self._check_engines()  # before anything is built: a bad model directory changes nothing
         if not self.isolate:
             return Placement(gateway_host=self.settings.host)
         from medvault.isolation import build_isolation  # root-only machinery, loaded only when used
@@ -120,19 +124,31 @@ class Supervisor:
         return Placement(
             engine_host=iso.zone_address("vault"),
             gateway_host=iso.zone_address("dmz"),
-            engine_prefix=iso.exec_prefix("vault", read_only=self._model_files()),
             gateway_prefix=iso.gateway_prefix(self._database_files(), self.settings.workbench.template_dirs),
             probe_netns=zones["dmz"]["netns"],
         )
 
-    def _model_files(self) -> list[Path]:
-        """The model files of every embedded engine: all an engine's sandbox shows besides the system."""
-        return [
-            replica.gguf or bundled_model_path()
-            for model in self.settings.models
-            for replica in model.replicas
-            if replica.kind == "embedded"
-        ]
+    def _check_engines(self) -> None:
+        """Refuse to start when a managed engine's model, GPUs or GPU memory are not what it needs; say
+        what was skipped (no nvidia-smi). Every problem is listed at once, each naming its key."""
+        problems: list[str] = []
+        for m, model in enumerate(self.settings.models):
+            for r, replica in enumerate(model.replicas):
+                if replica.kind not in ("vllm", "command"):
+                    continue
+                key = f"models.{m}.replicas.{r}"
+                found, notes = check_replica(replica, key=key)
+                if self.isolate and replica.nodes > 1:
+                    found.append(
+                        f"{key}.nodes: the vault zone has no route to other hosts, so one engine cannot "
+                        "span several under isolation; fix: serve the model from one host "
+                        "(docs/deployment-gpu.md)"
+                    )
+                problems += [f"{problem} (model {model.id})" for problem in found]
+                for note in notes:
+                    log.warning("engine_check_skipped", note=note)
+        if problems:
+            raise ConfigError("the engines cannot start:\n" + "\n".join(f"  {p}" for p in problems))
 
     def _database_files(self) -> list[Path]:
         """The SQLite database and its journal files, which the gateway (a workload) writes."""
@@ -168,44 +184,68 @@ class Supervisor:
             )
         if configured is None and index >= len(allowed):
             raise ConfigError(
-                f"models: {index + 1} embedded engines but isolation.vault_ports allows {len(allowed)}; "
-                "fix: list one vault port per embedded engine"
+                f"models: {index + 1} engines started by MedVault but isolation.vault_ports allows "
+                f"{len(allowed)}; fix: list one vault port per embedded, vllm or command replica"
             )
         return configured or allowed[index]
 
     def _engines(self, place: Placement) -> tuple[list[ManagedProcess], dict[str, str]]:
+        """Every engine MedVault starts (all but `openai` replicas) and its URL, keyed by replica name."""
         engines: list[ManagedProcess] = []
         urls: dict[str, str] = {}
         for model in self.settings.models:
             for index, replica in enumerate(model.replicas):
-                if replica.kind != "embedded":
+                if replica.kind == "openai":
                     continue
                 name = replica_name(model.id, index)
-                gguf = replica.gguf or bundled_model_path()
-                if self._iso is not None:  # the engine's user reads the model and the venv, nothing else
-                    self._iso.check_engine_files(Path(sys.executable), [gguf, *_engine_code()])
                 port = self._engine_port(replica.port, len(engines), place)
-                url = f"http://{place.engine_host}:{port}/v1"
-                argv = llama_server_argv(
-                    gguf=gguf,
-                    alias=model.id,
-                    host=place.engine_host,
-                    port=port,
-                    n_ctx=replica.n_ctx,
-                    threads=replica.threads,
-                    prefix=place.engine_prefix,
-                )
+                if replica.kind == "embedded":
+                    run = _embedded_launch(model.id, replica, place.engine_host, port)
+                else:
+                    run = managed_launch(replica, model_id=model.id, host=place.engine_host, port=port)
+                prefix: list[str] = []
+                if self._iso is not None:  # the engine's user reads its model and code, nothing else
+                    self._iso.check_engine_files(run.python, run.files)
+                    prefix = self._iso.exec_prefix("vault", read_only=run.read_only, devices=run.devices)
                 engines.append(
                     ManagedProcess(
                         f"engine {name}",
-                        argv,
-                        _probe(url + "/models", place.probe_netns),
+                        [*prefix, *run.argv],
+                        _probe(f"http://{place.engine_host}:{port}{run.health_path}", place.probe_netns),
                         output=self._log(f"engine-{model.id.replace('/', '_')}-{index}.log", engine_line),
-                        env=engine_environment(self._environ, OFFLINE_ENV),
+                        env=engine_environment(self._environ, run.env),
+                        start_timeout_s=run.startup_timeout_s,
                     )
                 )
-                urls[name] = url
+                urls[name] = f"http://{place.engine_host}:{port}/v1"
         return engines, urls
+
+    async def _start_engines(self, engines: list[ManagedProcess]) -> None:
+        """Start every engine at once; the status line counts the ready ones and the seconds (a large model
+        loads for many minutes), and the log names those still loading every half minute."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        ready: list[str] = []
+
+        async def start(engine: ManagedProcess) -> None:
+            await engine.start()
+            ready.append(engine.name)
+
+        def progress() -> str:
+            return f"loading {len(engines)} engine(s): {len(ready)} ready after {loop.time() - began:.0f} s …"
+
+        starting = asyncio.gather(*(start(e) for e in engines))
+        with self._status(progress()) as spinner:
+            ticks = 0
+            while not starting.done():
+                await asyncio.wait([starting], timeout=1.0)
+                ticks += 1
+                if hasattr(spinner, "update"):  # Rich's status; the tests' null context has none
+                    spinner.update(progress())
+                if ticks % 30 == 0 and not starting.done():
+                    waiting = [e.name for e in engines if e.name not in ready]
+                    log.info("engines_loading", waiting=waiting, elapsed_s=round(loop.time() - began))
+            await starting
 
     def _gateway(self, place: Placement) -> ManagedProcess:
         runtime_file = run_dir(self.settings) / "runtime.json"
@@ -344,9 +384,8 @@ class Supervisor:
             self._write_state(place)  # before anything is built, so `down` can clean up after a crash
             place = await asyncio.to_thread(self._placement)
             engines, urls = self._engines(place)
-            with self._status(f"loading {len(engines)} embedded model(s) into llama.cpp …"):
-                await asyncio.gather(*(e.start() for e in engines))
-            self._processes.extend(engines)
+            self._processes.extend(engines)  # before they start: a failed start still stops the others
+            await self._start_engines(engines)
             runtime_file = run_dir(self.settings) / "runtime.json"
             await asyncio.to_thread(
                 resolve_runtime(self.settings, urls, isolated=self.isolate).write, runtime_file
@@ -449,6 +488,24 @@ class Supervisor:
                 if served.self_signed:
                     lines.append(f"  clients trust it with e.g. `curl --cacert {served.cert_file} …`")
         self._announce("\n".join(lines))
+
+
+def _embedded_launch(model_id: str, replica: ReplicaSettings, host: str, port: int) -> Launch:
+    """The embedded llama.cpp engine as a `Launch`, like the managed kinds (the venv is shown anyway)."""
+    gguf = replica.gguf or bundled_model_path()
+    argv = llama_server_argv(
+        gguf=gguf, alias=model_id, host=host, port=port, n_ctx=replica.n_ctx, threads=replica.threads
+    )
+    return Launch(
+        argv=argv,
+        env=dict(OFFLINE_ENV),
+        health_path="/v1/models",
+        read_only=[gguf],
+        devices=[],
+        startup_timeout_s=replica.startup_timeout,
+        python=Path(sys.executable),
+        files=[gguf, *_engine_code()],
+    )
 
 
 def _engine_code() -> list[Path]:
