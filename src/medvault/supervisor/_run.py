@@ -30,11 +30,16 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from medvault import tls
-from medvault.backends import OFFLINE_ENV, llama_server_argv, replica_name, resolve_runtime
+from medvault.backends import (
+    OFFLINE_ENV,
+    Launch,
+    check_replica,
+    llama_server_argv,
+    replica_name,
+    resolve_runtime,
+)
+from medvault.backends import launch as managed_launch
 
-# Not re-exported by `medvault.backends` yet (its __init__ belongs to another change in flight).
-from medvault.backends._managed import Launch, check_replica
-from medvault.backends._managed import launch as managed_launch
 from medvault.config import ReplicaSettings, Settings, bundled_model_path
 from medvault.errors import ConfigError, MedVaultError
 from medvault.store import AuditEvent, Store, sqlite_files
