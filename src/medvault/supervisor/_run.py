@@ -39,7 +39,6 @@ from medvault.backends import (
     resolve_runtime,
 )
 from medvault.backends import launch as managed_launch
-
 from medvault.config import ReplicaSettings, Settings, bundled_model_path
 from medvault.errors import ConfigError, MedVaultError
 from medvault.store import AuditEvent, Store, sqlite_files
