@@ -132,8 +132,8 @@ def test_the_interpreter_and_the_package_are_visible() -> None:
 
 # Runs each attempt and prints {name: "ok" | errno name}. argv: [filter file or "-", mount target].
 _SYSCALLS = {
-    "x86_64": {"bpf": 321, "keyctl": 250, "clone3": 435},
-    "aarch64": {"bpf": 280, "keyctl": 219, "clone3": 435},
+    "x86_64": {"bpf": 321, "keyctl": 250, "clone3": 435, "socket": 41},
+    "aarch64": {"bpf": 280, "keyctl": 219, "clone3": 435, "socket": 198},
 }
 ATTEMPTS = r"""
 import ctypes, errno, json, os, socket, struct, sys
@@ -150,12 +150,15 @@ def checked(result):
     if result < 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
+    return result
 def attempt(work):
     try:
         work()
     except OSError as exc:
         return errno.errorcode.get(exc.errno, str(exc.errno))
     return "ok"
+def high(value):  # a 64-bit argument with the high half set (a bare int would be passed as a C int)
+    return ctypes.c_long((1 << 32) | value)
 def sock(family, kind, proto=0):
     return lambda: socket.socket(family, kind, proto).close()
 def mount():
@@ -166,13 +169,24 @@ def bpf():
     fd = libc.syscall(NR["bpf"], 0, map_attr, len(map_attr))  # BPF_MAP_CREATE
     checked(fd)
     os.close(fd)
+timex = ctypes.create_string_buffer(256)  # struct timex, modes 0: only reads the clock's state
 print(json.dumps({
     "af_packet": attempt(sock(socket.AF_PACKET, socket.SOCK_RAW)),
     "af_vsock": attempt(sock(socket.AF_VSOCK, socket.SOCK_STREAM)),
     "af_alg": attempt(sock(socket.AF_ALG, socket.SOCK_SEQPACKET)),
     "netlink_netfilter": attempt(sock(socket.AF_NETLINK, socket.SOCK_RAW, 12)),
     "netlink_route": attempt(sock(socket.AF_NETLINK, socket.SOCK_RAW, 0)),
-    "af_packet_high_bits": attempt(lambda: checked(libc.syscall(41, (1 << 32) | 17, 3, 0))),
+    "af_packet_high_bits": attempt(lambda: checked(libc.syscall(NR["socket"], high(17), 3, 0))),
+    "inet_tcp": attempt(sock(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)),
+    "inet_udp": attempt(sock(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)),
+    "inet_raw_icmp": attempt(sock(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)),
+    "inet_sctp": attempt(sock(socket.AF_INET, socket.SOCK_STREAM, 132)),
+    "inet_mptcp": attempt(sock(socket.AF_INET, socket.SOCK_STREAM, 262)),
+    "inet6_mptcp": attempt(sock(socket.AF_INET6, socket.SOCK_STREAM, 262)),
+    # UDP in the low half; the kernel reads only that half of an int argument, so unfiltered it works.
+    "inet_udp_high_bits": attempt(lambda: os.close(checked(libc.syscall(NR["socket"], 2, 2, high(17))))),
+    "syslog": attempt(lambda: checked(libc.klogctl(10, None, 0))),  # SYSLOG_ACTION_SIZE_BUFFER
+    "adjtimex": attempt(lambda: checked(libc.adjtimex(timex))),
     "bpf": attempt(bpf),
     "keyctl": attempt(lambda: checked(libc.syscall(NR["keyctl"], 0, -3, 1))),  # session keyring id
     "mount": attempt(mount),
@@ -185,6 +199,13 @@ print(json.dumps({
 DENIED = {
     "unshare_user": "EPERM",
     "af_packet": "EPERM",
+    "inet_raw_icmp": "EPERM",
+    "inet_sctp": "EPERM",
+    "inet_mptcp": "EPERM",
+    "inet6_mptcp": "EPERM",
+    "inet_udp_high_bits": "EPERM",
+    "syslog": "EPERM",
+    "adjtimex": "EPERM",
     "af_vsock": "EPERM",
     "af_alg": "EPERM",
     "netlink_netfilter": "EPERM",
@@ -197,17 +218,26 @@ DENIED = {
 }
 
 
-# Families a kernel may be built without: there the unfiltered attempt meets EAFNOSUPPORT, which is not
-# a refusal (the filtered one must still say EPERM: the filter answers before the kernel looks).
-_OPTIONAL_FAMILIES = {"af_vsock", "af_alg"}
+# What the filter allows, and must keep allowing, in every run.
+ALLOWED = {"netlink_route": "ok", "inet_tcp": "ok", "inet_udp": "ok"}
+# Families and protocols a kernel may be built without (SCTP is a module, often missing; MPTCP and IPv6
+# may be compiled out): there the unfiltered attempt meets one of these errnos, which is not a refusal
+# (the filtered one must still say EPERM: the filter answers before the kernel looks).
+_OPTIONAL = {
+    "af_vsock": {"EAFNOSUPPORT"},
+    "af_alg": {"EAFNOSUPPORT"},
+    "inet_sctp": {"EPROTONOSUPPORT", "ESOCKTNOSUPPORT"},
+    "inet_mptcp": {"EPROTONOSUPPORT", "ESOCKTNOSUPPORT"},
+    "inet6_mptcp": {"EAFNOSUPPORT", "EPROTONOSUPPORT", "ESOCKTNOSUPPORT"},
+}
 
 
 def _refused(result: dict[str, str]) -> dict[str, str]:
-    """The attempts of an unfiltered run that did not go through (a missing optional family aside)."""
+    """The attempts of an unfiltered run that did not go through (a missing optional feature aside)."""
     return {
         name: outcome
         for name, outcome in result.items()
-        if outcome != "ok" and not (name in _OPTIONAL_FAMILIES and outcome == "EAFNOSUPPORT")
+        if outcome != "ok" and outcome not in _OPTIONAL.get(name, set())
     }
 
 
@@ -225,24 +255,43 @@ def _attempts(prefix: list[str], bpf: str, target: Path) -> dict[str, str]:
 
 def test_filter_refuses_what_no_workload_needs_even_for_root(tmp_path: Path) -> None:
     """Loaded into a process (root in CI), the exported filter refuses namespaces, packet and netfilter
-    sockets (also with the high half of the argument set), bpf, keyctl, mount and ptrace with EPERM and
-    clone3 with ENOSYS, while NETLINK_ROUTE still works."""
+    sockets, IP sockets of any protocol but TCP and UDP (also with the high half of an argument set),
+    bpf, keyctl, mount, ptrace, syslog and adjtimex with EPERM and clone3 with ENOSYS, while
+    NETLINK_ROUTE, TCP and UDP sockets still work."""
     bpf = _seccomp.export(tmp_path / "isolation" / "seccomp.bpf")
     assert bpf.stat().st_mode & 0o777 == 0o600
     target = tmp_path / "mnt"
     target.mkdir()
-    assert _attempts([], str(bpf), target) == {**DENIED, "netlink_route": "ok"}
+    assert _attempts([], str(bpf), target) == {**DENIED, **ALLOWED}
 
 
 def test_filter_control_the_same_attempts_work_without_it(tmp_path: Path) -> None:
-    """Positive control: without the filter the unprivileged attempts succeed (and, as root, all)."""
+    """Positive control: without the filter the unprivileged attempts succeed, and as root all of them
+    (clone3 aside, whose NULL argument is EFAULT), user namespaces included: where even root cannot
+    create one, the filter's EPERM for it proves nothing and the test says so (skip with the reason)."""
     target = tmp_path / "mnt"
     target.mkdir()
     result = _attempts([], "-", target)
-    unprivileged = ("netlink_netfilter", "netlink_route", "keyctl", "ptrace")
+    unprivileged = ("netlink_netfilter", "keyctl", "ptrace", "inet_udp_high_bits", *ALLOWED)
     assert all(result[name] == "ok" for name in unprivileged), result
-    if os.geteuid() == 0:
-        assert {k for k, v in _refused(result).items()} <= {"unshare_user", "clone3"}, result
+    if os.geteuid() != 0:
+        return
+    refused = _refused(result)
+    assert set(refused) <= {"unshare_user", "clone3"}, result
+    if "unshare_user" in refused:
+        pytest.skip(f"even root cannot create a user namespace here ({refused['unshare_user']})")
+
+
+def test_filter_is_built_only_for_the_architectures_it_was_written_for() -> None:
+    """x86-64 and AArch64 pass the architecture check; any other (s390x, where clone's flags are not the
+    first argument, and 32-bit x86) is refused with a readable IsolationError."""
+    import pyseccomp as sc
+
+    for arch in (sc.Arch.X86_64, sc.Arch.AARCH64):
+        _seccomp.check_arch(arch)
+    for arch in (sc.Arch.S390X, sc.Arch.X86):
+        with pytest.raises(IsolationError, match="x86-64 and AArch64 only"):
+            _seccomp.check_arch(arch)
 
 
 # -- what `verify` reads from /proc -------------------------------------------------------------------
@@ -284,6 +333,28 @@ def test_inspect_names_every_missing_layer(tmp_path: Path) -> None:
     assert checked == 2 and len(problems) == 1 and problems[0].startswith("dmz: pid 11 ")
     for reason in ("mnt namespace", "pid namespace", "uid 0", "CapEff", "NoNewPrivs", "seccomp"):
         assert reason in problems[0], problems[0]
+
+
+def test_inspect_wants_a_seccomp_filter_where_the_kernel_counts_them(tmp_path: Path) -> None:
+    """Seccomp mode 2 with `Seccomp_filters: 0` is reported; one filter, or a kernel that shows no count,
+    passes."""
+    user = WorkloadUser("gw", 64123, 64123)
+    ids = "\t".join(["64123"] * 4)
+    good = {"Uid": ids, "Gid": ids, "Groups": "", "NoNewPrivs": "1", "Seccomp": "2"}
+    good |= dict.fromkeys(("CapEff", "CapPrm", "CapBnd", "CapAmb"), "0" * 16)
+    sandbox = tmp_path / "sandbox"
+    for kind in ("mnt", "pid", "ipc", "uts", "net"):
+        (sandbox / "ns").mkdir(parents=True, exist_ok=True)
+        (sandbox / "ns" / kind).write_text(kind)
+    proc = tmp_path / "proc"
+    for pid, filters in ((20, "1"), (21, "0"), (22, None)):
+        status = good if filters is None else good | {"Seccomp_filters": filters}
+        _fake_process(proc, pid, status, sandbox)
+    facts = ZoneFacts("vault", sandbox / "ns" / "net", user)
+    no_host: dict[str, set[int]] = {kind: set() for kind in ("mnt", "pid", "ipc", "uts")}
+    checked, problems = workload_problems(facts, [20, 21, 22], no_host, proc)
+    assert checked == 3 and len(problems) == 1, problems
+    assert problems[0].startswith("vault: pid 21 ") and "Seccomp_filters is 0" in problems[0], problems
 
 
 # -- attacks from inside each zone (root, lab) --------------------------------------------------------
@@ -429,26 +500,29 @@ def test_proc_shows_only_the_sandbox(lab: Lab, iso: Isolation) -> None:
 
 @pytest.mark.root
 def test_user_namespaces_cannot_be_created_in_a_zone(lab: Lab, iso: Isolation) -> None:
-    """`unshare -Ur true` fails in each zone; as the same user in the host role it works where the kernel
-    allows unprivileged user namespaces (skipped with the reason otherwise)."""
+    """As each zone's user in the host role `unshare -Ur true` works (the control, run first); in the
+    zone the same command fails with EPERM. Where the kernel refuses unprivileged user namespaces the
+    zone's EPERM would prove nothing about the sandbox: skipped with the reason (the filter-only tests
+    show the filter's EPERM for root, paired with root's control)."""
     for zone in ZONES:
+        control = sh(*_host_role(lab, iso.zone_user(zone)), "unshare", "-Ur", "true", check=False)
+        if control.returncode != 0:
+            pytest.skip(f"the kernel refuses unprivileged user namespaces here ({control.stderr.strip()})")
         attempt = sh(*iso.exec_prefix(zone), "unshare", "-Ur", "true", check=False)
         assert attempt.returncode != 0 and "Operation not permitted" in attempt.stderr, (zone, attempt)
-    control = sh(*_host_role(lab, iso.zone_user("dmz")), "unshare", "-Ur", "true", check=False)
-    if control.returncode != 0:
-        pytest.skip(f"the kernel refuses unprivileged user namespaces here ({control.stderr.strip()})")
 
 
 @pytest.mark.root
 def test_kernel_interfaces_are_refused_in_every_zone(lab: Lab, iso: Isolation, private_dir: Path) -> None:
-    """From each zone (namespaces, uid, no capabilities, seccomp) user namespaces, AF_PACKET, netfilter
-    netlink, bpf, keyctl, mount and ptrace fail with EPERM while NETLINK_ROUTE works; from the host role,
-    as root, every one of them works."""
-    for zone in ZONES:
-        result = _attempts(iso.exec_prefix(zone), "-", private_dir)
-        assert result == {**DENIED, "netlink_route": "ok"}, (zone, result)
+    """From each zone (namespaces, uid, no capabilities, seccomp) every attempt of DENIED fails (user
+    namespaces, AF_PACKET, netfilter netlink, IP protocols but TCP/UDP, bpf, keyctl, mount, ptrace, ...)
+    while NETLINK_ROUTE, TCP and UDP sockets work; from the host role, as root, every one of them works
+    (checked first; optional protocols a kernel lacks aside)."""
     control = _attempts(_host_role(lab), "-", private_dir)
     assert set(_refused(control)) <= {"clone3"}, control  # clone3(NULL): EFAULT
+    for zone in ZONES:
+        result = _attempts(iso.exec_prefix(zone), "-", private_dir)
+        assert result == {**DENIED, **ALLOWED}, (zone, result)
 
 
 _WRITES = """
@@ -516,3 +590,33 @@ def test_verify_passes_sandboxed_workloads_and_fails_an_unsandboxed_one(lab: Lab
         plain.kill()
         plain.wait(timeout=5)
     assert host_namespaces()["pid"]  # the reference the check compares with was readable
+
+
+@pytest.mark.root
+def test_verify_fails_when_a_zone_cannot_be_listed(lab: Lab, iso: Isolation, tmp_path: Path) -> None:
+    """Over a /proc that shows the real processes the workload check passes with the fixture's workloads
+    counted (the control); it fails, naming the reason, when one process's entry cannot be read (a
+    broken entry stands for an I/O failure) and when the verifier lacks CAP_SYS_PTRACE (another user's
+    processes would be missing from the listing), instead of counting fewer workloads."""
+    proc = tmp_path / "proc"
+    proc.mkdir()
+    for entry in ("self", *(p for p in os.listdir("/proc") if p.isdigit())):
+        (proc / entry).symlink_to(Path("/proc") / entry)
+    control = _workloads(iso, proc)
+    assert control.ok and int(control.detail.split()[0]) >= 2, control.detail
+    (proc / "999999999").mkdir()
+    (proc / "999999999" / "ns").write_text("not a directory")  # its ns/net cannot be read
+    check = _workloads(iso, proc)
+    assert not check.ok, check.detail
+    for zone in ZONES:
+        assert f"{zone}: its processes cannot be listed" in check.detail, check.detail
+    assert "pid 999999999" in check.detail, check.detail
+    (proc / "999999999" / "ns").unlink()
+    (proc / "self").unlink()
+    (proc / "self").mkdir()
+    (proc / "self" / "ns").symlink_to("/proc/self/ns")
+    real = Path("/proc/self/status").read_text()
+    effective = int(next(line.split()[1] for line in real.splitlines() if line.startswith("CapEff:")), 16)
+    (proc / "self" / "status").write_text(real + f"CapEff:\t{effective & ~(1 << 19):016x}\n")
+    check = _workloads(iso, proc)
+    assert not check.ok and "without CAP_SYS_PTRACE" in check.detail, check.detail

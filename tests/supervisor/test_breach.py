@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from medvault.config import Settings
-from medvault.errors import MedVaultError
+from medvault.errors import IsolationError, MedVaultError
 from medvault.supervisor import ManagedProcess, ProcessFailed, Supervisor
 
 
@@ -60,6 +60,23 @@ async def test_halt_comes_before_the_audit_write(tmp_path: Path, react: str, cod
     audit = sup.journal.index(f"audit {action} rule dropped")
     assert holds == ["hold engine", "hold gateway"]
     assert max(sup.journal.index(h) for h in holds) < audit
+
+
+class _UnlistableZones:
+    """Stands in for the isolation: its zone processes cannot be listed."""
+
+    def kill_zone_processes(self) -> list[int]:
+        raise IsolationError("cannot list the processes in /proc: Permission denied")
+
+
+async def test_monitor_failure_is_audited_even_when_the_zones_cannot_be_listed(tmp_path: Path) -> None:
+    """A kill that fails because the zones cannot be listed keeps the halt and still writes the event."""
+    sup = await _supervisor(tmp_path)
+    sup._iso = _UnlistableZones()
+    sup._on_monitor_failure("probes silent")
+    await asyncio.sleep(0)
+    assert sup._stop.is_set() and sup._exit_code == 4
+    assert sup.journal[-1] == "audit isolation.monitor_failed probes silent"
 
 
 async def test_failing_audit_write_does_not_keep_the_service_up(tmp_path: Path) -> None:

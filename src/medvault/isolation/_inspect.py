@@ -4,8 +4,11 @@ Every process in a zone's network namespace is either a bubblewrap helper (bwrap
 and bwrap as the sandbox's init: root, started by the supervisor) or a workload, which must show all of:
 its own mount, PID, IPC and UTS namespaces (not those of the host, that is of the verifying process and
 of pid 1), the zone's network namespace, the zone user's uid and gid with no supplementary groups, no
-capabilities in any set, no-new-privs, and seccomp filter mode. A process that fails any of them (an
-admin's `ip netns exec` shell, a workload started without the sandbox) fails `verify` with the reason.
+capabilities in any set, no-new-privs, and seccomp filter mode with at least one filter where the
+kernel shows the count (`Seccomp_filters`, Linux 5.9 on). A process can add filters but never remove
+one, and bubblewrap loads ours before it starts the workload, so a count of at least one is the filter
+the workload started under. A process that fails any of them (an admin's `ip netns exec` shell, a
+workload started without the sandbox) fails `verify` with the reason.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from medvault.isolation._workload import WorkloadUser
 
 NAMESPACES = ("mnt", "pid", "ipc", "uts")
 _CAPABILITY_SETS = ("CapEff", "CapPrm", "CapBnd", "CapAmb")
+_CAP_SYS_PTRACE = 19
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,12 @@ def host_namespaces(proc: Path = Path("/proc")) -> dict[str, set[int]]:
             for kind in NAMESPACES:
                 found[kind].add(_ns_inode(proc / who, kind))
     return found
+
+
+def may_read_every_process(proc: Path = Path("/proc")) -> bool:
+    """Whether the caller holds CAP_SYS_PTRACE, without which the namespaces of another user's process
+    (every workload's) cannot be read, so the listing of a zone's processes would miss them."""
+    return bool(int(_status(proc / "self")["CapEff"], 16) >> _CAP_SYS_PTRACE & 1)
 
 
 def workload_problems(
@@ -67,7 +77,7 @@ def _problems(
     process: Path, facts: ZoneFacts, host: dict[str, set[int]], helper_exe: str | None
 ) -> list[str] | None:
     """What is wrong with one process; None when it is a bubblewrap helper."""
-    status = dict(line.split(":", 1) for line in (process / "status").read_text().splitlines() if ":" in line)
+    status = _status(process)
     uids = status["Uid"].split()
     if helper_exe is not None and uids[0] == "0" and os.readlink(process / "exe") == helper_exe:
         return None
@@ -88,7 +98,13 @@ def _problems(
         found.append("may gain privileges (NoNewPrivs is 0)")
     if status.get("Seccomp", "0").strip() != "2":
         found.append("runs without the seccomp filter")
+    elif int(status.get("Seccomp_filters", "1")) < 1:  # absent before Linux 5.9
+        found.append("shows seccomp filter mode without a filter (Seccomp_filters is 0)")
     return found
+
+
+def _status(process: Path) -> dict[str, str]:
+    return dict(line.split(":", 1) for line in (process / "status").read_text().splitlines() if ":" in line)
 
 
 def _ns_inode(process: Path, kind: str) -> int:

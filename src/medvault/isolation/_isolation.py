@@ -447,9 +447,13 @@ class Isolation:
                     failures.append(f"panic ruleset not applied: {exc}")
             for name in present:
                 _sys.ip(self.host_netns, "link", "set", name, "down", check=False)
-        survivors = self.kill_zone_processes()
-        if survivors:
-            failures.append(f"zone processes survived SIGKILL: {survivors}")
+        try:
+            survivors = self.kill_zone_processes()
+        except IsolationError as exc:  # the zones could not be listed: the breach is recorded all the same
+            failures.append(f"zone processes not all killed: {exc}")
+        else:
+            if survivors:
+                failures.append(f"zone processes survived SIGKILL: {survivors}")
         self._persist("breached", reason=reason)
         if failures:
             raise IsolationError("; ".join(failures))

@@ -19,12 +19,22 @@ Refused with EPERM:
   and netlink sockets of any protocol but `NETLINK_ROUTE` (glibc's `getaddrinfo` reads the interface
   addresses through it). So no packet sockets, and no `AF_VSOCK`: on a virtual machine a vsock reaches
   the hypervisor's services without any network namespace in between; the other families (AF_ALG,
-  TIPC, CAN, Bluetooth, XDP, ...) are kernel attack surface no workload needs.
+  TIPC, CAN, Bluetooth, XDP, ...) are kernel attack surface no workload needs;
+- `AF_INET`/`AF_INET6` sockets of any protocol but 0 (the type's default), TCP (6) and UDP (17): asking
+  for SCTP, DCCP, L2TP, UDP-Lite or MPTCP would load or reach protocol code no workload uses (the
+  kernel autoloads a missing protocol module on the first `socket()`), and raw or ping sockets are
+  refused before the kernel looks at capabilities;
+- the host's clock, log, accounting, quota, swap and power: `syslog`, `acct`, `quotactl`,
+  `swapon`/`swapoff`, `reboot`, `settimeofday`, `clock_settime`, `adjtimex`/`clock_adjtime` (even a
+  read: no workload needs it), `vhangup`, and the legacy `modify_ldt`, `lookup_dcookie`, `nfsservctl`,
+  each only where the architecture has it.
 
 `clone3` answers ENOSYS instead: its flags sit in a structure in memory that seccomp cannot read, and
 ENOSYS makes glibc fall back to `clone`, whose flags the filter does see. A call made for another
 architecture (x86-32 or x32 entry points on x86-64) kills the process, since none of the rules would
-apply to its system call numbers.
+apply to its system call numbers. The filter is built only on x86-64 and AArch64, where `clone` takes
+its flags first (s390 swaps the first two arguments); elsewhere `build` refuses with an IsolationError
+rather than load rules that might compare the wrong argument.
 
 Arguments are compared through masks of their low 32 bits only: the kernel reads `int` arguments from
 the low half of the register, so an attacker who sets the high half must not slip past an equality test.
@@ -70,6 +80,21 @@ DENIED = (
     "process_vm_writev",
     "pidfd_getfd",
     "setns",
+    "syslog",
+    "acct",
+    "quotactl",
+    "quotactl_fd",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "settimeofday",
+    "clock_settime",
+    "adjtimex",
+    "clock_adjtime",
+    "vhangup",
+    "modify_ldt",
+    "lookup_dcookie",
+    "nfsservctl",
 )
 # Every namespace flag clone() can take. CLONE_NEWTIME (0x80) only exists for unshare() and clone3():
 # in clone()'s first argument those low bits are the exit signal.
@@ -88,6 +113,11 @@ _LOW32 = 0xFFFFFFFF
 # family from AF_PACKET (17) up is refused by one "greater or equal" rule.
 _REFUSED_LOW_FAMILIES = (*range(3, 10), *range(11, 16))
 _FIRST_REFUSED_HIGH_FAMILY = socket.AF_PACKET
+# IP protocols other than 0 (the type's default), TCP (6) and UDP (17), compared for AF_INET and
+# AF_INET6: each low value by itself, everything from 18 up by one "greater or equal" rule.
+_ALLOWED_IP_PROTOCOLS = (0, socket.IPPROTO_TCP, socket.IPPROTO_UDP)
+_REFUSED_LOW_IP_PROTOCOLS = tuple(p for p in range(1, socket.IPPROTO_UDP) if p not in _ALLOWED_IP_PROTOCOLS)
+_FIRST_REFUSED_HIGH_IP_PROTOCOL = socket.IPPROTO_UDP + 1
 # Netlink protocols are 0..31 (MAX_LINKS; the kernel refuses higher ones): any of the low five bits set
 # means a protocol other than NETLINK_ROUTE (0).
 _NETLINK_PROTOCOL_BITS = tuple(1 << bit for bit in range(5))
@@ -100,6 +130,7 @@ def build() -> Any:
     def masked(arg: int, mask: int, value: int) -> Any:
         return sc.Arg(arg, sc.MASKED_EQ, mask, value)
 
+    check_arch(sc.system_arch())
     deny = sc.ERRNO(errno.EPERM)
     flt = sc.SyscallFilter(sc.ALLOW)
     flt.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)
@@ -119,7 +150,24 @@ def build() -> Any:
         flt.add_rule(deny, call, sc.Arg(0, sc.GE, _FIRST_REFUSED_HIGH_FAMILY))
         for bit in _NETLINK_PROTOCOL_BITS:
             flt.add_rule(deny, call, masked(0, _LOW32, socket.AF_NETLINK), masked(2, bit, bit))
+        for family in (socket.AF_INET, socket.AF_INET6):
+            is_family = masked(0, _LOW32, family)
+            for protocol in _REFUSED_LOW_IP_PROTOCOLS:
+                flt.add_rule(deny, call, is_family, masked(2, _LOW32, protocol))
+            # On the whole register, as for the families: a protocol with the high half set fails closed.
+            flt.add_rule(deny, call, is_family, sc.Arg(2, sc.GE, _FIRST_REFUSED_HIGH_IP_PROTOCOL))
     return flt
+
+
+def check_arch(arch: int) -> None:
+    """Refuse to build the filter for any architecture but x86-64 and AArch64 (see the module docstring)."""
+    import pyseccomp as sc
+
+    if arch not in (sc.Arch.X86_64, sc.Arch.AARCH64):
+        raise IsolationError(
+            f"the workload seccomp filter is written for x86-64 and AArch64 only, not for this machine's "
+            f"architecture (libseccomp token {arch:#x}); run MedVault on one of those"
+        )
 
 
 def export(path: Path) -> Path:

@@ -9,8 +9,10 @@ proves nothing).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from medvault.errors import IsolationError
 from medvault.isolation import _inspect, _state, _sys
 from medvault.isolation._isolation import Isolation
 from medvault.isolation._probes import ProbeResult, Verdict
@@ -72,14 +74,27 @@ def verify(iso: Isolation, *, probes: bool = True) -> VerifyReport:
     return report
 
 
-def _workloads(iso: Isolation) -> Check:
-    """Every process in every zone is sandboxed (namespaces, user, capabilities, seccomp; see _inspect)."""
-    host = _inspect.host_namespaces()
+def _workloads(iso: Isolation, proc: Path = Path("/proc")) -> Check:
+    """Every process in every zone is sandboxed (namespaces, user, capabilities, seccomp; see _inspect).
+
+    A zone whose processes cannot be listed fails the check, and so does a verifier that could not see
+    other users' processes in the listing (no CAP_SYS_PTRACE): "0 workloads" must mean none ran.
+    """
+    host = _inspect.host_namespaces(proc)
     checked = 0
     problems: list[str] = []
+    if not _inspect.may_read_every_process(proc):
+        problems.append(
+            "cannot see other users' processes without CAP_SYS_PTRACE: run verify as root with it"
+        )
     for zone, link in iso.links.items():
         facts = _inspect.ZoneFacts(zone, _sys.netns_path(link.netns), iso.zone_user(zone))
-        count, found = _inspect.workload_problems(facts, _sys.netns_pids(link.netns), host)
+        try:
+            pids = _sys.netns_pids(link.netns, proc)
+        except IsolationError as exc:
+            problems.append(f"{zone}: its processes cannot be listed, so none was checked: {exc}")
+            continue
+        count, found = _inspect.workload_problems(facts, pids, host, proc)
         checked, problems = checked + count, problems + found
     detail = "\n".join(problems) or (
         f"{checked} workload(s) sandboxed: own mnt/pid/ipc/uts namespaces, the zone's netns and user, "

@@ -33,14 +33,16 @@ from medvault import tls
 from medvault.backends import (
     OFFLINE_ENV,
     Launch,
+    Runtime,
     check_replica,
     llama_server_argv,
     replica_name,
     resolve_runtime,
 )
 from medvault.backends import launch as managed_launch
-from medvault.config import ReplicaSettings, Settings, bundled_model_path
-from medvault.errors import ConfigError, MedVaultError
+from medvault.config import ReplicaSettings, Settings, bundled_model_path, file_digest
+from medvault.errors import ConfigError, IsolationError, MedVaultError
+from medvault.governance import register_digests
 from medvault.store import AuditEvent, Store, sqlite_files
 from medvault.supervisor._environ import engine_environment, gateway_environment
 from medvault.supervisor._instance import Heartbeat, InstanceLock, data_dir_lock, isolation_locks
@@ -110,6 +112,24 @@ class Supervisor:
             return store.ensure_admin_key(seed, self.settings.data_dir / "admin.key")
         finally:
             store.close()
+
+    def _register_models(self, runtime: Runtime) -> None:
+        """Record new weights as pending (the bundled model's approved on first sight), and say which
+        models wait for an approval: they start, but the gateway does not offer them until then."""
+        store = Store.open(self.settings.resolved_database_url)
+        try:
+            held = register_digests(store, runtime, functools.cache(self._bundled_digest))
+        finally:
+            store.close()
+        for reason in held:
+            log.warning("model_held", reason=reason)
+            self._announce(f"NOT SERVED: {reason}")
+
+    def _bundled_digest(self) -> str | None:
+        try:
+            return file_digest(bundled_model_path(), self.settings.data_dir)
+        except ConfigError:  # not installed: nothing is bundled, so nothing is approved by itself
+            return None
 
     def _placement(self) -> Placement:
         self._check_engines()  # before anything is built: a bad model directory changes nothing
@@ -304,7 +324,10 @@ class Supervisor:
         if self._iso is not None:
             # Unwatched zones are stopped now, not after the audit write: and no gateway then runs while
             # the supervisor opens the database files it owns (see docs/security-model.md).
-            self._iso.kill_zone_processes()
+            try:
+                self._iso.kill_zone_processes()
+            except IsolationError as exc:  # the halt stands and the event is still written
+                log.error("zone_kill_failed", error=str(exc))
         self._record_safely("isolation.monitor_failed", reason)
 
     def _halt(self, code: int, message: str) -> None:
@@ -391,9 +414,9 @@ class Supervisor:
             self._processes.extend(engines)  # before they start: a failed start still stops the others
             await self._start_engines(engines)
             runtime_file = run_dir(self.settings) / "runtime.json"
-            await asyncio.to_thread(
-                resolve_runtime(self.settings, urls, isolated=self.isolate).write, runtime_file
-            )
+            runtime = await asyncio.to_thread(resolve_runtime, self.settings, urls, isolated=self.isolate)
+            await asyncio.to_thread(self._register_models, runtime)  # before the gateway can serve them
+            runtime.write(runtime_file)
             self._share(runtime_file)
             gateway = self._gateway(place)
             with self._status("starting the gateway …"):
