@@ -15,7 +15,7 @@ from medvault.errors import StoreError
 from medvault.store import Store
 from medvault.store._models import Base
 
-TABLES = {"api_keys", "users", "audit_head", "audit_events", "runs", "feedback", "survey"}
+TABLES = {"api_keys", "users", "audit_head", "audit_events", "runs", "feedback", "survey", "model_approvals"}
 
 
 def _tables(url: str) -> set[str]:

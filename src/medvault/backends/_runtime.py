@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from medvault.backends._upstream import Replica
-from medvault.config import Settings, bundled_model_path, file_digest
+from medvault.config import Settings, bundled_model_path, file_digest, model_digest
 
 
 class ReplicaSpec(BaseModel):
@@ -83,15 +83,14 @@ def resolve_runtime(settings: Settings, embedded_urls: dict[str, str], *, isolat
                 )
             elif replica.kind in ("vllm", "command"):
                 # vLLM serves under `served_model_name` (default: the model id); another server under
-                # `upstream_model`, or else the first model it lists. A single model file has a digest
-                # here; a directory's manifest digest belongs to the model registry.
+                # `upstream_model`, or else the first model it lists. The digest is a file's SHA-256 or a
+                # directory's manifest digest; change control approves it (medvault.governance).
                 served = (replica.served_model_name or model.id) if replica.kind == "vllm" else None
-                model_file = replica.model if replica.model and replica.model.is_file() else None
                 specs.append(
                     ReplicaSpec(
                         name=name,
                         url=embedded_urls[name],
-                        digest=file_digest(model_file, settings.data_dir) if model_file else None,
+                        digest=model_digest(replica.model, settings.data_dir) if replica.model else None,
                         upstream_model=served or model.upstream_model,
                     )
                 )

@@ -1,18 +1,74 @@
-"""`medvault models list`: the configured models, their replicas and the digests of their weights."""
+"""`medvault models list|approve|retire|verify`: the configured models, the digests of their weights, and
+change control (only approved digests serve; docs/model-change-control.md)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from medvault.cli._common import ConfigOption, console, fail, settings_from
-from medvault.config import bundled_model_path, file_digest
+from medvault.cli._common import ConfigOption, console, fail, operator, settings_from
+from medvault.cli.keys import cli_store, record_cli_action
+from medvault.config import ReplicaSettings, Settings, bundled_model_path, model_digest
 from medvault.errors import MedVaultError
+from medvault.governance import record_decision
+from medvault.store import ApprovalStatus, ModelApproval
 
-models_app = typer.Typer(help="The models MedVault serves.", no_args_is_help=True)
+models_app = typer.Typer(
+    help="The models MedVault serves and which of their weights may serve.", no_args_is_help=True
+)
+
+ModelId = Annotated[str, typer.Argument(help="the model id, as in `medvault models list`")]
+DigestOption = Annotated[str, typer.Option("--digest", help="the weights' digest, as `models list` shows it")]
+ReasonOption = Annotated[str, typer.Option("--reason", help="why: the change ticket, the validation done")]
+UNPINNED = "unpinned"  # an `openai` replica without a declared digest: outside change control
+
+
+def _weights(replica: ReplicaSettings) -> Path | None:
+    """The file or directory whose digest pins this replica; None for an `openai` replica."""
+    if replica.kind == "embedded":
+        return replica.gguf or bundled_model_path()
+    return replica.model if replica.kind in ("vllm", "command") else None
+
+
+def _replicas(settings: Settings, *, cached: bool = True) -> list[dict[str, Any]]:
+    """One row per configured replica: where its weights are and their digest (hashed in full unless
+    `cached`)."""
+    rows: list[dict[str, Any]] = []
+    for model in settings.models:
+        for index, replica in enumerate(model.replicas):
+            weights = _weights(replica)
+            digest: str | None
+            if weights is not None:
+                source, digest = str(weights), model_digest(weights, settings.data_dir, cached=cached)
+            else:
+                source, digest = str(replica.url), replica.digest
+            rows.append(
+                {
+                    "model": model.id,
+                    "replica": index,
+                    "kind": replica.kind,
+                    "source": source,
+                    "digest": digest,
+                }
+            )
+    return rows
+
+
+def _decision(row: dict[str, Any], decisions: dict[tuple[str, str | None], ModelApproval]) -> dict[str, Any]:
+    """The row with its change-control state: never seen digests are pending (the next start records them)."""
+    found = decisions.get((row["model"], row["digest"]))
+    if row["digest"] is None:
+        return {**row, "status": UNPINNED, "decided_by": None, "decided_at": None, "reason": None}
+    if found is None:
+        return {**row, "status": "pending", "decided_by": None, "decided_at": None, "reason": "not seen yet"}
+    return {
+        **row, "status": found.status.value, "decided_by": found.decided_by,
+        "decided_at": found.decided_at.isoformat(timespec="seconds"), "reason": found.reason,
+    }  # fmt: skip
 
 
 @models_app.command("list")
@@ -20,38 +76,101 @@ def list_models(
     config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """List every model with its replicas; embedded weights are hashed (SHA-256, cached)."""
+    """Every model's replicas with the digest of their weights (SHA-256, cached), its status (approved,
+    pending, retired), who decided, when and why."""
     settings = settings_from(config)
-    rows: list[dict[str, Any]] = []
     try:
-        for model in settings.models:
-            for index, replica in enumerate(model.replicas):
-                digest: str | None
-                if replica.kind == "embedded":
-                    gguf = replica.gguf or bundled_model_path()
-                    where, digest = str(gguf), file_digest(gguf, settings.data_dir)
-                else:
-                    where, digest = str(replica.url), replica.digest
-                rows.append(
-                    {
-                        "model": model.id,
-                        "replica": index,
-                        "kind": replica.kind,
-                        "source": where,
-                        "digest": digest,
-                    }
-                )
+        replicas = _replicas(settings)
     except (MedVaultError, OSError) as exc:
         fail(str(exc))
+    with cli_store(config) as store:
+        decisions: dict[tuple[str, str | None], ModelApproval] = {
+            (a.model_id, a.digest): a for a in store.model_approvals()
+        }
+    rows = [_decision(row, decisions) for row in replicas]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("model", "replica", "kind", "weights / URL", "digest")
+    table = Table("model", "replica", "kind", "weights / URL", "digest", "status", "by", "when", "why")
     for row in rows:
         table.add_row(
-            row["model"], str(row["replica"]), row["kind"], row["source"], row["digest"] or "unknown"
-        )
+            row["model"], str(row["replica"]), row["kind"], row["source"], row["digest"] or "",
+            row["status"], row["decided_by"] or "", row["decided_at"] or "", row["reason"] or "",
+        )  # fmt: skip
     console.print(table)
+
+
+def _decide(model_id: str, digest: str, status: ApprovalStatus, reason: str, config: Path | None) -> None:
+    """Record an admin's decision under the real operator's name and audit it."""
+    settings = settings_from(config)
+    if model_id not in {model.id for model in settings.models}:
+        console.print(f"note: {model_id} is not configured here; recorded for when it is", highlight=False)
+    with cli_store(config) as store:
+        decision = store.decide_model(model_id, digest, status, decided_by=operator(), reason=reason)
+        record_decision(store, decision, role="admin", client_kind="cli")
+    console.print(
+        f"{model_id} {digest}: {status.value} (running gateways follow within a few seconds)", highlight=False
+    )
+
+
+@models_app.command("approve")
+def approve(
+    model_id: ModelId, digest: DigestOption, reason: ReasonOption, config: ConfigOption = None
+) -> None:
+    """Let these weights serve this model (audited, under your login)."""
+    _decide(model_id, digest, ApprovalStatus.APPROVED, reason, config)
+
+
+@models_app.command("retire")
+def retire(
+    model_id: ModelId, digest: DigestOption, reason: ReasonOption, config: ConfigOption = None
+) -> None:
+    """Stop these weights from serving this model (audited, under your login)."""
+    _decide(model_id, digest, ApprovalStatus.RETIRED, reason, config)
+
+
+def _started_digests(settings: Settings) -> dict[str, str | None]:
+    """The digest each replica had when MedVault last started ({} before the first start)."""
+    from medvault.backends import Runtime
+    from medvault.supervisor import state_file
+
+    runtime_file = state_file(settings).with_name("runtime.json")
+    if not runtime_file.is_file():
+        return {}
+    return {r.name: r.digest for m in Runtime.read(runtime_file).models for r in m.replicas}
+
+
+@models_app.command("verify")
+def verify(config: ConfigOption = None) -> None:
+    """Hash every model's weights in full, ignoring the cache; fail when weights changed since the last
+    start or are not approved. The cache is refreshed, so the next start sees what is on disk."""
+    settings = settings_from(config)
+    try:
+        replicas = _replicas(settings, cached=False)
+        started = _started_digests(settings)
+    except (MedVaultError, OSError, ValueError) as exc:
+        fail(str(exc))
+    with cli_store(config) as store:
+        decisions: dict[tuple[str, str | None], ModelApproval] = {
+            (a.model_id, a.digest): a for a in store.model_approvals()
+        }
+        problems: list[str] = []
+        for row in [_decision(r, decisions) for r in replicas]:
+            name = f"{row['model']}#{row['replica']}"
+            before = started.get(name, row["digest"])
+            if before != row["digest"]:
+                problems.append(
+                    f"{name}: the weights changed on disk since the last start ({before} -> "
+                    f"{row['digest']}); restart MedVault, then decide on the new digest"
+                )
+            if row["status"] not in (ApprovalStatus.APPROVED.value, UNPINNED):
+                problems.append(f"{name}: digest {row['digest']} is {row['status']}")
+        record_cli_action(store, "models.verify", replicas=len(replicas), problems=len(problems))
+    for problem in problems:
+        console.print(f"[bold red]{problem}[/]", highlight=False)
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"{len(replicas)} replica(s): weights unchanged since the last start and approved")
 
 
 def register(app: typer.Typer) -> None:

@@ -175,6 +175,7 @@ def status(
         code, body = _get(running["url"] + "/readyz", served.cert_file if served else None)
         report["ready"] = code == 200
         report["models"] = (body or {}).get("models", {})
+        report["held"] = (body or {}).get("held", {})  # models change control holds back, and why
         if running.get("isolation") == "off":
             isolation = {"state": "off", "host_netns": None, "zones": []}
         elif os.geteuid() == 0:
@@ -199,6 +200,8 @@ def status(
         console.print(f"isolation: [{colour}]{isolation['state']}[/]")
         if report.get("tls"):
             _announce(f"tls: {report['tls']['certificate']}  SHA-256 {report['tls']['sha256']}")
+        for reason in report.get("held", {}).values():
+            _announce(f"not served: {reason}")
     if isolation["state"] == "breached" or (running and not report["ready"]) or report.get("down"):
         raise typer.Exit(1)
 

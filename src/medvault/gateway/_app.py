@@ -25,6 +25,7 @@ from medvault.gateway._chat import ChatCompletions
 from medvault.gateway._fastpath import GatewayApp
 from medvault.gateway._metrics import Metrics
 from medvault.gateway.errors import hardened, install_error_handlers
+from medvault.governance import ApprovalGate
 from medvault.store import AuditEvent, AuditWriter, Store
 from medvault.workbench import mount as mount_workbench
 
@@ -49,6 +50,7 @@ class Gateway:
     auth: Authenticator
     calls: CallLog
     chat: ChatCompletions
+    gate: ApprovalGate  # which models change control holds back, and why
     isolation: str = "off"  # "on" when the supervisor placed this gateway in an isolated zone
     session: aiohttp.ClientSession | None = None
 
@@ -113,6 +115,7 @@ class Gateway:
 
     async def list_models(self, request: Request, call: Call) -> Response:
         call.principal = await self.auth(request)
+        held = await self.gate.held()  # weights awaiting approval, or retired: not offered
         created = int(time.time())
         data = [
             {
@@ -124,6 +127,7 @@ class Gateway:
                 "ready": router.ready,
             }
             for model_id, router in self.routers.items()
+            if model_id not in held
         ]
         return _json({"object": "list", "data": data})
 
@@ -137,9 +141,16 @@ class Gateway:
         return hardened(_json({"status": "ok"}))
 
     async def readyz(self, request: Request) -> Response:
-        models = {model_id: router.ready for model_id, router in self.routers.items()}
+        """Ready when every model serves: its engine answers and change control lets it (`held` says why
+        not; the reason names only model ids, digests and the approval command)."""
+        held = await self.gate.held()
+        models = {
+            model_id: router.ready and model_id not in held for model_id, router in self.routers.items()
+        }
         ready = all(models.values())
-        answer = {"status": "ready" if ready else "not ready", "models": models}
+        answer: dict[str, object] = {"status": "ready" if ready else "not ready", "models": models}
+        if held:
+            answer["held"] = held
         return hardened(_json(answer, 200 if ready else 503))
 
 
@@ -157,8 +168,11 @@ def create_app(settings: Settings, runtime: Runtime, store: Store) -> FastAPI:
     auth = Authenticator(
         store.authenticate_key, settings.auth.cache_ttl_s, settings.limits.rate_limit_per_minute
     )
-    chat = ChatCompletions(routers, auth, calls, settings.limits)
-    gateway = Gateway(settings, store, routers, metrics, audit, auth, calls, chat, runtime.isolation)
+    gate = ApprovalGate(
+        store.model_approvals, {spec.id: [r.digest for r in spec.replicas] for spec in runtime.models}
+    )
+    chat = ChatCompletions(routers, auth, calls, settings.limits, gate)
+    gateway = Gateway(settings, store, routers, metrics, audit, auth, calls, chat, gate, runtime.isolation)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -23,12 +23,13 @@ from medvault.backends import (
     stream_batches,
 )
 from medvault.config import LimitSettings
-from medvault.errors import ApiError, ClientClosed, NotFound
+from medvault.errors import ApiError, BackendUnavailable, ClientClosed, NotFound
 from medvault.gateway._auth import CHAT_ROLES, Authenticator, require_role
 from medvault.gateway._calls import Call, CallLog
 from medvault.gateway._disconnect import CancelOnDisconnect, EventStream
 from medvault.gateway._schemas import read_json, validate_chat
 from medvault.gateway.errors import sse_error
+from medvault.governance import ApprovalGate
 
 log = structlog.get_logger("medvault.gateway")
 _CLIENT_CLOSED = ClientClosed.status_code
@@ -49,8 +50,10 @@ class ChatCompletions:
         auth: Authenticator,
         calls: CallLog,
         limits: LimitSettings,
+        gate: ApprovalGate,
     ) -> None:
         self._routers = routers
+        self._gate = gate
         self.session: aiohttp.ClientSession | None = None  # set while the app runs
         self._auth = auth
         self._calls = calls
@@ -80,14 +83,23 @@ class ChatCompletions:
                 f"no such model; available: {known}", code="model_not_found", param="model"
             ) from None
 
+    async def approved(self, call: Call, model_id: str) -> ModelRouter:
+        """The model's router, once change control lets it serve; else 503 naming the approval step.
+
+        The call names the model and its digest first, so the refusal is audited with both."""
+        router = self.router(model_id)
+        call.model_id, call.model_digest = model_id, router.digest
+        reason = (await self._gate.held()).get(model_id)
+        if reason is not None:
+            raise BackendUnavailable(reason, code="model_not_approved", param="model")
+        return router
+
     async def __call__(self, request: Request, call: Call) -> Response:
         # Who, then whether that role may, then the body: a stranger's body is never read.
         call.principal = await self._auth(request)
         require_role(call.principal, CHAT_ROLES)
         chat = validate_chat(await read_json(request, self._limits.max_body_bytes))
-        router = self.router(chat.model)
-        call.model_id = chat.model
-        call.model_digest = router.digest
+        router = await self.approved(call, chat.model)
         if chat.stream:
             chat.body["stream_options"] = {"include_usage": True}  # the audit needs token counts
             return await self._stream(request, call, router, chat.body, chat.wants_usage)
@@ -184,8 +196,7 @@ class ChatCompletions:
 
         Fills the call's model digest and token counts; errors are raised as `ApiError`.
         """
-        router = self.router(body["model"])
-        call.model_id = body["model"]
+        router = await self.approved(call, body["model"])
         body = {**body, "stream": True, "stream_options": {"include_usage": True}}
         splitter = ThinkSplitter(starts_inside=router.reasoning_starts_inside)
         chunks = 0

@@ -1,5 +1,6 @@
-"""The database: users, API keys (hashed), the hash-chained audit trail (never content), and
-workbench runs, feedback and survey answers (content only while retention allows).
+"""The database: users, API keys (hashed), the hash-chained audit trail (never content),
+workbench runs, feedback and survey answers (content only while retention allows), and the model
+registry (which digest of which model may serve).
 
     store = Store.open("sqlite:////var/lib/medvault/medvault.db")   # or postgresql+psycopg://...
     store.migrate()
@@ -11,6 +12,7 @@ Errors of SQLAlchemy, Alembic and the drivers leave this package as `medvault.er
 from __future__ import annotations
 
 from medvault.store._engine import sqlite_files
+from medvault.store._registry import ApprovalStatus, ModelApproval
 from medvault.store._store import Store
 from medvault.store._types import (
     FEEDBACK_CATEGORIES,
@@ -29,11 +31,13 @@ from medvault.store._writer import AuditWriter
 
 __all__ = [
     "FEEDBACK_CATEGORIES",
+    "ApprovalStatus",
     "AuditEvent",
     "AuditWriter",
     "ChainReport",
     "Feedback",
     "KeyInfo",
+    "ModelApproval",
     "Principal",
     "Role",
     "Run",

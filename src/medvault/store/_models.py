@@ -164,6 +164,19 @@ class SurveyRow(Base):
     comment: Mapped[str | None] = mapped_column(Text, comment="CONTENT")
 
 
+class ModelApprovalRow(Base):
+    """Change control of one model's weights (migration 0003); their history is in the audit trail."""
+
+    __tablename__ = "model_approvals"
+
+    model_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(80), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), comment="approved, pending or retired")
+    decided_by: Mapped[str] = mapped_column(String(128))
+    decided_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(512))
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -175,3 +188,4 @@ audit_events = _table(AuditRow)
 runs = _table(RunRow)
 feedback = _table(FeedbackRow)
 survey = _table(SurveyRow)
+model_approvals = _table(ModelApprovalRow)

@@ -30,6 +30,7 @@ from medvault.store._content import ContentMixin
 from medvault.store._engine import WRITE, make_engine, translated
 from medvault.store._models import api_keys as _keys
 from medvault.store._models import users as _users
+from medvault.store._registry import RegistryMixin
 from medvault.store._types import (
     AuditEvent,
     ChainReport,
@@ -68,8 +69,9 @@ def _key_info(row: Any) -> KeyInfo:
     )  # fmt: skip
 
 
-class Store(ContentMixin):
-    """Users, API keys, the audit trail and workbench runs over SQLite (WAL) or PostgreSQL."""
+class Store(ContentMixin, RegistryMixin):
+    """Users, API keys, the audit trail, workbench runs and model approvals over SQLite (WAL) or
+    PostgreSQL."""
 
     def __init__(self, url: str, *, content_days: int = 0, power_safe: bool = False) -> None:
         if content_days < 0:

@@ -43,8 +43,10 @@ class ManagedProcess:
         output: OutputPump | None = None,
         env: Mapping[str, str] | None = None,
         start_timeout_s: float = 180.0,
+        on_spawn: Callable[[], None] = lambda: None,
     ) -> None:
         self.name = name
+        self._on_spawn = on_spawn  # runs once a (re)started process has its pid: the supervisor records it
         self.argv = list(argv)
         self._ready = ready
         self.output = output
@@ -75,6 +77,7 @@ class ManagedProcess:
         )
         if self.output and self.process.stdout is not None:
             self._copying = asyncio.create_task(self.output.copy(self.process.stdout))
+        self._on_spawn()
         await self._wait_ready(self.process)
         log.info("process_ready", process=self.name, pid=self.process.pid)
 
@@ -93,9 +96,8 @@ class ManagedProcess:
         await self.stop()
         raise ProcessFailed(f"{self.name} did not become ready within {self._start_timeout_s:.0f} s")
 
-    async def keep_alive(self, on_restart: Callable[[], None] = lambda: None) -> None:
-        """Restart the process whenever it dies, backing off exponentially, until `stop()`; `on_restart`
-        runs after each successful restart (the supervisor records the new pid)."""
+    async def keep_alive(self) -> None:
+        """Restart the process whenever it dies, backing off exponentially, until `stop()`."""
         backoff = _BACKOFF_START_S
         loop = asyncio.get_running_loop()
         while not self._stopping and self.process is not None:
@@ -115,8 +117,6 @@ class ManagedProcess:
                 await self.start()
             except ProcessFailed as exc:
                 log.error("process_restart_failed", process=self.name, error=str(exc))
-            else:
-                on_restart()
 
     def hold(self) -> None:
         """Never start this process again (thread-safe: flags the restart loop and `start` check)."""

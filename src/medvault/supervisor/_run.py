@@ -100,6 +100,7 @@ class Supervisor:
         self._stop = asyncio.Event()
         self._exit_code = 0
         self._processes: list[ManagedProcess] = []
+        self._place = Placement()
         self._iso: Any = None
         self._environ = dict(environ or {})  # the operator's environment: children get allow-listed parts
 
@@ -239,6 +240,7 @@ class Supervisor:
                         output=self._log(f"engine-{model.id.replace('/', '_')}-{index}.log", engine_line),
                         env=engine_environment(self._environ, run.env),
                         start_timeout_s=run.startup_timeout_s,
+                        on_spawn=self._record_processes,
                     )
                 )
                 urls[name] = f"http://{place.engine_host}:{port}/v1"
@@ -306,6 +308,7 @@ class Supervisor:
             env=gateway_environment(
                 self._environ, {"MEDVAULT_DATA_DIR": str(self.settings.data_dir.resolve())}
             ),
+            on_spawn=self._record_processes,
         )
 
     # -- breach and failure, called from the monitor's thread ---------------------------------------
@@ -409,7 +412,7 @@ class Supervisor:
         purging = asyncio.create_task(self._purge_logs_hourly())
         try:
             self._write_state(place)  # before anything is built, so `down` can clean up after a crash
-            place = await asyncio.to_thread(self._placement)
+            place = self._place = await asyncio.to_thread(self._placement)
             engines, urls = self._engines(place)
             self._processes.extend(engines)  # before they start: a failed start still stops the others
             await self._start_engines(engines)
@@ -419,17 +422,15 @@ class Supervisor:
             runtime.write(runtime_file)
             self._share(runtime_file)
             gateway = self._gateway(place)
+            self._processes.append(gateway)  # recorded (with its pid) as soon as it is spawned
             with self._status("starting the gateway …"):
                 await gateway.start()
-            self._processes.append(gateway)
             if self._iso is not None:
                 ingress = self._iso.expose_ingress(self.settings.port)
                 monitor = self._iso.start_monitor(self._on_breach, self._on_monitor_failure)
             self._write_state(place)
             self._banner(key_note)
-            # `status` and `down` read the recorded pids: a restarted child is recorded at once.
-            record = functools.partial(self._write_state, place)
-            watchers = [asyncio.create_task(p.keep_alive(record)) for p in self._processes]
+            watchers = [asyncio.create_task(p.keep_alive()) for p in self._processes]
             await self._stop.wait()
             for watcher in watchers:
                 watcher.cancel()
@@ -469,6 +470,10 @@ class Supervisor:
                 await asyncio.to_thread(self._purge_logs)
             except OSError as exc:  # the next hour tries again; the service stays up
                 log.error("logs_purge_failed", error=str(exc))
+
+    def _record_processes(self) -> None:
+        """Record the children's pids once one is spawned (restarts too): `status` and `down` read them."""
+        self._write_state(self._place)
 
     def _write_state(self, place: Placement) -> None:
         state = {

@@ -98,7 +98,11 @@ class Runner:
             raise ValidationFailed(str(exc), param="inputs") from exc
 
     def _model(self, requested: str | None) -> str:
-        return requested or next(iter(self._gateway.routers))
+        """The requested model, or the first one change control lets serve (the first one when none
+        does, whose refusal then says why)."""
+        held = self._gateway.gate.last_held
+        serving = [model_id for model_id in self._gateway.routers if model_id not in held]
+        return requested or next(iter(serving or self._gateway.routers))
 
     async def start(self, call: Call, principal: Principal, body: RunIn, lang: str) -> StreamingResponse:
         """Check the request, open the model's stream (so refusals get a plain HTTP status), then relay."""

@@ -1,0 +1,162 @@
+"""Change control end to end on the real embedded model: swapped weights wait for an approval."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from medvault.config import bundled_model_path, file_digest
+from medvault.store import Store
+from tests.conftest import Service, start_service
+from tests.gateway.conftest import free_port, wait_http
+
+MODEL = "smollm2-135m-instruct"
+CHAT = {"model": MODEL, "messages": [{"role": "user", "content": "Hallo"}], "max_tokens": 4}
+
+
+def _start_held(data_dir: Path, config: Path, admin_key: str) -> Service:
+    """`medvault up --no-isolation` whose model is held: its gateway answers, its /readyz says 503."""
+    port = free_port()
+    output = data_dir / "supervisor-held.out"
+    env = {**os.environ, "MEDVAULT_DATA_DIR": str(data_dir), "MEDVAULT_ADMIN_KEY": admin_key}
+    argv = [
+        sys.executable,
+        "-m",
+        "medvault",
+        "up",
+        "--no-isolation",
+        "--port",
+        str(port),
+        "--config",
+        str(config),
+    ]
+    with output.open("wb") as out:
+        process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(url + "/healthz", timeout_s=180)  # the gateway starts once the engine answers
+    except BaseException:
+        process.kill()
+        raise
+    return Service(url, admin_key, data_dir, config, process, output)
+
+
+def _stop(service: Service) -> None:
+    service.process.send_signal(signal.SIGTERM)
+    assert service.process.wait(timeout=60) == 0
+
+
+def _until(check: Callable[[], bool], timeout_s: float = 15.0) -> None:
+    """Wait for what the gateway re-reads every few seconds (the approval cache)."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "the gateway did not follow the decision in time"
+        time.sleep(0.2)
+
+
+def _offered(service: Service) -> list[str]:
+    headers = {"authorization": f"Bearer {service.admin_key}"}
+    answer = httpx.get(service.url + "/v1/models", headers=headers, timeout=10)
+    return [m["id"] for m in answer.json()["data"]]
+
+
+def _chat(service: Service) -> httpx.Response:
+    headers = {"authorization": f"Bearer {service.admin_key}"}
+    return httpx.post(service.url + "/v1/chat/completions", json=CHAT, headers=headers, timeout=60)
+
+
+def _model_events(data_dir: Path) -> list[tuple[str, str | None, str | None]]:
+    """(action, who, digest) of every change-control event in the audit trail, oldest first."""
+    store = Store.open(f"sqlite:///{data_dir / 'medvault.db'}")
+    try:
+        events = [stored.event for stored in store.audit_events()]
+    finally:
+        store.close()
+    return [(e.action, e.user, e.model_digest) for e in events if e.action.startswith("model.")]
+
+
+@pytest.fixture
+def copied_model(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """A copy of the bundled GGUF configured as the embedded replica: (gguf, medvault.toml)."""
+    gguf = tmp_path / "weights" / "model.gguf"
+    gguf.parent.mkdir()
+    shutil.copyfile(bundled_model_path(), gguf)
+    config = tmp_path / "medvault.toml"
+    config.write_text(
+        f'[[models]]\nid = "{MODEL}"\n[[models.replicas]]\nkind = "embedded"\ngguf = "{gguf}"\n'
+    )
+    yield gguf, config
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_swapped_weights_wait_for_approval_and_retired_ones_stop(
+    tmp_path: Path, copied_model: tuple[Path, Path]
+) -> None:
+    """Bundled weights serve at once; one changed byte makes the model pending (not offered, 503 naming the
+    approval command, not ready); approving lets it serve without a restart; retiring takes it away."""
+    gguf, config = copied_model
+    data_dir, key = tmp_path / "data", "mv-test-admin-" + os.urandom(8).hex()
+    bundled = file_digest(gguf)
+
+    first = start_service(data_dir, config, key)  # ready: the bundled weights are approved on first sight
+    try:
+        assert _offered(first) == [MODEL]
+    finally:
+        _stop(first)
+    assert _model_events(data_dir) == [("model.approved", "medvault", bundled)]
+
+    with gguf.open("r+b") as fh:  # the last byte of the last tensor: still a loadable GGUF, other weights
+        fh.seek(-1, os.SEEK_END)
+        last = fh.read(1)
+        fh.seek(-1, os.SEEK_END)
+        fh.write(bytes([last[0] ^ 0x01]))
+    changed = file_digest(gguf)
+    assert changed != bundled
+
+    service = _start_held(data_dir, config, key)
+    try:
+        assert _offered(service) == []
+        refused = _chat(service)
+        assert refused.status_code == 503
+        error = refused.json()["error"]
+        assert error["code"] == "model_not_approved"
+        assert f"medvault models approve {MODEL} --digest {changed}" in error["message"]
+        ready = httpx.get(service.url + "/readyz", timeout=10)
+        assert ready.status_code == 503 and "awaiting approval" in ready.json()["held"][MODEL]
+        status = json.loads(service.cli("status", "--json", check=False).stdout)
+        assert status["ready"] is False and changed in status["held"][MODEL]
+        listed = json.loads(service.cli("models", "list", "--json").stdout)
+        assert [(r["digest"], r["status"]) for r in listed] == [(changed, "pending")]
+
+        service.cli("models", "approve", MODEL, "--digest", changed, "--reason", "CAB-7 validated")
+        _until(lambda: _offered(service) == [MODEL])
+        answer = _chat(service)
+        assert answer.status_code == 200 and answer.json()["model"] == MODEL
+        assert httpx.get(service.url + "/readyz", timeout=10).status_code == 200
+
+        service.cli("models", "retire", MODEL, "--digest", changed, "--reason", "superseded")
+        _until(lambda: _offered(service) == [])
+        assert "retired" in _chat(service).json()["error"]["message"]
+        assert service.cli("models", "verify", check=False).returncode == 1  # retired weights are a problem
+    finally:
+        _stop(service)
+
+    operator = [user for action, user, digest in _model_events(data_dir)[2:]]
+    assert [(a, d) for a, _, d in _model_events(data_dir)] == [
+        ("model.approved", bundled),
+        ("model.pending", changed),
+        ("model.approved", changed),
+        ("model.retired", changed),
+    ]
+    assert operator[0] != "medvault" and operator[0] == operator[1]  # the operator's login, not the system
