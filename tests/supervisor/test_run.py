@@ -134,3 +134,37 @@ def test_status_after_the_supervisor_is_killed(tmp_path: Path) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         engine.kill()
+
+
+def test_status_shows_the_engines_still_loading(tmp_path: Path) -> None:
+    """While an engine loads (here: one that never becomes ready), `status` names it and for how long it
+    has been loading, and is not ready; SIGTERM then stops `up` at once, loading engine included."""
+    slow = [sys.executable, "-c", "import sys, time; time.sleep(120)", "{host}", "{port}"]
+    config = tmp_path / "medvault.toml"
+    config.write_text(
+        '[[models]]\nid = "slow"\n[[models.replicas]]\nkind = "command"\n'
+        f"argv = {json.dumps(slow)}\nstartup_timeout_s = 120\n"
+    )
+    env = {**os.environ, "MEDVAULT_DATA_DIR": str(tmp_path / "data"), "MEDVAULT_CONFIG": str(config)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "medvault", "up", "--no-isolation", "--port", str(free_port())],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline, starting = time.monotonic() + 60, []
+        while not starting:
+            assert process.poll() is None and time.monotonic() < deadline, "up exited or never spawned"
+            time.sleep(0.5)
+            result = medvault("status", "--json", env=env)
+            starting = json.loads(result.stdout).get("starting", []) if result.stdout else []
+        assert [child["name"] for child in starting] == ["engine slow#0"]
+        assert starting[0]["loading_s"] >= 0 and result.returncode == 1
+        assert "starting: engine slow#0 (loading for" in medvault("status", env=env).stdout
+        process.terminate()
+        assert process.wait(timeout=30) == 0
+        assert not json.loads(medvault("status", "--json", env=env).stdout)["running"]
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -169,6 +169,7 @@ def status(
     isolation: dict[str, Any] = dict(read_state(settings.data_dir))
     if running:
         report.update(pid=running["pid"], url=running["url"])
+        report["starting"] = _starting(running)
         served = tls.served(settings) if running["url"].startswith("https://") else None
         if served is not None:
             report["tls"] = {"certificate": str(served.cert_file), "sha256": served.fingerprint}
@@ -202,8 +203,20 @@ def status(
             _announce(f"tls: {report['tls']['certificate']}  SHA-256 {report['tls']['sha256']}")
         for reason in report.get("held", {}).values():
             _announce(f"not served: {reason}")
+        for child in report.get("starting", []):
+            _announce(f"starting: {child['name']} (loading for {child['loading_s']} s)")
     if isolation["state"] == "breached" or (running and not report["ready"]) or report.get("down"):
         raise typer.Exit(1)
+
+
+def _starting(running: dict[str, Any]) -> list[dict[str, Any]]:
+    """The children the supervisor has spawned that are not ready yet (a large model loads for minutes)."""
+    now = time.time()
+    return [
+        {"name": p["name"], "loading_s": round(now - p["since"])}
+        for p in running.get("processes", [])
+        if p.get("ready") is False and p.get("since")
+    ]
 
 
 def _without_supervisor(settings: Settings, isolation: dict[str, Any]) -> tuple[dict[str, Any], str | None]:

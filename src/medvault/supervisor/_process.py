@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -55,6 +56,8 @@ class ManagedProcess:
         self._start_timeout_s = start_timeout_s
         self.process: asyncio.subprocess.Process | None = None
         self.restarts = 0
+        self.ready = False  # between spawn and readiness a large model may load for many minutes
+        self.spawned_at: float | None = None  # wall clock, for `status`
         self._stopping = False
         self._held = False
 
@@ -77,8 +80,10 @@ class ManagedProcess:
         )
         if self.output and self.process.stdout is not None:
             self._copying = asyncio.create_task(self.output.copy(self.process.stdout))
+        self.ready, self.spawned_at = False, time.time()
         self._on_spawn()
         await self._wait_ready(self.process)
+        self.ready = True
         log.info("process_ready", process=self.name, pid=self.process.pid)
 
     async def _wait_ready(self, process: asyncio.subprocess.Process) -> None:

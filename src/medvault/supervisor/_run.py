@@ -19,7 +19,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -256,6 +256,7 @@ class Supervisor:
         async def start(engine: ManagedProcess) -> None:
             await engine.start()
             ready.append(engine.name)
+            self._record_processes()  # `status` shows which engines are still loading
 
         def progress() -> str:
             return f"loading {len(engines)} engine(s): {len(ready)} ready after {loop.time() - began:.0f} s …"
@@ -272,6 +273,21 @@ class Supervisor:
                     waiting = [e.name for e in engines if e.name not in ready]
                     log.info("engines_loading", waiting=waiting, elapsed_s=round(loop.time() - began))
             await starting
+
+    async def _unless_stopped(self, work: Awaitable[None]) -> bool:
+        """Run `work` unless a stop is asked for first (SIGTERM or Ctrl-C while a large model loads for
+        many minutes): then cancel it and return False."""
+        task = asyncio.ensure_future(work)
+        stopped = asyncio.ensure_future(self._stop.wait())
+        await asyncio.wait([task, stopped], return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            stopped.cancel()
+            task.result()  # a failed start raises here
+            return True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return False
 
     def _gateway(self, place: Placement) -> ManagedProcess:
         runtime_file = run_dir(self.settings) / "runtime.json"
@@ -415,7 +431,8 @@ class Supervisor:
             place = self._place = await asyncio.to_thread(self._placement)
             engines, urls = self._engines(place)
             self._processes.extend(engines)  # before they start: a failed start still stops the others
-            await self._start_engines(engines)
+            if not await self._unless_stopped(self._start_engines(engines)):
+                return self._exit_code  # SIGTERM while a model loads: what started is stopped below
             runtime_file = run_dir(self.settings) / "runtime.json"
             runtime = await asyncio.to_thread(resolve_runtime, self.settings, urls, isolated=self.isolate)
             await asyncio.to_thread(self._register_models, runtime)  # before the gateway can serve them
@@ -483,7 +500,10 @@ class Supervisor:
             "isolation": "on" if self.isolate else "off",
             "host_netns": self.host_netns,
             "gateway": {"host": place.gateway_host, "port": self.settings.port, "netns": place.probe_netns},
-            "processes": [{"name": p.name, "pid": p.pid} for p in self._processes],
+            "processes": [
+                {"name": p.name, "pid": p.pid, "ready": p.ready, "since": p.spawned_at}
+                for p in self._processes
+            ],
         }
         path = state_file(self.settings)
         path.parent.mkdir(parents=True, exist_ok=True)
