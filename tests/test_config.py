@@ -79,3 +79,33 @@ def test_file_digest_is_cached(tmp_path: Path) -> None:
     assert first == "sha256:" + __import__("hashlib").sha256(b"gguf" * 1000).hexdigest()
     assert list((tmp_path / "digests").iterdir())
     assert file_digest(model, tmp_path) == first
+
+
+@pytest.mark.parametrize(
+    ("toml", "env_port", "expected", "conflict"),
+    [
+        ("", None, 8080, False),
+        ("port = 9000\n", None, 9000, False),  # `port` alone moves the ingress too
+        ("[isolation.ingress]\nport = 8443\n", None, 8443, False),  # the older key alone still works
+        ("port = 8443\n[isolation.ingress]\nport = 8443\n", None, 8443, False),
+        ("[isolation.ingress]\nport = 8443\n", "9000", 9000, True),  # `MEDVAULT_PORT=9000 make run`
+        ("port = 9000\n[isolation.ingress]\nport = 8443\n", None, 9000, True),
+    ],
+)
+def test_port_is_the_port_users_reach(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    toml: str,
+    env_port: str | None,
+    expected: int,
+    conflict: bool,
+) -> None:
+    """`port` and the isolation ingress's port are one value; set both differently, `port` wins, said."""
+    if env_port is not None:
+        monkeypatch.setenv("MEDVAULT_PORT", env_port)
+    settings = load_settings(write(tmp_path, toml))
+    assert (settings.port, settings.isolation.ingress.port) == (expected, expected)
+    assert (settings.port_conflict is not None) == conflict
+    if conflict:
+        assert f"users reach port {expected}" in str(settings.port_conflict)
+        assert "remove `isolation.ingress.port`" in str(settings.port_conflict)

@@ -23,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -377,6 +378,7 @@ class Settings(BaseSettings):
     workbench: WorkbenchSettings = WorkbenchSettings()
     isolation: IsolationPolicy = Field(default_factory=IsolationPolicy)
     tls: TlsSettings = TlsSettings()
+    _port_conflict: str | None = PrivateAttr(default=None)
 
     @field_validator("models")
     @classmethod
@@ -403,6 +405,31 @@ class Settings(BaseSettings):
                         )
                     owner[gpu] = name
         return models
+
+    @model_validator(mode="after")
+    def _one_user_port(self) -> Settings:
+        """`port` is the port users reach in every mode; under isolation that is the ingress's port, so
+        `isolation.ingress.port` (its older spelling) is made equal to it. Set alone, the older key gives
+        both; set both and differing, `port` wins (flags and MEDVAULT_PORT override the file) and
+        `port_conflict` says so. The gateway's port inside its zone is the supervisor's own business."""
+        ingress = self.isolation.ingress
+        if "port" in ingress.model_fields_set and ingress.port != self.port:
+            if "port" not in self.model_fields_set:
+                object.__setattr__(self, "port", ingress.port)  # frozen: set once, while validating
+            else:
+                self._port_conflict = (
+                    f"`port` is {self.port} and `isolation.ingress.port` is {ingress.port}: users reach "
+                    f"port {self.port}; fix: remove `isolation.ingress.port` (`port` alone sets it)"
+                )
+        if ingress.port != self.port:
+            moved = ingress.model_copy(update={"port": self.port})
+            object.__setattr__(self, "isolation", self.isolation.model_copy(update={"ingress": moved}))
+        return self
+
+    @property
+    def port_conflict(self) -> str | None:
+        """Why `isolation.ingress.port` was overridden by `port`, when both were set and differed."""
+        return self._port_conflict
 
     @cached_property
     def resolved_database_url(self) -> str:

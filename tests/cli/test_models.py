@@ -27,9 +27,10 @@ def test_models_list_hashes_embedded_weights(tmp_path: Path, monkeypatch: pytest
         'digest = "sha256:abc"\n'
     )
     monkeypatch.setenv("MEDVAULT_DATA_DIR", str(tmp_path / "data"))
+    _migrated(tmp_path / "data")
     result = CliRunner().invoke(app, ["models", "list", "--json", "--config", str(config)])
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)
+    rows = json.loads(result.stdout)
     assert rows[0]["digest"] == "sha256:" + hashlib.sha256(b"GGUF-test-weights").hexdigest()
     assert (rows[1]["kind"], rows[1]["digest"]) == ("openai", "sha256:abc")
 
@@ -44,13 +45,21 @@ def _configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, 
         '[[models]]\nid = "remote"\n[[models.replicas]]\nkind = "openai"\nurl = "http://127.0.0.1:9/v1"\n'
     )
     monkeypatch.setenv("MEDVAULT_DATA_DIR", str(tmp_path / "data"))
+    _migrated(tmp_path / "data")
     return config, "sha256:" + hashlib.sha256(b"GGUF-test-weights").hexdigest()
+
+
+def _migrated(data_dir: Path) -> None:
+    """Create the database `medvault up` would (the commands refuse to create one)."""
+    store = Store.open(f"sqlite:///{data_dir / 'medvault.db'}")
+    store.migrate()
+    store.close()
 
 
 def _list(config: Path) -> list[dict[str, Any]]:
     result = CliRunner().invoke(app, ["models", "list", "--json", "--config", str(config)])
     assert result.exit_code == 0, result.output
-    rows: list[dict[str, Any]] = json.loads(result.output)
+    rows: list[dict[str, Any]] = json.loads(result.stdout)
     return rows
 
 

@@ -19,7 +19,18 @@ def test_forged_logname_does_not_change_the_recorded_operator(tmp_path: Path) ->
     data_dir = tmp_path / "data"
     env = {**os.environ, "MEDVAULT_DATA_DIR": str(data_dir), "LOGNAME": "dr-forged", "USER": "dr-forged"}
     result = subprocess.run(
-        [sys.executable, "-m", "medvault", "keys", "create", "--user", "alice", "--role", "clinician"],
+        [
+            sys.executable,
+            "-m",
+            "medvault",
+            "keys",
+            "create",
+            "--init",
+            "--user",
+            "alice",
+            "--role",
+            "clinician",
+        ],
         env=env,
         capture_output=True,
         text=True,

@@ -17,8 +17,12 @@ from medvault.store import Role, Store
 
 @pytest.fixture
 def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """A runner whose settings point at the test database and a private data directory."""
+    """A runner whose settings point at the test database (migrated, as `up` leaves it) and a private
+    data directory."""
     monkeypatch.chdir(tmp_path)  # no stray ./medvault.toml
+    store = Store.open(db_url)
+    store.migrate()
+    store.close()
     monkeypatch.setenv("MEDVAULT_DATABASE_URL", db_url)
     monkeypatch.setenv("MEDVAULT_DATA_DIR", str(tmp_path / "data"))
     return CliRunner()
@@ -35,12 +39,12 @@ def test_keys_create_list_revoke(cli: CliRunner, db_url: str) -> None:
     """A key created on the command line authenticates, is listed without its secret, and can be revoked."""
     created = cli.invoke(_app(), ["keys", "create", "--user", "alice", "--role", "clinician"])
     assert created.exit_code == 0, created.output
-    raw = created.output.strip().splitlines()[-1]
+    raw = created.stdout.strip().splitlines()[-1]
     store = Store.open(db_url)
     principal = store.authenticate_key(raw)
     assert principal is not None and principal.role is Role.CLINICIAN
     listed = cli.invoke(_app(), ["keys", "list", "--json"])
-    rows = json.loads(listed.output)
+    rows = json.loads(listed.stdout)
     assert [r["user"] for r in rows] == ["alice"] and raw not in listed.output
     assert cli.invoke(_app(), ["keys", "revoke", rows[0]["prefix"]]).exit_code == 0
     assert store.authenticate_key(raw) is None
@@ -62,29 +66,29 @@ def test_users_create_from_stdin_and_list(cli: CliRunner, db_url: str) -> None:
     result = cli.invoke(
         _app(),
         ["users", "create", "dr.who", "--role", "clinician", "--password-stdin"],
-        input="tardis-1963\n",
+        input="tardis-1963-blue-box\n",
     )
     assert result.exit_code == 0, result.output
     store = Store.open(db_url)
-    assert store.verify_password("dr.who", "tardis-1963") is not None
+    assert store.verify_password("dr.who", "tardis-1963-blue-box") is not None
     store.close()
     listed = cli.invoke(_app(), ["users", "list", "--json"])
-    assert json.loads(listed.output)[0]["username"] == "dr.who"
+    assert json.loads(listed.stdout)[0]["username"] == "dr.who"
     assert "argon2" not in listed.output
     short = cli.invoke(_app(), ["users", "create", "bob", "--role", "admin", "--password-stdin"], input="x\n")
-    assert short.exit_code == 1 and "at least 8" in short.output
+    assert short.exit_code == 1 and "at least 12" in short.output
 
 
 def test_users_create_prompts_hidden(cli: CliRunner, db_url: str) -> None:
     """Without --password-stdin the password is asked for twice and not echoed."""
     result = cli.invoke(
-        _app(), ["users", "create", "nurse", "--role", "clinician"], input="secret-pass\nsecret-pass\n"
+        _app(), ["users", "create", "nurse", "--role", "clinician"], input="secret-pass-42\nsecret-pass-42\n"
     )
     assert result.exit_code == 0, result.output
-    assert "secret-pass" not in result.output
+    assert "secret-pass-42" not in result.output
     assert cli.invoke(_app(), ["users", "disable", "nurse"]).exit_code == 0
     store = Store.open(db_url)
-    assert store.verify_password("nurse", "secret-pass") is None
+    assert store.verify_password("nurse", "secret-pass-42") is None
     store.close()
 
 
@@ -92,7 +96,7 @@ def test_audit_verify_exit_status(cli: CliRunner, db_url: str) -> None:
     """`audit verify` exits 0 on an intact chain and 1 after tampering, with JSON on request."""
     cli.invoke(_app(), ["keys", "create", "--user", "alice", "--role", "auditor"])
     ok = cli.invoke(_app(), ["audit", "verify", "--json"])
-    assert ok.exit_code == 0 and json.loads(ok.output)["ok"] is True
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["ok"] is True
     engine = create_engine(db_url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE audit_events SET status = 500"))
@@ -100,7 +104,7 @@ def test_audit_verify_exit_status(cli: CliRunner, db_url: str) -> None:
     broken = cli.invoke(_app(), ["audit", "verify"])
     assert broken.exit_code == 1 and "broken" in broken.output
     listed = cli.invoke(_app(), ["audit", "list", "--json"])
-    assert json.loads(listed.output.splitlines()[0])["action"] == "keys.create"
+    assert json.loads(listed.stdout.splitlines()[0])["action"] == "keys.create"
 
 
 def test_purge_command_deletes_expired_content(cli: CliRunner, db_url: str) -> None:

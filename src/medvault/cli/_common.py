@@ -9,6 +9,8 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from medvault.config import Settings, load_settings
 from medvault.errors import MedVaultError
@@ -35,6 +37,45 @@ def settings_from(config: Path | None, **overrides: Any) -> Settings:
         return load_settings(config, **overrides)
     except MedVaultError as exc:
         fail(str(exc), status=2)
+
+
+InitOption = Annotated[
+    bool,
+    typer.Option("--init", help="create a new database if the data directory has none (else: refused)"),
+]
+
+
+def announce_data_dir(settings: Settings, database_url: str | None = None) -> None:
+    """Say on stderr which data directory (and database) this command works on: run from the wrong
+    directory, `./data` is another installation's, or nobody's."""
+    url = database_url or settings.resolved_database_url
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # the store names the problem when it opens the URL
+        shown = "(invalid URL)"
+    err_console.print(
+        f"data directory: {settings.data_dir.resolve()} (database {shown})",
+        markup=False, highlight=False, soft_wrap=True,
+    )  # fmt: skip
+
+
+def require_database(url: str, init: bool = False) -> None:
+    """Refuse a SQLite database that does not exist yet, unless `init`: a command started in the wrong
+    directory would otherwise create an empty one there, and a user created in it would be lost. Only
+    `medvault up` and `--init` create one. (A PostgreSQL database is created by its administrator.)"""
+    if init:
+        return
+    try:
+        parsed = make_url(url)
+    except ArgumentError:  # the store names the problem when it opens the URL
+        return
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).is_file():
+        fail(
+            f"no MedVault database at {parsed.database}; fix: run the command where `medvault up` runs "
+            "(or pass its --config / MEDVAULT_DATA_DIR), start `medvault up` once, or pass --init to "
+            "create a new, empty database there",
+            status=2,
+        )
 
 
 def fail(message: str, status: int = 1) -> NoReturn:

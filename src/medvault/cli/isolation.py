@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from medvault.cli._common import ConfigOption, console, fail, settings_from
+from medvault.cli._common import ConfigOption, announce_data_dir, console, fail, settings_from
 from medvault.config import Settings
 from medvault.errors import IsolationError
 from medvault.isolation import Isolation, build_isolation, read_state
@@ -43,6 +43,7 @@ def verify(
 ) -> None:
     """Prove isolation: state, firewall drift, routes and sysctls, then egress probes from every zone."""
     settings = settings_from(config)
+    announce_data_dir(settings)
     try:
         report = run_verify(_iso(settings, host_netns), probes=probes)
     except IsolationError as exc:
@@ -82,6 +83,7 @@ def reset(
 ) -> None:
     """After investigating a breach: remove the cut, the zones and the `breached` state."""
     settings = settings_from(config)
+    announce_data_dir(settings)
     from medvault.supervisor import data_dir_lock, first_holder, isolation_locks
 
     locks = [(data_dir_lock(settings.data_dir), f"data dir {settings.data_dir}")]

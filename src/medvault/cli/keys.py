@@ -13,7 +13,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from medvault.cli._common import ConfigOption, console, fail, operator, settings_from
+from medvault.cli._common import (
+    ConfigOption,
+    InitOption,
+    announce_data_dir,
+    console,
+    fail,
+    operator,
+    require_database,
+    settings_from,
+)
 from medvault.errors import MedVaultError
 from medvault.store import AuditEvent, Role, Store
 
@@ -21,9 +30,12 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 
 
 @contextmanager
-def cli_store(config: Path | None) -> Iterator[Store]:
-    """The configured store, migrated; store and validation errors end the command readably."""
+def cli_store(config: Path | None, *, init: bool = False) -> Iterator[Store]:
+    """The configured store, migrated; store and validation errors end the command readably. Says which
+    data directory it opens, and refuses to create a database unless `init` (see `require_database`)."""
     settings = settings_from(config)
+    announce_data_dir(settings)
+    require_database(settings.resolved_database_url, init)
     try:
         store = Store.from_settings(settings)
     except MedVaultError as exc:
@@ -52,10 +64,11 @@ def create(
     user: Annotated[str, typer.Option("--user", help="who the key belongs to")],
     role: Annotated[Role, typer.Option("--role", help="what the key may do")],
     name: Annotated[str | None, typer.Option("--name", help="a label, e.g. the client's host")] = None,
+    init: InitOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Create a key and print it once; only its hash is stored."""
-    with cli_store(config) as store:
+    with cli_store(config, init=init) as store:
         key_id, raw_key = store.create_key(user, role, name)
         record_cli_action(store, "keys.create", key_id=key_id, for_user=user, key_role=role.value)
     console.print(

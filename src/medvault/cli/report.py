@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from medvault.cli._common import ConfigOption, console, fail, settings_from
+from medvault.cli._common import (
+    ConfigOption,
+    announce_data_dir,
+    console,
+    fail,
+    require_database,
+    settings_from,
+)
 from medvault.errors import MedVaultError
 from medvault.governance.pilot import build_report
 
@@ -24,7 +31,10 @@ def pilot(
     config: ConfigOption = None,
 ) -> None:
     """Per-template utility and critical errors, survey distributions and plots, as HTML and CSV."""
-    url = database or settings_from(config).resolved_database_url
+    settings = settings_from(config)
+    url = database or settings.resolved_database_url
+    announce_data_dir(settings, url)
+    require_database(url)  # a report of nothing would only hide that this is the wrong directory
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console, transient=True) as progress:

@@ -17,7 +17,7 @@ import typer
 from starlette.types import ASGIApp
 
 from medvault import tls
-from medvault.cli._common import ConfigOption, console, err_console, fail, settings_from
+from medvault.cli._common import ConfigOption, announce_data_dir, console, err_console, fail, settings_from
 from medvault.config import Settings
 from medvault.errors import MedVaultError
 from medvault.logs import configure_logging
@@ -67,7 +67,9 @@ def _announce(text: str) -> None:
 
 def up(
     config: ConfigOption = None,
-    port: Annotated[int | None, typer.Option(help="gateway port (MEDVAULT_PORT)")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="the port users reach, isolated or not (MEDVAULT_PORT)")
+    ] = None,
     no_isolation: Annotated[
         bool, typer.Option("--no-isolation", help="development only: everything on loopback, NOT isolated")
     ] = False,
@@ -79,6 +81,11 @@ def up(
     from medvault.supervisor import InstanceRunning, Supervisor
 
     settings = settings_from(config, **({"port": port} if port else {}))
+    announce_data_dir(settings)
+    if settings.port_conflict:
+        err_console.print(
+            f"[bold yellow]warning:[/] {settings.port_conflict}", highlight=False, soft_wrap=True
+        )
     configure_logging(settings.log_level)
     isolate = not no_isolation and settings.isolation.enabled
     if isolate and os.geteuid() != 0:
@@ -113,6 +120,7 @@ def down(
 ) -> None:
     """Stop MedVault and remove what it created; safe to repeat."""
     settings = settings_from(config)
+    announce_data_dir(settings)
     recorded = _recorded_state(settings)
     running = _running_state(settings)
     if running:
@@ -164,6 +172,7 @@ def status(
     from medvault.isolation import read_state
 
     settings = settings_from(config)
+    announce_data_dir(settings)
     running = _running_state(settings)
     report: dict[str, Any] = {"running": running is not None, "pid": None, "url": None, "ready": False}
     isolation: dict[str, Any] = dict(read_state(settings.data_dir))

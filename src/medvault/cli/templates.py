@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
@@ -34,20 +35,41 @@ def _risk(t: Template) -> str:
     return f"privacy {t.risk.privacy}/5 · reasoning {t.risk.reasoning}/5 · EU {reg.eu} · US {reg.us}"
 
 
+def _summary(t: Template) -> dict[str, object]:
+    """What `templates list --json` prints of a template: its metadata, never its prompts."""
+    reg = t.risk.regulatory
+    return {
+        "id": t.id, "version": t.version, "lang": t.lang, "task_type": t.task_type, "title": t.title,
+        "risk": {"privacy": t.risk.privacy, "reasoning": t.risk.reasoning, "eu": reg.eu, "us": reg.us},
+    }  # fmt: skip
+
+
 @templates_app.command("list")
-def list_templates(lang: LangOption = None, config: ConfigOption = None) -> None:
-    """List templates grouped by task type (anchored, semi, open)."""
-    table = Table()
+def list_templates(
+    lang: LangOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print JSON, risk and regulatory class included")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """List templates by task type (anchored, semi, open); the risk of each is in `show` and `--json`."""
+    templates = _library(config).list(lang)
+    if as_json:
+        typer.echo(json.dumps([_summary(t) for t in templates], indent=2, ensure_ascii=False))
+        return
+    # Fits 80 columns: no box, one heading row per task type instead of a column, and the risk columns
+    # left to `show` and `--json`.
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True)
     for name in ("id", "version"):
         table.add_column(name, no_wrap=True)  # kept whole: operators copy them
-    for name in ("lang", "task", "privacy", "reasoning", "EU", "US", "title"):
-        table.add_column(name)
-    for t in _library(config).list(lang):
-        reg = t.risk.regulatory
-        table.add_row(
-            t.id, t.version, t.lang, t.task_type, str(t.risk.privacy), str(t.risk.reasoning), reg.eu, reg.us,
-            t.title,
-        )  # fmt: skip
+    table.add_column("lang", no_wrap=True)
+    table.add_column("title", ratio=1)
+    task = None
+    for t in templates:
+        if t.task_type != task:
+            task = t.task_type
+            table.add_row(f"[bold]{task}[/]")
+        table.add_row(t.id, t.version, t.lang, escape(t.title))
     console.print(table)
 
 

@@ -1,4 +1,4 @@
-"""`medvault users create|list|passwd|disable`: local accounts for the clinicians' workbench."""
+"""`medvault users create|list|passwd|disable|rename|delete`: local accounts for the clinicians' workbench."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from medvault.cli._common import ConfigOption, console, fail
+from medvault.cli._common import ConfigOption, InitOption, console, err_console, fail
 from medvault.cli.keys import cli_store, record_cli_action
-from medvault.store import Role
+from medvault.store import PASSWORD_POLICY, Role
 
 users_app = typer.Typer(help="Manage workbench users.", no_args_is_help=True)
 
@@ -21,6 +21,8 @@ PasswordStdin = Annotated[
 
 
 def _password(from_stdin: bool) -> str:
+    """The new password, from stdin or asked for twice (hidden), after the policy it must meet."""
+    err_console.print(f"password policy: {PASSWORD_POLICY}", highlight=False)
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
@@ -35,12 +37,12 @@ def create(
     role: Annotated[Role, typer.Option("--role", help="what the user may do")],
     display_name: Annotated[str | None, typer.Option("--display-name", help="name shown in the UI")] = None,
     password_stdin: PasswordStdin = False,
+    init: InitOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Create a user; the password is asked for (hidden) unless --password-stdin is given."""
-    password = _password(password_stdin)
-    with cli_store(config) as store:
-        store.create_user(username, password, role, display_name)
+    with cli_store(config, init=init) as store:  # the database first: no password asked for in vain
+        store.create_user(username, _password(password_stdin), role, display_name)
         record_cli_action(store, "users.create", username=username, user_role=role.value)
     console.print(f"created user {username} ({role.value})", highlight=False)
 
@@ -52,9 +54,8 @@ def passwd(
     config: ConfigOption = None,
 ) -> None:
     """Set a user's password; the user's open workbench sessions end within seconds."""
-    password = _password(password_stdin)
     with cli_store(config) as store:
-        store.set_password(username, password)
+        store.set_password(username, _password(password_stdin))
         record_cli_action(store, "users.passwd", username=username)
     console.print(
         f"password of {username} changed; their open workbench sessions end within seconds",
@@ -74,6 +75,36 @@ def disable(
         record_cli_action(store, "users.enable" if enable else "users.disable", username=username)
     done = "enabled" if enable else "disabled; their open workbench sessions end within seconds"
     console.print(f"{username} {done}", highlight=False)
+
+
+@users_app.command("rename")
+def rename(
+    username: Annotated[str, typer.Argument(help="current login name")],
+    new_name: Annotated[str, typer.Argument(metavar="NEW_NAME", help="new login name")],
+    config: ConfigOption = None,
+) -> None:
+    """Rename a user with their runs and ratings; the audit trail keeps the old name; sessions end."""
+    with cli_store(config) as store:
+        store.rename_user(username, new_name)
+        record_cli_action(store, "users.rename", username=username, new_username=new_name)
+    console.print(
+        f"renamed {username} to {new_name}; their open workbench sessions end within seconds", highlight=False
+    )
+
+
+@users_app.command("delete")
+def delete(
+    username: Annotated[str, typer.Argument(help="login name")],
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Delete a user (sessions end); their runs and ratings stay, anonymous, for the pilot report."""
+    if not yes:
+        typer.confirm(f"delete user {username}?", abort=True)
+    with cli_store(config) as store:
+        store.delete_user(username)
+        record_cli_action(store, "users.delete", username=username)
+    console.print(f"deleted {username}; their open workbench sessions end within seconds", highlight=False)
 
 
 @users_app.command("list")

@@ -12,6 +12,7 @@ Errors of SQLAlchemy, Alembic and the drivers leave this package as `medvault.er
 from __future__ import annotations
 
 from medvault.store._engine import sqlite_files
+from medvault.store._passwords import POLICY as PASSWORD_POLICY
 from medvault.store._registry import ApprovalStatus, ModelApproval
 from medvault.store._store import Store
 from medvault.store._types import (
@@ -31,6 +32,7 @@ from medvault.store._writer import AuditWriter
 
 __all__ = [
     "FEEDBACK_CATEGORIES",
+    "PASSWORD_POLICY",
     "ApprovalStatus",
     "AuditEvent",
     "AuditWriter",

@@ -29,7 +29,11 @@ from medvault.store import _audit
 from medvault.store._content import ContentMixin
 from medvault.store._engine import WRITE, make_engine, translated
 from medvault.store._models import api_keys as _keys
+from medvault.store._models import feedback as _feedback
+from medvault.store._models import runs as _runs
+from medvault.store._models import survey as _survey
 from medvault.store._models import users as _users
+from medvault.store._passwords import check_password
 from medvault.store._registry import RegistryMixin
 from medvault.store._types import (
     AuditEvent,
@@ -47,7 +51,6 @@ if TYPE_CHECKING:
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x4D56_5354  # "MVST": serialises `migrate()` of several processes on PostgreSQL
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
-_MIN_PASSWORD = 8
 _MIN_SEED = 16
 
 
@@ -220,10 +223,8 @@ class Store(ContentMixin, RegistryMixin):
         self, username: str, password: str, role: Role | str, display_name: str | None = None
     ) -> UserInfo:
         """Add a workbench user with an argon2id password hash."""
-        if not _USERNAME.match(username):
-            raise ValueError("username: letters, digits and . _ @ - only, at most 128 characters")
-        if len(password) < _MIN_PASSWORD:
-            raise ValueError(f"password must be at least {_MIN_PASSWORD} characters")
+        _check_username(username)
+        check_password(password, username)
         info = UserInfo(username, _role(role), display_name, datetime.now(UTC), False)
         password_hash = self._hasher.hash(password)
         with self._write("creating a user") as conn:
@@ -247,14 +248,37 @@ class Store(ContentMixin, RegistryMixin):
             return None
         if row is None or row.disabled:
             return None
-        if self._hasher.check_needs_rehash(row.password_hash):
-            self.set_password(username, password)
+        if self._hasher.check_needs_rehash(row.password_hash):  # the same password: no policy check
+            self._update_user(username, password_hash=self._hasher.hash(password))
         return Principal(user=row.username, role=Role(row.role))
 
     def set_password(self, username: str, password: str) -> None:
-        if len(password) < _MIN_PASSWORD:
-            raise ValueError(f"password must be at least {_MIN_PASSWORD} characters")
+        """Set a new password, which must meet the policy (`medvault.store._passwords`)."""
+        check_password(password, username)
         self._update_user(username, password_hash=self._hasher.hash(password))
+
+    def rename_user(self, username: str, new_name: str) -> None:
+        """Rename a user, with their runs, ratings and survey answer; the audit trail keeps the old name
+        (it is never rewritten). Sessions signed in under the old name end (`user_stamp` finds no one)."""
+        _check_username(new_name)
+        with self._write("renaming a user") as conn:
+            if conn.execute(select(_users.c.username).where(_users.c.username == new_name)).first():
+                raise StoreError(f"user {new_name!r} already exists")
+            changed = conn.execute(
+                update(_users).where(_users.c.username == username).values(username=new_name)
+            )
+            if changed.rowcount == 0:
+                raise StoreError(f"no user {username!r}")
+            _move_content(conn, username, new_name)
+
+    def delete_user(self, username: str) -> None:
+        """Delete a user; their sessions end. Their runs, ratings and survey answer stay for the pilot
+        report under `~RANDOM~NAME`, a name no user can take: whoever is created as NAME later never sees
+        them."""
+        with self._write("deleting a user") as conn:
+            if conn.execute(_users.delete().where(_users.c.username == username)).rowcount == 0:
+                raise StoreError(f"no user {username!r}")
+            _move_content(conn, username, f"~{secrets.token_hex(4)}~{username}"[:128])
 
     def set_disabled(self, username: str, disabled: bool) -> None:
         self._update_user(username, disabled=disabled)
@@ -302,6 +326,17 @@ class Store(ContentMixin, RegistryMixin):
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 return _audit.verify(conn)
+
+
+def _move_content(conn: Connection, username: str, new_name: str) -> None:
+    """Give a user's runs, ratings and survey answer to `new_name`."""
+    for table in (_runs, _feedback, _survey):
+        conn.execute(update(table).where(table.c.user == username).values(user=new_name))
+
+
+def _check_username(username: str) -> None:
+    if not _USERNAME.match(username):
+        raise ValueError("username: letters, digits and . _ @ - only, at most 128 characters")
 
 
 def _write_private(path: Path, text: str) -> None:

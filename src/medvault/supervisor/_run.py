@@ -51,6 +51,9 @@ from medvault.supervisor._output import LineFilter, OutputPump, RotatingLog, eng
 from medvault.supervisor._process import ManagedProcess
 
 log = structlog.get_logger("medvault.supervisor")
+# The gateway's port inside the dmz zone when isolated: the zone is its own namespace, so a fixed,
+# unprivileged port cannot collide; users reach `port` on the ingress, which forwards here.
+GATEWAY_ZONE_PORT = 8080
 
 
 def run_dir(settings: Settings) -> Path:
@@ -302,19 +305,19 @@ class Supervisor:
             "--host",
             place.gateway_host,
             "--port",
-            str(self.settings.port),
+            str(self.gateway_port),
         ]
         config = self._gateway_config()
         if config:
             argv += ["--config", str(config)]
-        probe = _probe(f"http://{place.gateway_host}:{self.settings.port}/healthz", place.probe_netns)
+        probe = _probe(f"http://{place.gateway_host}:{self.gateway_port}/healthz", place.probe_netns)
         if self._iso is not None:  # the ingress is the hospital LAN: HTTPS only (docs/security-model.md)
             served = tls.prepare(
                 self.settings, loopback=self.host_netns is not None, group=self._iso.zone_user("dmz").gid
             )
             cert, key = served.cert_file.resolve(), served.key_file.resolve()
             argv += ["--tls-cert", str(cert), "--tls-key", str(key)]
-            url = f"https://{place.gateway_host}:{self.settings.port}/healthz"
+            url = f"https://{place.gateway_host}:{self.gateway_port}/healthz"
             probe = functools.partial(http_ok, url, place.probe_netns, pin=served.cert_file)
         return ManagedProcess(
             "gateway",
@@ -443,7 +446,7 @@ class Supervisor:
             with self._status("starting the gateway …"):
                 await gateway.start()
             if self._iso is not None:
-                ingress = self._iso.expose_ingress(self.settings.port)
+                ingress = self._iso.expose_ingress(self.gateway_port)
                 monitor = self._iso.start_monitor(self._on_breach, self._on_monitor_failure)
             self._write_state(place)
             self._banner(key_note)
@@ -499,7 +502,7 @@ class Supervisor:
             "url": self.public_url(),
             "isolation": "on" if self.isolate else "off",
             "host_netns": self.host_netns,
-            "gateway": {"host": place.gateway_host, "port": self.settings.port, "netns": place.probe_netns},
+            "gateway": {"host": place.gateway_host, "port": self.gateway_port, "netns": place.probe_netns},
             "processes": [
                 {"name": p.name, "pid": p.pid, "ready": p.ready, "since": p.spawned_at}
                 for p in self._processes
@@ -509,11 +512,16 @@ class Supervisor:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(state, indent=2))
 
+    @property
+    def gateway_port(self) -> int:
+        """Where the gateway listens: a fixed port inside the dmz when isolated, else `port` itself."""
+        return GATEWAY_ZONE_PORT if self.isolate else self.settings.port
+
     def public_url(self) -> str:
+        """What users open: `port` in every mode (the settings make the ingress's port equal to it)."""
         if self.isolate:  # HTTPS, through the loopback bridge too: it relays the gateway's TLS untouched
-            policy = self.settings.isolation
-            host = "127.0.0.1" if self.host_netns else policy.ingress.address
-            return f"https://{host}:{policy.ingress.port}"
+            host = "127.0.0.1" if self.host_netns else self.settings.isolation.ingress.address
+            return f"https://{host}:{self.settings.port}"
         return f"http://{self.settings.host}:{self.settings.port}"
 
     def _banner(self, key_note: str | None) -> None:
