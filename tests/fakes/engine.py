@@ -8,6 +8,7 @@ The last user message selects the behaviour:
     __reasoning__  the answer carries vLLM's separate `reasoning_content` field
     __die__        a stream sends two chunks, then the connection is cut
     __hang__       no answer for a minute
+    __late:S__     no byte for S seconds (a model still reading a long prompt), then the usual answer
     __slow__       a stream of 200 chunks, 50 ms apart (for disconnect tests)
     __error400__   the engine refuses the request (400), its error text full of internals: a Python
                    traceback and an echo of the request, as llama-cpp-python's server writes them
@@ -22,7 +23,7 @@ Anything else: a short answer (streamed in `--chunks` pieces when asked to strea
 `GET /_stats` reports how many requests started, finished and were cancelled; `GET /_last` returns the
 last chat request's body as the engine received it.
 
-Run: python -m tests.fakes.engine --port 9000 [--chunks 16] [--model fake-model]
+Run: python -m tests.fakes.engine --port 9000 [--host 127.0.0.1] [--chunks 16] [--model fake-model]
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from aiohttp import web
 WORDS = ("Die ", "Lunge ", "ist ", "frei. ")
 INTERNALS_MARK = "Traceback (most recent call last)"  # in every error text that exposes internals
 _STATUS_CUE = re.compile(r"__error(\d{3})(?::([^_]+))?__")
+_LATE_CUE = re.compile(r"__late:(\d+(?:\.\d+)?)__")
 
 
 def _internals(body: dict[str, Any]) -> str:
@@ -101,6 +103,8 @@ class FakeEngine:
                 return web.json_response({"error": error}, status=400)
             if "__hang__" in cue:
                 await asyncio.sleep(60)
+            if late := _LATE_CUE.search(cue):
+                await asyncio.sleep(float(late[1]))
             if body.get("stream"):
                 return await self._stream(request, cue, body)
             return self._complete(cue, body)
@@ -176,6 +180,7 @@ def build_app(model: str = "fake-model", chunks: int = 16) -> web.Application:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--chunks", type=int, default=16)
     parser.add_argument("--model", default="fake-model")
     args = parser.parse_args()
@@ -188,7 +193,7 @@ def main() -> None:
     # handler_cancellation: like a real engine, stop working on a request whose client went away.
     web.run_app(
         build_app(args.model, args.chunks),
-        host="127.0.0.1",
+        host=args.host,
         port=args.port,
         access_log=None,
         print=None,

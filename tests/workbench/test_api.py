@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import orjson
 import pytest
 
 from medvault.store import Role
+from medvault.workbench import _runs
 from tests.workbench.conftest import Bench, sse_events
 
 SOURCE = "Die Lunge ist frei. Kein Pleuraerguss links."
@@ -470,3 +474,70 @@ def test_a_key_that_is_text_is_not_named(bench: Bench) -> None:
     response = bench.api().post("/api/v1/runs", json={**payload, "Erika Mustermann, geb. 1960": 1})
     assert response.status_code == 422
     assert _error(response)["param"] is None and "Mustermann" not in response.text
+
+
+def _keyed(bench: Bench, key: str, report: str = SOURCE) -> httpx.Response:
+    payload = {"template_id": "report-correction", "lang": "de", "inputs": {"report": report}}
+    return bench.api().post("/api/v1/runs", json=payload, headers={"idempotency-key": key})
+
+
+def test_a_retried_run_with_the_same_key_is_refused_naming_the_first(bench: Bench) -> None:
+    """The same Idempotency-Key twice: one run in the store, the retry a 409 naming it, both audited."""
+    key = str(uuid.uuid4())
+    first = _keyed(bench, key)
+    assert first.status_code == 200 and sse_events(first)[-1][0] == "done"
+    again = _keyed(bench, key)
+    [run] = bench.store.list_runs()
+    assert again.status_code == 409, again.text
+    error = _error(again)
+    assert error["code"] == "run_exists" and run.id in error["message"]
+    events = [e for e in bench.audit() if e["action"] == "run.create"]
+    assert [e["status"] for e in events] == [200, 409]
+    assert events[1]["detail"]["run_id"] == run.id
+    other = _keyed(bench, str(uuid.uuid4()))  # a new key is a new run
+    assert other.status_code == 200 and len(bench.store.list_runs()) == 2
+
+
+def test_a_retry_while_the_first_still_waits_is_refused(bench: Bench) -> None:
+    """A retry that arrives while the first request waits for the engine gets 409 `run_in_progress`;
+    the first still completes, and only one run is stored."""
+    key = str(uuid.uuid4())
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(_keyed, bench, key, "__late:2__ " + SOURCE)
+        time.sleep(1)
+        again = _keyed(bench, key)
+        assert first.result().status_code == 200
+    assert again.status_code == 409 and _error(again)["code"] == "run_in_progress"
+    assert sse_events(first.result())[-1][0] == "done"
+    assert len(bench.store.list_runs()) == 1
+
+
+def test_a_key_that_is_not_a_uuid_is_422_and_a_refused_run_frees_its_key(bench: Bench) -> None:
+    """A malformed Idempotency-Key is a 422 naming the header; a run refused before it started (an
+    unknown model) leaves its key free for the corrected request."""
+    assert _error(_keyed(bench, "not-a-uuid"))["param"] == "Idempotency-Key"
+    key = str(uuid.uuid4())
+    payload = {"template_id": "report-correction", "inputs": {"report": SOURCE}, "model": "no-such-model"}
+    refused = bench.api().post("/api/v1/runs", json=payload, headers={"idempotency-key": key})
+    assert refused.status_code == 404
+    assert _keyed(bench, key).status_code == 200
+
+
+def test_the_stream_opens_before_the_first_token_and_keeps_alive(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the engine is silent the stream has already sent its headers, a `queued` status and
+    keep-alive comments; `generating` follows with the first word."""
+    monkeypatch.setattr(_runs, "KEEPALIVE_S", 0.3)
+    payload = {"template_id": "report-correction", "lang": "de", "inputs": {"report": "__late:2__ x"}}
+    started = time.monotonic()
+    with bench.api().stream("POST", "/api/v1/runs", json=payload) as response:
+        assert response.status_code == 200
+        chunks = iter(response.iter_bytes())
+        first = next(chunks)
+        opened_s = time.monotonic() - started
+        body = first + b"".join(chunks)
+    assert opened_s < 1.5 and first.startswith(b"event: status")
+    text = body.decode()
+    assert text.index(": keep-alive") < text.index('"generating"') < text.index("event: content")
+    assert text.rstrip().split("\n\n")[-1].startswith("event: done")

@@ -11,6 +11,7 @@ same `limits.max_body_bytes` as a declared one.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -65,6 +66,17 @@ async def limited(request: Request, max_body_bytes: int) -> Request:
         return {"type": "http.request", "body": raw, "more_body": False}
 
     return Request(request.scope, replay)
+
+
+def _idempotency_key(request: Request) -> str | None:
+    """The request's `Idempotency-Key` as a canonical UUID (None without one); 422 if it is not a UUID."""
+    given = request.headers.get("idempotency-key")
+    if given is None:
+        return None
+    try:
+        return str(uuid.UUID(given))
+    except ValueError:
+        raise ValidationFailed("Idempotency-Key must be a UUID", param="Idempotency-Key") from None
 
 
 async def _no_body() -> Message:
@@ -151,9 +163,13 @@ class Api:
         return TemplateDetailOut.of(template)
 
     async def create_run(self, request: Request, call: CurrentCall, body: RunIn) -> Response:
-        """Run a template; the answer streams back as server-sent events (see docs/api.md)."""
+        """Run a template; the answer streams back as server-sent events (see docs/api.md).
+
+        An `Idempotency-Key` header (a UUID the client picks per run) makes a retry of the same request a
+        409 naming the run it started, never a second run."""
         principal = self._who(call)
-        return await self._runner.start(call, principal, body, self._lang(request, body.lang))
+        key = _idempotency_key(request)
+        return await self._runner.start(call, principal, body, self._lang(request, body.lang), key)
 
     async def get_run(self, request: Request, call: CurrentCall, run_id: str) -> RunOut:
         """A run's record; its text only while the deployment retains content."""

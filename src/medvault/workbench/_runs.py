@@ -1,7 +1,11 @@
 """Running a template: render, stream the model's answer as SSE, check it, store it, audit it.
 
-The stream carries `content` and `reasoning` events with text deltas, then one `done` event with the
-run's record (guard result, word diff, postprocessed output) or one `error` event. The audit event and
+The stream opens at once (headers and a `status` event, `queued` while the engine has sent nothing, then
+`generating`), carries SSE comments as keep-alives while the engine is silent, so no hop between browser
+and gateway ever sees a silent connection, then `content` and `reasoning` events with text deltas, then
+one `done` event with the run's record (guard result, word diff, postprocessed output) or one `error`
+event. A request that carries an `Idempotency-Key` (a client-chosen UUID) starts at most one run: a
+retry of it is refused with 409 naming the run it started (see docs/workbench.md). The audit event and
 the stored run carry counts and ids only; the text goes to the browser and, only while the deployment
 retains content, into the run's content columns.
 """
@@ -10,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import structlog
@@ -42,10 +46,61 @@ from medvault.workbench._schemas import DiffSegment, FeedbackOut, GuardOut, RunI
 
 log = structlog.get_logger("medvault.workbench")
 _CLIENT_CLOSED = ClientClosed.status_code
+# How long a run waits for the engine's first word before it opens its stream anyway: refusals that come
+# at once (an unknown or held model, a busy or absent engine) still get a plain HTTP status.
+EARLY_S = 0.5
+KEEPALIVE_S = 15.0  # an SSE comment this often while the engine is silent
+CLAIM_TTL_S = 3600.0  # how long a finished run's Idempotency-Key is remembered (in memory)
+_KEEPALIVE = b": keep-alive\n\n"
 
 
 def sse(event: str, data: Any) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+class DuplicateRun(ApiError):
+    """A run with this client-chosen id was already started (by a browser retry, most likely)."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+
+
+class _Silence:
+    """Nothing came from the engine within the wait."""
+
+
+_SILENCE = _Silence()
+# What the producer task queues: a delta, the error that ended the stream, or None at the end.
+_Item = dict[str, Any] | ApiError | None
+
+
+async def _produce(deltas: AsyncIterator[dict[str, Any]], queue: asyncio.Queue[_Item]) -> None:
+    """Pull the engine's deltas into `queue`: one task owns the stream, so cancelling it closes the
+    engine connection however far the browser got."""
+    try:
+        async for delta in deltas:
+            queue.put_nowait(delta)
+    except ApiError as exc:
+        queue.put_nowait(exc)
+    finally:
+        queue.put_nowait(None)
+
+
+async def _next(queue: asyncio.Queue[_Item], within_s: float) -> _Item | _Silence:
+    """The next item, or `_SILENCE` after `within_s` (a cancelled `get` leaves the item queued)."""
+    try:
+        async with asyncio.timeout(within_s):
+            return await queue.get()
+    except TimeoutError:
+        return _SILENCE
+
+
+@dataclass
+class _Claim:
+    """A client-chosen run id and the stored run it started (None while it streams)."""
+
+    run_id: str | None = None
+    since: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -56,6 +111,7 @@ class _Live:
     principal: Principal
     template: Template
     inputs: dict[str, Any]
+    claim: _Claim | None = None
     content: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
 
@@ -66,7 +122,8 @@ class Runner:
     def __init__(self, gateway: Gateway, library: TemplateLibrary) -> None:
         self._gateway = gateway
         self._library = library
-        self._pending: set[asyncio.Task[Any]] = set()  # records of cancelled streams, still being written
+        self._pending: set[asyncio.Task[Any]] = set()  # producers, and records of cancelled streams
+        self._claims: dict[tuple[str, str], _Claim] = {}  # (user, Idempotency-Key)
 
     def template(self, template_id: str, lang: str) -> Template:
         """The template, or a 404 naming the id (and the languages it has, if any)."""
@@ -104,39 +161,97 @@ class Runner:
         serving = [model_id for model_id in self._gateway.routers if model_id not in held]
         return requested or next(iter(serving or self._gateway.routers))
 
-    async def start(self, call: Call, principal: Principal, body: RunIn, lang: str) -> StreamingResponse:
-        """Check the request, open the model's stream (so refusals get a plain HTTP status), then relay."""
+    def _claim(self, call: Call, user: str, key: str | None) -> _Claim | None:
+        """Reserve `key` for one run of `user`; a key seen before is refused with 409 naming its run.
+
+        Claims live in this process's memory: enough for a browser's retry, which comes within seconds.
+        """
+        if key is None:
+            return None
+        now = time.monotonic()
+        for held, claim in list(self._claims.items()):
+            if claim.run_id is not None and now - claim.since > CLAIM_TTL_S:
+                del self._claims[held]
+        earlier = self._claims.get((user, key))
+        if earlier is None:
+            claim = self._claims[(user, key)] = _Claim()
+            return claim
+        if earlier.run_id is None:
+            raise DuplicateRun(
+                "this run is already being generated; its answer goes to the first request",
+                code="run_in_progress", param="Idempotency-Key",
+            )  # fmt: skip
+        call.detail["run_id"] = earlier.run_id
+        raise DuplicateRun(
+            f"this run was already started as run {earlier.run_id}; see /api/v1/runs/{earlier.run_id}",
+            code="run_exists", param="Idempotency-Key",
+        )  # fmt: skip
+
+    async def start(
+        self, call: Call, principal: Principal, body: RunIn, lang: str, key: str | None = None
+    ) -> StreamingResponse:
+        """Check the request, open the model's stream, then relay; `key` (a client-chosen run id) makes a
+        retry of the same request a 409 instead of a second run."""
+        claim = self._claim(call, principal.user, key)
+        try:
+            return await self._open(call, principal, body, lang, claim)
+        except BaseException:
+            if key is not None:  # nothing started: the same key may try again
+                self._claims.pop((principal.user, key), None)
+            raise
+
+    async def _open(
+        self, call: Call, principal: Principal, body: RunIn, lang: str, claim: _Claim | None
+    ) -> StreamingResponse:
         template = self.template(body.template_id, body.lang or lang)
         call.template_id, call.template_version = template.id, template.version
         self._check_sizes(template, body.inputs)
         messages = self._render(template, body.inputs)
         chat = {"model": self._model(body.model), "messages": messages, **_sampling(template)}
         call.detail["input_chars"] = sum(len(v) for v in body.inputs.values() if isinstance(v, str))
-        # `generate` is an async generator (annotated as an iterator): the relay closes it on disconnect.
-        deltas = cast(AsyncGenerator[dict[str, Any]], self._gateway.chat.generate(call, chat))
-        first = await anext(deltas, None)
-        live = _Live(call, principal, template, dict(body.inputs))
+        queue: asyncio.Queue[_Item] = asyncio.Queue()
+        producer = self._spawn(_produce(self._gateway.chat.generate(call, chat), queue))
+        try:
+            first = await _next(queue, EARLY_S)
+            if isinstance(first, ApiError):
+                raise first  # refused before a word: a plain HTTP status
+        except BaseException:
+            producer.cancel()
+            raise
+        live = _Live(call, principal, template, dict(body.inputs), claim)
         call.deferred = True
         return StreamingResponse(
-            self._relay(live, first, deltas),
+            self._relay(live, first, queue, producer),
             media_type="text/event-stream",
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
 
     async def _relay(
-        self, live: _Live, first: dict[str, Any] | None, deltas: AsyncGenerator[dict[str, Any]]
+        self, live: _Live, first: _Item | _Silence, queue: asyncio.Queue[_Item], producer: asyncio.Task[None]
     ) -> AsyncIterator[bytes]:
         concluded = False
         try:
             try:
-                delta = first
-                while delta is not None:
-                    for key, kind in _CHANNELS:
-                        text = delta.get(key)
-                        if text:
-                            getattr(live, kind).append(text)
-                            yield sse(kind, {"text": text})
-                    delta = await anext(deltas, None)
+                item = first
+                generating = False
+                if isinstance(item, _Silence):
+                    yield sse("status", {"state": "queued"})
+                while item is not None:
+                    if isinstance(item, ApiError):
+                        raise item
+                    if isinstance(item, _Silence):
+                        yield _KEEPALIVE
+                    else:
+                        if not generating:
+                            generating = True
+                            yield sse("status", {"state": "generating"})
+                        for key, kind in _CHANNELS:
+                            text = item.get(key)
+                            if text:
+                                getattr(live, kind).append(text)
+                                yield sse(kind, {"text": text})
+                    item = await _next(queue, KEEPALIVE_S)
+                await producer  # raises what ended the stream other than an API error, as before
                 concluded = True
                 result = await self._shielded(self._conclude(live, "ok", 200))
                 yield sse("done", result.model_dump(mode="json"))
@@ -149,7 +264,7 @@ class Runner:
         finally:
             if not concluded:  # the browser went away mid-answer: record what happened, without waiting
                 self._spawn(self._conclude(live, "cancelled", _CLIENT_CLOSED))
-                self._spawn(deltas.aclose())  # closes the engine connection, so it stops generating
+                producer.cancel()  # closes the engine connection, so it stops generating
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(work)
@@ -184,6 +299,8 @@ class Runner:
             log.error("run_not_stored", request_id=call.request_id, error=str(exc))
             await self._gateway.calls.finish(call, 500)
             raise ApiError("the run could not be stored; see the gateway log", code="store_failed") from exc
+        if live.claim is not None:
+            live.claim.run_id, live.claim.since = run.id, time.monotonic()
         self._account(call, template, run, guard, output)
         await self._gateway.calls.finish(call, http_status)
         return self._record(run, template, live.inputs, output, reasoning, source, guard)

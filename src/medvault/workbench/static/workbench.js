@@ -23,7 +23,7 @@
 
   async function api(path, options) {
     const opts = options || {};
-    const headers = { "x-medvault-client": "workbench", "x-csrf-token": csrf() };
+    const headers = Object.assign({ "x-medvault-client": "workbench", "x-csrf-token": csrf() }, opts.headers);
     if (opts.body !== undefined) headers["content-type"] = "application/json";
     const response = await fetch(path, {
       method: opts.method || "GET",
@@ -37,6 +37,16 @@
       throw new Error("signed out");
     }
     return response;
+  }
+
+  function runKey() {
+    // One id per click: a browser's silent retry of the same POST is then refused (409), never run twice.
+    if (window.crypto.randomUUID) return window.crypto.randomUUID(); // secure contexts only
+    const b = window.crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
   }
 
   async function errorText(response) {
@@ -178,6 +188,7 @@
       const response = await api("/api/v1/runs", {
         method: "POST",
         body: { template_id: templateId, lang: lang, inputs: collectInputs(form) },
+        headers: { "idempotency-key": runKey() },
         signal: controller.signal,
       });
       if (!response.ok) {
