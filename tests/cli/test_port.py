@@ -57,6 +57,8 @@ def test_up_warns_when_port_and_ingress_port_differ(tmp_path: Path, monkeypatch:
         return 0
 
     monkeypatch.setattr(Supervisor, "run", run)
+    # Logging bound to the runner's captured stderr would outlive it (closed) and break later tests.
+    monkeypatch.setattr("medvault.cli.server.configure_logging", lambda level: None)
     monkeypatch.setenv("MEDVAULT_DATA_DIR", str(tmp_path / "data"))
     args = ["up", "--no-isolation", "--port", "9000", "--config", str(config)]
     result = CliRunner().invoke(app, args)
