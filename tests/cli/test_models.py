@@ -18,31 +18,27 @@ from medvault.store import Store
 
 def test_models_list_hashes_embedded_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An embedded GGUF is listed with its SHA-256; an OpenAI replica with its configured digest."""
-    gguf = tmp_path / "tiny.gguf"
-    gguf.write_bytes(b"GGUF-test-weights")
-    config = tmp_path / "medvault.toml"
-    config.write_text(
-        f'[[models]]\nid = "local"\n[[models.replicas]]\nkind = "embedded"\ngguf = "{gguf}"\n'
-        '[[models]]\nid = "remote"\n[[models.replicas]]\nkind = "openai"\nurl = "http://127.0.0.1:9/v1"\n'
-        'digest = "sha256:abc"\n'
-    )
-    monkeypatch.setenv("MEDVAULT_DATA_DIR", str(tmp_path / "data"))
-    _migrated(tmp_path / "data")
+    config, digest = _configured(tmp_path, monkeypatch, remote_digest="sha256:abc")
     result = CliRunner().invoke(app, ["models", "list", "--json", "--config", str(config)])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
-    assert rows[0]["digest"] == "sha256:" + hashlib.sha256(b"GGUF-test-weights").hexdigest()
+    assert rows[0]["digest"] == digest
     assert (rows[1]["kind"], rows[1]["digest"]) == ("openai", "sha256:abc")
 
 
-def _configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
-    """A config with one embedded model on a tiny GGUF and one unpinned remote: (config, GGUF digest)."""
+def _configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, remote_digest: str | None = None
+) -> tuple[Path, str]:
+    """A config with one embedded model on a tiny GGUF and one remote (unpinned unless `remote_digest`
+    is given): (config, GGUF digest)."""
     gguf = tmp_path / "tiny.gguf"
     gguf.write_bytes(b"GGUF-test-weights")
     config = tmp_path / "medvault.toml"
+    pin = f'digest = "{remote_digest}"\n' if remote_digest else ""
     config.write_text(
         f'[[models]]\nid = "local"\n[[models.replicas]]\nkind = "embedded"\ngguf = "{gguf}"\n'
         '[[models]]\nid = "remote"\n[[models.replicas]]\nkind = "openai"\nurl = "http://127.0.0.1:9/v1"\n'
+        + pin
     )
     monkeypatch.setenv("MEDVAULT_DATA_DIR", str(tmp_path / "data"))
     _migrated(tmp_path / "data")
