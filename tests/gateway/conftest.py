@@ -18,9 +18,9 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from medvault.app import create_app
 from medvault.backends import resolve_runtime
 from medvault.config import Settings, load_settings
-from medvault.gateway import create_app
 from medvault.store import Role, Store
 
 REPO = Path(__file__).resolve().parents[2]

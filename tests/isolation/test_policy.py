@@ -4,6 +4,7 @@ non-global addresses unless a key allows them; a link network exactly as wide as
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,14 @@ from medvault.config import load_settings
 from medvault.errors import ConfigError
 from medvault.isolation import IsolationPolicy
 from medvault.isolation.policy import LINK_PREFIXLEN, ZONES
+
+# A global address for validation only (never contacted): the first IPv4 production probe target, so no
+# test names a real public address.
+GLOBAL = next(t for t in IsolationPolicy().monitor.targets if t.version == 4)
+
+
+def _global_net(prefixlen: int) -> str:
+    return str(ipaddress.ip_network(f"{GLOBAL}/{prefixlen}", strict=False))
 
 
 def _airlock(**fields: object) -> dict[str, object]:
@@ -96,7 +105,7 @@ def test_default_link_network_is_non_global_and_just_wide_enough() -> None:
 @pytest.mark.parametrize(
     ("network", "message"),
     [
-        ("8.8.8.0/29", r"isolation\.link_network.*global.*allow_global_link_network = true"),
+        (_global_net(29), r"isolation\.link_network.*global.*allow_global_link_network = true"),
         ("100.72.0.0/24", r"isolation\.link_network.*wider than.*use exactly a /29, e\.g\. 100\.72\.0\.0/29"),
         ("10.9.0.0/30", r"isolation\.link_network.*too small for.*10\.9\.0\.0/29"),
         ("169.254.7.0/29", r"isolation\.link_network.*link-local"),
@@ -119,21 +128,22 @@ def test_private_and_shared_link_networks_are_accepted(network: str) -> None:
 
 def test_global_link_network_needs_the_explicit_key() -> None:
     """With `allow_global_link_network = true` a range the hospital owns is accepted (still a /29)."""
-    policy = IsolationPolicy.model_validate({"link_network": "8.8.8.0/29", "allow_global_link_network": True})
+    policy = IsolationPolicy.model_validate(
+        {"link_network": _global_net(29), "allow_global_link_network": True}
+    )
     assert policy.link_network.is_global
     with pytest.raises(ValidationError, match="wider than"):
-        IsolationPolicy.model_validate({"link_network": "8.8.8.0/24", "allow_global_link_network": True})
+        IsolationPolicy.model_validate({"link_network": _global_net(24), "allow_global_link_network": True})
 
 
 def test_global_airlock_is_refused_unless_allowed(tmp_path: Path) -> None:
     """An airlock at an internet address is refused naming `allow_global`; with it set, it is accepted."""
     config = tmp_path / "medvault.toml"
-    config.write_text('[[isolation.airlocks]]\nname = "api"\naddress = "8.8.8.8"\nport = 443\n')
-    with pytest.raises(
-        ConfigError, match=r"isolation\.airlocks\.0.*8\.8\.8\.8 is a global.*allow_global = true"
-    ):
+    config.write_text(f'[[isolation.airlocks]]\nname = "api"\naddress = "{GLOBAL}"\nport = 443\n')
+    pattern = rf"isolation\.airlocks\.0.*{re.escape(str(GLOBAL))} is a global.*allow_global = true"
+    with pytest.raises(ConfigError, match=pattern):
         load_settings(config)
-    allowed = IsolationPolicy.model_validate(_airlock(address="8.8.8.8", allow_global=True))
+    allowed = IsolationPolicy.model_validate(_airlock(address=str(GLOBAL), allow_global=True))
     assert allowed.airlocks[0].address.is_global
 
 

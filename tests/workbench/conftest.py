@@ -13,9 +13,10 @@ import httpx
 import orjson
 import pytest
 
+from medvault.app import create_app
 from medvault.backends import resolve_runtime
 from medvault.config import Settings
-from medvault.gateway import Gateway, create_app
+from medvault.gateway import Gateway
 from medvault.store import Role, Store
 from medvault.workbench._mount import Workbench
 from tests.gateway.conftest import Engine, make_settings, serve_app, start_engine

@@ -253,8 +253,8 @@ def serve(
     """Run one gateway process (started by `medvault up`)."""
     import uvicorn
 
+    from medvault.app import create_app
     from medvault.backends import Runtime
-    from medvault.gateway import create_app
     from medvault.store import Store
 
     if (tls_cert is None) != (tls_key is None):

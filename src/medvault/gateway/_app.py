@@ -27,7 +27,6 @@ from medvault.gateway._metrics import Metrics
 from medvault.gateway.errors import hardened, install_error_handlers
 from medvault.governance import ApprovalGate
 from medvault.store import AuditEvent, AuditWriter, Store
-from medvault.workbench import mount as mount_workbench
 
 log = structlog.get_logger("medvault.gateway")
 PURGE_INTERVAL_S = 3600.0
@@ -155,7 +154,8 @@ class Gateway:
 
 
 def create_app(settings: Settings, runtime: Runtime, store: Store) -> FastAPI:
-    """Build the ASGI app over an opened, migrated store and the engines the supervisor started."""
+    """Build the API's ASGI app over an opened, migrated store and the engines the supervisor started;
+    `app.state.gateway` holds the services. `medvault.app.create_app` adds the workbench beside it."""
     routers = {
         spec.id: ModelRouter(
             spec.id, spec.build_replicas(), reasoning_starts_inside=spec.reasoning_starts_inside
@@ -213,5 +213,4 @@ def create_app(settings: Settings, runtime: Runtime, store: Store) -> FastAPI:
     app.api_route_fast("/openapi.json", endpoint(calls, "openapi.read", openapi_document), ["GET"])
     app.router.add_route("/healthz", gateway.healthz, ["GET"], include_in_schema=False)
     app.router.add_route("/readyz", gateway.readyz, ["GET"], include_in_schema=False)
-    mount_workbench(app, gateway)
     return app
