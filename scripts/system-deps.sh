@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages MedVault needs: kernel isolation tools, the test database, the test browser, a compiler
-# for llama.cpp, bubblewrap and libseccomp for the workload sandbox. Installed when root; otherwise listed,
+# for llama.cpp, bubblewrap and libseccomp for the workload sandbox, OpenLDAP for the directory tests,
+# Pango for the PDF evidence report. Installed when root; otherwise listed,
 # since non-root development can do without most.
 set -euo pipefail
 packages=(nftables iproute2 iputils-ping dnsutils netcat-openbsd postgresql chromium chromium-driver
           build-essential cmake python3-venv python3-dev util-linux wrk
-          bubblewrap libseccomp2 openssl)
+          bubblewrap libseccomp2 openssl slapd ldap-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
