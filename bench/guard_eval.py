@@ -456,6 +456,222 @@ def render(results: Results, n_reports: int, folder: Path = CORPUS) -> str:
     return "\n".join(lines) + "\n"
 
 
+# --- pair batches (issue 11): hand-written source/output pairs, measured once before tuning -----------
+
+PAIRS = CORPUS / "pairs"
+#: The start of the append-only part of the results file: `--write` keeps everything from here on.
+PAIRS_MARKER = "<!-- pair batches: first-look sections below are appended once and never rewritten -->"
+#: Seeded error kinds of the pair batches and the flag codes that count as catching them.
+PAIR_KINDS: dict[str, frozenset[str]] = {
+    "side": frozenset(
+        {"side_changed", "side_missing", "direction_changed", "direction_missing", "comparison_changed"}
+        | {"correction_changed_meaning"}
+    ),
+    "negation": frozenset({"negation_changed", "certainty_changed", "correction_changed_meaning"}),
+    "certainty": frozenset({"certainty_changed", "negation_changed"}),
+    "number": frozenset({"number_changed", "number_added", "number_missing"}),
+    "unit": frozenset({"unit_changed", "number_changed"}),
+    "omission": frozenset({"omission"}),
+}
+UNCHECKED_TARGET = 0.10
+
+
+@dataclass(frozen=True)
+class PairCase:
+    id: str
+    task: str
+    languages: tuple[str, str]
+    modality: str
+    source: str
+    output: str
+    error: str  # "" for a clean output, else a key of PAIR_KINDS
+
+    @property
+    def lang_key(self) -> str:
+        a, b = self.languages
+        return a if a == b else f"{a}>{b}"
+
+
+def load_pairs(path: Path) -> list[PairCase]:
+    """Read the `[[pair]]` tables of one batch file."""
+    pairs = []
+    for raw in tomllib.loads(path.read_text(encoding="utf-8"))["pair"]:
+        if raw["error"] and raw["error"] not in PAIR_KINDS:
+            raise ValueError(f"{raw['id']}: unknown error kind {raw['error']!r}")
+        pairs.append(
+            PairCase(
+                raw["id"],
+                raw["task"],
+                (raw["languages"][0], raw["languages"][1]),
+                raw["modality"],
+                raw["source"].strip(),
+                raw["output"].strip(),
+                raw["error"],
+            )
+        )
+    return pairs
+
+
+def pair_batches(folder: Path = PAIRS) -> list[Path]:
+    return sorted(folder.glob("batch*.toml"))
+
+
+@dataclass
+class PairOutcome:
+    case: PairCase
+    verdict: str
+    caught: bool  # errored: review with a major flag of a matching code; clean: unused
+    codes: tuple[str, ...]
+    ms: float
+
+
+@dataclass
+class PairResults:
+    outcomes: list[PairOutcome]
+
+    def _select(self, clean: bool, **where: str) -> list[PairOutcome]:
+        return [
+            o
+            for o in self.outcomes
+            if (not o.case.error) == clean and all(getattr(o.case, k) == v for k, v in where.items())
+        ]
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """Stable numbers for comparing runs: per row label (cases, hits)."""
+        rows: dict[str, tuple[int, int]] = {}
+        for kind in PAIR_KINDS:
+            errs = [o for o in self.outcomes if o.case.error == kind]
+            if errs:
+                rows[f"recall {kind}"] = (len(errs), sum(o.caught for o in errs))
+        clean = self._select(True)
+        rows["false alarms"] = (len(clean), sum(o.verdict == "review" for o in clean))
+        rows["unchecked"] = (len(clean), sum(o.verdict == "unchecked" for o in clean))
+        for task in sorted({o.case.task for o in self.outcomes}):
+            for lang in sorted({o.case.lang_key for o in self.outcomes if o.case.task == task}):
+                errs = self._select(False, task=task, lang_key=lang)
+                clean = self._select(True, task=task, lang_key=lang)
+                rows[f"{task} {lang} caught"] = (len(errs), sum(o.caught for o in errs))
+                rows[f"{task} {lang} false alarms"] = (len(clean), sum(o.verdict == "review" for o in clean))
+                rows[f"{task} {lang} unchecked"] = (len(clean), sum(o.verdict == "unchecked" for o in clean))
+        return rows
+
+    def rate(self, label: str) -> float:
+        cases, hits = self.counts()[label]
+        return hits / cases if cases else 0.0
+
+    def meets_targets(self) -> bool:
+        recall = all(
+            self.rate(f"recall {k}") >= RECALL_TARGET for k in PAIR_KINDS if f"recall {k}" in self.counts()
+        )
+        per_task = all(
+            self.rate(label) <= FALSE_ALARM_TARGET
+            for label in self.counts()
+            if label.endswith(" false alarms")
+        )
+        return recall and per_task and self.rate("unchecked") <= UNCHECKED_TARGET
+
+
+def evaluate_pairs(pairs: list[PairCase]) -> PairResults:
+    outcomes = []
+    for case in pairs:
+        started = time.perf_counter()
+        result = check(
+            case.source, case.output, task=case.task, lang=case.languages[0], target_lang=case.languages[1]
+        )
+        ms = (time.perf_counter() - started) * 1000
+        codes = tuple(f.to_dict()["code"] for f in result.flags if f.severity == "major")
+        caught = bool(case.error) and result.verdict == "review" and bool(set(codes) & PAIR_KINDS[case.error])
+        outcomes.append(PairOutcome(case, result.verdict, caught, codes, ms))
+    return PairResults(outcomes)
+
+
+def render_pairs(results: PairResults, title: str, note: str) -> str:
+    """One batch's numbers as a Markdown section: counts per row, then latency."""
+    ms = sorted(o.ms for o in results.outcomes)
+    lines = [
+        f"### {title}",
+        "",
+        note,
+        "",
+        "| measure | cases | hits | rate |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for label, (cases, hits) in results.counts().items():
+        rate = f"{hits / cases:.1%}" if cases else "-"
+        lines.append(f"| {label} | {cases} | {hits} | {rate} |")
+    lines += [
+        "",
+        f"Latency per check ({len(ms)} pairs): p50 {ms[len(ms) // 2]:.2f} ms, max {ms[-1]:.2f} ms, "
+        f"mean {statistics.fmean(ms):.2f} ms. Targets met: {'yes' if results.meets_targets() else 'no'}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def parse_counts(section: str) -> dict[str, tuple[int, int]]:
+    """The (cases, hits) rows of a section written by `render_pairs`."""
+    rows = {}
+    for m in re.finditer(r"^\| ([^|]+?) \| (\d+) \| (\d+) \| [^|]+ \|$", section, re.MULTILINE):
+        rows[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    return rows
+
+
+def section(text: str, title: str) -> str | None:
+    """The body of the `### title` section of the results file, or None."""
+    start = text.find(f"### {title}\n")
+    if start < 0:
+        return None
+    end = text.find("\n### ", start + 1)
+    return text[start : end if end >= 0 else len(text)]
+
+
+def first_look_title(batch: Path) -> str:
+    return f"{batch.stem}: first look"
+
+
+def record_first_look(batch: Path) -> str:
+    """Measure a new batch once and append its section; refuse when it was recorded before."""
+    text = RESULTS.read_text(encoding="utf-8")
+    title = first_look_title(batch)
+    if section(text, title) is not None:
+        raise SystemExit(f"{title!r} is already in {RESULTS.name}: first looks are never overwritten")
+    pairs = load_pairs(batch)
+    note = (
+        f"`{_shown(batch)}`: {len(pairs)} pairs, measured once with the guard as it stood before any rule "
+        "was changed because of this batch."
+    )
+    body = render_pairs(evaluate_pairs(pairs), title, note)
+    if PAIRS_MARKER not in text:
+        text += f"\n## Pair batches (issue 11)\n\n{PAIRS_MARKER}\n"
+    RESULTS.write_text(text.rstrip("\n") + "\n\n" + body, encoding="utf-8")
+    return body
+
+
+CURRENT_TITLE = "all pair batches: current guard"
+PAIRS_NOTE = """Hand-written source/output pairs in `bench/guard_corpus/pairs/` (CC0): the four tasks, both
+languages and both translation directions, six modalities; about half clean, half with one seeded error
+(side/direction, negation, certainty, number, unit, omission of an actionable finding). Each batch is
+measured once with `--first-look` before any rule is changed because of it; that section is appended
+below and never rewritten. A pair counts as caught when the verdict is `review` and a major flag has a
+code of the seeded kind; a clean pair is a false alarm when its verdict is `review`, abstained when it
+is `unchecked`. Targets (issue 11, on first looks): recall >= 95% per kind, false alarms <= 5% per
+task, unchecked <= 10% of clean pairs. Batches 02 and later were written by the same author after
+reading the guard's code: their first looks are less independent than batch01's. The per-batch
+header says which batches were tuned on afterwards (batch01 and batch02 were; batch03 was not).
+"""
+
+
+def current_pairs_section() -> str:
+    """All pair batches measured with the guard as it is now (rewritten by `--write`, unlike first looks)."""
+    batches = pair_batches()
+    pairs = [p for batch in batches for p in load_pairs(batch)]
+    note = (
+        f"{len(pairs)} pairs in {len(batches)} batches, measured with the current guard; batches tuned on "
+        "after their first look make these numbers partly in-sample. "
+        "`tests/guard/test_pair_batches.py` checks these rows against a fresh run."
+    )
+    return render_pairs(evaluate_pairs(pairs), CURRENT_TITLE, note)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help=f"also write {RESULTS.name} (all four sets)")
@@ -463,7 +679,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--corpus", type=Path, default=None, help="one folder of *.toml reports (default: all four sets)"
     )
+    parser.add_argument("--pairs", type=Path, default=None, help="measure one pair batch file and print it")
+    parser.add_argument(
+        "--first-look",
+        type=Path,
+        default=None,
+        help="measure a new pair batch once and append it to the results",
+    )
     args = parser.parse_args(argv)
+    if args.first_look:
+        print(record_first_look(args.first_look))
+        return 0
+    if args.pairs:
+        measured = evaluate_pairs(load_pairs(args.pairs))
+        print(render_pairs(measured, args.pairs.stem, "(not recorded)"))
+        if args.misses:
+            for o in measured.outcomes:
+                if (o.case.error and not o.caught) or (not o.case.error and o.verdict != "ok"):
+                    print(f"{o.case.id} {o.case.task} {o.case.error or 'clean'}: {o.verdict} {o.codes}")
+        return 0 if measured.meets_targets() else 1
     folders = [args.corpus] if args.corpus else [CORPUS, HELD_OUT, HELD_OUT_2, HELD_OUT_3]
     texts, met = [], True
     for folder in folders:
@@ -479,7 +713,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.write and not args.corpus:
         notes = (HELD_OUT_NOTE, HELD_OUT_2_NOTE, HELD_OUT_3_NOTE)
         body = texts[0] + "".join(note + text for note, text in zip(notes, texts[1:], strict=True))
-        RESULTS.write_text(RESULTS_HEAD + body + RESULTS_TAIL, encoding="utf-8")
+        old = RESULTS.read_text(encoding="utf-8")
+        kept = old[old.index(PAIRS_MARKER) :] if PAIRS_MARKER in old else ""
+        pairs_head = (
+            f"\n## Pair batches (issue 11)\n\n{PAIRS_NOTE}\n{current_pairs_section()}\n" if kept else ""
+        )
+        RESULTS.write_text(RESULTS_HEAD + body + RESULTS_TAIL + pairs_head + kept, encoding="utf-8")
     return 0 if met else 1
 
 
