@@ -5,10 +5,12 @@ and the gateway itself, each a real process on its own loopback port, as `medvau
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from sqlalchemy.engine import make_url
 
 from _procs import free_port, python, started
@@ -29,8 +31,9 @@ class Testbed:
     model_url: str | None  # the embedded model's llama.cpp server, up to /v1; None when not started
     gateway_url: str  # the gateway's base URL, up to /v1
     auth: str  # the Authorization header value for the gateway
-    gateway_pid: int  # the gateway's Python process (inside the sandbox when sandboxed)
+    gateway_pid: int  # the (first) gateway's Python process (inside the sandbox when sandboxed)
     log_dir: Path
+    gateway_pids: tuple[int, ...] = ()  # every gateway worker's process, the first included
 
 
 def _config(engine_port: int, model_port: int | None) -> str:
@@ -45,12 +48,13 @@ def _config(engine_port: int, model_port: int | None) -> str:
 
 @contextlib.contextmanager
 def testbed(
-    workdir: Path, *, chunks: int = 16, embedded: bool = True, sandboxed: bool = False
+    workdir: Path, *, chunks: int = 16, embedded: bool = True, sandboxed: bool = False, workers: int = 1
 ) -> Iterator[Testbed]:
     """Start the fake engine, optionally the embedded model, and a gateway over both; stop all after.
 
     `sandboxed` (root only) runs the gateway in the workload sandbox `medvault up` gives it (see
-    _sandbox), on this loopback; `workdir` must then be traversable for others.
+    _sandbox), on this loopback; `workdir` must then be traversable for others. `workers` > 1 starts
+    that many gateway processes on the one port, as `gateway.workers` does.
     """
     engine_port, gateway_port = free_port(), free_port()
     model_port = free_port() if embedded else None
@@ -92,35 +96,47 @@ def testbed(
             stack.enter_context(
                 started("llama", argv, f"http://127.0.0.1:{model_port}/v1/models", workdir, env=OFFLINE_ENV)
             )
-        gateway = stack.enter_context(
-            started(
-                "gateway",
-                [
-                    *prefix,
-                    *python(
-                        "-m",
-                        "medvault",
-                        "serve",
-                        "--runtime",
-                        str(runtime),
-                        "--config",
-                        str(config),
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(gateway_port),
-                    ),
-                ],
-                f"http://127.0.0.1:{gateway_port}/readyz",  # ready once every engine passed a health check
-                workdir,
-                env={"MEDVAULT_DATA_DIR": str(data_dir)},
+        serve = python(
+            "-m", "medvault", "serve", "--runtime", str(runtime), "--config", str(config),
+            "--host", "127.0.0.1", "--port", str(gateway_port),
+        )  # fmt: skip
+        metrics = data_dir / "metrics"
+        metrics.mkdir(exist_ok=True)
+        gateways = []
+        for worker in range(1, workers + 1):
+            extra = ["--worker", str(worker), "--metrics-dir", str(metrics)] if workers > 1 else []
+            gateways.append(
+                stack.enter_context(
+                    started(
+                        f"gateway-{worker}" if workers > 1 else "gateway",
+                        [*prefix, *serve, *extra],
+                        # ready once every engine passed a health check
+                        f"http://127.0.0.1:{gateway_port}/readyz",
+                        workdir,
+                        env={"MEDVAULT_DATA_DIR": str(data_dir)},
+                    )
+                )
             )
-        )
+        if workers > 1:
+            _wait_for_workers(f"http://127.0.0.1:{gateway_port}/healthz", workers)
+        pids = tuple(workload_pid(g.pid) if sandboxed else g.pid for g in gateways)
         yield Testbed(
             engine_url=f"http://127.0.0.1:{engine_port}/v1",
             model_url=f"http://127.0.0.1:{model_port}/v1" if model_port else None,
             gateway_url=f"http://127.0.0.1:{gateway_port}/v1",
             auth=f"Bearer {key}",
-            gateway_pid=workload_pid(gateway.pid) if sandboxed else gateway.pid,
+            gateway_pid=pids[0],
             log_dir=workdir,
+            gateway_pids=pids,
         )
+
+
+def _wait_for_workers(url: str, workers: int, timeout_s: float = 60.0) -> None:
+    """Until every worker on the shared port has answered (the kernel picks one per connection)."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + timeout_s
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only gateway workers {sorted(seen)} of {workers} answered")
+        with contextlib.suppress(httpx.HTTPError):
+            seen.add(int(httpx.get(url, timeout=2, trust_env=False).json()["worker"]))

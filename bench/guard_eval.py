@@ -654,9 +654,12 @@ measured once with `--first-look` before any rule is changed because of it; that
 below and never rewritten. A pair counts as caught when the verdict is `review` and a major flag has a
 code of the seeded kind; a clean pair is a false alarm when its verdict is `review`, abstained when it
 is `unchecked`. Targets (issue 11, on first looks): recall >= 95% per kind, false alarms <= 5% per
-task, unchecked <= 10% of clean pairs. Batches 02 and later were written by the same author after
-reading the guard's code: their first looks are less independent than batch01's. The per-batch
-header says which batches were tuned on afterwards (batch01 and batch02 were; batch03 was not).
+task, unchecked <= 10% of clean pairs. Batches 02 and 03 were written by the guard's author after
+reading its code; batches 04 to 08 were written blind, by a helper that had not read the guard, and
+committed before their first look. Tuned on after their first look: batches 01 to 07 (batch03 and
+batch04 to 07 in the fourth round; the first looks of 06 and 07 were taken while that round had tuned
+on 04 and 05 only). batch08 was measured once after the fourth round's tuning and not tuned on: it is
+the honest measure.
 """
 
 

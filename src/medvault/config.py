@@ -37,6 +37,7 @@ from pydantic_settings import (
 )
 
 from medvault.errors import ConfigError
+from medvault.directory._settings import DirectorySettings, airlock_problem
 from medvault.isolation.policy import IsolationPolicy
 
 DEFAULT_MODEL_ID = "smollm2-135m-instruct"
@@ -235,12 +236,32 @@ class ModelSettings(_Frozen):
     reasoning_starts_inside: bool = Field(
         default=False, description="the chat template opens <think> itself (DeepSeek-R1 distills)"
     )
+    context_tokens: int | None = Field(
+        default=None,
+        ge=256,
+        description="the model's context window in tokens; default: the replicas' n_ctx / max_model_len, "
+        "else 4096 (the workbench's input limit follows it)",
+    )
 
 
 class RetentionSettings(_Frozen):
     content_days: int = Field(default=0, ge=0, description="0: run content is never stored")
     audit_days: int = Field(default=3650, ge=1)
     log_days: int = Field(default=30, ge=1, description="rotated process logs older than this are deleted")
+
+
+class MonitoringSettings(_Frozen):
+    """Post-deployment monitoring (docs/governance.md): weekly drift against the approved baseline."""
+
+    baseline_weeks: int = Field(default=2, ge=1, description="first ISO weeks of a digest: its baseline")
+    alpha: float = Field(default=0.01, gt=0, lt=1, description="weekly family-wise false-alarm rate")
+    critical_rate_margin: float = Field(default=0.05, ge=0, le=1, description="rise that counts, absolute")
+    guard_rate_margin: float = Field(default=0.05, ge=0, le=1, description="rise of review/unchecked rates")
+    utility_margin: float = Field(default=1.0, ge=0, le=10, description="fall of the utility median, points")
+    min_week_count: int = Field(default=10, ge=1, description="fewer ratings (guarded runs): not tested")
+    min_baseline_count: int = Field(default=20, ge=1, description="fewer in the baseline: not tested")
+    window_weeks: int = Field(default=12, ge=1, description="weeks shown in reports and on the admin page")
+    refresh_s: float = Field(default=300.0, gt=0, description="how often the metrics recompute the weeks")
 
 
 class LogSettings(_Frozen):
@@ -257,6 +278,27 @@ class LimitSettings(_Frozen):
     first_token_timeout_s: float = Field(default=120.0, gt=0)
     rate_limit_per_minute: int = Field(default=0, ge=0, description="per API key; 0 = unlimited")
     health_interval_s: float = Field(default=2.0, gt=0)
+    # Fair use (docs/configuration.md): windows of one minute, shared by every gateway process.
+    user_requests_per_minute: int = Field(default=0, ge=0, description="per user, all keys; 0 = unlimited")
+    key_tokens_per_minute: int = Field(default=0, ge=0, description="per API key; 0 = unlimited")
+    user_tokens_per_minute: int = Field(default=0, ge=0, description="per user; 0 = unlimited")
+    busy_queue_depth: int = Field(
+        default=4, ge=0, description="engine requests waiting that make the queue deep; 0 = never"
+    )
+    busy_requests_per_minute: int = Field(
+        default=30, ge=1, description="per API key and per user while the queue is deep (sessions exempt)"
+    )
+    queue_poll_s: float = Field(default=1.0, gt=0, description="how often the engines' queues are read")
+
+
+def _default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+class GatewaySettings(_Frozen):
+    workers: int = Field(
+        default_factory=_default_workers, ge=1, le=64, description="gateway processes on the one port"
+    )
 
 
 class AuthSettings(_Frozen):
@@ -290,7 +332,10 @@ class WorkbenchSettings(_Frozen):
     session_max_hours: float = Field(default=12.0, gt=0, description="absolute lifetime of a sign-in")
     default_language: Literal["de", "en"] = "de"
     template_dirs: list[Path] = Field(default_factory=list)
-    max_input_chars: int = Field(default=20_000, ge=100)
+    # Deprecated, read by nothing: kept so that existing config files still load (extra keys are refused).
+    max_input_chars: int = Field(
+        default=20_000, ge=100, description="DEPRECATED, no effect: the input limit follows the model"
+    )
     secure_cookies: bool | Literal["auto"] = Field(
         default="auto", description="auto: Secure when the request came over https; true: always"
     )
@@ -298,6 +343,43 @@ class WorkbenchSettings(_Frozen):
         default=False, description="let a reverse proxy's x-forwarded-proto: https count for `auto`"
     )
     signin_throttle: SigninThrottleSettings = SigninThrottleSettings()
+
+
+class EvaluationPolicySettings(_Frozen):
+    """Pass/fail thresholds of `medvault evaluate` (docs/governance.md): absolute floors and ceilings per
+    template and language, and how far a candidate may fall behind the approved model's evaluation."""
+
+    min_cases: int = Field(default=10, ge=1, description="cases per template and language, at least")
+    max_failed_runs: float = Field(default=0.0, ge=0, le=1, description="share of runs the engine failed")
+    max_review_per_100: float = Field(default=30.0, ge=0, le=100)
+    max_unchecked_per_100: float = Field(default=30.0, ge=0, le=100)
+    min_schema_valid: float = Field(default=0.9, ge=0, le=1, description="JSON templates: valid answers")
+    min_quote_valid: float = Field(default=0.9, ge=0, le=1, description="quotes found verbatim")
+    min_agreement: float = Field(default=0.9, ge=0, le=1, description="guideline templates vs the calculator")
+    max_review_increase_per_100: float = Field(default=5.0, ge=0, description="vs the approved model")
+    max_unchecked_increase_per_100: float = Field(default=5.0, ge=0, description="vs the approved model")
+    max_rate_drop: float = Field(default=0.05, ge=0, le=1, description="schema, quote, agreement vs approved")
+    max_latency_ratio: float | None = Field(
+        default=None, gt=0, description="median latency / the approved model's; None: not judged (hardware)"
+    )
+    allow_capped: bool = Field(
+        default=False, description="let an evaluation run with --max-tokens pass (smoke tests only)"
+    )
+
+
+class GovernanceSettings(_Frozen):
+    """Risk classification in force (which jurisdictions, whether device-class templates may be used) and
+    the evaluation policy that gates model approval."""
+
+    jurisdictions: tuple[Literal["eu", "us", "cn"], ...] = Field(default=("eu",), min_length=1)
+    enable_device_templates: bool = Field(
+        default=False,
+        description="offer templates classified as a medical device in one of `jurisdictions`",
+    )
+    enabled_templates: list[str] | None = Field(
+        default=None, min_length=1, description="template ids this deployment offers; None: every one it has"
+    )
+    evaluation: EvaluationPolicySettings = EvaluationPolicySettings()
 
 
 _DNS_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -372,12 +454,16 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     models: list[ModelSettings] = Field(default_factory=_default_models, min_length=1)
     retention: RetentionSettings = RetentionSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     logs: LogSettings = LogSettings()
     limits: LimitSettings = LimitSettings()
     auth: AuthSettings = AuthSettings()
+    gateway: GatewaySettings = GatewaySettings()
     workbench: WorkbenchSettings = WorkbenchSettings()
+    governance: GovernanceSettings = GovernanceSettings()
     isolation: IsolationPolicy = Field(default_factory=IsolationPolicy)
     tls: TlsSettings = TlsSettings()
+    directory: DirectorySettings = DirectorySettings()
     _port_conflict: str | None = PrivateAttr(default=None)
 
     @field_validator("models")
@@ -424,6 +510,14 @@ class Settings(BaseSettings):
         if ingress.port != self.port:
             moved = ingress.model_copy(update={"port": self.port})
             object.__setattr__(self, "isolation", self.isolation.model_copy(update={"ingress": moved}))
+        return self
+
+    @model_validator(mode="after")
+    def _directory_through_airlock(self) -> Settings:
+        """Under isolation the directory is reachable only through an airlock naming its address:port."""
+        problem = airlock_problem(self.directory, self.isolation)
+        if problem:
+            raise ValueError(problem)
         return self
 
     @property

@@ -69,6 +69,7 @@ def test_approve_and_retire_are_listed_and_audited_under_the_operator(
     assert [(r["model"], r["status"]) for r in rows] == [("local", "pending"), ("remote", "unpinned")]
     for command, reason in (("approve", "CAB-1 validated"), ("retire", "superseded by CAB-2")):
         args = ["models", command, "local", "--digest", digest, "--reason", reason, "--config", str(config)]
+        args += ["--override"] if command == "approve" else []  # no evaluation in this test
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, result.output
     local = _list(config)[0]
@@ -86,7 +87,8 @@ def test_approve_and_retire_are_listed_and_audited_under_the_operator(
         ("model.approved", operator(), "admin", "local", digest),
         ("model.retired", operator(), "admin", "local", digest),
     ]
-    assert events[0].detail == {"reason": "CAB-1 validated"}
+    assert events[0].detail["reason"] == "CAB-1 validated" and events[0].detail["override"] is True
+    assert events[0].detail["combination"].startswith("sha256:")
 
 
 def test_a_decision_without_a_valid_digest_is_refused(
@@ -108,7 +110,8 @@ def test_verify_fails_on_unapproved_or_changed_weights(
     config, digest = _configured(tmp_path, monkeypatch)
     verify = ["models", "verify", "--config", str(config)]
     assert CliRunner().invoke(app, verify).exit_code == 1
-    approve = ["models", "approve", "local", "--digest", digest, "--reason", "ok", "--config", str(config)]
+    approve = ["models", "approve", "local", "--digest", digest, "--reason", "ok", "--override"]
+    approve += ["--config", str(config)]
     assert CliRunner().invoke(app, approve).exit_code == 0
     passed = CliRunner().invoke(app, verify)
     assert passed.exit_code == 0, passed.output

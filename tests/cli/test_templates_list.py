@@ -39,5 +39,5 @@ def test_json_lists_every_template_with_its_risk() -> None:
     assert [(r["id"], r["version"]) for r in rows] == [(t.id, t.version) for t in expected]
     first = rows[0]
     assert set(first) == {"id", "version", "lang", "task_type", "title", "risk"}
-    assert set(first["risk"]) == {"privacy", "reasoning", "eu", "us"}
+    assert set(first["risk"]) == {"privacy", "reasoning", "target_user", "eu", "us", "cn"}
     assert {r["lang"] for r in rows} == {"en"}

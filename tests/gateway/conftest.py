@@ -132,13 +132,8 @@ def serve_app(app: FastAPI) -> Iterator[str]:
 
 def make_settings(tmp_path: Path, engine_urls: list[str], **overrides: Any) -> Settings:
     replicas = [{"kind": "openai", "url": url} for url in engine_urls]
-    return load_settings(
-        None,
-        data_dir=tmp_path,
-        models=[{"id": "fake", "replicas": replicas}],
-        auth={"cache_ttl_s": 0},
-        **overrides,
-    )
+    given: dict[str, Any] = {"auth": {"cache_ttl_s": 0}, **overrides}
+    return load_settings(None, data_dir=tmp_path, models=[{"id": "fake", "replicas": replicas}], **given)
 
 
 def open_store(settings: Settings) -> Store:

@@ -33,7 +33,7 @@ def sse(lines: list[str]) -> list[Any]:
 
 
 @pytest.fixture
-def logs() -> Iterator[list[dict[str, Any]]]:
+def logs() -> Iterator[list[LogEvent]]:
     """The gateway's structlog events while the test runs (the gateway is a thread of this process)."""
     with capture_logs() as captured:
         yield captured
@@ -64,7 +64,7 @@ def _audit(gateway: Running, request_id: str) -> Any:
 )
 @pytest.mark.parametrize("stream", [False, True])
 def test_engine_errors_reach_the_client_without_internals(
-    gateway: Running, logs: list[dict[str, Any]], cue: str, status: int, code: str, message: str, stream: bool
+    gateway: Running, logs: list[LogEvent], cue: str, status: int, code: str, message: str, stream: bool
 ) -> None:
     """An engine's error body (traceback, request echo) becomes a fixed OpenAI-shaped error; the log
     keeps the engine's status and a category only."""
@@ -95,7 +95,7 @@ def test_engine_errors_reach_the_client_without_internals(
 @pytest.mark.parametrize("stream", [False, True])
 def test_engine_refusals_that_are_not_the_clients_fault(
     gateway: Running,
-    logs: list[dict[str, Any]],
+    logs: list[LogEvent],
     cue: str,
     status: int,
     code: str,
@@ -117,7 +117,7 @@ def test_engine_refusals_that_are_not_the_clients_fault(
 
 @pytest.mark.parametrize("cue", ["__error_event__", "__die__"])
 def test_engine_failing_mid_stream_gives_a_fixed_error_event(
-    gateway: Running, logs: list[dict[str, Any]], cue: str
+    gateway: Running, logs: list[LogEvent], cue: str
 ) -> None:
     """An error event or a dead connection mid-stream reaches the client as a fixed error event."""
     with gateway.client() as client, client.stream("POST", CHAT, json=ask(cue, stream=True)) as response:

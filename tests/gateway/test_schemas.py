@@ -142,14 +142,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, 
 
 
 @pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture) -> Iterator[list[dict[str, Any]]]:
+def logs(caplog: pytest.LogCaptureFixture) -> Iterator[list[LogEvent]]:
     """The gateway's structlog events (it runs in a thread of this process) while the test runs."""
     with capture_logs() as captured:
         yield captured
 
 
 def _everything_written(
-    gateway: Running, logs: list[dict[str, Any]], caplog: pytest.LogCaptureFixture
+    gateway: Running, logs: list[LogEvent], caplog: pytest.LogCaptureFixture
 ) -> str:
     """The gateway's log lines, its audit rows and every file of its data dir, as one text."""
     rows = [repr(e.event) for e in gateway.store.audit_events()]
@@ -162,7 +162,7 @@ def _everything_written(
 @pytest.mark.parametrize(("body", "param"), MALFORMED.values(), ids=MALFORMED.keys())
 def test_malformed_requests_are_refused_without_echo(
     served: tuple[Running, Engine],
-    logs: list[dict[str, Any]],
+    logs: list[LogEvent],
     caplog: pytest.LogCaptureFixture,
     body: dict[str, Any],
     param: str | None,

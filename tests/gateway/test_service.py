@@ -95,7 +95,8 @@ def test_canaries_never_reach_logs_database_or_metrics(service: Service) -> None
 def test_gateway_logs_are_one_json_object_per_line(service: Service) -> None:
     """Every line the gateway writes is a JSON object with an event, a level and a UTC timestamp."""
     sdk(service).models.list()
-    lines = (service.data_dir / "logs" / "gateway.log").read_text().splitlines()
+    logs = sorted((service.data_dir / "logs").glob("gateway*.log"))  # gateway.log, or one per worker
+    lines = [line for log in logs for line in log.read_text().splitlines()]
     assert lines
     for line in lines:
         record = json.loads(line)
@@ -124,8 +125,10 @@ def test_killed_gateway_loses_no_completed_audit_event(service: Service) -> None
     with ThreadPoolExecutor(max_workers=10) as pool:
         assert list(pool.map(ask, range(40))) == [200] * 40
     state = json.loads((service.data_dir / "run" / "supervisor.json").read_text())
-    gateway_pid = next(p["pid"] for p in state["processes"] if p["name"] == "gateway")
-    os.kill(gateway_pid, signal.SIGKILL)
+    gateway_pids = [p["pid"] for p in state["processes"] if p["name"].startswith("gateway")]
+    assert gateway_pids  # one, or one per worker: every one of them is killed
+    for pid in gateway_pids:
+        os.kill(pid, signal.SIGKILL)
     with sqlite3.connect(service.data_dir / "medvault.db") as db:
         count = db.execute(
             "select count(*) from audit_events where request_id like ?", (f"{marker}%",)

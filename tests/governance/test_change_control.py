@@ -92,8 +92,12 @@ def copied_model(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     gguf.parent.mkdir()
     shutil.copyfile(bundled_model_path(), gguf)
     config = tmp_path / "medvault.toml"
+    # One template and a smoke policy, so the held weights can be evaluated within seconds on a CPU.
     config.write_text(
         f'[[models]]\nid = "{MODEL}"\n[[models.replicas]]\nkind = "embedded"\ngguf = "{gguf}"\n'
+        '[governance]\nenabled_templates = ["report-correction"]\n'
+        "[governance.evaluation]\nmin_cases = 1\nallow_capped = true\nmax_review_per_100 = 100\n"
+        "max_unchecked_per_100 = 100\n"
     )
     yield gguf, config
 
@@ -104,7 +108,8 @@ def test_swapped_weights_wait_for_approval_and_retired_ones_stop(
     tmp_path: Path, copied_model: tuple[Path, Path]
 ) -> None:
     """Bundled weights serve at once; one changed byte makes the model pending (not offered, 503 naming the
-    approval command, not ready); approving lets it serve without a restart; retiring takes it away."""
+    approval command, not ready); its approval is refused until an evaluation of the held weights (their
+    engine still runs) passed; approving then lets it serve without a restart; retiring takes it away."""
     gguf, config = copied_model
     data_dir, key = tmp_path / "data", "mv-test-admin-" + os.urandom(8).hex()
     bundled = file_digest(gguf)
@@ -139,7 +144,17 @@ def test_swapped_weights_wait_for_approval_and_retired_ones_stop(
         listed = json.loads(service.cli("models", "list", "--json").stdout)
         assert [(r["digest"], r["status"]) for r in listed] == [(changed, "pending")]
 
-        service.cli("models", "approve", MODEL, "--digest", changed, "--reason", "CAB-7 validated")
+        approve = ("models", "approve", MODEL, "--digest", changed, "--reason", "CAB-7 validated")
+        refused_approval = service.cli(*approve, check=False)
+        assert refused_approval.returncode == 1
+        assert "these weights were never evaluated" in " ".join(refused_approval.stderr.split())
+        assert _offered(service) == []
+        evaluated = service.cli(
+            "evaluate", MODEL, "--cases", "1", "--max-tokens", "8", "--out", str(tmp_path / "ev")
+        )
+        assert "PASSED" in evaluated.stdout
+        approved = service.cli(*approve, check=False)
+        assert approved.returncode == 0, approved.stderr
         _until(lambda: _offered(service) == [MODEL])
         answer = _chat(service)
         assert answer.status_code == 200 and answer.json()["model"] == MODEL
@@ -147,7 +162,8 @@ def test_swapped_weights_wait_for_approval_and_retired_ones_stop(
 
         service.cli("models", "retire", MODEL, "--digest", changed, "--reason", "superseded")
         _until(lambda: _offered(service) == [])
-        assert "retired" in _chat(service).json()["error"]["message"]
+        gone = _chat(service)
+        assert "retired" in gone.json()["error"]["message"], gone.text
         assert service.cli("models", "verify", check=False).returncode == 1  # retired weights are a problem
     finally:
         _stop(service)
@@ -156,6 +172,7 @@ def test_swapped_weights_wait_for_approval_and_retired_ones_stop(
     assert [(a, d) for a, _, d in _model_events(data_dir)] == [
         ("model.approved", bundled),
         ("model.pending", changed),
+        ("model.evaluated", changed),
         ("model.approved", changed),
         ("model.retired", changed),
     ]

@@ -106,7 +106,8 @@ def test_seeded_numbers(seeded: str, tmp_path: Path) -> None:
 def test_seeded_html_is_self_contained(seeded: str, tmp_path: Path) -> None:
     """report.html carries its plots inline and loads nothing from elsewhere."""
     html = build_report(seeded, tmp_path).html.read_text(encoding="utf-8")
-    assert html.count('src="data:image/png;base64,') == 4  # utility, critical, categories, survey
+    # utility, critical, categories, task types, template versions, guard agreement, survey
+    assert html.count('src="data:image/png;base64,') == 7
     for external in ("http://", "https://", "<script", "<link", "url("):
         assert external not in html
     assert "Report correction" in html and "20.0% [3.6–62.4%]" in html
@@ -221,5 +222,5 @@ def test_cli_writes_report(seeded: str, tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, ["report", "pilot", "--out", str(tmp_path / "r"), "--database", seeded])
     assert result.exit_code == 0, result.output
-    assert "11 runs, 9 ratings, 4 survey answers" in result.output
+    assert "11 runs, 9 ratings by 1 rater, 4 survey answers" in result.output.replace("\n", " ")
     assert (tmp_path / "r" / "report.html").is_file() and (tmp_path / "r" / "templates.csv").is_file()

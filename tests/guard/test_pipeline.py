@@ -42,7 +42,16 @@ def test_to_dict_is_json() -> None:
         for span, text in ((flag["source_span"], SOURCE), (flag["output_span"], BAD)):
             assert span is None or (len(span) == 2 and 0 <= span[0] < span[1] <= len(text))
     assert any(flag["output_span"] and BAD[slice(*flag["output_span"])] == "12 cm" for flag in data["flags"])
-    assert set(data) == {"verdict", "task", "checks", "counts", "flags"}
+    assert set(data) == {
+        "verdict",
+        "task",
+        "checks",
+        "checked",
+        "not_checked",
+        "counts",
+        "flags",
+        "unchecked",
+    }
 
 
 def test_profile_limits_checks() -> None:

@@ -30,8 +30,25 @@ def test_every_anchored_template_has_a_guard_profile() -> None:
     ]
 
 
+def _profiled(summary: bool) -> list[Template]:
+    return [
+        t
+        for t in _templates()
+        if t.guard_task in BENCHMARKED
+        and t.id not in ("error-check", "consistency-check")
+        and (t.guard_task == "summary") == summary
+    ]
+
+
 def test_benchmarked_templates_run_the_measured_profile() -> None:
     """Templates of a benchmarked task whose output is the rewritten text run that task's default profile."""
-    for t in _templates():
-        if t.guard_task in BENCHMARKED and t.id not in ("error-check", "consistency-check"):
-            assert tuple(t.guard_checks) == TASKS[t.guard_task].checks, t.id
+    assert _profiled(summary=False)
+    for t in _profiled(summary=False):
+        assert tuple(t.guard_checks) == TASKS[t.guard_task].checks, t.id
+
+
+def test_summary_templates_run_the_measured_profile() -> None:
+    """Summary templates run the summary profile, omissions of actionable findings included."""
+    assert _profiled(summary=True)
+    for t in _profiled(summary=True):
+        assert tuple(t.guard_checks) == TASKS[t.guard_task].checks, t.id

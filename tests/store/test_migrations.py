@@ -15,7 +15,12 @@ from medvault.errors import StoreError
 from medvault.store import Store
 from medvault.store._models import Base
 
-TABLES = {"api_keys", "users", "audit_head", "audit_events", "runs", "feedback", "survey", "model_approvals"}
+TABLES = {
+    "api_keys", "users", "audit_head", "audit_events", "runs", "feedback", "survey", "model_approvals",
+    "web_sessions", "signin_failures", "signin_familiar", "rate_windows",  # 0005: shared by gateway processes
+    "evaluations",  # 0006
+    "drift_alerts",  # 0007
+}  # fmt: skip
 
 
 def _tables(url: str) -> set[str]:

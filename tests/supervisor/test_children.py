@@ -30,7 +30,8 @@ def test_children_get_no_secret_and_engines_no_settings(service: Service) -> Non
     """The engine's environment holds no MEDVAULT_* at all; the gateway's holds settings but no admin key."""
     children = _children(service)
     engine = next(pid for name, pid in children.items() if name.startswith("engine"))
-    engine_env, gateway_env = _environ(engine), _environ(children["gateway"])
+    gateway = next(pid for name, pid in children.items() if name.startswith("gateway"))  # or gateway-1
+    engine_env, gateway_env = _environ(engine), _environ(gateway)
     assert _environ(os.getpid()).get("PATH") and engine_env.get("PATH")  # the reading works at all
     assert not [name for name in engine_env if name.startswith("MEDVAULT_")], engine_env
     assert engine_env["HF_HUB_OFFLINE"] == "1"

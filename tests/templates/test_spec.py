@@ -10,13 +10,18 @@ from pydantic import ValidationError
 
 from medvault.templates._spec import TemplateSpec
 
-REGULATORY = {"eu": "device", "us": "device", "rationale": "a reason long enough"}
+REGULATORY = {"eu": "device", "us": "device", "cn": "device", "rationale": "a reason long enough"}
+RISK = {
+    "privacy": 1, "privacy_reason": "no patient data at all", "reasoning": 1,
+    "reasoning_reason": "copying text, nothing to infer", "target_user": "professional",
+    "regulatory": REGULATORY,
+}  # fmt: skip
 VALID: dict[str, Any] = {
     "id": "demo-template", "lang": "en", "title": "Demo", "description": "d", "task_type": "anchored",
     "guard_task": "correction", "guard_checks": ["numbers"], "source_variable": "report",
     "output_format": "text", "warning": "w",
     "sampling": {"temperature": 0, "top_p": 1, "max_tokens": 10},
-    "risk": {"privacy": 1, "reasoning": 1, "regulatory": REGULATORY},
+    "risk": RISK,
     "inputs": [{"name": "report", "type": "text", "label": "Report"}],
     "prompt": {"system": "s", "user": "{{ report }}"},
 }  # fmt: skip

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from playwright.sync_api import sync_playwright
 
 from medvault.app import create_app
 from medvault.backends import resolve_runtime
@@ -19,9 +22,19 @@ from medvault.config import Settings
 from medvault.gateway import Gateway
 from medvault.store import Role, Store
 from medvault.workbench._mount import Workbench
+from tests.conftest import require
 from tests.gateway.conftest import Engine, make_settings, serve_app, start_engine
 
 PASSWORD = "correct horse battery"
+SCREENSHOTS = Path("test-artifacts/screenshots")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -89,10 +102,50 @@ def login_token(client: httpx.Client) -> str:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    """Keep each phase's report on the test item, so fixtures can tell a failed test (screenshots)."""
+    """Keep each phase's report on the test item; a failed browser test leaves a screenshot of where
+    its page stood (kept by CI as an artefact)."""
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
     setattr(item, f"rep_{report.when}", report)
+    page = getattr(item, "funcargs", {}).get("page")
+    if report.failed and report.when == "call" and page is not None:
+        with contextlib.suppress(Exception):  # a crashed page must not hide the test's own error
+            shot(page, "FAILED-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", item.name))
+
+
+def shot(page: Any, name: str) -> None:
+    """A full-page screenshot under `SCREENSHOTS`."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole session; never downloaded, always Debian's."""
+    require(shutil.which("chromium") is not None, "Debian's chromium is not installed")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh German-language tab of its own context (cookies, storage) at 1400×900."""
+    context = browser.new_context(locale="de-DE", viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def sign_in(page: Any, url: str, username: str = "alice", password: str = PASSWORD) -> None:
+    """Use the sign-in form from the keyboard, as a user would."""
+    page.goto(url + "/workbench")
+    page.get_by_label("Benutzername").fill(username)
+    page.get_by_label("Passwort").fill(password)
+    page.get_by_label("Passwort").press("Enter")
+    page.wait_for_url(url + "/workbench")
 
 
 @pytest.fixture(scope="module")
@@ -102,9 +155,27 @@ def fake_engine() -> Iterator[Engine]:
     started.kill()
 
 
+class _OnLoop:
+    """ASGI middleware that hands the server's event loop to `hook` at start-up (lifespan)."""
+
+    def __init__(self, app: Any, hook: Callable[[asyncio.AbstractEventLoop], None]) -> None:
+        self.app, self.hook = app, hook
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            self.hook(asyncio.get_running_loop())
+        await self.app(scope, receive, send)
+
+
 @contextlib.contextmanager
-def make_bench(tmp_path: Path, engine: Engine, **overrides: Any) -> Iterator[Bench]:
-    """A gateway with the workbench over `engine`, user alice (password `PASSWORD`) and her API key."""
+def make_bench(
+    tmp_path: Path,
+    engine: Engine,
+    on_loop: Callable[[asyncio.AbstractEventLoop], None] | None = None,
+    **overrides: Any,
+) -> Iterator[Bench]:
+    """A gateway with the workbench over `engine`, user alice (password `PASSWORD`) and her API key;
+    `on_loop` gets the server's event loop before it serves (to set its default executor)."""
     settings = make_settings(tmp_path, [engine.url], **overrides)
     store = Store.from_settings(settings)
     store.migrate()
@@ -112,6 +183,8 @@ def make_bench(tmp_path: Path, engine: Engine, **overrides: Any) -> Iterator[Ben
     _, key = store.create_key("alice", Role.CLINICIAN)
     _, admin_key = store.create_key("root", Role.ADMIN)
     app = create_app(settings, resolve_runtime(settings, {}), store)
+    if on_loop is not None:
+        app.add_middleware(_OnLoop, hook=on_loop)
     try:
         with serve_app(app) as url:
             bench = Bench(url, settings, store, key, admin_key, app.state.workbench, app.state.gateway)
@@ -129,10 +202,16 @@ def bench(tmp_path: Path, fake_engine: Engine) -> Iterator[Bench]:
         yield running
 
 
+# Device-class templates (fleischner, impression, differential) are refused unless enabled.
+DEVICE_TEMPLATES = {"enable_device_templates": True}
+
+
 @pytest.fixture
 def retaining_bench(tmp_path: Path, fake_engine: Engine) -> Iterator[Bench]:
-    """A workbench that keeps run content for 30 days."""
-    with make_bench(tmp_path, fake_engine, retention={"content_days": 30}) as running:
+    """A workbench that keeps run content for 30 days and offers the device-class templates too."""
+    with make_bench(
+        tmp_path, fake_engine, retention={"content_days": 30}, governance=DEVICE_TEMPLATES
+    ) as running:
         yield running
 
 

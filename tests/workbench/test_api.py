@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import orjson
@@ -13,7 +14,8 @@ import pytest
 
 from medvault.store import Role
 from medvault.workbench import _runs
-from tests.workbench.conftest import Bench, sse_events
+from tests.gateway.conftest import Engine
+from tests.workbench.conftest import DEVICE_TEMPLATES, Bench, make_bench, sse_events
 
 SOURCE = "Die Lunge ist frei. Kein Pleuraerguss links."
 
@@ -45,18 +47,41 @@ def seed_flipped_run(bench: Bench) -> str:
     return run.id
 
 
+DEVICE_CLASS = {"differential-diagnosis", "fleischner-nodule", "impression-from-findings"}
+
+
 def test_list_templates_in_both_languages(bench: Bench) -> None:
-    """All ten templates are listed per language, anchored ones first, with risk and warning."""
+    """The seven non-device templates are listed per language (device-class ones are not enabled by
+    default), anchored ones first, with risk and warning."""
     client = bench.api()
     german = client.get("/api/v1/templates", params={"lang": "de"}).json()
     english = client.get("/api/v1/templates", params={"lang": "en"}).json()
-    assert len(german) == len(english) == 10
+    assert len(german) == len(english) == 7
+    assert not {t["id"] for t in german} & DEVICE_CLASS
     assert {t["lang"] for t in german} == {"de"}
     kinds = [t["task_type"] for t in german]
     assert kinds == sorted(kinds, key=["anchored", "semi", "open"].index)
     correction = next(t for t in english if t["id"] == "report-correction")
     assert correction["warning"] and correction["risk"]["privacy"] == 5
     assert correction["version"].startswith("sha256:")
+
+
+def test_device_class_templates_are_refused_unless_enabled(
+    bench: Bench, tmp_path: Path, fake_engine: Engine
+) -> None:
+    """A device-class template is refused with 403 template_not_enabled by default (listed nowhere, run
+    nowhere); with `governance.enable_device_templates` all ten are offered and run."""
+    body = {"template_id": "fleischner-nodule", "lang": "de", "inputs": {"report": "Rundherd 7 x 6 mm."}}
+    refused = bench.api().post("/api/v1/runs", json=body)
+    detail = bench.api().get("/api/v1/templates/fleischner-nodule", params={"lang": "de"})
+    assert refused.status_code == 403 and _error(refused)["code"] == "template_not_enabled"
+    assert detail.status_code == 403 and _error(detail)["code"] == "template_not_enabled"
+    with make_bench(tmp_path / "device", fake_engine, governance=DEVICE_TEMPLATES) as device:
+        enabled = device.api()
+        listed = {t["id"] for t in enabled.get("/api/v1/templates", params={"lang": "de"}).json()}
+        ran = enabled.post("/api/v1/runs", json=body)
+    assert len(listed) == 10 and listed >= DEVICE_CLASS
+    assert ran.status_code == 200 and sse_events(ran)[-1][0] == "done"
 
 
 def test_template_detail_and_unknown_template(bench: Bench) -> None:
@@ -160,7 +185,7 @@ def test_runs_of_others_are_refused_and_unknown_runs_missing(bench: Bench) -> No
         ({"inputs": {}}, 422, "report", "required"),
         ({"inputs": {"report": 42}}, 422, "report", "expected text"),
         ({"inputs": {"report": SOURCE, "extra": "x"}}, 422, "extra", "unknown input"),
-        ({"inputs": {"report": "x" * 20_001}}, 413, "inputs.report", "limit is 20000"),
+        ({"inputs": {"report": "x" * 20_001}}, 413, "inputs", "Tokens"),
         ({"model": "no-such-model"}, 404, "model", "no such model"),
         ({"inputs": "not a mapping"}, 422, "inputs", "dictionary"),
         ({"lang": "fr"}, 422, "lang", "'de'"),
@@ -541,3 +566,66 @@ def test_the_stream_opens_before_the_first_token_and_keeps_alive(
     text = body.decode()
     assert text.index(": keep-alive") < text.index('"generating"') < text.index("event: content")
     assert text.rstrip().split("\n\n")[-1].startswith("event: done")
+
+
+def test_recent_runs_list_the_callers_own_runs_as_metadata(retaining_bench: Bench) -> None:
+    """GET /runs?mine=1 lists the caller's newest runs first with title, verdict, rated and whether the
+    text is kept; another user's runs and the text itself are not in it."""
+    first = _run(retaining_bench)[-1][1]
+    second = _run(retaining_bench)[-1][1]
+    client = retaining_bench.api()
+    assert (
+        client.post(
+            f"/api/v1/runs/{first['id']}/feedback", json={"utility": 6, "critical_error": False}
+        ).status_code
+        == 201
+    )
+    _, bob_key = retaining_bench.store.create_key("bob", Role.CLINICIAN)
+    retaining_bench.api(bob_key).post(
+        "/api/v1/runs", json={"template_id": "report-correction", "lang": "de", "inputs": {"report": SOURCE}}
+    )
+    listed = client.get("/api/v1/runs", params={"mine": 1, "limit": 20})
+    assert listed.status_code == 200, listed.text
+    runs = listed.json()["runs"]
+    assert [r["id"] for r in runs] == [second["id"], first["id"]]
+    assert runs[1]["rated"] is True and runs[0]["rated"] is False
+    assert runs[0]["has_content"] is True and runs[0]["template_title"] and runs[0]["status"] == "ok"
+    assert runs[0]["guard_verdict"] == second["guard_verdict"]
+    assert "Pleuraerguss" not in listed.text
+    assert client.get("/api/v1/runs", params={"mine": 0}).status_code == 422
+    assert client.get("/api/v1/runs", params={"limit": 101}).status_code == 422
+
+
+def test_a_run_without_kept_text_says_why_in_the_ui_language(bench: Bench) -> None:
+    """Without retention a run reads back with output null, content_kept false and a note in the
+    session's language; the live `done` record says the same."""
+    client, csrf = bench.sign_in()
+    client.get("/workbench?lang=en")
+    body = {"template_id": "report-correction", "lang": "de", "inputs": {"report": SOURCE}}
+    done = sse_events(client.post("/api/v1/runs", json=body, headers={"x-csrf-token": csrf}))[-1][1]
+    assert done["output"] and done["content_kept"] is False
+    record = client.get(f"/api/v1/runs/{done['id']}").json()
+    assert record["output"] is None and record["content_kept"] is False
+    assert record["content_note"].startswith("The text of this run is not kept on the server")
+    listed = client.get("/api/v1/runs?mine=1").json()["runs"]
+    assert listed[0]["id"] == done["id"] and listed[0]["has_content"] is False
+
+
+def test_kept_run_has_no_note_and_guard_speaks_the_ui_language(retaining_bench: Bench) -> None:
+    """A kept run has content_kept true and no note; its guard flags carry a code, the words on both
+    sides and a sentence in the session's language, and a summary of what was checked."""
+    run_id = seed_flipped_run(retaining_bench)
+    client, _ = retaining_bench.sign_in()
+    record = client.get(f"/api/v1/runs/{run_id}").json()
+    assert record["content_kept"] is True and record["content_note"] is None
+    guard = record["guard"]
+    assert guard["summary"] and "content" in guard["not_checked"]
+    flag = next(f for f in guard["flags"] if f["kind"] == "laterality")
+    assert flag["code"] and flag["text"] and "rechts" in flag["text"]
+
+
+def test_guard_verdict_strings_reach_the_audit_trail(bench: Bench) -> None:
+    """The run's audit event records the guard's verdict string (ok, review or unchecked), never text."""
+    done = _run(bench)[-1][1]
+    event = next(e for e in bench.audit() if e["action"] == "run.create")
+    assert event["detail"]["guard_verdict"] == done["guard"]["verdict"] in ("ok", "review", "unchecked")

@@ -3,80 +3,37 @@
 from __future__ import annotations
 
 import json
-import re
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.conftest import Service, require
-from tests.workbench.conftest import PASSWORD, Bench
+from tests.conftest import Service
+from tests.workbench.conftest import PASSWORD, Bench, shot, sign_in
 from tests.workbench.test_api import seed_flipped_run
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path("test-artifacts/screenshots")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 REPORT = "Befund: Kein Pleuraergus links. Die Lunge ist frei belüftet. Herz normal gross."
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the module; never downloaded, always Debian's."""
-    require(shutil.which("chromium") is not None, "Debian's chromium is not installed")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh German-language tab; a failed test leaves a screenshot of where it stood."""
-    context = browser.new_context(locale="de-DE")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        shot(page, "FAILED-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name))
-    context.close()
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: Any, url: str, username: str, password: str = PASSWORD) -> None:
-    """Use the sign-in form from the keyboard, as a user would."""
-    page.goto(url + "/workbench")
-    page.get_by_label("Benutzername").fill(username)
-    page.get_by_label("Passwort").fill(password)
-    page.get_by_label("Passwort").press("Enter")
-    page.wait_for_url(url + "/workbench")
-
-
 def correction_flow(
-    page: Any, url: str, username: str, model_timeout_ms: float, tag: str, removed: tuple[str, ...] = ()
+    page: Any,
+    url: str,
+    username: str,
+    model_timeout_ms: float,
+    tag: str,
+    removed: tuple[str, ...] = (),
+    suggested: tuple[str, ...] = (),
 ) -> None:
     """Sign in, run the correction template, watch stream and diff, rate it 7 with an omission, sign out.
 
     `removed`: words the answer is known to drop, which the diff must mark as deleted (the real model's
-    answer is not known in advance, so there only the diff's presence is checked)."""
+    answer is not known in advance, so there only the diff's presence is checked); `suggested`: error
+    categories the guard's flags must pre-tick in the rating form."""
     sign_in(page, url, username)
     assert page.locator("#isolation-state").get_attribute("data-state") in ("off", "ok")
     page.get_by_label("Befundkorrektur").check()
@@ -92,14 +49,13 @@ def correction_flow(
         expect(page.locator("#diff del.op-delete").filter(has_text=word)).to_have_count(1)
         expect(page.locator("#diff span.op-equal").filter(has_text=word)).to_have_count(0)
     assert page.locator("#guard-verdict").text_content()
+    for category in suggested:
+        expect(page.get_by_label(category)).to_be_checked()
     shot(page, f"{tag}-02-run-streamed")
-    page.get_by_label("Klinischer Nutzen (0–10)").fill("7")
-    page.get_by_label("ja").check()
-    page.get_by_label("Auslassung").check()
-    page.get_by_role("button", name="Absenden").click()
+    rate(page, utility=7, critical=True, categories=("Auslassung",))
     page.get_by_text("Danke, gespeichert.").wait_for()
     # One rating per run: the form locks and says so; "Ändern" unlocks it.
-    expect(page.get_by_label("Klinischer Nutzen (0–10)")).to_be_disabled()
+    expect(page.locator("#utility-7")).to_be_disabled()
     expect(page.locator("#feedback-status")).to_contain_text("Ihre Bewertung dieses Laufs ist gespeichert")
     expect(page.get_by_role("button", name="Ändern")).to_be_visible()
     shot(page, f"{tag}-03-feedback-sent")
@@ -107,6 +63,17 @@ def correction_flow(
     page.wait_for_url(url + "/workbench/signin")
     page.goto(url + "/workbench")
     assert page.url.startswith(url + "/workbench/signin")
+
+
+def rate(page: Any, utility: int, critical: bool, categories: tuple[str, ...] = ()) -> None:
+    """Rate the shown run: utility as a button, the critical-error answer, categories; send it."""
+    page.locator("#utility").get_by_text(str(utility), exact=True).click()
+    page.locator("#feedback-form").get_by_label("ja" if critical else "nein", exact=True).check()
+    for box in page.locator("#categories input[type=checkbox]").all():
+        box.uncheck()  # suggestions from the guard are the clinician's to confirm or drop
+    for category in categories:
+        page.get_by_label(category).check()
+    page.get_by_role("button", name="Absenden").click()
 
 
 @pytest.mark.timeout(480)  # the 135M model may write its full 2048 tokens: minutes on a small CPU
@@ -131,7 +98,7 @@ def test_correction_flow_stores_the_rating(page: Any, bench: Bench) -> None:
     # The fake engine answers "Die Lunge ist frei." whatever the report: the finding and side are dropped.
     correction_flow(
         page, bench.url, "alice", model_timeout_ms=20_000, tag="fake-engine",
-        removed=("Pleuraergus", "belüftet."),
+        removed=("Pleuraergus", "belüftet."), suggested=("Negation",),
     )  # fmt: skip
     [feedback] = bench.store.list_feedback()
     assert feedback.utility == 7 and feedback.critical_error and feedback.categories == ["omission"]
@@ -204,7 +171,11 @@ def test_guard_flag_shown_on_a_seeded_run(page: Any, retaining_bench: Bench) -> 
     flagged = page.locator("#diff .flagged")
     flagged.first.wait_for()
     assert "rechts" in flagged.all_text_contents()[0] or "rechts" in " ".join(flagged.all_text_contents())
-    assert page.locator("#guard-flags li").filter(has_text="laterality").count() >= 1
+    # In German, naming the words on both sides; no internal check name.
+    expect(page.locator("#guard-flags li").filter(has_text="links").filter(has_text="rechts")).to_have_count(
+        1
+    )
+    expect(page.locator("#guard")).not_to_contain_text("laterality")
     assert page.locator("#diff del").filter(has_text="links").count() == 1
     shot(page, "guard-flag")
 

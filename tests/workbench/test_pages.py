@@ -66,8 +66,9 @@ def test_sign_in_sets_a_strict_session_cookie_and_shows_templates(bench: Bench) 
     cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("mv_session="))
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
     page = client.get("/workbench").text
-    assert "Textgebunden" in page and "Offen – hohes Risiko" in page
-    assert 'id="tpl-report-correction"' in page
+    assert "Textgebunden" in page and 'id="tpl-report-correction"' in page
+    # The semi-open and open templates are device-class, not enabled by default: not listed at all.
+    assert "Offen – hohes Risiko" not in page and 'id="tpl-differential-diagnosis"' not in page
     assert "Isolation: <strong" in page and 'data-state="off"' in page
     event = next(e for e in bench.audit() if e["action"] == "auth.login")
     assert event["user"] == "alice" and event["status"] == 303
@@ -96,16 +97,22 @@ def test_sign_in_needs_the_form_token(bench: Bench) -> None:
     assert [e["detail"] for e in bench.audit() if e["action"] == "auth.failed"] == [{"reason": "csrf"}]
 
 
-def test_auditors_cannot_sign_in_to_the_workbench(bench: Bench) -> None:
-    """The workbench is for clinicians and admins; an auditor's sign-in fails."""
+def test_auditors_land_on_their_pages_and_are_told_the_workbench_is_not_theirs(bench: Bench) -> None:
+    """An auditor's correct password signs in (never "wrong password") and lands on /workbench/admin;
+    the workbench and the survey answer 403 with a page saying the role does not run templates."""
     bench.store.create_user("audrey", PASSWORD, Role.AUDITOR)
     client = bench.browser()
     response = client.post(
         "/workbench/signin",
         data={"username": "audrey", "password": PASSWORD, "csrf_token": login_token(client)},
     )
-    assert response.status_code == 401
-    assert [e["detail"] for e in bench.audit() if e["action"] == "auth.failed"] == [{"reason": "role"}]
+    assert response.status_code == 303 and response.headers["location"] == "/workbench/admin"
+    for path in ("/workbench", "/workbench/survey"):
+        refused = client.get(path + "?lang=en")
+        assert refused.status_code == 403
+        assert "Your role (auditor) may not run templates" in refused.text
+        assert 'id="signin-error"' not in refused.text
+    assert [e for e in bench.audit() if e["action"] == "auth.failed"] == []
 
 
 def test_state_changing_calls_need_the_session_csrf_token(bench: Bench) -> None:

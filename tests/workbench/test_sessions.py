@@ -1,17 +1,38 @@
-"""Unit tests of the in-memory session table (creation, idle and absolute expiry, sign-out) and of the
+"""Unit tests of the session table (in the database) (creation, idle and absolute expiry, sign-out) and of the
 session's re-check of its user."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from starlette.requests import Request
 
-from medvault.store import Principal, Role
+from medvault.store import Principal, Role, Store
 from medvault.workbench._access import Access
-from medvault.workbench._sessions import Sessions, new_token, same_token
+from medvault.workbench._sessions import Session, Sessions, new_token, same_token
 
 ALICE = Principal("alice", Role.CLINICIAN)
+
+
+def _id(session: Session | None) -> str | None:
+    """The id of a found session: each read of the table gives a new object."""
+    return None if session is None else session.id
+
+
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """A migrated SQLite store, closed afterwards (the two-process PostgreSQL cases are in tests/scale)."""
+    opened = Store.open(f"sqlite:///{tmp_path / 'medvault.db'}")
+    opened.migrate()
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    yield from sqlite_store(tmp_path)
 
 
 class Clock:
@@ -24,43 +45,43 @@ class Clock:
         return self.now
 
 
-def test_create_gives_fresh_random_ids_and_csrf_tokens() -> None:
+def test_create_gives_fresh_random_ids_and_csrf_tokens(store: Store) -> None:
     """Every session gets its own unguessable id and CSRF token."""
-    sessions = Sessions(60)
+    sessions = Sessions(store, 60)
     first, second = sessions.create(ALICE, "de"), sessions.create(ALICE, "de")
     assert first.id != second.id and first.csrf != second.csrf
     assert len(first.id) >= 43 and len(first.csrf) >= 43
-    assert sessions.get(first.id) is first
+    assert _id(sessions.get(first.id)) == first.id
 
 
-def test_idle_session_expires_and_activity_keeps_it_alive() -> None:
+def test_idle_session_expires_and_activity_keeps_it_alive(store: Store) -> None:
     """A request within the idle time extends the session; a longer pause ends it."""
     clock = Clock()
-    sessions = Sessions(60, clock)
+    sessions = Sessions(store, 60, clock)
     session = sessions.create(ALICE, "en")
     clock.now += 59
-    assert sessions.get(session.id) is session
+    assert _id(sessions.get(session.id)) == session.id
     clock.now += 59
-    assert sessions.get(session.id) is session
+    assert _id(sessions.get(session.id)) == session.id
     clock.now += 61
     assert sessions.get(session.id) is None
     assert len(sessions) == 0
 
 
-def test_a_look_without_touch_does_not_extend_the_session() -> None:
+def test_a_look_without_touch_does_not_extend_the_session(store: Store) -> None:
     """`get(..., touch=False)` finds a live session but leaves its idle clock running."""
     clock = Clock()
-    sessions = Sessions(60, clock)
+    sessions = Sessions(store, 60, clock)
     session = sessions.create(ALICE, "en")
     clock.now += 59
-    assert sessions.get(session.id, touch=False) is session
+    assert _id(sessions.get(session.id, touch=False)) == session.id
     clock.now += 2
     assert sessions.get(session.id, touch=False) is None
 
 
-def test_drop_and_unknown_ids() -> None:
+def test_drop_and_unknown_ids(store: Store) -> None:
     """A dropped, unknown or empty id finds no session."""
-    sessions = Sessions(60)
+    sessions = Sessions(store, 60)
     session = sessions.create(ALICE, "de")
     sessions.drop(session.id)
     assert sessions.get(session.id) is None
@@ -69,10 +90,10 @@ def test_drop_and_unknown_ids() -> None:
     assert sessions.get("") is None
 
 
-def test_creating_prunes_expired_sessions() -> None:
+def test_creating_prunes_expired_sessions(store: Store) -> None:
     """Abandoned sessions do not pile up in memory."""
     clock = Clock()
-    sessions = Sessions(60, clock)
+    sessions = Sessions(store, 60, clock)
     for _ in range(5):
         sessions.create(ALICE, "de")
     clock.now += 120
@@ -89,14 +110,14 @@ def test_same_token_compares_exactly() -> None:
     assert not same_token("", token)
 
 
-def test_a_session_ends_at_its_absolute_lifetime_despite_activity() -> None:
+def test_a_session_ends_at_its_absolute_lifetime_despite_activity(store: Store) -> None:
     """Requests keep a session from idling out, but not past `max_s` after sign-in."""
     clock = Clock()
-    sessions = Sessions(60, clock, max_s=150)
+    sessions = Sessions(store, 60, clock, max_s=150)
     session = sessions.create(ALICE, "de")
     for _ in range(3):
         clock.now += 50
-        assert sessions.get(session.id) is session
+        assert _id(sessions.get(session.id)) == session.id
     clock.now += 1
     assert sessions.get(session.id) is None
     assert len(sessions) == 0
@@ -112,14 +133,14 @@ def _request(session_id: str) -> Request:
     return Request(scope)
 
 
-def test_access_rechecks_the_user_at_most_every_few_seconds() -> None:
+def test_access_rechecks_the_user_at_most_every_few_seconds(store: Store) -> None:
     """The user's stamp is read again only after `recheck_s`; a changed or missing stamp ends the session."""
     clock = Clock()
-    sessions = Sessions(3600, clock)
+    sessions = Sessions(store, 3600, clock)
     stamps = {"alice": "s1"}
     reads: list[str] = []
 
-    def stamp(user: str) -> str | None:
+    async def stamp(user: str) -> str | None:
         reads.append(user)
         return stamps.get(user)
 
@@ -128,12 +149,12 @@ def test_access_rechecks_the_user_at_most_every_few_seconds() -> None:
 
     access = Access(sessions, no_keys, stamp, recheck_s=5)
     session = sessions.create(ALICE, "de", "s1")
-    assert asyncio.run(access.session(_request(session.id))) is session and reads == []
+    assert _id(asyncio.run(access.session(_request(session.id)))) == session.id and reads == []
     clock.now += 6
-    assert asyncio.run(access.session(_request(session.id))) is session and reads == ["alice"]
+    assert _id(asyncio.run(access.session(_request(session.id)))) == session.id and reads == ["alice"]
     stamps["alice"] = "s2"  # the password was changed
     clock.now += 4
-    assert asyncio.run(access.session(_request(session.id))) is session  # still within the cache
+    assert _id(asyncio.run(access.session(_request(session.id)))) == session.id  # still within the cache
     clock.now += 2
     assert asyncio.run(access.session(_request(session.id))) is None
     assert sessions.get(session.id) is None
@@ -141,3 +162,31 @@ def test_access_rechecks_the_user_at_most_every_few_seconds() -> None:
     del stamps["alice"]  # disabled
     clock.now += 6
     assert asyncio.run(access.session(_request(other.id))) is None
+
+
+def test_a_second_process_sees_sign_in_language_and_sign_out(store: Store) -> None:
+    """Two session tables over one database (two gateway processes) share every session: one opened by
+    the first is found by the second, a language set on one is read by the other, and a sign-out on the
+    second ends it for the first. (The same across real processes on PostgreSQL: tests/scale.)"""
+    clock = Clock()
+    first, second = Sessions(store, 60, clock), Sessions(store, 60, clock)
+    session = first.create(ALICE, "de", "s1")
+    seen = second.get(session.id)
+    assert seen is not None and seen.csrf == session.csrf and seen.principal == ALICE
+    seen.lang = "en"
+    again = first.get(session.id)
+    assert again is not None and again.lang == "en"
+    second.drop(session.id)
+    assert first.get(session.id) is None
+
+
+def test_the_table_keeps_no_usable_session_id(store: Store) -> None:
+    """Only the id's SHA-256 is stored: reading the database does not give a cookie that signs in."""
+    sessions = Sessions(store, 60)
+    session = sessions.create(ALICE, "de")
+    from sqlalchemy import text
+
+    with store._engine.connect() as conn:
+        stored = conn.execute(text("SELECT id_hash FROM web_sessions")).scalar_one()
+    assert stored != session.id and session.id not in stored
+    assert sessions.get(stored) is None

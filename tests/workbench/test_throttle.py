@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from medvault.config import SigninThrottleSettings
+from medvault.store import Store
 from medvault.workbench._throttle import Attempt, Refusal, SigninThrottle, address_key, backoff_s
-from tests.workbench.test_sessions import Clock
+from tests.workbench.test_sessions import Clock, sqlite_store
 
 ATTACKER, CLINIC, WARD = "198.51.100.66", "198.51.100.10", "198.51.100.20"
 
 
-def _throttle(**settings: float) -> tuple[SigninThrottle, Clock]:
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    yield from sqlite_store(tmp_path)
+
+
+def _throttle(store: Store, **settings: float) -> tuple[SigninThrottle, Clock]:
     clock = Clock()
-    return SigninThrottle(SigninThrottleSettings.model_validate(settings), clock), clock
+    return SigninThrottle(SigninThrottleSettings.model_validate(settings), store, clock), clock
 
 
 def _fail(throttle: SigninThrottle, user: str, address: str) -> Attempt | Refusal:
@@ -54,10 +63,10 @@ def test_address_key(host: str | None, key: str) -> None:
     assert address_key(host) == key
 
 
-def test_sixty_wrong_passwords_are_held_and_the_right_one_is_refused_during_the_backoff() -> None:
+def test_sixty_wrong_passwords_are_held_and_the_right_one_is_refused_during_the_backoff(store: Store) -> None:
     """After the free failures every attempt is refused unchecked, the right password included (no
     oracle); once Retry-After has passed the right password works."""
-    throttle, clock = _throttle()
+    throttle, clock = _throttle(store)
     outcomes = [_fail(throttle, "admin", ATTACKER) for _ in range(60)]
     assert all(isinstance(o, Attempt) for o in outcomes[:4])
     refusals = outcomes[4:]
@@ -69,9 +78,9 @@ def test_sixty_wrong_passwords_are_held_and_the_right_one_is_refused_during_the_
     assert isinstance(_fail(throttle, "admin", ATTACKER), Attempt)  # the count starts again after it
 
 
-def test_each_further_failure_doubles_the_wait_up_to_the_cap() -> None:
+def test_each_further_failure_doubles_the_wait_up_to_the_cap(store: Store) -> None:
     """An attacker who retries whenever the back-off ends waits twice as long each time, at most the cap."""
-    throttle, clock = _throttle(max_delay_s=60, forget_after_s=3600)
+    throttle, clock = _throttle(store, max_delay_s=60, forget_after_s=3600)
     waits = []
     for _ in range(20):
         outcome = _fail(throttle, "admin", ATTACKER)
@@ -81,27 +90,27 @@ def test_each_further_failure_doubles_the_wait_up_to_the_cap() -> None:
     assert waits == [1, 2, 4, 8, 16, 32, 60, 60]
 
 
-def test_the_attackers_address_does_not_hold_another_address() -> None:
+def test_the_attackers_address_does_not_hold_another_address(store: Store) -> None:
     """While the attacker's address is held, the same user signs in from a clean address."""
-    throttle, _ = _throttle()
+    throttle, _ = _throttle(store)
     for _ in range(60):
         _fail(throttle, "admin", ATTACKER)
     assert isinstance(_fail(throttle, "admin", ATTACKER), Refusal)
     assert isinstance(_sign_in(throttle, "admin", CLINIC), Attempt)
 
 
-def test_a_password_spray_from_one_address_is_held_per_address() -> None:
+def test_a_password_spray_from_one_address_is_held_per_address(store: Store) -> None:
     """Two tries each on many user names from one address trip the address count, not just the pairs."""
-    throttle, _ = _throttle()
+    throttle, _ = _throttle(store)
     outcomes = [_fail(throttle, f"user{n}", ATTACKER) for n in range(12)]
     assert all(isinstance(o, Attempt) for o in outcomes[:11])
     assert outcomes[11] == Refusal("address", 1)
     assert isinstance(_fail(throttle, "user99", WARD), Attempt)  # another address is not held
 
 
-def test_signing_in_as_oneself_does_not_wipe_a_spray() -> None:
+def test_signing_in_as_oneself_does_not_wipe_a_spray(store: Store) -> None:
     """A right password takes back only its own attempt from the address count."""
-    throttle, _ = _throttle()
+    throttle, _ = _throttle(store)
     for n in range(10):
         _fail(throttle, f"user{n}", ATTACKER)
     assert isinstance(_sign_in(throttle, "mallory", ATTACKER), Attempt)
@@ -109,10 +118,10 @@ def test_signing_in_as_oneself_does_not_wipe_a_spray() -> None:
     assert isinstance(_fail(throttle, "user11", ATTACKER), Refusal)
 
 
-def test_a_distributed_guess_is_delayed_but_the_admin_still_signs_in() -> None:
+def test_a_distributed_guess_is_delayed_but_the_admin_still_signs_in(store: Store) -> None:
     """Guesses at one user from many addresses are held per user, for at most `user_max_delay_s`, and
     never from an address the user signed in from before."""
-    throttle, clock = _throttle()
+    throttle, clock = _throttle(store)
     assert isinstance(_sign_in(throttle, "admin", CLINIC), Attempt)  # the admin's own workstation
     outcomes = [_fail(throttle, "admin", f"203.0.113.{n}") for n in range(1, 40)]
     assert all(isinstance(o, Attempt) for o in outcomes[:11])
@@ -129,10 +138,10 @@ def test_a_distributed_guess_is_delayed_but_the_admin_still_signs_in() -> None:
     assert isinstance(_sign_in(throttle, "admin", WARD), Attempt)  # a new address after the short wait
 
 
-def test_an_insider_on_the_admins_address_does_not_keep_the_admin_out() -> None:
+def test_an_insider_on_the_admins_address_does_not_keep_the_admin_out(store: Store) -> None:
     """Wrong user names from the admin's own address (a NAT, a terminal server, the loopback bridge) hold
     that address for strangers, but not the admin, who signed in from it before."""
-    throttle, _ = _throttle()
+    throttle, _ = _throttle(store)
     assert isinstance(_sign_in(throttle, "admin", CLINIC), Attempt)
     outcomes = [_fail(throttle, f"nobody{n}", CLINIC) for n in range(20)]
     assert Refusal("address", 1) in outcomes  # the spray is held by the address count
@@ -140,26 +149,26 @@ def test_an_insider_on_the_admins_address_does_not_keep_the_admin_out() -> None:
     assert isinstance(_sign_in(throttle, "admin", CLINIC), Attempt)
 
 
-def test_a_familiar_pair_still_has_its_own_limit() -> None:
+def test_a_familiar_pair_still_has_its_own_limit(store: Store) -> None:
     """A familiar (user, address) skips the address count but not its own: guessing a user's password
     from an address that user signs in from is held per pair."""
-    throttle, _ = _throttle()
+    throttle, _ = _throttle(store)
     _sign_in(throttle, "admin", CLINIC)
     outcomes = [_fail(throttle, "admin", CLINIC) for _ in range(5)]
     assert [type(o) for o in outcomes] == [Attempt] * 4 + [Refusal]
     assert {o.scope for o in outcomes if isinstance(o, Refusal)} == {"pair"}
 
 
-def test_parallel_attempts_see_each_other() -> None:
+def test_parallel_attempts_see_each_other(store: Store) -> None:
     """Attempts let through count before their passwords are checked, so parallel guesses are held too."""
-    throttle, _ = _throttle()
+    throttle, _ = _throttle(store)
     in_flight = [throttle.begin("admin", ATTACKER) for _ in range(5)]
     assert [type(o) for o in in_flight] == [Attempt] * 4 + [Refusal]
 
 
-def test_failures_are_forgotten_and_a_right_password_clears_its_pair() -> None:
+def test_failures_are_forgotten_and_a_right_password_clears_its_pair(store: Store) -> None:
     """After `forget_after_s` without failures the free attempts are back; a sign-in clears its pair."""
-    throttle, clock = _throttle()
+    throttle, clock = _throttle(store)
     for _ in range(4):
         _fail(throttle, "alice", CLINIC)
     assert isinstance(_fail(throttle, "alice", CLINIC), Refusal)
@@ -169,9 +178,9 @@ def test_failures_are_forgotten_and_a_right_password_clears_its_pair() -> None:
     assert all(isinstance(_fail(throttle, "alice", CLINIC), Attempt) for _ in range(3))
 
 
-def test_forgotten_counts_are_pruned() -> None:
+def test_forgotten_counts_are_pruned(store: Store) -> None:
     """Counts and familiar addresses are dropped once forgotten, so memory follows recent attempts only."""
-    throttle, clock = _throttle(familiar_days=1)
+    throttle, clock = _throttle(store, familiar_days=1)
     for n in range(50):
         _fail(throttle, f"user{n}", f"203.0.113.{n}")
     _sign_in(throttle, "alice", CLINIC)

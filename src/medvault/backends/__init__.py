@@ -2,6 +2,7 @@
 
 from medvault.backends._embedded import OFFLINE_ENV, llama_server_argv
 from medvault.backends._managed import Launch, check_replica, launch
+from medvault.backends._queue import QueueDepth, waiting_in
 from medvault.backends._reasoning import ThinkSplitter, split_delta, split_message
 from medvault.backends._router import ModelRouter, health_loop
 from medvault.backends._runtime import ModelSpec, ReplicaSpec, Runtime, replica_name, resolve_runtime
@@ -12,6 +13,7 @@ __all__ = [
     "Launch",
     "ModelRouter",
     "ModelSpec",
+    "QueueDepth",
     "Replica",
     "ReplicaSpec",
     "Runtime",
@@ -26,4 +28,5 @@ __all__ = [
     "split_delta",
     "split_message",
     "stream_batches",
+    "waiting_in",
 ]

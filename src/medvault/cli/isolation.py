@@ -10,10 +10,11 @@ import typer
 from rich.table import Table
 
 from medvault.cli._common import ConfigOption, announce_data_dir, console, fail, settings_from
+from medvault.cli.keys import cli_store, record_cli_action
 from medvault.config import Settings
 from medvault.errors import IsolationError
 from medvault.isolation import Isolation, build_isolation, read_state
-from medvault.isolation._verify import verify as run_verify
+from medvault.isolation._verify import verify_and_record
 
 isolation_app = typer.Typer(name="isolation", help="Network isolation: reset after a breach, render rules.")
 
@@ -41,11 +42,14 @@ def verify(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     probes: Annotated[bool, typer.Option(help="run the egress probes from every zone")] = True,
 ) -> None:
-    """Prove isolation: state, firewall drift, routes and sysctls, then egress probes from every zone."""
+    """Prove isolation: state, firewall drift, routes and sysctls, then egress probes from every zone.
+
+    The outcome is recorded beside the isolation state (time, result, what failed) for the admin status
+    page and the evidence report; a pass without probes is not recorded (it proves less)."""
     settings = settings_from(config)
     announce_data_dir(settings)
     try:
-        report = run_verify(_iso(settings, host_netns), probes=probes)
+        report, unrecorded = verify_and_record(_iso(settings, host_netns), probes=probes)
     except IsolationError as exc:
         fail(str(exc))
     if as_json:
@@ -71,6 +75,8 @@ def verify(
         console.print(
             "[bold green]isolation verified[/]" if report.ok else "[bold red]isolation NOT verified[/]"
         )
+    if unrecorded:
+        fail(unrecorded)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -94,10 +100,16 @@ def reset(
     if state["state"] == "breached" and not yes:
         console.print(f"recorded breach: {state.get('reason')} (at {state.get('since')})")
         typer.confirm("Has the breach been investigated?", abort=True)
-    try:
-        _iso(settings, host_netns).reset()
-    except IsolationError as exc:
-        fail(str(exc))
+    iso = _iso(settings, host_netns)
+    # Opened first: a reset that cannot be audited (no database) changes nothing.
+    with cli_store(config) as store:
+        try:
+            iso.reset()
+        except IsolationError as exc:
+            fail(str(exc))
+        # Who cleared which state and when (the event's own time), never the breach's reason: no content.
+        since = str(state.get("since"))
+        record_cli_action(store, "isolation.reset", previous_state=state["state"], since=since)
     console.print("isolation reset: zones and rules removed, state cleared; `medvault up` may start again")
 
 

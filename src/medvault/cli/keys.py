@@ -23,6 +23,7 @@ from medvault.cli._common import (
     require_database,
     settings_from,
 )
+from medvault.directory import DirectoryUnavailable, Refused, admit_key_owner
 from medvault.errors import MedVaultError
 from medvault.store import AuditEvent, Role, Store
 
@@ -62,19 +63,42 @@ def record_cli_action(store: Store, action: str, **detail: str | int | bool) -> 
 @keys_app.command("create")
 def create(
     user: Annotated[str, typer.Option("--user", help="who the key belongs to")],
-    role: Annotated[Role, typer.Option("--role", help="what the key may do")],
+    role: Annotated[
+        Role | None, typer.Option("--role", help="what the key may do (--directory: the groups decide)")
+    ] = None,
     name: Annotated[str | None, typer.Option("--name", help="a label, e.g. the client's host")] = None,
+    directory: Annotated[
+        bool, typer.Option("--directory", help="for a directory user: looked up, role from their groups")
+    ] = False,
     init: InitOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Create a key and print it once; only its hash is stored."""
     with cli_store(config, init=init) as store:
+        if directory:
+            user, role = _directory_owner(store, config, user, role)
+        elif role is None:
+            fail("--role is required (or --directory for a directory user, whose groups give the role)")
         key_id, raw_key = store.create_key(user, role, name)
         record_cli_action(store, "keys.create", key_id=key_id, for_user=user, key_role=role.value)
     console.print(
         f"created key [bold]{key_id}[/] for {user} ({role.value}); it is shown only now:", highlight=False
     )
     typer.echo(raw_key)
+
+
+def _directory_owner(store: Store, config: Path | None, user: str, role: Role | None) -> tuple[str, Role]:
+    """The directory's spelling of `user` and the role their groups give; ends the command if refused."""
+    settings = settings_from(config).directory
+    if not settings.enabled:
+        fail("--directory needs directory.enabled = true in the config")
+    try:
+        found = admit_key_owner(store, settings, user, role)
+    except DirectoryUnavailable as exc:
+        fail(f"directory: {exc} ({exc.cause})")
+    except Refused as refused:
+        fail(f"{user}: refused by the directory: {refused.reason}")
+    return found.username, found.role
 
 
 @keys_app.command("list")

@@ -1,5 +1,5 @@
-"""`medvault models list|approve|retire|verify`: the configured models, the digests of their weights, and
-change control (only approved digests serve; docs/model-change-control.md)."""
+"""`medvault models list|approve|retire|verify|history`: the configured models, the digests of their weights,
+and change control (only approved digests serve, approved on a passed evaluation; docs/governance.md)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,17 @@ from medvault.cli._common import ConfigOption, console, fail, operator, settings
 from medvault.cli.keys import cli_store, record_cli_action
 from medvault.config import ReplicaSettings, Settings, bundled_model_path, model_digest
 from medvault.errors import MedVaultError
-from medvault.governance import record_decision
+from medvault.governance import (
+    ApprovalRefused,
+    Combination,
+    approve_model,
+    current_combination,
+    material_changes,
+    model_history,
+    record_decision,
+)
 from medvault.store import ApprovalStatus, ModelApproval
+from medvault.templates import TemplateLibrary
 
 models_app = typer.Typer(
     help="The models MedVault serves and which of their weights may serve.", no_args_is_help=True
@@ -113,12 +122,42 @@ def _decide(model_id: str, digest: str, status: ApprovalStatus, reason: str, con
     )
 
 
+def _combination(settings: Settings, digest: str) -> Combination:
+    """What approving `digest` now covers: the templates this deployment enables and the guard."""
+    try:
+        return current_combination(digest, TemplateLibrary.for_settings(settings).list())
+    except MedVaultError as exc:
+        fail(str(exc))
+
+
 @models_app.command("approve")
 def approve(
-    model_id: ModelId, digest: DigestOption, reason: ReasonOption, config: ConfigOption = None
+    model_id: ModelId,
+    digest: DigestOption,
+    reason: ReasonOption,
+    override: Annotated[
+        bool, typer.Option("--override", help="approve without a passed evaluation (the reason is recorded)")
+    ] = False,
+    config: ConfigOption = None,
 ) -> None:
-    """Let these weights serve this model (audited, under your login)."""
-    _decide(model_id, digest, ApprovalStatus.APPROVED, reason, config)
+    """Let these weights serve this model, once an evaluation of exactly this combination (weights,
+    enabled templates, guard) passed; or with --override (audited, under your login)."""
+    settings = settings_from(config)
+    if model_id not in {model.id for model in settings.models}:
+        console.print(f"note: {model_id} is not configured here; recorded for when it is", highlight=False)
+    combination = _combination(settings, digest)
+    with cli_store(config) as store:
+        try:
+            decision = approve_model(
+                store, model_id, combination, decided_by=operator(), reason=reason, override=override
+            )
+        except ApprovalRefused as exc:
+            fail(str(exc))
+    ground = "OVERRIDE, no passed evaluation" if decision.override else f"evaluation {decision.evaluation_id}"
+    console.print(
+        f"{model_id} {digest}: approved ({ground}; running gateways follow within a few seconds)",
+        highlight=False,
+    )
 
 
 @models_app.command("retire")
@@ -138,6 +177,48 @@ def _started_digests(settings: Settings) -> dict[str, str | None]:
     if not runtime_file.is_file():
         return {}
     return {r.name: r.digest for m in Runtime.read(runtime_file).models for r in m.replicas}
+
+
+@models_app.command("history")
+def history(
+    model_id: Annotated[str | None, typer.Argument(help="one model id; all when left out")] = None,
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Every change-control event from the audit trail: digests seen, evaluations, approvals (and
+    overrides) and retirements, oldest first, with who and why."""
+    with cli_store(config) as store:
+        events = model_history(store, model_id)
+    rows: list[dict[str, Any]] = [
+        {
+            "seq": e.seq, "when": e.event.ts.isoformat(timespec="seconds"), "model": e.event.model_id,
+            "digest": e.event.model_digest, "event": _event_name(e.event.action, e.event.detail),
+            "by": e.event.user, "detail": dict(e.event.detail),
+        }
+        for e in events
+    ]  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("when", "model", "digest", "event", "by", "evaluation / reason")
+    for row in rows:
+        detail = row["detail"]
+        note = detail.get("reason") or ""
+        if "evaluation" in detail:
+            note = f"{detail['evaluation']} {note}".strip()
+        table.add_row(
+            row["when"], row["model"] or "", row["digest"] or "", row["event"], row["by"] or "", str(note)
+        )
+    console.print(table)
+
+
+def _event_name(action: str, detail: Any) -> str:
+    name = action.removeprefix("model.")
+    if name == "approved" and detail.get("override"):
+        return "approved (override)"
+    if name == "evaluated":
+        return "evaluated: " + ("passed" if detail.get("passed") else "failed")
+    return name
 
 
 @models_app.command("verify")
@@ -165,6 +246,14 @@ def verify(config: ConfigOption = None) -> None:
                 )
             if row["status"] not in (ApprovalStatus.APPROVED.value, UNPINNED):
                 problems.append(f"{name}: digest {row['digest']} is {row['status']}")
+            approval = decisions.get((row["model"], row["digest"]))
+            if row["status"] == ApprovalStatus.APPROVED.value and approval is not None:
+                changes = material_changes(store, approval, _combination(settings, row["digest"]))
+                if changes:
+                    problems.append(
+                        f"{name}: material change since the approval ({'; '.join(changes)}); evaluate "
+                        f"again (`medvault evaluate {row['model']}`) and approve"
+                    )
         record_cli_action(store, "models.verify", replicas=len(replicas), problems=len(problems))
     for problem in problems:
         console.print(f"[bold red]{problem}[/]", highlight=False)

@@ -1,7 +1,9 @@
-"""`medvault report pilot --out DIR`: the pilot analytics report (HTML and CSV) from the database."""
+"""`medvault report pilot --out DIR [--since DAY] [--until DAY]`: the pilot analytics report (HTML and
+CSV) from the database."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -16,10 +18,13 @@ from medvault.cli._common import (
     require_database,
     settings_from,
 )
+from medvault.cli.evidence import evidence, monitoring
 from medvault.errors import MedVaultError
-from medvault.governance.pilot import build_report
+from medvault.governance.pilot import DEFAULT_SEED, Window, build_report
 
 report_app = typer.Typer(help="Reports for the hospital's governance.", no_args_is_help=True)
+report_app.command("evidence")(evidence)
+report_app.command("monitoring")(monitoring)
 
 
 @report_app.command("pilot")
@@ -28,9 +33,29 @@ def pilot(
     database: Annotated[
         str | None, typer.Option("--database", help="database URL (default: the configured one)")
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="only runs and survey answers from this day or time on (UTC)"),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="only those before this time, or up to and including this day (UTC)"),
+    ] = None,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed", help="seed of the bootstrap and Monte Carlo p-values (same seed, same numbers)"
+        ),
+    ] = DEFAULT_SEED,
     config: ConfigOption = None,
 ) -> None:
-    """Per-template utility and critical errors, survey distributions and plots, as HTML and CSV."""
+    """Pilot statistics (raters as the unit) by template, task type, model, language and version; HTML, CSV.
+
+    Also: guard flags against clinician-reported errors, the survey, plots. See docs/pilot-report.md.
+    """
+    window = Window(_moment(since, "--since", end_of_day=False), _moment(until, "--until", end_of_day=True))
+    if window.since and window.until and window.since >= window.until:
+        fail("--since must be before --until", status=2)
     settings = settings_from(config)
     url = database or settings.resolved_database_url
     announce_data_dir(settings, url)
@@ -38,15 +63,30 @@ def pilot(
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console, transient=True) as progress:
-            summary = build_report(url, out, progress)
+            summary = build_report(url, out, progress, window=window, seed=seed)
     except MedVaultError as exc:
         fail(str(exc))
     console.print(
-        f"[green]written[/] {summary.html}, {summary.templates_csv.name}, {summary.survey_csv.name}: "
-        f"{summary.runs} runs, {summary.ratings} ratings, {summary.survey_answers} survey answers"
+        f"[green]written[/] {summary.html} and {len(summary.files)} CSV files: {summary.runs} runs, "
+        f"{summary.ratings} ratings by {summary.raters} rater{'' if summary.raters == 1 else 's'}, "
+        f"{summary.survey_answers} survey answers"
     )
     if not summary.ratings:
         console.print("[yellow]note[/]: no feedback recorded yet; the report says so")
+
+
+def _moment(text: str | None, option: str, *, end_of_day: bool) -> datetime | None:
+    """A day (2027-01-31) or an ISO time; without a zone it is UTC. `--until DAY` includes that day."""
+    if text is None:
+        return None
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text) + timedelta(days=1 if end_of_day else 0)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} {text!r} is not a day (2027-01-31) or an ISO time (2027-01-31T08:00)", status=2)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ import gc
 import json
 import os
 import signal
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -242,6 +243,17 @@ def _without_supervisor(settings: Settings, isolation: dict[str, Any]) -> tuple[
     )
 
 
+def _shared_listener(host: str, port: int) -> socket.socket:
+    """A listening socket on (host, port) that other processes of the same user may bind as well."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
+
+
 def serve(
     runtime: Annotated[Path, typer.Option(help="engines description written by the supervisor")],
     host: Annotated[str, typer.Option()] = "127.0.0.1",
@@ -249,20 +261,32 @@ def serve(
     config: ConfigOption = None,
     tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate chain: serve HTTPS only")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="the certificate's private key (PEM)")] = None,
+    worker: Annotated[
+        int, typer.Option(help="this process's number among several on one port (SO_REUSEPORT)")
+    ] = 0,
+    metrics_dir: Annotated[
+        Path | None, typer.Option(help="the workers' shared Prometheus directory (with --worker)")
+    ] = None,
 ) -> None:
-    """Run one gateway process (started by `medvault up`)."""
+    """Run one gateway process (started by `medvault up`, once per `gateway.workers`)."""
     import uvicorn
 
     from medvault.app import create_app
     from medvault.backends import Runtime
+    from medvault.gateway._metrics import use_multiprocess
     from medvault.store import Store
 
     if (tls_cert is None) != (tls_key is None):
         fail("--tls-cert and --tls-key go together", status=2)
+    if (worker > 0) != (metrics_dir is not None):
+        fail("--worker and --metrics-dir go together", status=2)
     settings = settings_from(config)
     configure_logging(settings.log_level)
+    if metrics_dir is not None:
+        use_multiprocess(metrics_dir, worker)  # before the app creates its metrics
     store = Store.from_settings(settings)
     app: ASGIApp = create_app(settings, Runtime.read(runtime), store)
+    app.state.gateway.worker = worker  # type: ignore[attr-defined]  # create_app's FastAPI app
     https: dict[str, Any] = {}
     if tls_cert is not None and tls_key is not None:
         app = tls.StrictTransportSecurity(app)
@@ -272,8 +296,7 @@ def serve(
     # cyclic collector, so that its full collections, which pause every request, stay short.
     gc.collect()
     gc.freeze()
-    uvicorn.run(
-        app,
+    options: dict[str, Any] = dict(
         host=host,
         port=port,
         loop="uvloop",
@@ -287,4 +310,10 @@ def serve(
         proxy_headers=False,
         **https,
     )
+    if worker:
+        # Several workers share the port: each binds it with SO_REUSEPORT, so the kernel spreads
+        # connections over them and one that dies leaves the others listening (docs/design.md).
+        uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[_shared_listener(host, port)])
+    else:
+        uvicorn.run(app, **options)
     store.close()

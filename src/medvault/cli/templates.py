@@ -32,7 +32,10 @@ def _library(config: Path | None, extra: list[Path] | None = None) -> TemplateLi
 
 def _risk(t: Template) -> str:
     reg = t.risk.regulatory
-    return f"privacy {t.risk.privacy}/5 · reasoning {t.risk.reasoning}/5 · EU {reg.eu} · US {reg.us}"
+    return (
+        f"privacy {t.risk.privacy}/5 · reasoning {t.risk.reasoning}/5 · for {t.risk.target_user}"
+        f" · EU {reg.eu} · US {reg.us} · CN {reg.cn}"
+    )
 
 
 def _summary(t: Template) -> dict[str, object]:
@@ -40,7 +43,10 @@ def _summary(t: Template) -> dict[str, object]:
     reg = t.risk.regulatory
     return {
         "id": t.id, "version": t.version, "lang": t.lang, "task_type": t.task_type, "title": t.title,
-        "risk": {"privacy": t.risk.privacy, "reasoning": t.risk.reasoning, "eu": reg.eu, "us": reg.us},
+        "risk": {
+            "privacy": t.risk.privacy, "reasoning": t.risk.reasoning, "target_user": t.risk.target_user,
+            "eu": reg.eu, "us": reg.us, "cn": reg.cn,
+        },
     }  # fmt: skip
 
 

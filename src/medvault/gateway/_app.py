@@ -14,23 +14,29 @@ import orjson
 import structlog
 from fastapi import FastAPI
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from medvault.backends import ModelRouter, Runtime, health_loop
+from medvault.backends import ModelRouter, QueueDepth, Runtime, health_loop
 from medvault.config import Settings
+from medvault.directory import Authenticator as DirectoryAuthenticator
 from medvault.errors import StoreError
 from medvault.gateway._auth import ADMIN_ROLES, Authenticator, require_role
 from medvault.gateway._calls import Call, CallLog, endpoint
 from medvault.gateway._chat import ChatCompletions
 from medvault.gateway._fastpath import GatewayApp
 from medvault.gateway._metrics import Metrics
+from medvault.gateway._ratelimit import RateLimiter
+from medvault.gateway._request import header
 from medvault.gateway.errors import hardened, install_error_handlers
 from medvault.governance import ApprovalGate
+from medvault.governance._monitoring import MonitoringCollector
 from medvault.store import AuditEvent, AuditWriter, Store
 
 log = structlog.get_logger("medvault.gateway")
 PURGE_INTERVAL_S = 3600.0
+RATE_PRUNE_INTERVAL_S = 300.0
 ISOLATION_STATES = frozenset({"ok", "breached", "off"})
+METRICS_PAGE = "/workbench/admin/metrics"  # the same numbers, readable, for a signed-in admin or auditor
 
 
 def _json(data: object, status: int = 200) -> Response:
@@ -50,7 +56,13 @@ class Gateway:
     calls: CallLog
     chat: ChatCompletions
     gate: ApprovalGate  # which models change control holds back, and why
+    limiter: RateLimiter  # requests and tokens per minute, shared by every gateway process
+    queue: QueueDepth  # how deep the engines' own queues are
+    # Sign-in and re-check of local and directory users, one per process: it remembers when the directory
+    # last confirmed each user. The API keys of directory users ask it too; the workbench should reuse it.
+    authenticator: DirectoryAuthenticator
     isolation: str = "off"  # "on" when the supervisor placed this gateway in an isolated zone
+    worker: int = 0  # this process's number among `gateway.workers` (0: the only one)
     session: aiohttp.ClientSession | None = None
 
     def isolation_state(self) -> str:
@@ -82,6 +94,11 @@ class Gateway:
         ]
         if self.settings.retention.content_days > 0:
             background.append(asyncio.create_task(self._purge_loop()))
+        if self.settings.limits.busy_queue_depth > 0:
+            background.append(
+                asyncio.create_task(self.queue.poll_loop(self.session, self.settings.limits.queue_poll_s))
+            )
+        background.append(asyncio.create_task(self._prune_rate_windows()))
         try:
             yield
         finally:
@@ -112,6 +129,16 @@ class Gateway:
                 await self.audit.submit(event)
             await asyncio.sleep(PURGE_INTERVAL_S)
 
+    async def _prune_rate_windows(self) -> None:
+        """Windows of past minutes are of no further use; every process prunes (a no-op when another
+        just did)."""
+        while True:
+            await asyncio.sleep(RATE_PRUNE_INTERVAL_S)
+            try:
+                await asyncio.to_thread(self.limiter.prune)
+            except StoreError as exc:  # the next round tries again
+                log.error("rate_prune_failed", error=str(exc))
+
     async def list_models(self, request: Request, call: Call) -> Response:
         call.principal = await self.auth(request)
         held = await self.gate.held()  # weights awaiting approval, or retired: not offered
@@ -131,13 +158,20 @@ class Gateway:
         return _json({"object": "list", "data": data})
 
     async def metrics_endpoint(self, request: Request, call: Call) -> Response:
+        if not header(request, b"authorization") and "text/html" in header(request, b"accept").lower():
+            # A person with a browser, not Prometheus: send them to the page they can read (sign-in
+            # there). API clients never ask for HTML, so they keep the 401 that tells them to send a key.
+            return RedirectResponse(METRICS_PAGE, status_code=303)
         call.principal = await self.auth(request)
         require_role(call.principal, ADMIN_ROLES)
         self.metrics.isolation_breached.set(0 if self.isolation_state() in ("ok", "off") else 1)
-        return Response(self.metrics.render(), media_type="text/plain; version=0.0.4")
+        # In a thread: a monitoring refresh reads every rating (at most every `monitoring.refresh_s`).
+        body = await asyncio.to_thread(self.metrics.render)
+        return Response(body, media_type="text/plain; version=0.0.4")
 
     async def healthz(self, request: Request) -> Response:
-        return hardened(_json({"status": "ok"}))
+        # A worker's number lets the supervisor's probe tell the processes on one port apart.
+        return hardened(_json({"status": "ok", "worker": self.worker} if self.worker else {"status": "ok"}))
 
     async def readyz(self, request: Request) -> Response:
         """Ready when every model serves: its engine answers and change control lets it (`held` says why
@@ -164,15 +198,22 @@ def create_app(settings: Settings, runtime: Runtime, store: Store) -> FastAPI:
     }
     metrics = Metrics(routers.values())
     audit = AuditWriter(store)
-    calls = CallLog(audit, metrics)
+    queue = QueueDepth(routers.values(), settings.limits.busy_queue_depth)
+    limiter = RateLimiter(store, settings.limits, queue)
+    metrics.register_live(MonitoringCollector(store, settings.monitoring))
+    calls = CallLog(audit, metrics, limiter if limiter.counts_tokens else None)
+    directory = DirectoryAuthenticator(store, settings.directory)
     auth = Authenticator(
-        store.authenticate_key, settings.auth.cache_ttl_s, settings.limits.rate_limit_per_minute
+        store.authenticate_key, settings.auth.cache_ttl_s, limiter, still_valid=directory.key_still_valid
     )
     gate = ApprovalGate(
         store.model_approvals, {spec.id: [r.digest for r in spec.replicas] for spec in runtime.models}
     )
     chat = ChatCompletions(routers, auth, calls, settings.limits, gate)
-    gateway = Gateway(settings, store, routers, metrics, audit, auth, calls, chat, gate, runtime.isolation)
+    gateway = Gateway(
+        settings, store, routers, metrics, audit, auth, calls, chat, gate, limiter, queue, directory,
+        runtime.isolation,
+    )  # fmt: skip
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

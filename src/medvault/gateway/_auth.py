@@ -1,8 +1,13 @@
-"""Bearer-key authentication with a short-lived cache, and a per-key request rate limit.
+"""Bearer-key authentication with a short-lived cache, then the rate limits (`_ratelimit`).
 
 Keys are random and long, so a SHA-256 digest is the right hash (no password stretching needed); the
 cache is keyed by that digest, so raw keys never sit in memory longer than the request. A revoked key
 stops working within `auth.cache_ttl_s` (5 s by default) in every gateway process.
+
+A key made for a directory user (`medvault keys create --directory`) is also asked of the directory
+(`medvault.directory.Authenticator.key_still_valid`) when its cache entry is filled: it stops working
+within the same `auth.cache_ttl_s` once its user is gone, disabled or regrouped. A cache hit, the hot
+path, asks nothing.
 """
 
 from __future__ import annotations
@@ -10,14 +15,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
-from medvault.errors import Forbidden, RateLimited, Unauthenticated
+from medvault.errors import Forbidden, Unauthenticated
 from medvault.gateway._request import header as request_header
 from medvault.store import Principal, Role
+
+if TYPE_CHECKING:
+    from medvault.gateway._ratelimit import RateLimiter
 
 # Who may run models (and workbench templates): not auditors, who read the trail, the metrics and
 # others' runs, but never run a model on patient text.
@@ -41,16 +50,22 @@ class _Entry:
 
 
 class Authenticator:
-    """Resolve `Authorization: Bearer …` to a principal, caching answers for `ttl_s`."""
+    """Resolve `Authorization: Bearer …` to a principal, caching answers for `ttl_s`, and count the
+    request against the key's and the user's limits (`limiter`)."""
 
     def __init__(
-        self, lookup: Callable[[str], Principal | None], ttl_s: float, rate_per_minute: int = 0
+        self,
+        lookup: Callable[[str], Principal | None],
+        ttl_s: float,
+        limiter: RateLimiter | None = None,
+        still_valid: Callable[[Principal], Awaitable[bool]] | None = None,
     ) -> None:
         self._lookup = lookup
         self._ttl = ttl_s
         self._cache: dict[str, _Entry] = {}
-        self._rate = rate_per_minute
-        self._windows: dict[str, tuple[float, int]] = {}
+        self.limiter = limiter
+        # The directory's say on its users' keys (True for every other key); cached with the key.
+        self._still_valid = still_valid
 
     async def __call__(self, request: Request) -> Principal:
         header = request_header(request, b"authorization")
@@ -65,6 +80,8 @@ class Authenticator:
         entry = self._cache.get(digest)
         if entry is None or entry.expires < now:
             principal = await asyncio.to_thread(self._lookup, key)
+            if principal is not None and self._still_valid is not None:
+                principal = principal if await self._still_valid(principal) else None
             entry = _Entry(principal, now + self._ttl)
             if self._ttl > 0:
                 if len(self._cache) > 10_000:  # bounded: a flood of wrong keys must not grow memory
@@ -72,17 +89,9 @@ class Authenticator:
                 self._cache[digest] = entry
         if entry.principal is None:
             raise Unauthenticated("invalid or revoked API key")
-        if self._rate:
-            self._count(digest, now)
+        if self.limiter is not None:
+            await self.limiter.admit(entry.principal)
         return entry.principal
-
-    def _count(self, digest: str, now: float) -> None:
-        start, count = self._windows.get(digest, (now, 0))
-        if now - start >= 60:
-            start, count = now, 0
-        if count >= self._rate:
-            raise RateLimited(f"more than {self._rate} requests per minute for this key; retry shortly")
-        self._windows[digest] = (start, count + 1)
 
     def forget(self) -> None:
         """Drop every cached answer (after a key was revoked in this process)."""

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import structlog
 from starlette.requests import Request
@@ -24,6 +25,9 @@ from medvault.gateway._metrics import Metrics
 from medvault.gateway._request import header
 from medvault.gateway.errors import NO_STORE, NOSNIFF, error_response
 from medvault.store import AuditEvent, AuditWriter, Principal
+
+if TYPE_CHECKING:
+    from medvault.gateway._ratelimit import RateLimiter
 
 log = structlog.get_logger("medvault.gateway")
 
@@ -66,11 +70,14 @@ class Call:
 
 
 class CallLog:
-    """Turns finished calls into an audit event (awaited until committed), metrics and one log line."""
+    """Turns finished calls into an audit event (awaited until committed), metrics and one log line: the
+    one place where a call's record is finished, for the API and the workbench alike. With `tokens`
+    (a limiter with token limits) the call's tokens are also counted against its caller's limits."""
 
-    def __init__(self, audit: AuditWriter, metrics: Metrics) -> None:
+    def __init__(self, audit: AuditWriter, metrics: Metrics, tokens: RateLimiter | None = None) -> None:
         self._audit = audit
         self._metrics = metrics
+        self._tokens = tokens
         # Request ids: random per process, counted per request (a uuid4 per request costs a syscall).
         self._id_prefix = secrets.token_hex(8)
         self._ids = itertools.count(1)
@@ -118,6 +125,9 @@ class CallLog:
         )
         # Shielded: a client that disconnects must not cancel the audit write of its own request.
         await asyncio.shield(self._audit.submit(event))
+        if self._tokens is not None and principal is not None:
+            spent = (call.prompt_tokens or 0) + (call.completion_tokens or 0)
+            await asyncio.shield(self._tokens.spent(principal, spent))
 
 
 Handler = Callable[[Request, Call], Awaitable[Response]]

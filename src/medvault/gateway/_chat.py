@@ -63,8 +63,11 @@ class ChatCompletions:
             connect=limits.connect_timeout_s,
             sock_read=limits.request_timeout_s,
         )
+        # A stream times out on connect and on silence (no byte for first_token_timeout_s, before the
+        # first token or between two), never on its total length: a long answer that keeps coming is
+        # relayed to the end, however long it takes.
         self._stream_timeout = aiohttp.ClientTimeout(
-            total=limits.request_timeout_s,
+            total=None,
             connect=limits.connect_timeout_s,
             sock_read=limits.first_token_timeout_s,
         )

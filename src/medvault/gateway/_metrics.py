@@ -1,11 +1,26 @@
-"""Prometheus metrics of one gateway process. Labels carry ids and statuses, never content."""
+"""Prometheus metrics of the gateway. Labels carry ids and statuses, never content.
+
+With several gateway processes (`gateway.workers`), each writes its values to files in a directory the
+supervisor empties at every start (prometheus_client's multi-process mode), and `/metrics`, whichever
+process answers it, sums them all (`MultiProcessCollector`). Each process writes under its worker
+number, not its pid: in the sandbox's PID namespace every gateway may have the same pid, and a
+restarted worker carries on its predecessor's counters instead of leaving a dead process's file behind.
+Replica health and requests in flight are this process's own live view and are reported as such.
+
+Collectors that read state all processes share (the monitoring gauges, computed from the database) are
+"live" too: whichever process answers `/metrics` collects them itself, so they appear exactly once and are
+never summed over the workers (they write nothing to the multi-process files).
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from medvault.backends import ModelRouter
@@ -33,11 +48,24 @@ class _ReplicaCollector(Collector):
         yield outstanding
 
 
+_shared_dir: Path | None = None
+
+
+def use_multiprocess(directory: Path, worker: int) -> None:
+    """Write every metric created from now on to `directory`, as worker `worker`; call before `Metrics`."""
+    global _shared_dir
+    _shared_dir = directory
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)  # where prometheus_client's values look
+    # The pid-free identifier: see the module docstring.
+    values.ValueClass = values.MultiProcessValue(process_identifier=lambda: f"worker{worker}")
+
+
 class Metrics:
-    """The gateway's own registry (no process-global state)."""
+    """The gateway's registry (no process-global state but the multi-process directory, if any)."""
 
     def __init__(self, routers: Iterable[ModelRouter]) -> None:
         self.registry = CollectorRegistry()
+        self._shared_dir = _shared_dir
         self.requests = Counter(
             "medvault_requests", "API requests", ["route", "model", "status"], registry=self.registry
         )
@@ -64,8 +92,21 @@ class Metrics:
             "medvault_isolation_breached",
             "1 after a detected breach, or while the isolation state is unreadable",
             registry=self.registry,
+            multiprocess_mode="mostrecent",  # what the last process to look saw
         )
-        self.registry.register(_ReplicaCollector(routers))
+        self._live: list[Collector] = []
+        self.register_live(_ReplicaCollector(routers))
+
+    def register_live(self, collector: Collector) -> None:
+        """Add a collector that this process collects at each scrape (see the module docstring)."""
+        self.registry.register(collector)
+        self._live.append(collector)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if self._shared_dir is None:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, str(self._shared_dir))
+        for collector in self._live:
+            registry.register(collector)
+        return generate_latest(registry)

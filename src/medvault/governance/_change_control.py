@@ -10,6 +10,10 @@ A model is held when any of its replicas has weights that are not approved: the 
 to whichever replica is free, so one unapproved replica would make the answer depend on chance. An
 `openai` replica without a declared `digest` has nothing to pin; it stays outside change control, as
 docs/model-change-control.md explains.
+
+An admin's approval covers a combination (weights, template versions, guard version, retrieval index:
+`_combination.py`) and needs a passed evaluation of exactly that combination, or an override with its
+reason (`approve_model`); both are audited, and `model_history` lists every decision from the trail.
 """
 
 from __future__ import annotations
@@ -22,8 +26,16 @@ from collections.abc import Callable, Mapping, Sequence
 import structlog
 
 from medvault.backends import Runtime
-from medvault.errors import StoreError
-from medvault.store import ApprovalStatus, AuditEvent, ModelApproval, Store
+from medvault.errors import MedVaultError, StoreError
+from medvault.governance._combination import Combination
+from medvault.store import (
+    ApprovalStatus,
+    AuditEvent,
+    ModelApproval,
+    Store,
+    StoredAuditEvent,
+    check_decision,
+)
 
 log = structlog.get_logger("medvault.governance")
 
@@ -65,15 +77,101 @@ def decisions_of(approvals: Sequence[ModelApproval]) -> dict[tuple[str, str], Ap
 
 def record_decision(store: Store, decision: ModelApproval, *, role: str, client_kind: str) -> None:
     """Audit a decision: who, the model and digest, the new status, and the reason (capped, as every
-    audit detail is: the row in the registry holds it in full until the next decision)."""
+    audit detail is: the row in the registry holds it in full until the next decision); an approval
+    also names its combination and its evaluation, or that it was an override."""
+    detail: dict[str, str | int | bool] = {"reason": decision.reason[:120]}
+    if decision.combination is not None:
+        detail["combination"] = decision.combination
+    if decision.evaluation_id is not None:
+        detail["evaluation"] = decision.evaluation_id
+    if decision.override:
+        detail["override"] = True
     store.record_audit(
         AuditEvent(
             ts=decision.decided_at, user=decision.decided_by, role=role,
             action=f"model.{decision.status.value}", status=200, client_kind=client_kind,
             request_id=uuid.uuid4().hex, model_id=decision.model_id, model_digest=decision.digest,
-            detail={"reason": decision.reason[:120]},
+            detail=detail,
         )
     )  # fmt: skip
+
+
+class ApprovalRefused(MedVaultError):
+    """An approval without a passed evaluation of exactly the combination it would approve."""
+
+
+def approve_model(
+    store: Store,
+    model_id: str,
+    combination: Combination,
+    *,
+    decided_by: str,
+    reason: str,
+    override: bool = False,
+    role: str = "admin",
+    client_kind: str = "cli",
+) -> ModelApproval:
+    """Approve `combination.model_digest` for `model_id` on the ground of a passed evaluation of exactly
+    this combination; without one only as an override (its reason recorded); audited either way."""
+    check_decision(model_id, combination.model_digest, decided_by, reason)  # a typo says so, first
+    evaluation = store.passed_evaluation(model_id, combination.digest)
+    if evaluation is None and not override:
+        tried = [e for e in store.evaluations(model_id) if e.model_digest == combination.model_digest]
+        facts = []
+        if any(e.combination == combination.digest for e in tried):
+            facts.append("their evaluations of this combination failed (see `medvault models history`)")
+        other = next((e for e in tried if e.combination != combination.digest), None)
+        if other is not None:
+            evaluated = Combination(
+                other.model_digest, other.templates, other.guard_version, other.retrieval_index
+            )
+            facts.append(
+                "they were evaluated with other templates or another guard version (a material change: "
+                f"{'; '.join(combination.changes_from(evaluated))})"
+            )
+        why = "; ".join(facts) or "these weights were never evaluated"
+        raise ApprovalRefused(
+            f"{model_id} {combination.model_digest}: no passed evaluation of combination "
+            f"{combination.digest}: {why}. Run `medvault evaluate {model_id}`, or approve anyway with "
+            "--override --reason '...' (recorded and audited)"
+        )
+    decision = store.decide_model(
+        model_id, combination.model_digest, ApprovalStatus.APPROVED, decided_by=decided_by, reason=reason,
+        combination=combination.digest, evaluation_id=evaluation.id if evaluation else None,
+        override=evaluation is None,
+    )  # fmt: skip
+    record_decision(store, decision, role=role, client_kind=client_kind)
+    return decision
+
+
+def material_changes(store: Store, approval: ModelApproval, current: Combination) -> list[str] | None:
+    """What changed materially since `approval` (empty: nothing); None when the approval recorded no
+    combination (the bundled model's first-sight approval, or one made before evaluations existed)."""
+    if approval.combination is None:
+        return None
+    if approval.combination == current.digest:
+        return []
+    evaluation = store.get_evaluation(approval.evaluation_id) if approval.evaluation_id else None
+    if evaluation is None:  # an override: only its digest is known
+        return [f"combination {approval.combination} -> {current.digest}"]
+    approved = Combination(
+        evaluation.model_digest, evaluation.templates, evaluation.guard_version, evaluation.retrieval_index
+    )
+    return current.changes_from(approved)
+
+
+def model_history(store: Store, model_id: str | None = None) -> list[StoredAuditEvent]:
+    """Every change-control event from the audit trail (seen, evaluated, approved, overridden,
+    retired), oldest first."""
+    found: list[StoredAuditEvent] = []
+    after = 0
+    while batch := store.audit_events(after_seq=after, limit=1000):
+        after = batch[-1].seq
+        found += [
+            e for e in batch
+            if e.event.action.startswith("model.") and model_id in (None, e.event.model_id)
+        ]  # fmt: skip
+    return found
 
 
 def register_digests(store: Store, runtime: Runtime, bundled_digest: Callable[[], str | None]) -> list[str]:

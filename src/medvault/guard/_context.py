@@ -26,6 +26,7 @@ class TaskRules:
     omission_negated: Severity | None  # a negative finding ("kein Erguss") is missing
     new_anatomy: Severity | None  # the output names an organ the source does not
     verbatim: bool = False  # the output follows the source word for word: compare aligned words too
+    lay: bool = False  # lay language: explanations add words the source lacks; only actionable ones are sure
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ has a word that differs only in spelling (the source of a correction is full of 
 from __future__ import annotations
 
 from medvault.guard._context import Pair
+from medvault.guard._cues import ACTIONABLE, RECOMMENDATION, UNCERTAIN
 from medvault.guard._lexicon import CONCEPTS, closure, implied
 from medvault.guard._model import Flag, Severity
 from medvault.guard._text import Analysis, Mention, similar
@@ -49,25 +50,143 @@ def new_findings(pair: Pair) -> list[Flag]:
             severity, what = "major", "finding"
         if severity:
             message = f"'{first.word}': {what} not in the source"
-            flags.append(Flag("new_findings", message, severity, None, (first.start, first.end)))
+            # In lay text or another language the vocabulary misses paraphrases ("flow" for
+            # "Durchblutung"): a new finding there is sure when it is actionable, or when its sentence
+            # names nothing the source has (a sentence of its own, not a reworded one).
+            # Outside corrections, a new finding in a sentence that keeps a measurement of the source
+            # ("a 7 mm obstructing stone" for "a 7 mm echogenic focus with shadowing") rewords what the
+            # source describes: unsure, whatever the finding.
+            # A new finding lay text only speculates about, in a sentence about a finding of the
+            # source ("it is most likely swollen because it reacts to an infection"), explains rather
+            # than reports: unsure.
+            speculated = (
+                pair.rules.lay
+                and pair.output.level(first) in UNCERTAIN
+                and _grounded_nearby(pair.output, first, grounded)
+            )
+            sure = not (speculated or (not pair.rules.verbatim and _measured_nearby(pair, first))) and (
+                (pair.same_language and not pair.rules.lay)
+                or concept in ACTIONABLE
+                or not _grounded_nearby(pair.output, first, grounded)
+            )
+            flags.append(
+                Flag("new_findings", message, severity, None, (first.start, first.end), confident=sure)
+            )
     return flags
+
+
+def _grounded_nearby(doc: Analysis, m: Mention, grounded: set[str]) -> bool:
+    """Whether the sentence holding `m` names a concept the source has."""
+    start, end = doc.sentence_span(m.start)
+    return any(start <= other.start < end and other.concept in grounded for other in doc.mentions)
+
+
+def _measured_nearby(pair: Pair, m: Mention) -> bool:
+    """Whether the sentence holding output mention `m` has a measurement the source has too."""
+    start, end = pair.output.sentence_span(m.start)
+    values = {q.value for q in pair.output.quantities if start <= q.start < end and q.dim not in _SOFT_DIMS}
+    return bool(values & {q.value for q in pair.source.quantities if q.dim not in _SOFT_DIMS})
+
+
+_SOFT_DIMS = ("count", "date", "time")
 
 
 def omissions(pair: Pair) -> list[Flag]:
-    """Flag findings of the source that the output no longer mentions."""
+    """Flag findings of the source that the output no longer mentions.
+
+    An actionable finding (data/importance.toml) that the source states as present or suspected is
+    major for every task when the output does not affirm it or a broader or narrower finding; the
+    flag is unsure (reported as not checked) when the output keeps the numbers of its sentence, as
+    a lay paraphrase the vocabulary does not know would. Other findings keep the task's severity.
+    """
     present = pair.output.concepts
+    affirmed = {m.concept for m in pair.output.mentions if m.kind == "F" and not m.negated}
     flags = []
     for concept, mentions in _first_per_concept(pair.source.mentions).items():
-        if CONCEPTS[concept].kind != "F" or concept in present:
+        if CONCEPTS[concept].kind != "F":
             continue
-        if (CONCEPTS[concept].implies & present) or any(concept in implied(c) for c in present):
-            continue  # said in broader or narrower words
+        important = _important(pair.source, mentions)
+        if important:
+            # A broader word the source affirms for something else of its own ("Läsion" beside "DD
+            # Metastase", "Kolonkarzinom" beside "metastasenverdächtig") does not say this finding.
+            affirmed_own = {m.concept for m in pair.source.mentions if not m.negated} - {concept}
+            broader_own = affirmed_own & implied(concept)
+            if _said(concept, affirmed - broader_own, findings_only=True):
+                continue
+        elif concept in present or _said(concept, present, findings_only=False):
+            continue
         if pair.same_language and any(_spelled_in(m.word, pair.output) for m in mentions):
             continue
         negative = all(m.negated for m in mentions)
-        severity = pair.rules.omission_negated if negative else pair.rules.omission
+        first = next((m for m in mentions if not m.negated), mentions[0])
+        if important:
+            severity: Severity | None = "major"
+        else:
+            severity = pair.rules.omission_negated if negative else pair.rules.omission
         if severity:
-            first = mentions[0]
             message = f"'{first.word}': {'negative ' if negative else ''}finding of the source is missing"
-            flags.append(Flag("omissions", message, severity, (first.start, first.end), None))
+            # Unsure where the output keeps the numbers of the sentence (a finding paraphrased; in
+            # a correction only an actionable one, as a correction keeps the words). Minor, for a
+            # finding that is not actionable, where the output likely says it in words read as
+            # something else: a denial the vocabulary does not match ("No extraprostatic extension"
+            # -> "Kein extraprostatisches Wachstum"), or in a translation a finding of its own in the
+            # same place ("collapsed" -> "kollabiert").
+            confident = not ((important or not pair.rules.verbatim) and _anchored(pair, first))
+            if not important and (
+                (negative and not pair.rules.verbatim and _unread_denial(pair))
+                or (not pair.same_language and _read_otherwise(pair, first))
+            ):
+                severity = "minor"
+            flags.append(
+                Flag("omissions", message, severity, (first.start, first.end), None, confident=confident)
+            )
     return flags
+
+
+def _said(concept: str, concepts: set[str], findings_only: bool) -> bool:
+    """Whether `concepts` name `concept` in the same, broader or narrower words."""
+    broader = set(CONCEPTS[concept].implies)
+    if findings_only:
+        broader = {c for c in broader if CONCEPTS[c].kind == "F"}
+    return concept in concepts or bool(broader & concepts) or any(concept in implied(c) for c in concepts)
+
+
+def _important(doc: Analysis, mentions: list[Mention]) -> bool:
+    """An actionable finding, or one a recommendation hangs on, stated as there now (maybe suspected)."""
+    current = [m for m in mentions if doc.level(m) not in ("absent", "historical")]
+    if not current:
+        return False
+    if current[0].concept in ACTIONABLE:
+        return True
+    return any(RECOMMENDATION[doc.lang].search(doc.lower, *doc.sentence_span(m.start)) for m in current)
+
+
+def _read_otherwise(pair: Pair, m: Mention) -> bool:
+    """Translations keep the order of sentences: whether the output's sentence at the place of the
+    one holding source mention `m` (or a neighbour) names a finding the source does not, which is
+    then likely the same finding read as another concept ("collapsed" -> "kollabiert")."""
+    sentence = pair.source.segments[m.segment].sentence
+    grounded = closure(pair.source.concepts)
+    return any(
+        o.kind == "F"
+        and o.concept not in grounded
+        and abs(pair.output.segments[o.segment].sentence - sentence) <= 1
+        for o in pair.output.mentions
+    )
+
+
+def _unread_denial(pair: Pair) -> bool:
+    """Whether a negation scope of the output covers no finding the source names: the denial of
+    something the vocabulary reads differently in the two texts ("No mass effect" -> "Keine
+    Raumforderung") or not at all."""
+    grounded = closure(pair.source.concepts)
+    doc = pair.output
+    starts = [m.start for m in doc.mentions if m.kind == "F" and m.concept in grounded]
+    return any(not any(a <= s < b for s in starts) for a, b in doc.negated_ranges if b > a)
+
+
+def _anchored(pair: Pair, m: Mention) -> bool:
+    """Whether the output keeps a number of the sentence that holds `m` (so it likely paraphrased it)."""
+    start, end = pair.source.sentence_span(m.start)
+    values = {q.value for q in pair.source.quantities if start <= q.start < end and q.dim not in ("count",)}
+    return bool(values & {q.value for q in pair.output.quantities})

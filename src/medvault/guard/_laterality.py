@@ -21,11 +21,12 @@ import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
 
 from medvault.guard._context import Pair
+from medvault.guard._cues import AXES, COMPARISON, DIRECTIONS, GENERIC
 from medvault.guard._lexicon import CONCEPTS, implied
 from medvault.guard._model import Flag, Severity
 from medvault.guard._text import Analysis, Side, SideMention
@@ -93,7 +94,9 @@ class _Sides:
             self.doc_sides |= sm.sides
             items.append((sm.start, sm))
         self.clauses = []
+        umbrellas = _umbrellas(doc)
         for anchors, side_mentions in _clauses(doc, sorted(items, key=lambda item: item[0])):
+            side_mentions = [sm for sm in side_mentions if sm not in umbrellas] or side_mentions
             for sm in side_mentions:
                 for anchor in anchors:
                     for side in sm.sides:
@@ -104,7 +107,8 @@ class _Sides:
 
     def counterpart(self, anchor: Anchor) -> dict[Side, SideMention] | None:
         """The sides of an anchor here, merged with those of strictly narrower concepts ("Harnstau
-        links" speaks about the left kidney); None when this text names neither."""
+        links" speaks about the left kidney; not for a generic finding such as "spot", which may stand
+        for any of them); None when this text names neither."""
         if anchor[0] != "c":
             return self.sides.get(anchor, {}) if anchor in self.labels else None
         concept = str(anchor[1])
@@ -113,7 +117,10 @@ class _Sides:
             for a in self.labels
             if a[0] == "c"
             and a[2] == anchor[2]
-            and (a[1] == concept or (concept in implied(str(a[1])) and a[1] not in implied(concept)))
+            and (
+                a[1] == concept
+                or (concept not in GENERIC and concept in implied(str(a[1])) and a[1] not in implied(concept))
+            )
         ]
         if not related:
             return None
@@ -122,6 +129,21 @@ class _Sides:
             for side, sm in self.sides.get(a, {}).items():
                 merged.setdefault(side, sm)
         return merged
+
+
+def _umbrellas(doc: Analysis) -> set[SideMention]:
+    """ "Bilateral" in a sentence that names both sides one by one is an umbrella word for them
+    ("bilateral emboli (right main artery ...; one left upper lobe artery)"), not a side of its own
+    ("bilateral opacities, left more than right" names one side only)."""
+    named: dict[int, set[str]] = defaultdict(set)
+    for sm in doc.side_mentions:
+        if len(sm.sides) == 1 and not sm.direction:
+            named[doc.segments[sm.segment].sentence] |= sm.sides
+    return {
+        sm
+        for sm in doc.side_mentions
+        if len(sm.sides) == 2 and named[doc.segments[sm.segment].sentence] >= {"left", "right"}
+    }
 
 
 def _dominance(m: re.Match[str]) -> tuple[str, str | None]:
@@ -136,7 +158,8 @@ Clause = tuple[list[Anchor], list[SideMention]]
 
 
 def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> list[Clause]:
-    """Group anchors and side words into clauses; a part without anchors joins the part before it."""
+    """Group anchors and side words into clauses; a part without anchors joins the part before it, a
+    clause without side words takes the side of its heading."""
     sides_at = [item.start for _, item in items if isinstance(item, SideMention)]
     by_key: dict[tuple[int, int], Clause] = {}
     splits: dict[int, list[int]] = {}
@@ -168,7 +191,12 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
             merged.append((anchors, sides))
             sentences.append(sentence)
         previous_segment = seg_index
-    return merged
+    # A clause without a side of its own takes that of the heading it stands under ("Right breast:").
+    headings = doc.heading_sides
+    return [
+        (anchors, sides or ([headings[sentence]] if sentence in headings else []))
+        for (anchors, sides), sentence in zip(merged, sentences, strict=True)
+    ]
 
 
 @lru_cache(maxsize=8192)  # bounded: anchors include every measurement ever seen
@@ -222,10 +250,13 @@ def _matches(clause: _Clause, others: list[_Clause], threshold: float = 0.5) -> 
     return sorted(scored, key=lambda item: -item[0])
 
 
-def _flag(message: str, severity: Severity, src: SideMention | None, out: SideMention | None) -> Flag:
+def _flag(
+    message: str, severity: Severity, src: SideMention | None, out: SideMention | None, what: str = "side"
+) -> Flag:
     src_span = (src.start, src.end) if src else None
     out_span = (out.start, out.end) if out else None
-    return Flag("laterality", message, severity, src_span, out_span)
+    code = f"{what}_changed" if out else f"{what}_missing"
+    return Flag("laterality", message, severity, src_span, out_span, code=code)
 
 
 def _names(sides: Iterable[str | None]) -> str:
@@ -242,7 +273,20 @@ def _anchor_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
             missing = sorted(set(src_sides) - set(out_sides))
             at, was = out_sides[extra[0]], src_sides.get(missing[0]) if missing else None
             message = f"'{out.labels[anchor]}': output says {_names(extra)}, source says {_names(src_sides)}"
-            yield _flag(message, "major", was, at)
+            yield replace(
+                _flag(message, "major", was, at), confident=not _clause_agrees(src, out, anchor, at)
+            )
+
+
+def _clause_agrees(src: _Sides, out: _Sides, anchor: Anchor, at: SideMention) -> bool:
+    """Whether the output clause holding `anchor` (sided by `at`) has the sides of the source clause
+    most alike it: the anchor then disagrees only through words one language's vocabulary reads and
+    the other's does not ("normal flow" -> "regelrechte Durchblutung")."""
+    for clause in out.clauses:
+        if anchor in clause.keys and at in clause.side_mentions:
+            matches = _matches(clause, src.clauses)
+            return bool(matches) and matches[0][1].sides == clause.sides
+    return False
 
 
 def _clause_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
@@ -265,7 +309,10 @@ def _clause_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
                 message = (
                     f"'{src.labels[clause.first]}': source says {_names(clause.sides)}, output names no side"
                 )
-                yield _flag(message, pair.rules.missing_side, clause.side_mentions[0], None)
+                # Minor where the output does name that side, tied to words the vocabulary reads
+                # differently ("im rechten Unterbauch" is an organ, "right lower quadrant" is not).
+                severity = "minor" if clause.sides <= out.doc_sides else pair.rules.missing_side
+                yield _flag(message, severity, clause.side_mentions[0], None)
 
 
 def _comparison_flags(src: _Sides, out: _Sides) -> Iterable[Flag]:
@@ -275,7 +322,7 @@ def _comparison_flags(src: _Sides, out: _Sides) -> Iterable[Flag]:
             message = (
                 f"comparison changed: output says {dominance[0]} dominant, source says {src_pairs[0][0]}"
             )
-            yield Flag("laterality", message, "major", src.comparisons[0][1], span)
+            yield Flag("laterality", message, "major", src.comparisons[0][1], span, code="comparison_changed")
 
 
 def _direction_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
@@ -284,11 +331,15 @@ def _direction_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
     for sm in out.directions:
         if src_sides and not sm.sides & src_sides:
             message = f"direction changed: output says {_names(sm.sides)}, source says {_names(src_sides)}"
-            yield _flag(message, "major", src.directions[0], sm)
+            yield _flag(message, "major", src.directions[0], sm, "direction")
     if src.directions and not out.directions:
         sm = src.directions[0]
         yield _flag(
-            f"direction {_names(sm.sides)} of the source is missing", pair.rules.missing_side, sm, None
+            f"direction {_names(sm.sides)} of the source is missing",
+            pair.rules.missing_side,
+            sm,
+            None,
+            "direction",
         )
 
 
@@ -311,6 +362,48 @@ def _verbatim_flags(pair: Pair) -> Iterable[Flag]:
                 yield _flag(f"side word changed: {_names(s.sides)} -> {_names(o.sides)}", "major", s, o)
 
 
+Directed = tuple[str, re.Match[str]]  # (direction class, the word that says it)
+
+
+def _axis_directions(doc: Analysis) -> dict[tuple[str, str | None], list[Directed]]:
+    """Per finding concept, and per finding and organ of its segment: the direction words (medial,
+    posterior, ...) in the segments naming it ("Fraktur der proximalen Fibula" and "distale
+    Tibiafraktur" keep their directions apart)."""
+    words = DIRECTIONS[doc.lang]
+    in_segment: dict[int, list[Directed]] = defaultdict(list)
+    for w in doc.words:
+        if w.group() in words:
+            in_segment[doc.segment_at(w.start())].append((words[w.group()], w))
+    organs: dict[int, set[str]] = defaultdict(set)
+    for m in doc.mentions:
+        if m.kind == "A":
+            organs[m.segment].add(m.concept)
+    found: dict[tuple[str, str | None], list[Directed]] = defaultdict(list)
+    for m in doc.mentions:
+        if m.kind == "F" and not m.negated:
+            for key in (None, *organs[m.segment]):
+                found[m.concept, key] += in_segment.get(m.segment, [])
+    return found
+
+
+def _axis_flags(pair: Pair) -> Iterable[Flag]:
+    """A finding's direction on one axis (medial/lateral, anterior/posterior, cranial/caudal,
+    proximal/distal) must not turn into the other end: "medial meniscus tear" -> "outer meniscus".
+    Where both texts name the finding at the same organ, the directions said there count."""
+    src, out = _axis_directions(pair.source), _axis_directions(pair.output)
+    for (concept, organ), directions in out.items():
+        if organ is None and any(c == concept and o and (c, o) in src for c, o in out):
+            continue  # compared at the organ
+        said = {cls for cls, _ in src.get((concept, organ), [])}
+        for cls, word in directions:
+            others = {c for c in said if AXES[c] == AXES[cls]}
+            if others and cls not in others:
+                was = next(w for c, w in src[concept, organ] if c in others)
+                message = f"direction of '{concept}' changed: source says {min(others)}, output says {cls}"
+                yield Flag("laterality", message, "major", was.span(), word.span(), "direction_changed")
+                break
+
+
 def _side_at(mentions: list[SideMention], starts: list[int], offset: int) -> SideMention | None:
     i = bisect_right(starts, offset) - 1
     return mentions[i] if i >= 0 and mentions[i].start == offset else None
@@ -325,9 +418,24 @@ def laterality(pair: Pair) -> list[Flag]:
         *_comparison_flags(src, out),
         *_direction_flags(pair, src, out),
     ]
+    found += _axis_flags(pair)
     if pair.rules.verbatim and pair.same_language:
         found += _verbatim_flags(pair)
     flags: dict[object, Flag] = {}
     for flag in found:
         flags.setdefault(flag.output_span or flag.source_span, flag)
-    return list(flags.values())
+    return [_sure(pair, flag) for flag in flags.values()]
+
+
+def _sure(pair: Pair, flag: Flag) -> Flag:
+    """In lay text, a changed side is unsure where the output's sentence compares both sides ("the right
+    ventricle is larger than the left"): which finding each side word belongs to is then beyond the
+    anchors. Reports keep their clause structure, so there it stays sure."""
+    if flag.code != "side_changed" or not flag.output_span or not pair.rules.lay:
+        return flag
+    start, end = pair.output.sentence_span(flag.output_span[0])
+    sides = {side for sm in pair.output.side_mentions if start <= sm.start < end for side in sm.sides}
+    compares = sides >= {"left", "right"} and COMPARISON[pair.output.lang].search(
+        pair.output.lower, start, end
+    )
+    return replace(flag, confident=False) if compares else flag

@@ -23,14 +23,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from medvault.guard._context import Pair
+from medvault.guard._cues import DIRECTIONS, GENERIC, UNCERTAIN
 from medvault.guard._lexicon import CONCEPTS
-from medvault.guard._model import Flag
-from medvault.guard._text import Analysis, Mention
+from medvault.guard._model import Flag, Severity
+from medvault.guard._text import WORD, Analysis, Mention, Segment
 
 _NORMAL = "normal"  # the lexicon's concept of an organ said to be normal ("Leber unauffällig")
 # Qualifiers that make a statement apart from the unqualified one: "keine frische Blutung" says nothing
 # about a chronic haematoma, "keine weitere Fraktur" nothing about the first one. A qualifier applies
-# across the noun phrase: up to three words may stand between it and the finding.
+# across the noun phrase and its verb: up to five words may stand between it and the finding ("die
+# anderen Knochen der Hand sind nicht gebrochen").
 _QUALIFIERS = {
     "further": r"weitere?[nmrs]?|andere?[nmrs]?|zusätzliche?[nmrs]?|übrige?[nmrs]?|restliche?[nmrs]?"
     r"|sonst|ansonsten|other|further|additional|remaining|otherwise|elsewhere",
@@ -42,7 +44,7 @@ _QUALIFIERS = {
 _QUALIFIER = re.compile(
     r"\b(?:"
     + "|".join(f"(?P<{key}>{forms})" for key, forms in _QUALIFIERS.items())
-    + r")\s+(?:[\w-]+\s+){0,3}$"
+    + r")\s+(?:[\w-]+\s+){0,5}$"
 )
 
 
@@ -78,6 +80,12 @@ def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
         else:
             organs_of[m.segment].add(m.concept)
             sentence_organs[doc.segments[m.segment].sentence].add(m.concept)
+    # A direction names a part of an organ ("medial meniscus", "the inner cushion"): context like an organ.
+    directions = DIRECTIONS[doc.lang]
+    directions_of: dict[int, set[str]] = defaultdict(set)
+    for w in doc.words:
+        if w.group() in directions:
+            directions_of[doc.segment_at(w.start())].add(f"{_DIRECTION}{directions[w.group()]}")
     sides_of: dict[int, set[str]] = defaultdict(set)
     sentence_sides: dict[int, set[str]] = defaultdict(set)
     for sm in doc.side_mentions:
@@ -88,8 +96,9 @@ def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
     found = []
     for segment, mentions in findings_in.items():
         sentence = doc.segments[segment].sentence
-        sides = frozenset(sides_of[segment] or sentence_sides[sentence])
-        context_organs = frozenset(organs_of[segment] or sentence_organs[sentence])
+        heading = doc.heading_sides.get(sentence)
+        sides = frozenset(sides_of[segment] or sentence_sides[sentence] or (heading.sides if heading else ()))
+        context_organs = frozenset(organs_of[segment] or sentence_organs[sentence]) | directions_of[segment]
         for m in mentions:
             own_organs = frozenset(c for c in CONCEPTS[m.concept].implies if CONCEPTS[c].kind != "F")
             organs = context_organs | own_organs
@@ -119,11 +128,26 @@ def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
 
 
 def _qualifier(doc: Analysis, m: Mention) -> str | None:
-    """The qualifier standing before a mention's word in its segment ("keine frische Blutung")."""
+    """The qualifier standing before a mention's word in its segment ("keine frische Blutung"); for a
+    denied German compound whose first part names nothing the vocabulary knows ("kein
+    Spannungs|pneumothorax"), the compound itself: it denies a narrower kind of the finding only."""
     word_start = m.start - m.word.index(doc.lower[m.start : m.end]) if m.word else m.start
     segment_start = doc.segments[m.segment].start
-    found = _QUALIFIER.search(doc.lower, max(segment_start, word_start - 60), word_start)
-    return found.lastgroup if found else None
+    found = _QUALIFIER.search(doc.lower, max(segment_start, word_start - 80), word_start)
+    if found:
+        return found.lastgroup
+    if (
+        m.negated
+        and doc.lang == "de"
+        and word_start < m.start
+        and not any(word_start <= x.start < m.start for x in doc.mentions)
+    ):
+        return f"{_KIND}{m.word}"
+    return None
+
+
+_KIND = "kind:"  # the qualifier of a compound naming a narrower kind of finding
+_DIRECTION = "direction:"  # the context entry of a direction word (see `_findings`)
 
 
 def _known(o: _Finding, src: list[_Finding]) -> list[_Finding]:
@@ -141,9 +165,13 @@ def _known(o: _Finding, src: list[_Finding]) -> list[_Finding]:
         normal = [f for f in normal if f.qualifier == o.qualifier]
     elif any(f.qualifier == o.qualifier for f in same):
         same = [f for f in same if f.qualifier == o.qualifier]
+    elif o.mention.negated and (o.qualifier or "").startswith(_KIND):
+        return []  # "kein Spannungspneumothorax" says nothing about the pneumothorax
     if o.sides:  # a statement about the other side says nothing about this one
         same = [f for f in same if not f.sides or f.sides & o.sides]
         normal = [f for f in normal if not f.sides or f.sides & o.sides]
+    if o.concept in GENERIC:  # "suspekte Lymphknoten" says nothing about a "suspicious" liver lesion
+        same = [f for f in same if not f.implied]
     anywhere = [f for f in same if not f.organ_only]
     levels = (
         _at_organs(same, o, with_sides=True) or _at_organs(normal, o, with_sides=True),
@@ -152,7 +180,7 @@ def _known(o: _Finding, src: list[_Finding]) -> list[_Finding]:
             lambda f: (len(f.sides & o.sides) / len(f.sides | o.sides), f.organs == o.organs),
         ),
         _at_organs(same, o, with_sides=False) or _at_organs(normal, o, with_sides=False),
-        anywhere,
+        anywhere if o.concept not in GENERIC or o.qualifier else [],  # "no other lesions" is global
     )
     return next((level for level in levels if level), [])
 
@@ -185,36 +213,111 @@ def _closest(candidates: list[_Finding], score: Callable[[_Finding], tuple[float
     return [f for f in top if not f.implied] or top
 
 
-def _flag(s: Mention, o: Mention) -> Flag:
-    said = "negates" if s.negated else "affirms"
-    message = f"'{s.word}': source {said} it, output '{o.word}' {'negates' if o.negated else 'affirms'} it"
-    return Flag("negation", message, "major", (s.start, s.end), (o.start, o.end))
+def _flag(pair: Pair, s: Mention, o: Mention, confident: bool = True) -> Flag:
+    """A polarity or certainty change; certainty when either side is hedged or historical."""
+    levels = {"source_level": pair.source.level(s), "output_level": pair.output.level(o)}
+    hedged = bool(set(levels.values()) - {"present", "absent"})
+    code = "certainty_changed" if hedged else "negation_changed"
+    message = (
+        f"'{s.word}': source says {levels['source_level']}, output '{o.word}' says {levels['output_level']}"
+    )
+    severity: Severity = "major" if _major(levels["source_level"], levels["output_level"]) else "minor"
+    # A hedge the other text has in the same sentence, on another word ("enlarged node, likely
+    # reactive" -> "most likely swollen because it reacts"): which word it belongs to is unsure.
+    if _hedge_moved(pair.source, s, levels["output_level"]) or _hedge_moved(
+        pair.output, o, levels["source_level"]
+    ):
+        confident = False
+    return Flag(
+        "negation", message, severity, (s.start, s.end), (o.start, o.end), code, levels, confident=confident
+    )
 
 
-def _denied_consequence(o: _Finding, src: list[_Finding]) -> list[_Finding]:
-    """For an affirmed finding the source never names: the source's denials of what it implies.
+def _hedge_moved(doc: Analysis, m: Mention, level: str) -> bool:
+    """Whether the sentence of `m` (at another level) has a certainty cue of hedged `level`."""
+    if level not in UNCERTAIN or doc.level(m) == level:
+        return False
+    start, end = doc.sentence_span(m.start)
+    return any(start <= cue_start < end and cue == level for _, cue_start, _, cue, _ in doc.certainty_cues)
 
-    "Pneumonie" implies an infiltrate; a source saying "kein Infiltrat" contradicts it.
+
+def _polar(f: _Finding) -> str:
+    return "absent" if f.mention.negated else "present"
+
+
+def _major(source: str, output: str) -> bool:
+    """Hedged vs hedged ("probable" vs "possible") is a nuance, and so is a denied finding called
+    possible or unlikely ("kein Nachweis einer Läsion" -> "Krebs ist unwahrscheinlich"): the output errs
+    on the side of caution. Any other change of level matters."""
+    return not ({source, output} <= UNCERTAIN or (source == "absent" and output == "possible"))
+
+
+def _consequence(pair: Pair, o: _Finding, src: list[_Finding]) -> list[_Finding]:
+    """For an affirmed finding the source never names: the source's statements of what it implies,
+    where they all deny it or (for a certain output) all hedge it.
+
+    "Pneumonie" implies an infiltrate; a source saying "kein Infiltrat" contradicts it, and one saying
+    "DD Infiltrat" does not support "sicher eine Lungenentzündung".
     """
     if o.mention.negated:
         return []
+    certain = pair.output.level(o.mention) == "present"
     for implied_concept in CONCEPTS[o.concept].implies:
+        if CONCEPTS[implied_concept].kind != "F":
+            continue
         statements = _known(replace(o, concept=implied_concept), src)
         if statements and all(f.mention.negated for f in statements):
             return statements
+        named = [f for f in statements if not f.implied]
+        if named and certain and {pair.source.level(f.mention) for f in named} <= UNCERTAIN:
+            return named
     return []
+
+
+def _verbatim_segments(pair: Pair) -> set[int]:
+    """Output segments (same language) whose words stand in the source just so ("Aneurysmahals 22 mm")."""
+    if not pair.same_language:
+        return set()
+    source = {_segment_words(pair.source, seg) for seg in pair.source.segments}
+    return {
+        index
+        for index, seg in enumerate(pair.output.segments)
+        if len(words := _segment_words(pair.output, seg)) >= 8 and words in source
+    }
+
+
+def _segment_words(doc: Analysis, seg: Segment) -> str:
+    return " ".join(WORD.findall(doc.lower, seg.start, seg.end))
 
 
 def _by_concept(pair: Pair) -> list[Flag]:
     src = _findings(pair.source, with_implied=True)
     named = {f.concept for f in src}
+    verbatim = _verbatim_segments(pair)
     flags: dict[str, Flag] = {}
     for o in _findings(pair.output, with_implied=False):
         if o.concept in flags:
             continue
-        known = _known(o, src) if o.concept in named else _denied_consequence(o, src)
-        if known and all(f.mention.negated != o.mention.negated for f in known):
-            flags[o.concept] = _flag(known[0].mention, o.mention)
+        if not pair.same_language and (o.qualifier or "").startswith(_KIND):
+            o = replace(o, qualifier=None)  # the other language writes the kind in words of its own
+        if o.mention.segment in verbatim:
+            continue  # the source has this very passage: its statement is the source's own
+        known = _known(o, src) if o.concept in named else _consequence(pair, o, src)
+        if not known:
+            continue
+        level = pair.output.level(o.mention)
+        polarity = {f.mention.negated for f in known}
+        # A certainty speaks for the finding it names, not for what that implies: "collection, likely
+        # lymphocele" leaves the collection present.
+        levels = {pair.source.level(f.mention) if not f.implied else _polar(f): f for f in known}
+        if level in levels or (not o.mention.negated and polarity == {False} and o.implied):
+            continue
+        # Confident only where the source's statements about it agree with each other.
+        confident = len(polarity) == 1
+        if polarity == {not o.mention.negated} or not confident:
+            flags[o.concept] = _flag(pair, next(iter(levels.values())).mention, o.mention, confident)
+        elif not o.mention.negated:  # same polarity, another certainty: "suspicious for" -> "is"
+            flags[o.concept] = _flag(pair, next(iter(levels.values())).mention, o.mention)
     return list(flags.values())
 
 
@@ -265,7 +368,12 @@ def _by_cue_words(pair: Pair, flagged: list[Flag]) -> list[Flag]:
         src_span = src_cues[0].span() if src_cues else None
         action = "dropped" if len(src_cues) > len(out_cues) else "added"
         word = (src_cues or out_cues)[0].group()
-        flags.append(Flag("negation", f"negation '{word}' {action}", "major", src_span, out_span))
+        levels = {
+            "source_level": "absent" if src_cues else None,
+            "output_level": "absent" if out_cues else None,
+        }
+        message = f"negation '{word}' {action}"
+        flags.append(Flag("negation", message, "major", src_span, out_span, params=levels))
     return flags
 
 
@@ -286,7 +394,7 @@ def _by_alignment(pair: Pair) -> list[Flag]:
         word = src_words[mapped[j]]
         s = src_at.get((word.start() + o.start - out_words[j].start(), o.concept))
         if s is not None and s.negated != o.negated:
-            flags.append(_flag(s, o))
+            flags.append(_flag(pair, s, o))
     return flags
 
 
@@ -303,3 +411,7 @@ def negation(pair: Pair) -> list[Flag]:
         flags += [f for f in _by_alignment(pair) if f.output_span not in seen]
         flags += _by_cue_words(pair, flags)
     return flags
+
+
+def _cue_level(cues: list[re.Match[str]]) -> str:
+    return "absent" if cues else "present"

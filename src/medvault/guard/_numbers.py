@@ -9,9 +9,12 @@ dimension ("5 mm -> 50 mm, ×10"); the rest is new in the output or missing from
 
 from __future__ import annotations
 
+import re
+
 from medvault.guard._context import Pair
 from medvault.guard._model import Flag
 from medvault.guard._quantities import Quantity
+from medvault.guard._text import Analysis
 
 
 def _match(src: list[Quantity], out: list[Quantity], counts: bool) -> tuple[list[Quantity], list[Quantity]]:
@@ -42,8 +45,13 @@ def _same(p: Quantity, q: Quantity, strict: bool) -> bool:
     return (p.dim == "count" or q.dim == "count") and p.value == q.value and p.dim not in ("date", "time")
 
 
+def _unit_only(p: Quantity, q: Quantity) -> bool:
+    """The same number in another unit; a date or time that differs is a changed number."""
+    return p.value == q.value and p.dim not in ("date", "time")
+
+
 def _change(p: Quantity, q: Quantity) -> str:
-    if p.value == q.value:
+    if _unit_only(p, q):
         return f"unit changed: '{p.text}' -> '{q.text}'"
     message = f"number changed: '{p.text}' -> '{q.text}'"
     if (
@@ -56,11 +64,24 @@ def _change(p: Quantity, q: Quantity) -> str:
     return message
 
 
+# The ends of a scale a lay text explains ("auf einer Skala von 1 bis 5", "on a 1 to 5 scale").
+_SCALE_ENDS = re.compile(r"(?<![\d.,])[01]\s*(?:bis|to|–|-)\s*(?:[3-9]|10)(?![\d.,])")
+_SCALE_WORD = re.compile(r"\b(?:skala|scale|stufen?|grade?s?|punkte?n?|points?)\b")
+
+
+def _scale_explained(doc: Analysis, q: Quantity) -> bool:
+    """Whether `q` is an end of a scale that its sentence explains (lay text)."""
+    start, end = doc.sentence_span(q.start)
+    return any(m.start() <= q.start < m.end() for m in _SCALE_ENDS.finditer(doc.lower, start, end)) and bool(
+        _SCALE_WORD.search(doc.lower, start, end)
+    )
+
+
 def numbers(pair: Pair) -> list[Flag]:
     """Flag measurements, counts, dates and times that changed, appeared or disappeared."""
     src_all, out_all = pair.source.quantities, pair.output.quantities
     missing, new = _match(src_all, out_all, pair.rules.number_counts)
-    new = [q for q in new if not q.soft]
+    new = [q for q in new if not q.soft and not (pair.rules.lay and _scale_explained(pair.output, q))]
     missing = [p for p in missing if not p.soft]
     if not pair.rules.number_counts:  # a value counts as kept when it occurs anywhere in the output
         missing = [
@@ -76,11 +97,16 @@ def numbers(pair: Pair) -> list[Flag]:
         if candidates:
             p = min(candidates, key=lambda p: abs(p.start / src_len - q.start / out_len))
             missing.remove(p)
-            flags.append(Flag("numbers", _change(p, q), "major", (p.start, p.end), (q.start, q.end)))
+            code = "unit_changed" if _unit_only(p, q) else "number_changed"
+            span = (q.start, q.end)
+            flags.append(Flag("numbers", _change(p, q), "major", (p.start, p.end), span, code))
         else:
-            flags.append(Flag("numbers", f"'{q.text}' is not in the source", "major", None, (q.start, q.end)))
+            message = f"'{q.text}' is not in the source"
+            flags.append(Flag("numbers", message, "major", None, (q.start, q.end), "number_added"))
     if pair.rules.missing_number:
         for p in missing:
             message = f"'{p.text}' of the source is missing"
-            flags.append(Flag("numbers", message, pair.rules.missing_number, (p.start, p.end), None))
+            flags.append(
+                Flag("numbers", message, pair.rules.missing_number, (p.start, p.end), None, "number_missing")
+            )
     return flags

@@ -10,7 +10,7 @@ from medvault.guard._context import Check, Pair, TaskRules
 from medvault.guard._edits import EditBudget
 from medvault.guard._findings import new_findings, omissions
 from medvault.guard._laterality import laterality
-from medvault.guard._model import Flag, GuardResult
+from medvault.guard._model import Flag, GuardResult, Span, Unchecked
 from medvault.guard._negation import negation
 from medvault.guard._numbers import numbers
 from medvault.guard._respell import respellings
@@ -59,6 +59,7 @@ TASKS: dict[str, TaskRules] = {
         omission="minor",
         omission_negated=None,
         new_anatomy=None,
+        lay=True,
     ),
     "structured": TaskRules(
         checks=_FAITHFUL,
@@ -70,7 +71,7 @@ TASKS: dict[str, TaskRules] = {
         new_anatomy="minor",
     ),
     "summary": TaskRules(
-        checks=("laterality", "negation", "numbers", "new_findings"),
+        checks=_FAITHFUL,
         number_counts=False,
         missing_number=None,
         missing_side="minor",
@@ -118,13 +119,30 @@ def check(
         raise GuardError(f"unknown check(s) {', '.join(unknown)}; expected some of {', '.join(CHECKS)}")
     fix_src, fix_out, aligned = respellings(source, output, lang) if out_lang == lang else ([], [], None)
     pair = Pair(Analysis(source, lang, fix_src), Analysis(output, out_lang, fix_out), rules, aligned)
-    flags = [
-        replace(
-            flag,
-            source_span=pair.source.to_original(flag.source_span),
-            output_span=pair.output.to_original(flag.output_span),
-        )
-        for name in names
-        for flag in CHECKS[name](pair)
-    ]
-    return GuardResult(task, names, sorted(flags, key=_order))
+    flags = [_located(flag, pair, source, output) for name in names for flag in CHECKS[name](pair)]
+    # Abstention matters for major flags only: a minor one never changes the verdict and stays a flag.
+    unsure = [_unchecked(f) for f in flags if not f.confident and f.severity == "major"]
+    sure = [f for f in flags if f.confident or f.severity != "major"]
+    return GuardResult(
+        task, names, sorted(sure, key=_order), sorted(set(unsure), key=lambda u: (u.side, u.span))
+    )
+
+
+def _unchecked(flag: Flag) -> Unchecked:
+    """A flag the check is not sure of becomes a passage shown as not checked (output side first)."""
+    if flag.output_span:
+        return Unchecked("output", flag.output_span, f"unsure_{flag.stable_code}")
+    assert flag.source_span is not None  # every flag points at one text at least
+    return Unchecked("source", flag.source_span, f"unsure_{flag.stable_code}")
+
+
+def _words(text: str, span: Span | None) -> str | None:
+    return " ".join(text[span[0] : span[1]].split()) or None if span else None
+
+
+def _located(flag: Flag, pair: Pair, source: str, output: str) -> Flag:
+    """The flag with spans into the original texts and, unless the check named them, the words there."""
+    source_span = pair.source.to_original(flag.source_span)
+    output_span = pair.output.to_original(flag.output_span)
+    params = {"source": _words(source, source_span), "output": _words(output, output_span), **flag.params}
+    return replace(flag, source_span=source_span, output_span=output_span, params=params)

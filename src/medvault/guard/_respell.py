@@ -12,7 +12,7 @@ from difflib import SequenceMatcher
 from re import Match
 
 from medvault.guard._context import Opcodes
-from medvault.guard._text import WORD, Replacement, recognised, similar
+from medvault.guard._text import WORD, Replacement, _apply, recognised, similar
 
 
 def respellings(source: str, output: str, lang: str) -> tuple[list[Replacement], list[Replacement], Opcodes]:
@@ -25,15 +25,43 @@ def respellings(source: str, output: str, lang: str) -> tuple[list[Replacement],
     fix_src: list[Replacement] = []
     fix_out: list[Replacement] = []
     opcodes = SequenceMatcher(None, keys_a, keys_b, autojunk=False).get_opcodes()
+    joined = False
     for op, i1, i2, j1, j2 in opcodes:
         if op != "replace":
             continue
-        for x, y in _pairs(a[i1:i2], b[j1:j2]):
+        xs, ys = a[i1:i2], b[j1:j2]
+        while join := _join(xs, ys):
+            first, last, y = join
+            fix_src.append((xs[first].start(), xs[last].end(), y.group()))
+            xs = [x for k, x in enumerate(xs) if not first <= k <= last]
+            ys = [other for other in ys if other is not y]
+            joined = True
+        for x, y in _pairs(xs, ys):
             if recognised(x.group(), lang) > recognised(y.group(), lang):
                 fix_out.append((y.start(), y.end(), x.group()))
             else:
                 fix_src.append((x.start(), x.end(), y.group()))
+    if joined:  # words were merged: the respelled texts have an alignment of their own
+        words_a, words_b = (
+            [m.group().lower() for m in WORD.finditer(_apply(text, fixes)[0])]
+            for text, fixes in ((source, fix_src), (output, fix_out))
+        )
+        opcodes = SequenceMatcher(None, words_a, words_b, autojunk=False).get_opcodes()
     return fix_src, fix_out, opcodes
+
+
+def _join(xs: list[Match[str]], ys: list[Match[str]]) -> tuple[int, int, Match[str]] | None:
+    """Dictated words the output writes as one ("Galea Hämatom" -> "Galeahämatom", "pseudo cyst" ->
+    "pseudocyst"): the index of the first and of the last source word, and the output word."""
+    for y in ys:
+        word = y.group().lower()
+        for k in range(len(xs)):
+            for n in (2, 3):
+                joined = "".join(x.group().lower() for x in xs[k : k + n])
+                fits = k + n <= len(xs) and joined.isalpha() and len(word) >= 6 and joined[0] == word[0]
+                if fits and similar(joined, word):
+                    return k, k + n - 1, y
+    return None
 
 
 def _pairs(xs: list[Match[str]], ys: list[Match[str]]) -> list[tuple[Match[str], Match[str]]]:

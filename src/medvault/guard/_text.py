@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
+from medvault.guard._cues import CERTAINTY_CUES, NEG_CUES, NEG_SUFFIXES, PSEUDO_NEG
 from medvault.guard._lexicon import CONCEPTS, Kind, concept_of, form_pattern
 from medvault.guard._quantities import Quantity, extract_quantities
 
@@ -51,37 +53,26 @@ _SIDE_SETS: dict[str, frozenset[Side]] = {
 # word (two after an adverb: "not significantly enlarged"), or the segment before them when the words
 # after say "not seen" ("ein Erguss ist nicht nachweisbar").
 # "around" ones ("nirgends", "nowhere") cover the segment before them and the next word.
-_NEG_CUES = {
-    "de": re.compile(
-        r"\b(?:(?P<forward>kein(?:e[nmrs]?)?|ohne|weder|noch|frei von)"
-        r"|(?P<backward>ausgeschlossen|fehl(?:t|en|end\w*)|verschwunden|(?:vollständig|komplett)\s+"
-        r"(?:rückgebildet|resorbiert))|(?P<around>nirgends)|(?P<local>nicht))\b"
-    ),
-    "en": re.compile(
-        r"\b(?:(?P<forward>no|without|negative for|free of|neither|nor|never|no longer"
-        r"|(?:fully\s+|completely\s+)?resolved(?!\s*(?:[.,;:]|$)))"
-        r"|(?P<backward>absent|excluded|ruled out|gone|disappeared|resolved)"
-        r"|(?P<around>nowhere)|(?P<local>not|non-?))(?:\b|(?<=-))"
-    ),
-}
-# Phrases that look like negation but are not ("nicht auszuschließen" = possible; "no change").
-_PSEUDO_NEG = {
-    "de": re.compile(
-        r"\bnicht\s+(?:sicher\s+|mit\s+sicherheit\s+)?(?:auszuschließen|ausgeschlossen)"
-        r"|\b(?:kein\w*|ohne)\s+(?:wesentlich\w*\s+)?(?:befund)?änderung\w*|\bnicht\s+nur\b"
-    ),
-    "en": re.compile(
-        r"\b(?:cannot|can\s+not|could\s+not|not)\s+be\s+(?:excluded|ruled\s+out)|\bnot\s+(?:excluded|ruled\s+out)"
-        r"|\b(?:no|without)\s+(?:significant\s+|interval\s+)*change|\bnot\s+only\b"
-    ),
-}
+_NEG_CUES = NEG_CUES  # from data/cues.toml
+_PSEUDO_NEG = PSEUDO_NEG
 _THAT = re.compile(r"\s*(?:dass|ob|that|whether)\b")
 _LIST_END = re.compile(r"\b(?:oder|noch|bzw|or|nor)\b")
 _NOT_SEEN = re.compile(
     r"\s*(?:\w+\s+)?(?:nachweisbar|abgrenzbar|erkennbar|sichtbar|vorhanden|darstellbar|nachzuweisen|"
-    r"feststellbar|zu sehen|seen|identified|present|visuali[sz]ed|demonstrated|detected|evident)\b"
+    r"feststellbar|zu sehen|gefunden|zu finden|beschrieben|seen|identified|present|visuali[sz]ed|"
+    r"demonstrated|detected|evident|found|noted|observed)\b"
 )
-_NEXT_WORDS = re.compile(r"\s*(?:(?:\w+ly|wesentlich|sicher|signifikant|mehr|ganz|eindeutig)\s+)?[\w-]+")
+# The word(s) a local "nicht"/"not" negates: the next word, two after an adverb, and across a
+# preposition and article ("nicht nach einem Tumor", "not a tumour", "not in keeping with").
+_NEXT_WORDS = re.compile(
+    r"\s*(?:(?:\w+ly|wesentlich|sicher|signifikant|mehr|ganz|eindeutig)\s+)?"
+    r"(?:(?:nach|für|auf|wie|um|like|of|for)\s+)?"
+    r"(?:(?:eine?[mnrs]?|der|die|das|den|dem|des|a|an|the)\s+)?[\w-]+"
+)
+# German word order puts a clause's negated subject after its verb: "In den Nieren staut sich kein
+# Urin", "es blutet nicht": a finding written as a verb (lower case) before "sich/es kein..." is negated.
+_VERB_THEN_KEIN = re.compile(r"\s+(?:sich|es)\s+kein")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 WORD = re.compile(r"[^\W_]+")
 
 
@@ -153,6 +144,10 @@ def _apply(text: str, replacements: list[Replacement]) -> tuple[str, list[int]]:
     return "".join(parts), origin
 
 
+def _open_bracket(text: str, start: int, end: int) -> bool:
+    return text.count("(", start, end) > text.count(")", start, end)
+
+
 def _ends_sentence(text: str, dot: int) -> bool:
     if text[dot] != ".":
         return True
@@ -193,13 +188,19 @@ class Analysis:
     def segments(self) -> list[Segment]:
         segments: list[Segment] = []
         start, sentence = 0, 0
+        opened = 0  # where the current sentence began: a ";" inside its brackets ends a segment only
         for m in _BOUNDARY.finditer(self.lower):
-            if m.group("sentence") and not _ends_sentence(self.lower, m.start()):
+            ends = bool(m.group("sentence"))
+            if ends and not _ends_sentence(self.lower, m.start()):
                 continue
+            if ends and self.lower[m.start()] == ";" and _open_bracket(self.lower, opened, m.start()):
+                ends = False
             if self.lower[start : m.start()].strip():
                 segments.append(Segment(start, m.start(), sentence))
             start = m.end()
-            sentence += bool(m.group("sentence"))
+            if ends:
+                sentence += 1
+                opened = start
         if self.lower[start:].strip():
             segments.append(Segment(start, len(self.lower), sentence))
         return segments
@@ -211,6 +212,12 @@ class Analysis:
     def segment_at(self, offset: int) -> int:
         """Index of the segment holding `offset` (the nearest one before it for boundary characters)."""
         return max(0, bisect_right(self._segment_starts, offset) - 1)
+
+    def sentence_span(self, offset: int) -> tuple[int, int]:
+        """Start and end of the sentence holding `offset`."""
+        sentence = self.segments[self.segment_at(offset)].sentence if self.segments else 0
+        parts = [s for s in self.segments if s.sentence == sentence] or [Segment(0, len(self.lower), 0)]
+        return parts[0].start, parts[-1].end
 
     @cached_property
     def negated_ranges(self) -> list[tuple[int, int]]:
@@ -266,9 +273,27 @@ class Analysis:
                 continue
             kind = CONCEPTS[cid].kind
             word = self._word_around(m.start(), m.end())
-            negated = kind == "F" and (self.is_negated(m.start()) != self._prefixed(m.start(), word))
+            affixed = self._prefixed(m.start(), word) or self._suffixed(m.end())
+            negated = kind == "F" and ((self.is_negated(m.start()) or self._verb_negated(m)) != affixed)
             found.append(Mention(cid, kind, m.start(), m.end(), self.segment_at(m.start()), negated, word))
         return found
+
+    def _verb_negated(self, m: re.Match[str]) -> bool:
+        """German: a finding written as a verb before its negated subject ("staut sich kein Urin")."""
+        if self.lang != "de":
+            return False
+        start, end = self._word_span(m.start(), m.end())
+        return self.respelled[start].islower() and bool(_VERB_THEN_KEIN.match(self.lower, end))
+
+    def _suffixed(self, end: int) -> bool:
+        """Whether the concept ending at `end` has a negating ending in its compound ("stein|frei")."""
+        tail = end
+        while tail < len(self.lower) and (self.lower[tail].isalpha() or self.lower[tail] == "-"):
+            tail += 1
+        rest = self.lower[end:tail]
+        return any(
+            rest.endswith(suffix) and len(rest) <= len(suffix) + 2 for suffix in NEG_SUFFIXES[self.lang]
+        )
 
     def _prefixed(self, start: int, word: str) -> bool:
         """Whether the concept at `start` follows a negating prefix of its word ("un|kompliziert")."""
@@ -279,11 +304,52 @@ class Analysis:
         return False
 
     def _word_around(self, start: int, end: int) -> str:
+        start, end = self._word_span(start, end)
+        return self.lower[start:end]
+
+    def _word_span(self, start: int, end: int) -> tuple[int, int]:
         while start > 0 and self.lower[start - 1].isalpha():
             start -= 1
         while end < len(self.lower) and self.lower[end].isalpha():
             end += 1
-        return self.lower[start:end]
+        return start, end
+
+    @cached_property
+    def certainty_cues(self) -> list[tuple[int, int, int, str, str]]:
+        """Certainty cues as (segment, start, end, level, direction): see data/cues.toml."""
+        return [
+            (self.segment_at(c.start()), c.start(), c.end(), c.lastgroup or "present", direction)
+            for direction, pattern in CERTAINTY_CUES[self.lang].items()
+            if direction != "in_word"
+            for c in pattern.finditer(self.lower)
+        ]
+
+    def level(self, m: Mention) -> str:
+        """A finding's assertion level: absent (negated), historical, possible, probable or present.
+
+        A certainty cue counts in the finding's own segment, before it (forward cues) or after it
+        (backward cues): "Raumforderung, am ehesten Meningeom" leaves the mass present; never the
+        finding's own word ("suspekter Befund").
+        """
+        if m.negated:
+            return "absent"
+        word_start, word_end = self._word_span(m.start, m.end)
+        # The hedge as the tail of the finding's word ("malignom|verdächtig"): it hedges the finding at
+        # the word's start, not a concept matched inside the tail ("malignitäts|verdächtig|er" names a
+        # suspicion, which is there).
+        in_word = CERTAINTY_CUES[self.lang]["in_word"].fullmatch(self.lower, word_start, word_end)
+        if in_word and in_word.lastgroup and m.start == word_start and m.end < word_end:
+            return in_word.lastgroup
+        found = {
+            level
+            for segment, start, end, level, direction in self.certainty_cues
+            if segment == m.segment
+            and (
+                (direction == "forward" and end <= word_start)
+                or (direction == "backward" and start >= word_end)
+            )
+        }
+        return next((level for level in ("historical", "possible", "probable") if level in found), "present")
 
     @cached_property
     def concepts(self) -> set[str]:
@@ -307,6 +373,38 @@ class Analysis:
             )
             for m in _SIDES[self.lang].finditer(self.lower)
         ]
+
+    @cached_property
+    def heading_sides(self) -> dict[int, SideMention]:
+        """Sentences under a side heading ("Rechts:", "Right breast:") -> the heading's side word.
+
+        A heading is a short sentence ending in a colon, with a side word and no finding. It speaks for
+        the rest of its line and, alone on its line, for the lines below it up to a blank line or the
+        next heading ("Beurteilung:" ends it too).
+        """
+        by_sentence: dict[int, list[Segment]] = defaultdict(list)
+        for seg in self.segments:
+            by_sentence[seg.sentence].append(seg)
+        sides = [sm for sm in self.side_mentions if not sm.direction and not sm.bound]
+        findings = {self.segments[m.segment].sentence for m in self.mentions if m.kind == "F"}
+        inherited: dict[int, SideMention] = {}
+        current: SideMention | None = None
+        until = 0
+        for sentence, parts in sorted(by_sentence.items()):
+            start, end = parts[0].start, parts[-1].end
+            if current and start >= until:
+                current = None
+            if self.lower.startswith(":", end) and len(WORD.findall(self.lower, start, end)) <= 4:
+                own = [sm for sm in sides if start <= sm.start < end]
+                current = own[0] if own and sentence not in findings else None
+                line_end = self.lower.find("\n", end)
+                line_end = len(self.lower) if line_end < 0 else line_end
+                inline = bool(self.lower[end + 1 : line_end].strip())
+                blank = _BLANK_LINE.search(self.lower, end)
+                until = line_end if inline else (blank.start() if blank else len(self.lower))
+            elif current:
+                inherited[sentence] = current
+        return inherited
 
     @cached_property
     def quantities(self) -> list[Quantity]:

@@ -11,6 +11,13 @@ SIGKILL cannot write `off` on its way out). A supervisor that leaves replaces it
 state still reads `down`. A state with no heartbeat file at all was written by the isolation library
 used without a supervisor (its own tests); the supervisor writes its first beat before it builds
 anything.
+
+The last `medvault verify` is recorded beside the state (`record_verify`), naming the state it verified
+by that state's `since`; `read_state` adds it (`verified_at`, `verify_ok`, `verify_failed`) only while
+that very state is still the current one. So a verify speaks only of the state it saw: after a breach,
+`down` or a new `up` there is no "last verify" until the next one. A separate file, so that the verify
+(another process) never rewrites the state file itself and can never overwrite a breach written at the
+same moment.
 """
 
 from __future__ import annotations
@@ -48,11 +55,46 @@ def read_state(data_dir: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         # An unreadable state must not read as "off": report it as breached so nothing starts on it.
         return {**OFF, "state": "breached", "reason": f"state file {path} unreadable: {exc}"}
+    state.update(_last_verify(data_dir, state.get("since")))
     if state.get("state") == "ok":
         gone = _supervisor_gone(data_dir)
         if gone:
             return {**state, "state": "down", "reason": gone}
     return state
+
+
+def verify_path(data_dir: Path) -> Path:
+    return data_dir / "isolation" / "verify.json"
+
+
+def record_verify(data_dir: Path, since: object, ok: bool, failed: list[str]) -> bool:
+    """Record a verify's outcome for the state written at `since` (as `read_state` returned it).
+
+    Returns False, writing nothing, when there is no state to speak of (none recorded, or no `since`).
+    """
+    if not isinstance(since, str):
+        return False
+    record = {"since": since, "verified_at": datetime.now(UTC).isoformat(), "ok": ok, "failed": failed}
+    _replace(verify_path(data_dir), record)
+    return True
+
+
+def _last_verify(data_dir: Path, since: object) -> dict[str, Any]:
+    """`verified_at`, `verify_ok`, `verify_failed` of the last verify of the state written at `since`."""
+    try:
+        record = json.loads(verify_path(data_dir).read_text())
+        if since is None or record["since"] != since:
+            return {}  # a verify of an earlier state says nothing about this one
+        return {"verified_at": str(record["verified_at"]), "verify_ok": record["ok"] is True,
+                "verify_failed": [str(name) for name in record["failed"]]}  # fmt: skip
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # never a pass: a damaged record failed
+        return {
+            "verified_at": None,
+            "verify_ok": False,
+            "verify_failed": [f"verify record unreadable: {exc}"],
+        }
 
 
 def heartbeat_path(data_dir: Path) -> Path:

@@ -84,11 +84,15 @@ def _ipv4_only(value: object) -> object:
     return value
 
 
+IPv4Literal = Annotated[ipaddress.IPv4Address, BeforeValidator(_ipv4_only)]
+"""Exactly one literal IPv4 address (an airlock's peer, e.g. the directory server), with the reasons."""
+
+
 class Airlock(_Frozen):
     """One pinned destination the dmz may open TCP connections to (LDAPS, an upstream API)."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$", description="label used in rule comments")
-    address: Annotated[ipaddress.IPv4Address, BeforeValidator(_ipv4_only)]
+    address: IPv4Literal
     port: Port
     zone: str = "dmz"
     allow_global: bool = Field(
@@ -247,6 +251,10 @@ class IsolationPolicy(_Frozen):
             if airlock.address in self.link_network:
                 raise ValueError(f"airlock {airlock.name} points into the zone link network")
         return self
+
+    def airlock_to(self, address: ipaddress.IPv4Address, port: int) -> Airlock | None:
+        """The airlock that opens exactly `address`:`port` from the dmz, if one does."""
+        return next((a for a in self.airlocks if a.address == address and a.port == port), None)
 
     def zone_netns(self, zone: str) -> str:
         """The network namespace name of `zone`."""

@@ -12,9 +12,12 @@ Errors of SQLAlchemy, Alembic and the drivers leave this package as `medvault.er
 from __future__ import annotations
 
 from medvault.store._engine import sqlite_files
+from medvault.store._evaluations import EvaluationRecord
 from medvault.store._passwords import POLICY as PASSWORD_POLICY
-from medvault.store._registry import ApprovalStatus, ModelApproval
+from medvault.store._registry import ApprovalStatus, ModelApproval, check_decision
+from medvault.store._shared import RateCaller, SessionRow, SigninCounts
 from medvault.store._store import Store
+from medvault.store._survey import RATER_ROLES, SurveyAnswer, get_survey_answer, save_survey_answer
 from medvault.store._types import (
     FEEDBACK_CATEGORIES,
     AuditEvent,
@@ -33,19 +36,28 @@ from medvault.store._writer import AuditWriter
 __all__ = [
     "FEEDBACK_CATEGORIES",
     "PASSWORD_POLICY",
+    "RATER_ROLES",
     "ApprovalStatus",
     "AuditEvent",
     "AuditWriter",
     "ChainReport",
+    "EvaluationRecord",
     "Feedback",
     "KeyInfo",
     "ModelApproval",
     "Principal",
+    "RateCaller",
     "Role",
     "Run",
+    "SessionRow",
+    "SigninCounts",
     "Store",
     "StoredAuditEvent",
     "Survey",
+    "SurveyAnswer",
     "UserInfo",
+    "check_decision",
+    "get_survey_answer",
+    "save_survey_answer",
     "sqlite_files",
 ]

@@ -82,6 +82,7 @@ class ContentMixin:
         input_json: str | None = None,
         output_text: str | None = None,
         reasoning_text: str | None = None,
+        language: str | None = None,
     ) -> Run:
         """Store a run; its content is dropped here unless content retention is on."""
         if not user or not status:
@@ -97,6 +98,7 @@ class ContentMixin:
             "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
             "guard_verdict": guard_verdict, "guard_counts": counts, "input_json": self._keep(input_json),
             "output_text": self._keep(output_text), "reasoning_text": self._keep(reasoning_text),
+            "language": language,
         }  # fmt: skip
         with self._write("saving a run") as conn:
             conn.execute(_runs.insert().values(**values))

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -76,6 +77,10 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(256), comment="argon2id")
     created_at: Mapped[datetime]
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Migration 0004: "local" (password here) or "ldap" (the directory decides; `external_id` pins the
+    # directory entry by its entryUUID/objectGUID).
+    source: Mapped[str] = mapped_column(String(8), server_default="local")
+    external_id: Mapped[str | None] = mapped_column(String(256))
 
 
 class AuditHeadRow(Base):
@@ -131,6 +136,8 @@ class RunRow(Base):
     input_json: Mapped[str | None] = mapped_column(Text, comment="CONTENT")
     output_text: Mapped[str | None] = mapped_column(Text, comment="CONTENT")
     reasoning_text: Mapped[str | None] = mapped_column(Text, comment="CONTENT")
+    # The UI language the run was made in (migration 0008): the pilot report splits by it.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class FeedbackRow(Base):
@@ -162,6 +169,10 @@ class SurveyRow(Base):
     stability: Mapped[int] = mapped_column(Integer)
     ease_of_use: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text, comment="CONTENT")
+    # The pilot's instrument (migration 0008); None in answers given before it.
+    rater_role: Mapped[str | None] = mapped_column(String(16), comment="resident or consultant")
+    critical_errors_seen: Mapped[int | None] = mapped_column(Integer)
+    template_utility: Mapped[dict[str, int] | None] = mapped_column(JSON, comment="template id -> 0-10")
 
 
 class ModelApprovalRow(Base):
@@ -175,7 +186,110 @@ class ModelApprovalRow(Base):
     decided_by: Mapped[str] = mapped_column(String(128))
     decided_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(String(512))
+    # Migration 0006: what an approval covered (docs/governance.md, "material change") and on what ground.
+    combination: Mapped[str | None] = mapped_column(String(80), default=None)
+    evaluation_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    override: Mapped[bool | None] = mapped_column(Boolean, default=None)
 
+
+class EvaluationRow(Base):
+    """One `medvault evaluate` of a model over the enabled templates (migration 0006): digests and
+    numbers only, never the cases' or the answers' text."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(256), index=True)
+    model_digest: Mapped[str] = mapped_column(String(80))
+    combination: Mapped[str] = mapped_column(String(80), index=True)
+    guard_version: Mapped[str] = mapped_column(String(80))
+    retrieval_index: Mapped[str | None] = mapped_column(String(80))
+    templates: Mapped[dict[str, str]] = mapped_column(JSON, comment="template id.lang -> version")
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    run_by: Mapped[str] = mapped_column(String(128))
+    max_tokens: Mapped[int | None] = mapped_column(Integer, comment="a cap on the answers; None: none")
+    passed: Mapped[bool] = mapped_column(Boolean)
+    reasons: Mapped[list[str]] = mapped_column(JSON, comment="why it failed, per template")
+    baseline_id: Mapped[str | None] = mapped_column(String(32), comment="the approved model's evaluation")
+    metrics: Mapped[list[dict[str, Any]]] = mapped_column(JSON, comment="per template and language")
+    cases: Mapped[list[dict[str, Any]]] = mapped_column(JSON, comment="per case: ids and numbers")
+
+
+class DriftAlertRow(Base):
+    """A post-deployment drift alert (migration 0007): numbers only, one row per key, audited once."""
+
+    __tablename__ = "drift_alerts"
+    __table_args__ = (
+        UniqueConstraint(
+            "template_id", "model_id", "model_digest", "iso_week", "metric", name="uq_drift_alerts_key"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    template_id: Mapped[str] = mapped_column(String(128))
+    model_id: Mapped[str] = mapped_column(String(256))
+    model_digest: Mapped[str] = mapped_column(String(80), comment="'' when none is pinned")
+    iso_week: Mapped[str] = mapped_column(String(8), comment="e.g. 2026-W49")
+    metric: Mapped[str] = mapped_column(String(32))
+    detected_at: Mapped[datetime]
+    baseline_value: Mapped[float] = mapped_column(Float)
+    week_value: Mapped[float] = mapped_column(Float)
+    p_value: Mapped[float] = mapped_column(Float)
+    alpha: Mapped[float] = mapped_column(Float, comment="the Bonferroni-adjusted level it beat")
+
+
+
+# -- State shared by gateway processes (migration 0005). Times are epoch seconds of the gateway's clock.
+
+
+class WebSessionRow(Base):
+    """A workbench sign-in; the id is kept only as its SHA-256 (a read of the table opens no session)."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(String(128), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    lang: Mapped[str] = mapped_column(String(8))
+    csrf: Mapped[str] = mapped_column(String(64))
+    stamp: Mapped[str] = mapped_column(String(128))
+    started: Mapped[float] = mapped_column(Float)
+    last_seen: Mapped[float] = mapped_column(Float, index=True)
+    checked: Mapped[float] = mapped_column(Float)
+
+
+class SigninFailureRow(Base):
+    """A sign-in throttle count: scope pair (user and address), address (user "") or user (address "")."""
+
+    __tablename__ = "signin_failures"
+
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    user: Mapped[str] = mapped_column(String(128), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last: Mapped[float] = mapped_column(Float, index=True)
+
+
+class SigninFamiliarRow(Base):
+    """An address a user signed in from, and when last."""
+
+    __tablename__ = "signin_familiar"
+
+    user: Mapped[str] = mapped_column(String(128), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    since: Mapped[float] = mapped_column(Float, index=True)
+
+
+class RateWindowRow(Base):
+    """Requests and tokens of one caller (`key:<id>` or `user:<name>`) in one minute."""
+
+    __tablename__ = "rate_windows"
+
+    caller: Mapped[str] = mapped_column(String(160), primary_key=True)
+    minute: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=False)
+    requests: Mapped[int] = mapped_column(Integer)
+    tokens: Mapped[int] = mapped_column(_BigId)
 
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
@@ -189,3 +303,9 @@ runs = _table(RunRow)
 feedback = _table(FeedbackRow)
 survey = _table(SurveyRow)
 model_approvals = _table(ModelApprovalRow)
+evaluations = _table(EvaluationRow)
+drift_alerts = _table(DriftAlertRow)
+web_sessions = _table(WebSessionRow)
+signin_failures = _table(SigninFailureRow)
+signin_familiar = _table(SigninFamiliarRow)
+rate_windows = _table(RateWindowRow)

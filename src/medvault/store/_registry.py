@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from medvault.store._evaluations import EvaluationsMixin
 from medvault.store._models import model_approvals as _approvals
 
 # A digest as MedVault computes it ("sha256:<hex>") or as an operator declares it for an `openai`
@@ -43,15 +44,20 @@ class ModelApproval:
     decided_by: str
     decided_at: datetime
     reason: str
+    combination: str | None = None  # what an approval covered: weights, templates, guard (governance)
+    evaluation_id: str | None = None  # the passed evaluation it rests on
+    override: bool = False  # approved without one, for the recorded reason
 
 
 def _approval(row: Any) -> ModelApproval:
     return ModelApproval(
-        row.model_id, row.digest, ApprovalStatus(row.status), row.decided_by, row.decided_at, row.reason
-    )
+        row.model_id, row.digest, ApprovalStatus(row.status), row.decided_by, row.decided_at, row.reason,
+        row.combination, row.evaluation_id, bool(row.override),
+    )  # fmt: skip
 
 
-def _checked(model_id: str, digest: str, decided_by: str, reason: str) -> None:
+def check_decision(model_id: str, digest: str, decided_by: str, reason: str) -> None:
+    """ValueError naming the fix when a decision's fields are not what the registry holds."""
     if not model_id or len(model_id) > 256:
         raise ValueError("a model id is 1 to 256 characters")
     if not _DIGEST.match(digest):
@@ -62,8 +68,8 @@ def _checked(model_id: str, digest: str, decided_by: str, reason: str) -> None:
         raise ValueError(f"give a reason of 1 to {_MAX_REASON} characters (--reason)")
 
 
-class RegistryMixin:
-    """The part of `Store` that holds model approvals."""
+class RegistryMixin(EvaluationsMixin):
+    """The part of `Store` that holds model approvals (and, through its base, evaluations)."""
 
     _read: Callable[[str], AbstractContextManager[Connection]]  # provided by Store
     _write: Callable[[str], AbstractContextManager[Connection]]  # provided by Store
@@ -78,7 +84,7 @@ class RegistryMixin:
         self, model_id: str, digest: str, *, decided_by: str, reason: str
     ) -> ModelApproval | None:
         """Record a digest seen for the first time as pending; None (and no change) if it is known."""
-        _checked(model_id, digest, decided_by, reason)
+        check_decision(model_id, digest, decided_by, reason)
         pending = ModelApproval(
             model_id, digest, ApprovalStatus.PENDING, decided_by, datetime.now(UTC), reason
         )
@@ -95,16 +101,30 @@ class RegistryMixin:
         return pending
 
     def decide_model(
-        self, model_id: str, digest: str, status: ApprovalStatus, *, decided_by: str, reason: str
+        self,
+        model_id: str,
+        digest: str,
+        status: ApprovalStatus,
+        *,
+        decided_by: str,
+        reason: str,
+        combination: str | None = None,
+        evaluation_id: str | None = None,
+        override: bool = False,
     ) -> ModelApproval:
-        """Approve, retire (or put back to pending) a digest, known or not yet seen; returns the decision."""
-        _checked(model_id, digest, decided_by, reason)
+        """Approve, retire (or put back to pending) a digest, known or not yet seen; returns the decision.
+
+        An approval names the combination it covers and the evaluation it rests on (or is an override);
+        `medvault.governance.approve_model` checks that before it calls this."""
+        check_decision(model_id, digest, decided_by, reason)
         decision = ModelApproval(
-            model_id, digest, ApprovalStatus(status), decided_by, datetime.now(UTC), reason
-        )
+            model_id, digest, ApprovalStatus(status), decided_by, datetime.now(UTC), reason,
+            combination, evaluation_id, override,
+        )  # fmt: skip
         values = {
             "status": decision.status.value, "decided_by": decided_by, "decided_at": decision.decided_at,
-            "reason": reason,
+            "reason": reason, "combination": combination, "evaluation_id": evaluation_id,
+            "override": override,
         }  # fmt: skip
         key = (_approvals.c.model_id == model_id) & (_approvals.c.digest == digest)
         with self._write("recording a model decision") as conn:

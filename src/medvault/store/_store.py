@@ -35,6 +35,7 @@ from medvault.store._models import survey as _survey
 from medvault.store._models import users as _users
 from medvault.store._passwords import check_password
 from medvault.store._registry import RegistryMixin
+from medvault.store._shared import SharedStateMixin
 from medvault.store._types import (
     AuditEvent,
     ChainReport,
@@ -72,9 +73,9 @@ def _key_info(row: Any) -> KeyInfo:
     )  # fmt: skip
 
 
-class Store(ContentMixin, RegistryMixin):
-    """Users, API keys, the audit trail, workbench runs and model approvals over SQLite (WAL) or
-    PostgreSQL."""
+class Store(ContentMixin, RegistryMixin, SharedStateMixin):
+    """Users, API keys, the audit trail, workbench runs, model approvals and the state gateway processes
+    share (sessions, sign-in and rate counts) over SQLite (WAL) or PostgreSQL."""
 
     def __init__(self, url: str, *, content_days: int = 0, power_safe: bool = False) -> None:
         if content_days < 0:

@@ -148,6 +148,7 @@ class Run:
     input_json: str | None
     output_text: str | None
     reasoning_text: str | None
+    language: str | None = None  # the template's language (migration 0008)
 
 
 @dataclass(frozen=True, slots=True)

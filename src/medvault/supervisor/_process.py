@@ -47,7 +47,9 @@ class ManagedProcess:
         on_spawn: Callable[[], None] = lambda: None,
     ) -> None:
         self.name = name
-        self._on_spawn = on_spawn  # runs once a (re)started process has its pid: the supervisor records it
+        # Runs once a (re)started process has its pid, and again once it is ready: the supervisor records
+        # both, so `status` shows a restarted worker loading and then serving.
+        self._on_spawn = on_spawn
         self.argv = list(argv)
         self._ready = ready
         self.output = output
@@ -84,6 +86,7 @@ class ManagedProcess:
         self._on_spawn()
         await self._wait_ready(self.process)
         self.ready = True
+        self._on_spawn()
         log.info("process_ready", process=self.name, pid=self.process.pid)
 
     async def _wait_ready(self, process: asyncio.subprocess.Process) -> None:

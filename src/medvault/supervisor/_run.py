@@ -19,6 +19,7 @@ import signal
 import socket
 import sys
 import time
+import urllib.error
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -46,7 +47,7 @@ from medvault.governance import register_digests
 from medvault.store import AuditEvent, Store, sqlite_files
 from medvault.supervisor._environ import engine_environment, gateway_environment
 from medvault.supervisor._instance import Heartbeat, InstanceLock, data_dir_lock, isolation_locks
-from medvault.supervisor._netns import http_ok
+from medvault.supervisor._netns import _in_netns, http_ok
 from medvault.supervisor._output import LineFilter, OutputPump, RotatingLog, engine_line, purge_logs
 from medvault.supervisor._process import ManagedProcess
 
@@ -62,6 +63,28 @@ def run_dir(settings: Settings) -> Path:
 
 def state_file(settings: Settings) -> Path:
     return run_dir(settings) / "supervisor.json"
+
+
+def metrics_dir(settings: Settings) -> Path:
+    """Where several gateway processes keep their Prometheus values (multi-process mode)."""
+    return settings.data_dir / "metrics"
+
+
+async def worker_ok(url: str, worker: int, netns: str | None, pin: Path | None) -> bool:
+    """True when gateway worker `worker` answers `url` (/healthz) itself.
+
+    All workers listen on one port, so a probe reaches whichever the kernel picks: each probe is a new
+    connection from a new source port, spread anew, and the process's start loop probes until one
+    reaches this worker and it says so."""
+
+    def get() -> bool:
+        try:
+            with tls.direct_opener(pin).open(url, timeout=2.0) as response:
+                return bool(response.status == 200 and json.loads(response.read()).get("worker") == worker)
+        except (urllib.error.URLError, OSError, TimeoutError, ValueError):
+            return False
+
+    return await (asyncio.to_thread(get) if netns is None else asyncio.to_thread(_in_netns, netns, get))
 
 
 def _free_port(host: str) -> int:
@@ -152,7 +175,11 @@ class Supervisor:
         return Placement(
             engine_host=iso.zone_address("vault"),
             gateway_host=iso.zone_address("dmz"),
-            gateway_prefix=iso.gateway_prefix(self._database_files(), self.settings.workbench.template_dirs),
+            # The metrics directory joins the database's as a directory the gateway may write.
+            gateway_prefix=iso.gateway_prefix(
+                [*self._database_files(), metrics_dir(self.settings) / "*.db"],
+                self.settings.workbench.template_dirs,
+            ),
             probe_netns=zones["dmz"]["netns"],
         )
 
@@ -292,7 +319,15 @@ class Supervisor:
             await task
         return False
 
-    def _gateway(self, place: Placement) -> ManagedProcess:
+    def _gateways(self, place: Placement) -> list[ManagedProcess]:
+        """`gateway.workers` gateway processes on the one port, each in its own sandbox.
+
+        Each binds the port itself with SO_REUSEPORT and the kernel spreads new connections over the
+        listeners: so every worker is an ordinary supervised child (own sandbox, own log, restarted
+        alone by `keep_alive`, stopped gracefully) instead of a child of uvicorn's worker manager, which
+        would share one sandbox and hide its workers from `status`. One worker serves as before (no
+        shared port, metrics in its own memory)."""
+        workers = self.settings.gateway.workers
         runtime_file = run_dir(self.settings) / "runtime.json"
         argv = [
             *place.gateway_prefix,
@@ -310,25 +345,43 @@ class Supervisor:
         config = self._gateway_config()
         if config:
             argv += ["--config", str(config)]
-        probe = _probe(f"http://{place.gateway_host}:{self.gateway_port}/healthz", place.probe_netns)
+        scheme, pin = "http", None
         if self._iso is not None:  # the ingress is the hospital LAN: HTTPS only (docs/security-model.md)
             served = tls.prepare(
                 self.settings, loopback=self.host_netns is not None, group=self._iso.zone_user("dmz").gid
             )
             cert, key = served.cert_file.resolve(), served.key_file.resolve()
             argv += ["--tls-cert", str(cert), "--tls-key", str(key)]
-            url = f"https://{place.gateway_host}:{self.gateway_port}/healthz"
-            probe = functools.partial(http_ok, url, place.probe_netns, pin=served.cert_file)
-        return ManagedProcess(
-            "gateway",
-            argv,
-            probe,
-            output=self._log("gateway.log"),
-            env=gateway_environment(
-                self._environ, {"MEDVAULT_DATA_DIR": str(self.settings.data_dir.resolve())}
-            ),
-            on_spawn=self._record_processes,
-        )
+            scheme, pin = "https", served.cert_file
+        url = f"{scheme}://{place.gateway_host}:{self.gateway_port}/healthz"
+        env = gateway_environment(self._environ, {"MEDVAULT_DATA_DIR": str(self.settings.data_dir.resolve())})
+        if workers == 1:
+            probe = functools.partial(http_ok, url, place.probe_netns, pin=pin)
+            return [ManagedProcess("gateway", argv, probe, output=self._log("gateway.log"), env=env,
+                                   on_spawn=self._record_processes)]  # fmt: skip
+        metrics = self._metrics_dir()
+        return [
+            ManagedProcess(
+                f"gateway-{worker}",
+                [*argv, "--worker", str(worker), "--metrics-dir", str(metrics)],
+                functools.partial(worker_ok, url, worker, place.probe_netns, pin),
+                output=self._log(f"gateway-{worker}.log"),
+                env=env,
+                on_spawn=self._record_processes,
+            )
+            for worker in range(1, workers + 1)
+        ]
+
+    def _metrics_dir(self) -> Path:
+        """The gateways' shared Prometheus directory, emptied at every start (a previous run's files
+        would add old counts to the new ones) and writable by the gateway user only."""
+        path = metrics_dir(self.settings)
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(mode=0o700, parents=True)
+        if self._iso is not None:
+            user = self._iso.zone_user("dmz")
+            os.chown(path, user.uid, user.gid)
+        return path.resolve()
 
     # -- breach and failure, called from the monitor's thread ---------------------------------------
     # The halt comes first: nothing (not even a failing audit write) may keep the service up, or let
@@ -441,10 +494,10 @@ class Supervisor:
             await asyncio.to_thread(self._register_models, runtime)  # before the gateway can serve them
             runtime.write(runtime_file)
             self._share(runtime_file)
-            gateway = self._gateway(place)
-            self._processes.append(gateway)  # recorded (with its pid) as soon as it is spawned
+            gateways = self._gateways(place)
+            self._processes.extend(gateways)  # recorded (with their pids) as soon as they are spawned
             with self._status("starting the gateway …"):
-                await gateway.start()
+                await asyncio.gather(*(gateway.start() for gateway in gateways))
             if self._iso is not None:
                 ingress = self._iso.expose_ingress(self.gateway_port)
                 monitor = self._iso.start_monitor(self._on_breach, self._on_monitor_failure)

@@ -13,11 +13,19 @@ the file, the key and the problem. The file format is described in docs/template
 from __future__ import annotations
 
 from medvault.templates._fleischner import Recommendation
-from medvault.templates._library import TemplateLibrary, builtin_dir, load_file
-from medvault.templates._spec import InputSpec, Regulatory, Risk, Sampling
+from medvault.templates._library import (
+    DevicePolicy,
+    TemplateLibrary,
+    TemplateNotEnabled,
+    builtin_dir,
+    load_file,
+)
+from medvault.templates._spec import JURISDICTIONS, InputSpec, Regulatory, Risk, Sampling
 from medvault.templates._template import PostResult, Template, TemplateInputError
 
 __all__ = [
+    "JURISDICTIONS",
+    "DevicePolicy",
     "InputSpec",
     "PostResult",
     "Recommendation",
@@ -27,6 +35,7 @@ __all__ = [
     "Template",
     "TemplateInputError",
     "TemplateLibrary",
+    "TemplateNotEnabled",
     "builtin_dir",
     "load_file",
 ]

@@ -10,15 +10,20 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from medvault.errors import NotFound, TemplateError
+from medvault.errors import Forbidden, NotFound, TemplateError
 from medvault.templates import _fleischner
+from medvault.templates._spec import Jurisdiction
 from medvault.templates._template import Template
+
+if TYPE_CHECKING:
+    from medvault.config import Settings
 
 _TASK_ORDER = {"anchored": 0, "semi": 1, "open": 2}
 
@@ -70,22 +75,79 @@ def _load_dir(directory: Path) -> list[Template]:
     return [load_file(path) for path in sorted(directory.glob("*.toml"))]
 
 
-class TemplateLibrary:
-    """All templates by (id, language). Build it with `TemplateLibrary.load`."""
+class TemplateNotEnabled(Forbidden):
+    """A device-class template the deployment has not enabled (HTTP 403)."""
 
-    def __init__(self, templates: Iterable[Template]) -> None:
+
+@dataclass(frozen=True)
+class DevicePolicy:
+    """The partition between device and non-device use: templates classified as a medical device in one
+    of `jurisdictions` are refused unless `enabled` (`governance.enable_device_templates`)."""
+
+    jurisdictions: tuple[Jurisdiction, ...] = ("eu",)
+    enabled: bool = False
+
+    def refusal(self, template: Template) -> str | None:
+        """Why this deployment refuses `template`, or None."""
+        device = template.risk.device_in(self.jurisdictions)
+        if self.enabled or not device:
+            return None
+        return (
+            f"template {template.id} is classified as a medical device in {', '.join(device).upper()}; "
+            "this deployment does not enable device-class templates (governance.enable_device_templates)"
+        )
+
+
+class TemplateLibrary:
+    """All templates by (id, language). Build it with `TemplateLibrary.load` or `for_settings`.
+
+    Templates a `DevicePolicy` refuses, or the deployment does not enable, are kept apart in `refused`
+    (with the reason): listed for the record, never offered, and `get` answers 403 for them.
+    """
+
+    def __init__(
+        self,
+        templates: Iterable[Template],
+        devices: DevicePolicy | None = None,
+        enabled: Iterable[str] | None = None,
+    ) -> None:
         self._templates: dict[tuple[str, str], Template] = {}
+        self.refused: dict[tuple[str, str], tuple[Template, str]] = {}
+        offered = None if enabled is None else frozenset(enabled)
         for template in templates:
-            self._templates[(template.id, template.lang)] = template
+            key = (template.id, template.lang)
+            self._templates.pop(key, None)
+            self.refused.pop(key, None)  # a hospital's replacement is judged on its own class
+            reason = devices.refusal(template) if devices is not None else None
+            if offered is not None and template.id not in offered:
+                reason = f"template {template.id} is not enabled here (governance.enabled_templates)"
+            if reason is None:
+                self._templates[key] = template
+            else:
+                self.refused[key] = (template, reason)
 
     @classmethod
-    def load(cls, extra_dirs: Sequence[Path] = ()) -> TemplateLibrary:
-        """The built-ins, then each hospital directory in order (later ones replace same id+language)."""
+    def load(
+        cls,
+        extra_dirs: Sequence[Path] = (),
+        devices: DevicePolicy | None = None,
+        enabled: Iterable[str] | None = None,
+    ) -> TemplateLibrary:
+        """The built-ins, then each hospital directory in order (later ones replace same id+language);
+        `devices` None refuses nothing (tools that show every template), else see `DevicePolicy`;
+        `enabled` None offers every id, else only those."""
         # File names are <id>.<lang>.toml, so one directory cannot hold the same template twice.
         templates: list[Template] = []
         for directory in (builtin_dir(), *extra_dirs):
             templates.extend(_load_dir(Path(directory)))
-        return cls(templates)
+        return cls(templates, devices, enabled)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> TemplateLibrary:
+        """What a deployment offers: its template directories under its device policy."""
+        governance = settings.governance
+        policy = DevicePolicy(tuple(governance.jurisdictions), governance.enable_device_templates)
+        return cls.load(settings.workbench.template_dirs, policy, governance.enabled_templates)
 
     def list(self, lang: str | None = None) -> list[Template]:
         """Templates grouped by task type (anchored, semi, open), then by id."""
@@ -97,6 +159,8 @@ class TemplateLibrary:
         template = self._templates.get((template_id, lang))
         if template is not None:
             return template
+        if (template_id, lang) in self.refused:
+            raise TemplateNotEnabled(self.refused[(template_id, lang)][1], code="template_not_enabled")
         langs = sorted(lg for (tid, lg) in self._templates if tid == template_id)
         if langs:
             raise NotFound(f"template {template_id!r} has no language {lang!r}; it has {langs}")

@@ -8,7 +8,8 @@ file is either a complete, consistent template or a `TemplateError` naming the f
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import Any, Literal, cast
 
 import jsonschema
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta
@@ -19,7 +20,10 @@ TaskType = Literal["anchored", "semi", "open"]
 GuardTask = Literal["correction", "simplification", "translation", "summary", "structured"]
 GuardCheck = Literal["laterality", "negation", "numbers", "new_findings", "omissions", "edit_budget"]
 InputType = Literal["text", "choice", "number", "boolean"]
-RegulatoryStatus = Literal["device", "not-device", "borderline"]
+RegulatoryStatus = Literal["device", "not-device", "conditional"]
+Jurisdiction = Literal["eu", "us", "cn"]
+JURISDICTIONS: tuple[Jurisdiction, ...] = ("eu", "us", "cn")
+TargetUser = Literal["professional", "patient"]
 Decision = Literal["fleischner-2017"]
 
 TEMPLATE_ID_PATTERN = r"^[a-z][a-z0-9-]{1,62}[a-z0-9]$"
@@ -86,19 +90,54 @@ class Sampling(_Strict):
 
 
 class Regulatory(_Strict):
-    """Likely regulatory status if a hospital uses the template as written, with the reason why."""
+    """Likely regulatory status in the EU, the US and China if a hospital uses the template as written.
+
+    `conditional` is a device only in some uses: `conditions` names, per jurisdiction, when ("device when
+    the hint is used without the radiologist's review"), so the partition is written down, not implied.
+    """
 
     eu: RegulatoryStatus
     us: RegulatoryStatus
+    cn: RegulatoryStatus
     rationale: str = Field(min_length=10)
+    conditions: dict[Jurisdiction, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _conditions_fit(self) -> Regulatory:
+        conditional = {j for j in JURISDICTIONS if self.status(j) == "conditional"}
+        missing, extra = (
+            sorted(conditional - set(self.conditions)),
+            sorted(set(self.conditions) - conditional),
+        )
+        if missing:
+            raise ValueError(
+                f"a conditional status needs `conditions.<jurisdiction>` (when it is a device): {missing}"
+            )
+        if extra:
+            raise ValueError(f"`conditions` only for a conditional status; not conditional: {extra}")
+        short = sorted(j for j, text in self.conditions.items() if len(text.strip()) < 10)
+        if short:
+            raise ValueError(f"say when it is a device, in 10 characters or more: conditions {short}")
+        return self
+
+    def status(self, jurisdiction: Jurisdiction) -> RegulatoryStatus:
+        return cast(RegulatoryStatus, getattr(self, jurisdiction))
 
 
 class Risk(_Strict):
-    """Data-privacy and reasoning demand (1 low - 5 high) and the likely regulatory status."""
+    """The template's risk class: data-privacy and reasoning demand (1 low - 5 high), each with its
+    reason, who the output is for, and the likely regulatory status."""
 
     privacy: int = Field(ge=1, le=5)
+    privacy_reason: str = Field(min_length=10)
     reasoning: int = Field(ge=1, le=5)
+    reasoning_reason: str = Field(min_length=10)
+    target_user: TargetUser
     regulatory: Regulatory
+
+    def device_in(self, jurisdictions: Iterable[Jurisdiction]) -> list[Jurisdiction]:
+        """The jurisdictions, of those given, where the template as written is a medical device."""
+        return [j for j in jurisdictions if self.regulatory.status(j) == "device"]
 
 
 class Prompt(_Strict):

@@ -5,13 +5,14 @@ forge). Otherwise the session cookie decides, and every state-changing request m
 session's CSRF token in the `x-csrf-token` header or a `csrf_token` form field.
 
 A session is only as good as the user behind it: at most `recheck_s` (the key cache's `auth.cache_ttl_s`)
-after the last look, the user's stamp is read again, and a disabled user, a changed password or a
-changed role ends the session (`medvault users disable` takes effect within seconds).
+after the last look, the user's stamp is read again (`medvault.directory.Authenticator.still_valid`: the
+local user table, or for a directory user the directory itself at most every `directory.recheck_s`), and
+a disabled user, a changed password or a changed role ends the session (`medvault users disable` takes
+effect within seconds).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
@@ -30,7 +31,8 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 
 KeyAuth = Callable[[Request], Awaitable[Principal]]
-UserStamp = Callable[[str], str | None]
+# The user's current stamp, None when their sessions must end; async because it may ask the directory.
+UserStamp = Callable[[str], Awaitable[str | None]]
 
 
 class Access:
@@ -58,7 +60,7 @@ class Access:
         now = self.sessions.clock()
         if now - session.checked < self.recheck_s:
             return session
-        stamp = await asyncio.to_thread(self._user_stamp, session.principal.user)
+        stamp = await self._user_stamp(session.principal.user)
         if stamp is None or stamp != session.stamp:
             self.sessions.drop(session.id)
             return None

@@ -1,4 +1,5 @@
-"""The workbench's JSON API under `/api/v1`: templates, streamed runs, feedback, the survey.
+"""The workbench's JSON API under `/api/v1`: templates (with their input limits in tokens), token counts,
+streamed runs, one's recent runs, feedback, the survey.
 
 Every route is audited exactly once (the route's `name` is the audit action) and answers errors in the
 gateway's one error shape, through `medvault.gateway._calls.endpoint`. Each request is authenticated and
@@ -20,7 +21,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Message
 
 from medvault.errors import NotFound, StoreError, ValidationFailed
@@ -29,20 +30,24 @@ from medvault.gateway._auth import require_role
 from medvault.gateway._calls import Call, CallLog, endpoint
 from medvault.gateway._schemas import read_json
 from medvault.gateway.errors import validation_failed
-from medvault.store import Feedback, Principal, Survey
-from medvault.templates import TemplateLibrary
+from medvault.store import Feedback, Principal, SurveyAnswer, get_survey_answer, save_survey_answer
+from medvault.templates import Template, TemplateLibrary
 from medvault.workbench._access import READERS, USERS, Access
+from medvault.workbench._limits import InputTooLong
 from medvault.workbench._runs import Runner
 from medvault.workbench._schemas import (
     FeedbackIn,
     FeedbackOut,
     Lang,
+    RecentRunsOut,
     RunIn,
     RunOut,
     SurveyIn,
     SurveyOut,
     TemplateDetailOut,
     TemplateOut,
+    TokensIn,
+    TokensOut,
 )
 
 PREFIX = "/api/v1"
@@ -144,11 +149,20 @@ class Api:
         assert call.principal is not None, "AuditedRoute sets the principal first"
         return call.principal
 
+    async def _limits(self, templates: list[Template]) -> list[int]:
+        """Each template's input limit on the default model (counted at once: an engine that is busy
+        generating makes each count wait for the same timeout, not one after the other)."""
+        model = self._runner.model(None)
+        found = await asyncio.gather(*(self._runner.limits.limit(t, model) for t in templates))
+        return [limit for limit, _ in found]
+
     async def list_templates(
         self, request: Request, lang: Annotated[Lang | None, Query()] = None
     ) -> list[TemplateOut]:
         """The templates in one language, in library order (grouped by task type on the page)."""
-        return [TemplateOut.of(t) for t in self._library.list(self._lang(request, lang))]
+        templates = self._library.list(self._lang(request, lang))
+        limits = await self._limits(templates)
+        return [TemplateOut.of(t, limit) for t, limit in zip(templates, limits, strict=True)]
 
     async def get_template(
         self,
@@ -160,7 +174,19 @@ class Api:
         """One template with its inputs: what a client needs to build the run form."""
         template = self._runner.template(template_id, self._lang(request, lang))
         call.template_id, call.template_version = template.id, template.version
-        return TemplateDetailOut.of(template)
+        (limit,) = await self._limits([template])
+        return TemplateDetailOut.of(template, limit)
+
+    async def count_tokens(self, request: Request, call: CurrentCall, body: TokensIn) -> TokensOut:
+        """The inputs' size in the model's tokens against the template's input limit (the live counter).
+
+        Counted by the engine's own tokenizer where it has one (`exact`), else a conservative estimate;
+        the inputs are not validated here, and nothing of them is kept or audited but the numbers."""
+        template = self._runner.template(body.template_id, self._lang(request, body.lang))
+        call.template_id, call.template_version = template.id, template.version
+        measure = await self._runner.limits.measure(template, body.inputs, self._runner.model(body.model))
+        call.detail.update(input_tokens=measure.tokens, input_limit=measure.limit, exact=measure.exact)
+        return TokensOut(tokens=measure.tokens, limit=measure.limit, over=measure.over, exact=measure.exact)
 
     async def create_run(self, request: Request, call: CurrentCall, body: RunIn) -> Response:
         """Run a template; the answer streams back as server-sent events (see docs/api.md).
@@ -169,12 +195,30 @@ class Api:
         409 naming the run it started, never a second run."""
         principal = self._who(call)
         key = _idempotency_key(request)
-        return await self._runner.start(call, principal, body, self._lang(request, body.lang), key)
+        try:
+            return await self._runner.start(call, principal, body, self._lang(request, None), key)
+        except InputTooLong as exc:  # 413 with the numbers the UI shows beside its counter
+            return JSONResponse(exc.body(), status_code=exc.status_code)
+
+    async def list_runs(
+        self,
+        request: Request,
+        call: CurrentCall,
+        mine: Annotated[bool, Query(description="only the caller's own runs (the only list)")] = True,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    ) -> RecentRunsOut:
+        """The caller's own newest runs: metadata only, and whether the server keeps each one's text."""
+        if not mine:
+            raise ValidationFailed("only your own runs are listed: use mine=1", param="mine")
+        principal = self._who(call)
+        runs = await asyncio.to_thread(self._runner.recent, principal, limit, self._lang(request, None))
+        call.detail["listed"] = len(runs)
+        return RecentRunsOut(runs=runs)
 
     async def get_run(self, request: Request, call: CurrentCall, run_id: str) -> RunOut:
         """A run's record; its text only while the deployment retains content."""
         principal = self._who(call)
-        result = await asyncio.to_thread(self._runner.read, run_id, principal)
+        result = await asyncio.to_thread(self._runner.read, run_id, principal, self._lang(request, None))
         call.template_id, call.template_version = result.template_id, result.template_version
         call.detail["run_id"] = run_id
         return result
@@ -213,21 +257,37 @@ class Api:
         return saved, earlier is not None
 
     async def create_survey(self, request: Request, call: CurrentCall, body: SurveyIn) -> SurveyOut:
-        """Answer the pilot-end survey: stability and ease of use, 0–10; answering again replaces it."""
+        """Answer the pilot-end survey (stability, usability, utility per template 0–10, critical errors
+        seen, role); answering again replaces the whole answer."""
         principal = self._who(call)
+        known = {t.id for t in self._library.list()}
+        unknown = sorted(set(body.template_utility) - known)
+        if unknown:
+            raise ValidationFailed(f"unknown template ids {unknown}", param="template_utility")
         saved, replaced = await asyncio.to_thread(self._save_survey, principal, body)
-        call.detail.update(stability=saved.stability, ease_of_use=saved.ease_of_use, replaced=replaced)
+        # Numbers and the role only (never the comment); a part left unanswered is left out.
+        call.detail.update(
+            stability=saved.stability, ease_of_use=saved.ease_of_use,
+            templates_rated=len(saved.template_utility or {}), replaced=replaced,
+        )  # fmt: skip
+        if saved.rater_role is not None:
+            call.detail.update(rater_role=saved.rater_role)
+        if saved.critical_errors_seen is not None:
+            call.detail.update(critical_errors_seen=saved.critical_errors_seen)
         return SurveyOut(
-            id=saved.id, stability=saved.stability, ease_of_use=saved.ease_of_use, replaced=replaced
-        )
+            id=saved.id, stability=saved.stability, ease_of_use=saved.ease_of_use,
+            template_utility=saved.template_utility or {}, critical_errors_seen=saved.critical_errors_seen,
+            rater_role=saved.rater_role, replaced=replaced,
+        )  # fmt: skip
 
-    def _save_survey(self, principal: Principal, body: SurveyIn) -> tuple[Survey, bool]:
+    def _save_survey(self, principal: Principal, body: SurveyIn) -> tuple[SurveyAnswer, bool]:
         """Save the user's answer (replacing an earlier one); whether one was replaced."""
         store = self._gateway.store
-        earlier = store.get_survey(principal.user)
-        saved = store.save_survey(
-            user=principal.user, stability=body.stability, ease_of_use=body.ease_of_use,
-            comment=body.comment or None,
+        earlier = get_survey_answer(store, principal.user)
+        saved = save_survey_answer(
+            store, user=principal.user, stability=body.stability, ease_of_use=body.ease_of_use,
+            rater_role=body.rater_role, critical_errors_seen=body.critical_errors_seen,
+            template_utility=body.template_utility or None, comment=body.comment or None,
         )  # fmt: skip
         return saved, earlier is not None
 
@@ -250,6 +310,8 @@ class Api:
             response_class=Response,
             responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}},
         )
+        router.add_api_route("/tokens", self.count_tokens, methods=["POST"], name="tokens.count")
+        router.add_api_route("/runs", self.list_runs, methods=["GET"], name="runs.list")
         router.add_api_route("/runs/{run_id}", self.get_run, methods=["GET"], name="run.read")
         router.add_api_route(
             "/runs/{run_id}/feedback",

@@ -8,11 +8,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
+from medvault.backends._tokens import TokenCounter
+from medvault.directory import Authenticator
 from medvault.gateway._app import Gateway
 from medvault.templates import TemplateLibrary
 from medvault.workbench._access import Access
 from medvault.workbench._api import Api
 from medvault.workbench._headers import SecurityHeaders
+from medvault.workbench._limits import Limits
 from medvault.workbench._pages import Pages
 from medvault.workbench._runs import Runner
 from medvault.workbench._sessions import Sessions
@@ -30,15 +33,22 @@ class Workbench:
 
 def install(app: FastAPI, gateway: Gateway) -> Workbench:
     """Load the template library and add pages, API, static files and security headers to `app`."""
-    library = TemplateLibrary.load(gateway.settings.workbench.template_dirs)
     settings = gateway.settings
+    # What this deployment offers: device-class templates are refused unless governance enables them.
+    library = TemplateLibrary.for_settings(settings)
+    # One authenticator for sign-in and the session re-check: it remembers when the directory last
+    # confirmed each of its users (`directory.recheck_s`, `offline_grace_s`).
+    authenticator = Authenticator(gateway.store, settings.directory)
     sessions = Sessions(
-        settings.workbench.session_idle_minutes * 60, max_s=settings.workbench.session_max_hours * 3600
+        gateway.store,
+        settings.workbench.session_idle_minutes * 60,
+        max_s=settings.workbench.session_max_hours * 3600,
     )
-    access = Access(sessions, gateway.auth, gateway.store.user_stamp, settings.auth.cache_ttl_s)
-    runner = Runner(gateway, library)
+    access = Access(sessions, gateway.auth, authenticator.still_valid, settings.auth.cache_ttl_s)
+    counter = TokenCounter(settings, gateway.routers)
+    runner = Runner(gateway, library, Limits(counter, lambda: gateway.session))
     app.include_router(Api(gateway, library, runner, access).router())
-    Pages(gateway, library, access).install(app)
+    Pages(gateway, library, access, counter.window, authenticate=authenticator.authenticate).install(app)
     app.mount("/workbench/static", StaticFiles(directory=STATIC_DIR), name="workbench-static")
     app.add_middleware(SecurityHeaders)
     workbench = Workbench(sessions, access)

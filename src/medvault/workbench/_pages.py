@@ -1,14 +1,27 @@
-"""The server-rendered pages: sign-in, the workbench, the pilot survey; and sign-out.
+"""The server-rendered pages: sign-in, the workbench, the pilot survey, the admin and auditor pages
+(`_admin.py`); and sign-out.
+
+After sign-in each role lands on its own pages: clinicians on the workbench, admins and auditors on the
+status page under /workbench/admin (admins reach the workbench from there). A correct password of a role
+with no pages in the browser is told so, never "wrong password"; an auditor who opens the workbench is
+told that the role does not run templates.
 
 Pages hold no inline script or style (the CSP forbids both); behaviour lives in static/workbench.js,
 which talks to the JSON API. Sign-in and sign-out are audited as `auth.login`, `auth.failed`,
 `auth.throttled` (refused unchecked by the back-off of `_throttle.py`) and `auth.logout`; the audit
-event never holds the username a failed attempt typed (it may be a password).
+event never holds the username a failed attempt typed (it may be a password), nor the password: a
+refusal records the `Outcome`'s fixed `reason` (and for an unreachable directory its `cause`).
+
+Who may sign in is `medvault.directory.Authenticator`'s answer: local users first (the break-glass
+admin never depends on the directory), then the hospital's directory where one is configured. A
+directory that is down or slow answers within its budget with 503 and a message saying local accounts
+still work; a right password without a mapped group is told "not enabled", never "wrong password".
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +30,16 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from medvault.directory import Outcome
 from medvault.gateway._app import Gateway
 from medvault.gateway._calls import Call, endpoint
+from medvault.store import Principal, get_survey_answer
 from medvault.templates import TemplateLibrary
-from medvault.workbench._access import CSRF_FIELD, USERS, Access
+from medvault.workbench._access import CSRF_FIELD, READERS, USERS, Access
+from medvault.workbench._admin import ADMIN, AdminPages
 from medvault.workbench._cookies import wants_secure
 from medvault.workbench._i18n import CATEGORIES, TASK_TYPES, pick_lang, texts
+from medvault.workbench._messages import message
 from medvault.workbench._schemas import TemplateOut
 from medvault.workbench._sessions import COOKIE, Session, new_token, same_token
 from medvault.workbench._throttle import Refusal, SigninThrottle, address_key
@@ -32,18 +49,41 @@ LANG_COOKIE = "mv_lang"
 LOGIN_CSRF_COOKIE = "mv_login_csrf"
 SIGNIN = "/workbench/signin"
 HOME = "/workbench"
+# Who may sign in to the browser pages at all: the workbench's users and the admin pages' readers.
+SIGNIN_ROLES = USERS | READERS
+
+# Checks a username and password (`medvault.directory.Authenticator.authenticate`): local users first,
+# then the directory where one is configured.
+Authenticate = Callable[[str, str], Awaitable[Outcome]]
+# The HTTP status of a refused sign-in, by the form's message (default 401).
+_REFUSAL_STATUS = {"signin.directory_unavailable": 503, "signin.not_enabled": 403}
+
+
+def landing(principal: Principal) -> str:
+    """Where a role lands after sign-in: its own pages."""
+    return HOME if principal.role.value in USERS and principal.role.value not in READERS else ADMIN
 
 
 class Pages:
     """Page handlers; `install` adds them to the app."""
 
-    def __init__(self, gateway: Gateway, library: TemplateLibrary, access: Access) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        library: TemplateLibrary,
+        access: Access,
+        window: Callable[[str], int],
+        *,
+        authenticate: Authenticate,
+    ) -> None:
         self._gateway = gateway
         self._library = library
         self._access = access
+        self._authenticate = authenticate
+        self.admin = AdminPages(gateway, self._session_or_signin, self._render, self._lang, window)
         # Read through the session table's clock: one seam moves every sign-in time in the tests.
         self._throttle = SigninThrottle(
-            gateway.settings.workbench.signin_throttle, clock=lambda: access.sessions.clock()
+            gateway.settings.workbench.signin_throttle, gateway.store, clock=lambda: access.sessions.clock()
         )
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(PAGES_DIR),
@@ -66,6 +106,7 @@ class Pages:
             ["POST"],
             include_in_schema=False,
         )
+        self.admin.install(app)
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -134,8 +175,15 @@ class Pages:
             return session
         return JSONResponse({"state": self._gateway.isolation_state()})
 
+    def _workbench_user(self, request: Request, session: Session | Response) -> Session | Response:
+        """The session if its role uses the workbench, else a page saying that it does not."""
+        if isinstance(session, Response) or session.principal.role.value in USERS:
+            return session
+        self._lang(request, session)
+        return self.admin.refusal(request, session, "role.no_workbench", status=403)
+
     async def workbench(self, request: Request) -> Response:
-        session = await self._session_or_signin(request)
+        session = self._workbench_user(request, await self._session_or_signin(request))
         if isinstance(session, Response):
             return session
         lang = self._lang(request, session)
@@ -147,21 +195,28 @@ class Pages:
         )  # fmt: skip
 
     async def survey(self, request: Request) -> Response:
-        session = await self._session_or_signin(request)
+        session = self._workbench_user(request, await self._session_or_signin(request))
         if isinstance(session, Response):
             return session
-        answer = await asyncio.to_thread(self._gateway.store.get_survey, session.principal.user)
-        return self._render(
-            request, "survey.html", self._lang(request, session), session=session, answer=answer
-        )
+        answer = await asyncio.to_thread(get_survey_answer, self._gateway.store, session.principal.user)
+        lang = self._lang(request, session)
+        templates = [TemplateOut.of(t) for t in self._library.list(lang)]  # one utility question each
+        return self._render(request, "survey.html", lang, session=session, answer=answer, templates=templates)
 
-    async def signin_form(self, request: Request, error: str | None = None, status: int = 200) -> Response:
+    async def signin_form(
+        self, request: Request, error: str | None = None, status: int = 200, notice: str | None = None
+    ) -> Response:
+        """The sign-in form; a browser that is still signed in (Back after sign-in) goes to its pages."""
+        if error is None and notice is None and request.method == "GET":
+            session = await self._access.session(request)
+            if session is not None:
+                return RedirectResponse(landing(session.principal), status_code=303)
         lang = self._lang(request, None)
         if error is None and request.query_params.get("expired"):
             error = "signin.expired"
         token = new_token()
         response = self._render(
-            request, "signin.html", lang, status=status, session=None, csrf=token, error=error
+            request, "signin.html", lang, status=status, session=None, csrf=token, error=error, notice=notice
         )
         self._cookie(request, response, LOGIN_CSRF_COOKIE, token, path=SIGNIN)
         return response
@@ -181,21 +236,31 @@ class Pages:
         attempt = self._throttle.begin(username if isinstance(username, str) else "", client)
         if isinstance(attempt, Refusal):
             return await self._throttled(request, call, attempt)
-        principal, stamp = None, None
+        outcome = Outcome(None, None, "credentials")
         if isinstance(username, str) and isinstance(password, str) and username and password:
-            principal = await asyncio.to_thread(self._gateway.store.verify_password, username, password)
-        if principal is not None:  # read after the check, which may have re-hashed the password
+            outcome = await self._authenticate(username, password)
+        principal, stamp = outcome.principal, outcome.stamp
+        # A right password takes its attempt back, also when the account is not enabled here; an
+        # unreachable directory judged nothing, so that attempt still counts (no free guesses meanwhile).
+        if principal is not None or outcome.ui_error == "signin.not_enabled":
             self._throttle.succeeded(attempt)
-            stamp = await asyncio.to_thread(self._gateway.store.user_stamp, principal.user)
-        if principal is None or stamp is None or principal.role.value not in USERS:
+        if principal is None or stamp is None:
             call.action = "auth.failed"
-            call.detail["reason"] = "credentials" if principal is None else "role"
-            return await self.signin_form(request, "signin.failed", 401)
+            call.detail["reason"] = outcome.reason
+            if outcome.cause:
+                call.detail["cause"] = outcome.cause
+            error = outcome.ui_error or "signin.failed"
+            return await self.signin_form(request, error, _REFUSAL_STATUS.get(error, 401))
         call.principal = principal
+        if principal.role.value not in SIGNIN_ROLES:  # the password was right: say what is wrong
+            call.action = "auth.failed"
+            call.detail["reason"] = "role"
+            role = message("role.signin_refused", self._lang(request, None), role=principal.role.value)
+            return await self.signin_form(request, status=403, notice=role)
         old = request.cookies.get(COOKIE)
         self._access.sessions.drop(old)
         session = self._access.sessions.create(principal, self._lang(request, None), stamp)
-        response = RedirectResponse(HOME, status_code=303)
+        response = RedirectResponse(landing(principal), status_code=303)
         self._cookie(request, response, COOKIE, session.id)
         response.delete_cookie(LOGIN_CSRF_COOKIE, path=SIGNIN)
         return response

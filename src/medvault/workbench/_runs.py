@@ -13,6 +13,7 @@ retains content, into the run's content columns.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
@@ -28,7 +29,6 @@ from medvault.errors import (
     Forbidden,
     GuardError,
     NotFound,
-    PayloadTooLarge,
     StoreError,
     TemplateError,
     ValidationFailed,
@@ -36,13 +36,24 @@ from medvault.errors import (
 from medvault.gateway._app import Gateway
 from medvault.gateway._calls import Call
 from medvault.gateway.errors import error_body
-from medvault.guard import GuardResult, check
-from medvault.store import Principal, Run
+from medvault.guard import GuardResult
+from medvault.store import Principal, Role, Run
 from medvault.templates import Template, TemplateLibrary
+from medvault.templates._run import chat_request, guard_check, source_text
 from medvault.workbench._access import READERS
 from medvault.workbench._diff import word_diff
 from medvault.workbench._i18n import LANGS
-from medvault.workbench._schemas import DiffSegment, FeedbackOut, GuardOut, RunIn, RunOut, plain
+from medvault.workbench._limits import InputTooLong, Limits
+from medvault.workbench._messages import engine_fault, localized, message
+from medvault.workbench._schemas import (
+    DiffSegment,
+    FeedbackOut,
+    GuardOut,
+    RecentRunOut,
+    RunIn,
+    RunOut,
+    plain,
+)
 
 log = structlog.get_logger("medvault.workbench")
 _CLIENT_CLOSED = ClientClosed.status_code
@@ -111,6 +122,7 @@ class _Live:
     principal: Principal
     template: Template
     inputs: dict[str, Any]
+    lang: str  # the UI language: of error texts and the guard's sentences
     claim: _Claim | None = None
     content: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
@@ -119,9 +131,10 @@ class _Live:
 class Runner:
     """Starts runs and reads them back; one per app."""
 
-    def __init__(self, gateway: Gateway, library: TemplateLibrary) -> None:
+    def __init__(self, gateway: Gateway, library: TemplateLibrary, limits: Limits) -> None:
         self._gateway = gateway
         self._library = library
+        self.limits = limits
         self._pending: set[asyncio.Task[Any]] = set()  # producers, and records of cancelled streams
         self._claims: dict[tuple[str, str], _Claim] = {}  # (user, Idempotency-Key)
 
@@ -132,29 +145,17 @@ class Runner:
         except NotFound as exc:
             raise NotFound(exc.message, code="template_not_found", param="template_id") from None
 
-    def _check_sizes(self, template: Template, inputs: dict[str, Any]) -> None:
-        ceiling = self._gateway.settings.workbench.max_input_chars
-        for spec in template.inputs:
-            value = inputs.get(spec.name)
-            limit = min(spec.max_chars or ceiling, ceiling)
-            if isinstance(value, str) and len(value) > limit:
-                raise PayloadTooLarge(
-                    f"input `{spec.name}` has {len(value)} characters; the limit is {limit}",
-                    code="input_too_long",
-                    param=f"inputs.{spec.name}",
-                )
-
     @staticmethod
-    def _render(template: Template, inputs: dict[str, Any]) -> list[dict[str, Any]]:
-        """The chat messages; the template's own check names a missing, unknown or ill-typed input (422)."""
+    def _chat(template: Template, inputs: dict[str, Any], model: str) -> dict[str, Any]:
+        """The chat request; the template's own check names a missing, unknown or ill-typed input (422)."""
         try:
-            return template.render(inputs)
+            return chat_request(template, inputs, model)
         except TemplateError as exc:
             if isinstance(exc, ApiError):
                 raise
             raise ValidationFailed(str(exc), param="inputs") from exc
 
-    def _model(self, requested: str | None) -> str:
+    def model(self, requested: str | None) -> str:
         """The requested model, or the first one change control lets serve (the first one when none
         does, whose refusal then says why)."""
         held = self._gateway.gate.last_held
@@ -205,20 +206,24 @@ class Runner:
     ) -> StreamingResponse:
         template = self.template(body.template_id, body.lang or lang)
         call.template_id, call.template_version = template.id, template.version
-        self._check_sizes(template, body.inputs)
-        messages = self._render(template, body.inputs)
-        chat = {"model": self._model(body.model), "messages": messages, **_sampling(template)}
+        model = self.model(body.model)
+        # Before the inputs are validated: an oversize paste is refused by its tokens, never cut.
+        measure = await self.limits.measure(template, body.inputs, model)
+        call.detail.update(input_tokens=measure.tokens, input_limit=measure.limit)
+        if measure.over:
+            raise InputTooLong(measure, lang)
+        chat = self._chat(template, body.inputs, model)
         call.detail["input_chars"] = sum(len(v) for v in body.inputs.values() if isinstance(v, str))
         queue: asyncio.Queue[_Item] = asyncio.Queue()
         producer = self._spawn(_produce(self._gateway.chat.generate(call, chat), queue))
         try:
             first = await _next(queue, EARLY_S)
-            if isinstance(first, ApiError):
-                raise first  # refused before a word: a plain HTTP status
+            if isinstance(first, ApiError):  # refused before a word: a plain HTTP status
+                raise localized(first, lang) if engine_fault(first) else first
         except BaseException:
             producer.cancel()
             raise
-        live = _Live(call, principal, template, dict(body.inputs), claim)
+        live = _Live(call, principal, template, dict(body.inputs), lang, claim)
         call.deferred = True
         return StreamingResponse(
             self._relay(live, first, queue, producer),
@@ -257,7 +262,7 @@ class Runner:
                 yield sse("done", result.model_dump(mode="json"))
             except ApiError as exc:
                 live.call.detail["stream_error"] = exc.code or "error"
-                yield sse("error", error_body(exc))
+                yield sse("error", _error_event(exc, live.lang))
                 if not concluded:
                     concluded = True
                     await self._shielded(self._conclude(live, "error", exc.status_code))
@@ -280,7 +285,7 @@ class Runner:
         """Check, store and audit the finished run; returns its record with the live content."""
         call, template = live.call, live.template
         output, reasoning = "".join(live.content), "".join(live.reasoning) or None
-        source = _source(template, live.inputs)
+        source = source_text(template, live.inputs)
         guard = None
         if status == "ok":
             guard = await asyncio.to_thread(self._check, template, live.inputs, output, call)
@@ -294,6 +299,7 @@ class Runner:
                 guard_verdict=guard.verdict if guard else None,
                 guard_counts=guard.counts() if guard else None,
                 input_json=orjson.dumps(live.inputs).decode(), output_text=output, reasoning_text=reasoning,
+                language=template.lang,
             )  # fmt: skip
         except StoreError as exc:
             log.error("run_not_stored", request_id=call.request_id, error=str(exc))
@@ -303,21 +309,14 @@ class Runner:
             live.claim.run_id, live.claim.since = run.id, time.monotonic()
         self._account(call, template, run, guard, output)
         await self._gateway.calls.finish(call, http_status)
-        return self._record(run, template, live.inputs, output, reasoning, source, guard)
+        return self._record(run, template, live.inputs, output, reasoning, source, guard, live.lang)
 
     def _check(
         self, template: Template, inputs: dict[str, Any], output: str, call: Call | None = None
     ) -> GuardResult | None:
         """The guard's verdict on the output, for templates with a guard profile (all anchored ones)."""
-        source = _source(template, inputs)
-        if source is None or not template.guard_task:
-            return None
-        lang, target = _languages(template, inputs)
         try:
-            return check(
-                source, output, task=template.guard_task, lang=lang, target_lang=target,
-                checks=template.guard_checks,
-            )  # fmt: skip
+            return guard_check(template, inputs, output)
         except GuardError as exc:  # a template whose guard profile the guard rejects: say so, do not fail
             log.error("guard_failed", template=template.id, error=str(exc))
             if call is not None:
@@ -346,6 +345,7 @@ class Runner:
         reasoning: str | None,
         source: str | None,
         guard: GuardResult | None,
+        lang: str,
     ) -> RunOut:
         diffable = template is not None and diffed(template)
         diff = word_diff(source, output) if diffable and source is not None and output else None
@@ -362,10 +362,21 @@ class Runner:
             latency_ms=run.latency_ms, prompt_tokens=run.prompt_tokens,
             completion_tokens=run.completion_tokens, guard_verdict=run.guard_verdict,
             guard_counts=dict(run.guard_counts), inputs=inputs, output=output, reasoning=reasoning,
-            source=source, guard=GuardOut(**guard.to_dict()) if guard else None,
+            source=source, guard=GuardOut(**guard.to_dict(lang)) if guard else None,
             diff=[DiffSegment(**segment) for segment in diff] if diff is not None else None,
             postprocess=postprocess, content_retained=run.output_text is not None,
+            content_kept=run.output_text is not None, content_note=self._content_note(run, lang),
         )  # fmt: skip
+
+    def _content_note(self, run: Run, lang: str) -> str | None:
+        """Why the server holds no text of `run` (None when it does)."""
+        if run.output_text is not None:
+            return None
+        if run.status != "ok":
+            return message("content.failed", lang)
+        if self._gateway.settings.retention.content_days > 0:
+            return message("content.purged", lang)
+        return message("content.not_retained", lang)
 
     def owned(self, run_id: str, principal: Principal, others: frozenset[str] = frozenset()) -> Run:
         """The stored run if it is the principal's own (or the principal's role is in `others`)."""
@@ -376,20 +387,49 @@ class Runner:
             raise Forbidden("this run belongs to another user")
         return run
 
-    def read(self, run_id: str, principal: Principal) -> RunOut:
-        """A stored run; its content, guard flags and diff only while content is retained."""
+    def read(self, run_id: str, principal: Principal, lang: str) -> RunOut:
+        """A stored run; its content, guard flags and diff only while content is retained, and never
+        to an auditor (who reads metadata only)."""
         run = self.owned(run_id, principal, READERS)
+        if principal.role == Role.AUDITOR:
+            run = dataclasses.replace(run, input_json=None, output_text=None, reasoning_text=None)
         template = self._find(run.template_id, run.template_version)
         inputs = orjson.loads(run.input_json) if run.input_json else None
         if template is None or inputs is None or run.output_text is None:
-            record = self._record(run, template, inputs, run.output_text, run.reasoning_text, None, None)
+            record = self._record(
+                run, template, inputs, run.output_text, run.reasoning_text, None, None, lang
+            )
         else:
             guard = self._check(template, inputs, run.output_text) if run.status == "ok" else None
-            source = _source(template, inputs)
-            record = self._record(run, template, inputs, run.output_text, run.reasoning_text, source, guard)
+            source = source_text(template, inputs)
+            record = self._record(
+                run, template, inputs, run.output_text, run.reasoning_text, source, guard, lang
+            )
+        if principal.role == Role.AUDITOR:
+            record.content_note = message("content.hidden", lang)
         rating = self._gateway.store.get_feedback(run.id)
         record.feedback = FeedbackOut.of(rating) if rating is not None else None
         return record
+
+    def recent(self, principal: Principal, limit: int, lang: str) -> list[RecentRunOut]:
+        """The principal's own newest runs, metadata only (whether the text is kept, not the text)."""
+        store = self._gateway.store
+        runs = store.list_runs(principal.user, limit)
+        rated = {run.id for run in runs if store.get_feedback(run.id) is not None}
+        titles = {t.id: t.title for t in self._library.list(lang)}
+        return [
+            RecentRunOut(
+                id=run.id,
+                template_id=run.template_id,
+                template_title=titles.get(run.template_id or ""),
+                created_at=run.created_at,
+                status=run.status,
+                guard_verdict=run.guard_verdict,
+                rated=run.id in rated,
+                has_content=run.output_text is not None,
+            )
+            for run in runs
+        ]
 
     def _find(self, template_id: str | None, version: str | None) -> Template | None:
         """The template a run used, in whichever language has that version (a run does not store it)."""
@@ -398,6 +438,14 @@ class Runner:
                 if template.id == template_id and template.version == version:
                     return template
         return None
+
+
+def _error_event(exc: ApiError, lang: str) -> dict[str, Any]:
+    """An SSE `error` event: the stable code and what to do in the UI language, at the top level (the
+    workbench API's contract) and in the gateway's error shape (as before)."""
+    fixed = localized(exc, lang)
+    return {"code": fixed.code, "message": fixed.message, "retry_after_s": fixed.retry_after_s,
+            **error_body(fixed)}  # fmt: skip
 
 
 # (delta field, SSE event name = the `_Live` list that collects it)
@@ -415,25 +463,3 @@ def diffed(template: Template) -> bool:
         and str(template.output_format) == "text"
         and template.guard_task != "translation"
     )
-
-
-def _source(template: Template, inputs: dict[str, Any]) -> str | None:
-    """The text the output is checked against (the guard) and, for anchored templates, diffed against."""
-    if not template.source_variable:
-        return None
-    value = inputs.get(template.source_variable)
-    return value if isinstance(value, str) else None
-
-
-def _languages(template: Template, inputs: dict[str, Any]) -> tuple[str, str | None]:
-    """Source and output language: the template's, or for a translation its `direction` (`de-en`)."""
-    direction = inputs.get("direction")
-    if template.guard_task == "translation" and isinstance(direction, str) and "-" in direction:
-        source, _, target = direction.partition("-")
-        return source, target
-    return template.lang, None
-
-
-def _sampling(template: Template) -> dict[str, Any]:
-    values = plain(template.sampling) or {}
-    return {key: value for key, value in values.items() if value is not None}

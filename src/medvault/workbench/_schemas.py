@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,10 +51,15 @@ class TemplateOut(BaseModel):
     task_type: str
     warning: str | None = None
     risk: dict[str, Any] = Field(default_factory=dict)
+    input_limit_tokens: int | None = Field(
+        default=None,
+        description="tokens the inputs may take on the default model: its context window − the "
+        "template's prompt − the template's max_tokens",
+    )
 
     @classmethod
-    def of(cls, template: Template) -> TemplateOut:
-        return cls(**_summary(template))
+    def of(cls, template: Template, limit: int | None = None) -> TemplateOut:
+        return cls(**_summary(template), input_limit_tokens=limit)
 
 
 class TemplateDetailOut(TemplateOut):
@@ -69,9 +74,10 @@ class TemplateDetailOut(TemplateOut):
     sampling: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
-    def of(cls, template: Template) -> TemplateDetailOut:
+    def of(cls, template: Template, limit: int | None = None) -> TemplateDetailOut:
         return cls(
             **_summary(template),
+            input_limit_tokens=limit,
             inputs=[
                 InputOut(
                     name=i.name, type=str(i.type), label=i.label, required=i.required,
@@ -110,20 +116,50 @@ class RunIn(_Body):
     model: str | None = Field(default=None, description="model id; default: the first configured model")
 
 
+class TokensIn(_Body):
+    """Count a run's inputs in the model's tokens, against the template's input limit."""
+
+    template_id: str = Field(min_length=1, max_length=128)
+    lang: Lang | None = Field(default=None, description="template language; default: the UI language")
+    inputs: dict[str, Any] = Field(default_factory=dict, description="input name -> value")
+    model: str | None = Field(default=None, description="model id; default: the first configured model")
+
+
+class TokensOut(BaseModel):
+    tokens: int = Field(description="tokens the inputs take")
+    limit: int = Field(description="tokens they may take (the template's input_limit_tokens)")
+    over: bool
+    exact: bool = Field(description="counted by the engine's own tokenizer (false: a conservative estimate)")
+
+
 class FlagOut(BaseModel):
     kind: str
+    code: str | None = None
     message: str
     severity: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    text: str | None = Field(default=None, description="one sentence in the UI language")
     source_span: list[int] | None = None
     output_span: list[int] | None = None
 
 
+class UncheckedOut(BaseModel):
+    side: Literal["source", "output"]
+    span: list[int]
+    reason: str
+    text: str | None = None
+
+
 class GuardOut(BaseModel):
-    verdict: Literal["ok", "review"]
+    verdict: Literal["ok", "review", "unchecked"]
     task: str | None = None
     checks: list[str] = Field(default_factory=list)
+    checked: list[str] = Field(default_factory=list)
+    not_checked: list[str] = Field(default_factory=list)
+    summary: str | None = None
     counts: dict[str, int] = Field(default_factory=dict)
     flags: list[FlagOut] = Field(default_factory=list)
+    unchecked: list[UncheckedOut] = Field(default_factory=list)
 
 
 class DiffSegment(BaseModel):
@@ -180,7 +216,26 @@ class RunOut(BaseModel):
     diff: list[DiffSegment] | None = None
     postprocess: Any = None
     content_retained: bool = False
+    content_kept: bool = Field(default=False, description="the server keeps this run's text")
+    content_note: str | None = Field(default=None, description="why the text is not kept (UI language)")
     feedback: FeedbackOut | None = Field(default=None, description="the run's rating, when read back")
+
+
+class RecentRunOut(BaseModel):
+    """One of the caller's own runs, as listed: metadata only."""
+
+    id: str
+    template_id: str | None
+    template_title: str | None
+    created_at: datetime
+    status: str
+    guard_verdict: str | None
+    rated: bool
+    has_content: bool
+
+
+class RecentRunsOut(BaseModel):
+    runs: list[RecentRunOut]
 
 
 class FeedbackIn(_Body):
@@ -192,11 +247,23 @@ class FeedbackIn(_Body):
     comment: str | None = Field(default=None, max_length=_COMMENT_MAX)
 
 
+_SurveyScore = Annotated[int, Field(ge=0, le=10, strict=True)]
+_TemplateId = Annotated[str, Field(min_length=1, max_length=128)]
+
+
 class SurveyIn(_Body):
-    """The pilot-end usability survey."""
+    """The pilot-end survey: stability, usability, utility per template, critical errors seen, role.
+    The instrument's newer fields are optional so that older clients keep working."""
 
     stability: int = Field(ge=0, le=10, strict=True)
-    ease_of_use: int = Field(ge=0, le=10, strict=True)
+    ease_of_use: int = Field(ge=0, le=10, strict=True, description="usability, 0–10")
+    template_utility: dict[_TemplateId, _SurveyScore] = Field(
+        default_factory=dict, max_length=200, description="utility after the pilot, 0–10, by template id"
+    )
+    critical_errors_seen: int | None = Field(
+        default=None, ge=0, le=100_000, strict=True, description="critical errors the rater saw in the pilot"
+    )
+    rater_role: Literal["resident", "consultant"] | None = None
     comment: str | None = Field(default=None, max_length=_COMMENT_MAX)
 
 
@@ -206,4 +273,7 @@ class SurveyOut(BaseModel):
     id: int
     stability: int
     ease_of_use: int
+    template_utility: dict[str, int] = Field(default_factory=dict)
+    critical_errors_seen: int | None = None
+    rater_role: str | None = None
     replaced: bool = False

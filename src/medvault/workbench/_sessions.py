@@ -1,4 +1,4 @@
-"""Server-side sign-in sessions: a random id in a cookie, everything else in this process's memory.
+"""Server-side sign-in sessions: a random id in a cookie, everything else in the database.
 
 A session ends when the user signs out, after `idle_s` without a request, or `max_s` after sign-in
 whatever the activity (so a session left open on a ward PC does not live for days). It also rests on a
@@ -6,17 +6,22 @@ whatever the activity (so a session left open on a ward PC does not live for day
 seconds and ends the session when it changed or the user was disabled. The cookie carries only the id;
 the principal, the CSRF token and the UI language stay on the server, so a stolen page cannot be
 replayed after sign-out and nothing in the cookie is worth tampering with.
+
+The sessions live in the database (`Store.session_*`), not in a process: every gateway process, and
+every host on one PostgreSQL, sees a sign-in and a sign-out at once, so a load balancer needs no sticky
+sessions. The table holds only the SHA-256 of each id: a copy of the database opens no session.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import hmac
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from medvault.store import Principal
+from medvault.store import Principal, Role, SessionRow, Store
 
 COOKIE = "mv_session"
 
@@ -31,67 +36,89 @@ def same_token(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
-@dataclass(slots=True)
-class Session:
-    """One signed-in browser; times are readings of the table's clock."""
+def _hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
-    id: str
-    principal: Principal
-    lang: str
-    started: float
-    last_seen: float
-    stamp: str = ""  # the user's stamp at sign-in
-    checked: float = 0.0  # when the stamp was last confirmed
-    csrf: str = field(default_factory=new_token)
+
+class Session:
+    """One signed-in browser; times are readings of the table's clock. Setting `lang` or `checked`
+    writes through to the database, so every gateway process sees the change."""
+
+    __slots__ = ("_checked", "_lang", "_save", "csrf", "id", "last_seen", "principal", "stamp", "started")
+
+    def __init__(self, session_id: str, row: SessionRow, save: Callable[..., None]) -> None:
+        self.id = session_id
+        self.principal = Principal(user=row.user, role=Role(row.role))
+        self.started, self.last_seen = row.started, row.last_seen
+        self.stamp = row.stamp  # the user's stamp at sign-in
+        self.csrf = row.csrf
+        self._lang, self._checked = row.lang, row.checked  # `checked`: when the stamp was last confirmed
+        self._save = save
+
+    @property
+    def lang(self) -> str:
+        return self._lang
+
+    @lang.setter
+    def lang(self, value: str) -> None:
+        if value != self._lang:
+            self._lang = value
+            self._save(lang=value)
+
+    @property
+    def checked(self) -> float:
+        return self._checked
+
+    @checked.setter
+    def checked(self, value: float) -> None:
+        self._checked = value
+        self._save(checked=value)
 
 
 class Sessions:
-    """The open sessions of this gateway process; `clock` is a seam for expiry tests."""
+    """The open sessions, in `store`; `clock` (epoch seconds, shared by processes) is a seam for tests."""
 
     def __init__(
-        self, idle_s: float, clock: Callable[[], float] = time.monotonic, *, max_s: float = 12 * 3600
+        self,
+        store: Store,
+        idle_s: float,
+        clock: Callable[[], float] = time.time,
+        *,
+        max_s: float = 12 * 3600,
     ) -> None:
+        self.store = store
         self.idle_s = idle_s
         self.max_s = max_s
         self.clock = clock
-        self._open: dict[str, Session] = {}
 
     def create(self, principal: Principal, lang: str, stamp: str = "") -> Session:
         """Open a new session under a fresh id (never reusing one the browser sent: no fixation)."""
-        self._prune()
         now = self.clock()
-        session = Session(new_token(), principal, lang, now, now, stamp, now)
-        self._open[session.id] = session
-        return session
+        # Sign-ins are rare: each removes the sessions that expired meanwhile, so they cannot pile up.
+        self.store.sessions_prune(now, self.idle_s, self.max_s)
+        session_id = new_token()
+        row = SessionRow(
+            id_hash=_hash(session_id), user=principal.user, role=str(principal.role), lang=lang,
+            csrf=new_token(), stamp=stamp, started=now, last_seen=now, checked=now,
+        )  # fmt: skip
+        self.store.session_create(row)
+        return self._session(session_id, row)
 
     def get(self, session_id: str | None, *, touch: bool = True) -> Session | None:
         """The live session for this id, touched unless `touch` is false (a background poll is not
         activity); None when unknown, idle too long or too old."""
-        if not session_id:
+        if not session_id or len(session_id) > 128:
             return None
-        session = self._open.get(session_id)
-        if session is None:
-            return None
-        now = self.clock()
-        if self._expired(session, now):
-            del self._open[session_id]
-            return None
-        if touch:
-            session.last_seen = now
-        return session
+        row = self.store.session_get(_hash(session_id), self.clock(), self.idle_s, self.max_s, touch=touch)
+        return None if row is None else self._session(session_id, row)
 
     def drop(self, session_id: str | None) -> None:
-        """End one session (sign-out, or its user changed)."""
+        """End one session (sign-out, or its user changed), in every process."""
         if session_id:
-            self._open.pop(session_id, None)
+            self.store.session_drop(_hash(session_id))
 
     def __len__(self) -> int:
-        return len(self._open)
+        return self.store.session_count()
 
-    def _expired(self, session: Session, now: float) -> bool:
-        return now - session.last_seen > self.idle_s or now - session.started > self.max_s
-
-    def _prune(self) -> None:
-        now = self.clock()
-        for stale in [s.id for s in self._open.values() if self._expired(s, now)]:
-            del self._open[stale]
+    def _session(self, session_id: str, row: SessionRow) -> Session:
+        return Session(session_id, row, functools.partial(self.store.session_update, row.id_hash))

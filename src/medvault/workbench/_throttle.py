@@ -22,8 +22,9 @@ password also clears its (user, address) count; the address and user counts only
 own share, so signing in as oneself cannot wipe out the failures of a password spray.
 
 Failures are forgotten `forget_after_s` after the last one. The counts and the familiar pairs live in
-this gateway process's memory (there is one gateway process; docs/design.md), so a restart forgets them
-(and a familiar user is then held by the address count until they sign in again). They grow only with
+the database (`Store.signin_counts`), so every gateway process and every host on one PostgreSQL counts
+the same attempts: each decision and its count happen in one transaction that excludes every other
+sign-in's, so parallel guesses sent to different processes still see each other. They grow only with
 attempts that were let through, which the per-address rule bounds, and forgotten ones are pruned.
 """
 
@@ -34,12 +35,12 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal
 
 from medvault.config import SigninThrottleSettings
+from medvault.store import Store
 
 Scope = Literal["pair", "address", "user"]
-K = TypeVar("K", str, tuple[str, str])
 _PRUNE_EVERY_S = 60.0
 _MAX_NAME = 128  # longer typed names share one count: the key stays small, and such a name is no user's
 
@@ -81,22 +82,15 @@ class Attempt:
     familiar: bool  # counted for its pair only
 
 
-@dataclass(slots=True)
-class _Count:
-    failures: int
-    last: float
-
-
 class SigninThrottle:
-    """The counts of one gateway process; `clock` (monotonic seconds) is a seam for tests."""
+    """The counts, kept in `store`; `clock` (epoch seconds, shared by processes) is a seam for tests."""
 
-    def __init__(self, settings: SigninThrottleSettings, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, settings: SigninThrottleSettings, store: Store, clock: Callable[[], float] = time.time
+    ) -> None:
         self.settings = settings
+        self.store = store
         self.clock = clock
-        self._pairs: dict[tuple[str, str], _Count] = {}
-        self._addresses: dict[str, _Count] = {}
-        self._users: dict[str, _Count] = {}
-        self._familiar: dict[tuple[str, str], float] = {}  # (user, address): when last signed in
         self._next_prune = 0.0
 
     def begin(self, user: str, address: str) -> Attempt | Refusal:
@@ -104,66 +98,47 @@ class SigninThrottle:
         now = self.clock()
         self._prune(now)
         user = user[:_MAX_NAME]
-        familiar = self._is_familiar(user, address, now)
         s = self.settings
-        checks: list[tuple[Scope, _Count | None, int, float]] = [
-            ("pair", self._pairs.get((user, address)), s.free_failures, s.max_delay_s),
-        ]
-        if not familiar:
-            checks.append(("address", self._addresses.get(address), s.address_free_failures, s.max_delay_s))
-            checks.append(("user", self._users.get(user), s.user_free_failures, s.user_max_delay_s))
-        waits = [
-            (count.last + backoff_s(count.failures, free, s.base_delay_s, cap) - now, scope)
-            for scope, count, free, cap in checks
-            if count is not None
-        ]
-        wait, scope = max(waits, default=(0.0, "pair"))
-        if wait > 0:
-            return Refusal(scope, max(1, math.ceil(wait)))
-        self._fail(self._pairs, (user, address), now)
-        if not familiar:
-            self._fail(self._addresses, address, now)
-            self._fail(self._users, user, now)
+        with self.store.signin_counts() as counts:
+            since = counts.familiar_since(user, address)
+            familiar = since is not None and now - since < s.familiar_days * 86400
+            keys: list[tuple[Scope, str, str, int, float]] = [
+                ("pair", user, address, s.free_failures, s.max_delay_s)
+            ]
+            if not familiar:
+                keys.append(("address", "", address, s.address_free_failures, s.max_delay_s))
+                keys.append(("user", user, "", s.user_free_failures, s.user_max_delay_s))
+            found = [(key, counts.get(key[0], key[1], key[2])) for key in keys]
+            waits: list[tuple[float, Scope]] = []
+            for (scope, _, _, free, cap), count in found:
+                if count is not None:
+                    failures, last = count
+                    waits.append((last + backoff_s(failures, free, s.base_delay_s, cap) - now, scope))
+            wait, scope = max(waits, default=(0.0, "pair"))
+            if wait > 0:
+                return Refusal(scope, max(1, math.ceil(wait)))
+            for (scope, key_user, key_address, _, _), count in found:
+                stale = count is None or now - count[1] >= s.forget_after_s
+                failures = 1 if stale or count is None else count[0] + 1
+                counts.put(scope, key_user, key_address, failures, now)
         return Attempt(user, address, familiar)
 
     def succeeded(self, attempt: Attempt) -> None:
         """The password was right: clear the pair's count, take back the attempt's share of the others,
         and remember the address as one this user signs in from."""
-        self._pairs.pop((attempt.user, attempt.address), None)
-        if not attempt.familiar:
-            self._take_back(self._addresses, attempt.address)
-            self._take_back(self._users, attempt.user)
-        self._familiar[(attempt.user, attempt.address)] = self.clock()
+        with self.store.signin_counts() as counts:
+            counts.clear("pair", attempt.user, attempt.address)
+            if not attempt.familiar:
+                counts.take_back("address", "", attempt.address)
+                counts.take_back("user", attempt.user, "")
+            counts.make_familiar(attempt.user, attempt.address, self.clock())
 
     def __len__(self) -> int:
         """How many counts and familiar addresses are held (they must not grow without bound)."""
-        return len(self._pairs) + len(self._addresses) + len(self._users) + len(self._familiar)
-
-    def _is_familiar(self, user: str, address: str, now: float) -> bool:
-        since = self._familiar.get((user, address))
-        return since is not None and now - since < self.settings.familiar_days * 86400
-
-    def _fail(self, counts: dict[K, _Count], key: K, now: float) -> None:
-        count = counts.get(key)
-        if count is None or now - count.last >= self.settings.forget_after_s:
-            counts[key] = _Count(1, now)
-        else:
-            count.failures += 1
-            count.last = now
-
-    @staticmethod
-    def _take_back(counts: dict[K, _Count], key: K) -> None:
-        count = counts.get(key)
-        if count is not None:
-            count.failures = max(0, count.failures - 1)
+        return self.store.signin_rows()
 
     def _prune(self, now: float) -> None:
         if now < self._next_prune:
             return
         self._next_prune = now + _PRUNE_EVERY_S
-        forget = self.settings.forget_after_s
-        self._pairs = {k: c for k, c in self._pairs.items() if now - c.last < forget}
-        self._addresses = {k: c for k, c in self._addresses.items() if now - c.last < forget}
-        self._users = {k: c for k, c in self._users.items() if now - c.last < forget}
-        keep = self.settings.familiar_days * 86400
-        self._familiar = {k: since for k, since in self._familiar.items() if now - since < keep}
+        self.store.signin_prune(now - self.settings.forget_after_s, now - self.settings.familiar_days * 86400)

@@ -1,0 +1,112 @@
+"""The database part of the evidence report: audit chain, retention and purges, users per role, models
+and their evaluations, incidents. Counts, ids, digests and times only: no user names, no content."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from medvault.config import Settings
+from medvault.store import EvaluationRecord, ModelApproval, Store
+from medvault.store._monitoring import latest_audit_events, overdue_content
+
+INCIDENT_ACTIONS = {"isolation.breach": "isolation breach", "isolation.monitor_failed": "monitor failure"}
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    ok: bool
+    checked: int
+    head_hash: str | None
+    problems: tuple[str, ...]
+    verified_at: datetime
+
+
+@dataclass(frozen=True)
+class RetentionStatus:
+    content_days: int
+    audit_days: int
+    log_days: int
+    last_purge_at: datetime | None
+    last_purge_rows: int | None
+    last_purge_by: str | None  # the client kind: gateway (hourly) or cli (`medvault purge`)
+    overdue_rows: int  # content past its retention that a purge has not blanked yet
+
+
+@dataclass(frozen=True)
+class Incident:
+    at: datetime
+    kind: str
+    reason: str
+    open: bool
+
+
+@dataclass(frozen=True)
+class ModelEvidence:
+    """A model digest's change-control decision and the evaluations of those weights."""
+
+    approval: ModelApproval
+    evaluations: tuple[EvaluationRecord, ...]  # newest first
+
+
+def chain_status(store: Store, now: datetime) -> ChainStatus:
+    report = store.verify_audit_chain()
+    return ChainStatus(report.ok, report.checked, report.head_hash, tuple(report.problems), now)
+
+
+def retention_status(store: Store, settings: Settings, now: datetime) -> RetentionStatus:
+    """The retention settings, the last purge the audit trail records, and content overdue for one."""
+    retention = settings.retention
+    purges = latest_audit_events(store, ["retention.purge"], limit=1)
+    last = purges[0].event if purges else None
+    rows = last.detail.get("rows") if last else None
+    return RetentionStatus(
+        retention.content_days, retention.audit_days, retention.log_days,
+        last.ts if last else None, rows if isinstance(rows, int) else None,
+        last.client_kind if last else None, overdue_content(store, now),
+    )  # fmt: skip
+
+
+def roles(store: Store) -> dict[str, dict[str, int]]:
+    """Per role: enabled and disabled workbench users, active API keys. Counts only, never names."""
+    counts: dict[str, Counter[str]] = {"users": Counter(), "disabled users": Counter(), "API keys": Counter()}
+    for user in store.list_users():
+        counts["disabled users" if user.disabled else "users"][user.role.value] += 1
+    for key in store.list_keys():
+        if key.active:
+            counts["API keys"][key.role.value] += 1
+    everyone = sorted({role for counter in counts.values() for role in counter})
+    return {role: {kind: counts[kind][role] for kind in counts} for role in everyone}
+
+
+def incidents(store: Store, isolation_state: dict[str, Any], limit: int = 20) -> list[Incident]:
+    """Breaches and monitor failures from the audit trail, newest first.
+
+    One is open while the isolation state on disk is older than it: nothing (a reset, a new start)
+    has happened since. A breach stays open while the state says breached.
+    """
+    since = isolation_state.get("since")
+    changed_at = datetime.fromisoformat(since) if isinstance(since, str) else None
+    found = []
+    for stored in latest_audit_events(store, list(INCIDENT_ACTIONS), limit):
+        event = stored.event
+        still = changed_at is None or changed_at <= event.ts
+        if event.action == "isolation.breach" and isolation_state.get("state") == "breached":
+            still = True
+        found.append(
+            Incident(event.ts, INCIDENT_ACTIONS[event.action], str(event.detail.get("reason", "")), still)
+        )
+    return found
+
+
+def models(store: Store, per_digest: int = 3) -> list[ModelEvidence]:
+    """Every recorded digest with its decision and its latest evaluations (numbers and digests only)."""
+    found: dict[tuple[str, str], list[EvaluationRecord]] = {}
+    for record in store.evaluations(limit=1000):
+        found.setdefault((record.model_id, record.model_digest), []).append(record)
+    return [
+        ModelEvidence(a, tuple(found.get((a.model_id, a.digest), [])[:per_digest]))
+        for a in store.model_approvals()
+    ]

@@ -1,0 +1,111 @@
+"""Assertion cues (negation, pseudo-negation, certainty, time) from the versioned data file `data/cues.toml`.
+
+The lists are data so that they can be reviewed and extended without touching the scope rules in
+`_text.py`; docs/guard.md says where they come from.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib.resources import files
+
+#: Certainty levels from most to least certain that a finding is there now.
+LEVELS = ("present", "probable", "possible", "absent", "historical")
+UNCERTAIN = frozenset({"probable", "possible"})
+
+_DATA = tomllib.loads(files("medvault.guard").joinpath("data/cues.toml").read_text(encoding="utf-8"))
+VERSION: int = _DATA["version"]
+
+
+def _alternatives(fragments: list[str]) -> str:
+    return "|".join(fragments)
+
+
+def _negation(lang: str) -> re.Pattern[str]:
+    families = _DATA["negation"][lang]
+    groups = "|".join(
+        f"(?P<{name}>{_alternatives(families[name])})" for name in ("forward", "backward", "around", "local")
+    )
+    return re.compile(rf"\b(?:{groups})(?:\b|(?<=-))")
+
+
+def _pseudo(lang: str) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{_alternatives(_DATA['negation'][lang]['pseudo'])})\b")
+
+
+def _certainty(lang: str, direction: str) -> re.Pattern[str]:
+    families = _DATA["certainty"][lang][direction]
+    groups = "|".join(
+        f"(?P<{name}>{_alternatives(families[name])})"
+        for name in ("possible", "probable", "historical")
+        if families[name]
+    )
+    return re.compile(rf"(?<!\w)(?:{groups})(?!\w)" if groups else r"(?!)")  # (?!) never matches
+
+
+#: Words of a sentence that compares the two sides.
+COMPARISON = {
+    lang: re.compile(rf"(?<!\w)(?:{_alternatives(_DATA['comparison'][lang])})(?!\w)") for lang in ("de", "en")
+}
+NEG_CUES = {lang: _negation(lang) for lang in ("de", "en")}
+#: Word endings that negate the finding before them in a compound ("steinfrei", "tumour-free").
+NEG_SUFFIXES = {lang: tuple(_DATA["negation"][lang]["suffix"]) for lang in ("de", "en")}
+PSEUDO_NEG = {lang: _pseudo(lang) for lang in ("de", "en")}
+#: Per language and scope: "forward" cues stand before the finding, "backward" ones after it, "in_word"
+#: ones make up the finding's own word.
+CERTAINTY_CUES = {
+    lang: {direction: _certainty(lang, direction) for direction in ("forward", "backward", "in_word")}
+    for lang in ("de", "en")
+}
+
+
+_IMPORTANCE = tomllib.loads(
+    files("medvault.guard").joinpath("data/importance.toml").read_text(encoding="utf-8")
+)
+#: Concept ids whose omission is major (data/importance.toml).
+ACTIONABLE: frozenset[str] = frozenset(_IMPORTANCE["actionable"])
+#: Concept ids too unspecific to be compared through related findings or other organs.
+GENERIC: frozenset[str] = frozenset(_IMPORTANCE["generic"])
+RECOMMENDATION = {
+    lang: re.compile(rf"\b(?:{_alternatives(_IMPORTANCE['recommendation'][lang])})\b")
+    for lang in ("de", "en")
+}
+
+#: Per language: word -> meaning class (a side, a direction, negation) for reading typo fixes.
+MEANING: dict[str, dict[str, str]] = {
+    lang: {word: cls for cls, words in _DATA["meaning"][lang].items() for word in words}
+    for lang in ("de", "en")
+}
+
+#: Per language: (first part of a compound, meaning class), longest first ("Innen|knöchel").
+MEANING_PREFIX: dict[str, list[tuple[str, str]]] = {
+    lang: sorted(
+        ((prefix, cls) for cls, prefixes in _DATA["meaning_prefix"][lang].items() for prefix in prefixes),
+        key=lambda item: -len(item[0]),
+    )
+    for lang in ("de", "en")
+}
+
+#: Per language: spoken punctuation of a dictation ("Punkt", "comma").
+DICTATION: dict[str, frozenset[str]] = {lang: frozenset(_DATA["dictation"][lang]) for lang in ("de", "en")}
+
+#: The axis of each direction class; a finding's direction is compared axis by axis.
+AXES = {
+    "medial": "mediolateral",
+    "lateral": "mediolateral",
+    "anterior": "anteroposterior",
+    "posterior": "anteroposterior",
+    "cranial": "craniocaudal",
+    "caudal": "craniocaudal",
+    "proximal": "proximodistal",
+    "distal": "proximodistal",
+}
+#: Per language: word -> direction class, technical and lay words.
+DIRECTIONS: dict[str, dict[str, str]] = {
+    lang: {
+        **{w: c for w, c in MEANING[lang].items() if c in AXES},
+        **{w: c for c, words in _DATA["meaning_lay"][lang].items() for w in words},
+    }
+    for lang in ("de", "en")
+}
