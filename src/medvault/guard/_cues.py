@@ -89,6 +89,16 @@ MEANING_PREFIX: dict[str, list[tuple[str, str]]] = {
 
 #: Per language: spoken punctuation of a dictation ("Punkt", "comma").
 DICTATION: dict[str, frozenset[str]] = {lang: frozenset(_DATA["dictation"][lang]) for lang in ("de", "en")}
+#: Per language: dictated word -> the negation word it sounds like ("know" -> "no").
+HOMOPHONES: dict[str, dict[str, str]] = {lang: dict(_DATA["homophones"][lang]) for lang in ("de", "en")}
+#: Per language: a spoken decimal number ("2 point 3"): groups `whole`, `fraction`.
+SPOKEN_DECIMAL = {
+    lang: re.compile(
+        rf"\b(?P<whole>\d+)\s+(?:{_alternatives(_DATA['spoken_decimal'][lang])})\s+(?P<fraction>\d+)\b",
+        re.IGNORECASE,
+    )
+    for lang in ("de", "en")
+}
 
 #: The axis of each direction class; a finding's direction is compared axis by axis.
 AXES = {
@@ -100,6 +110,11 @@ AXES = {
     "caudal": "craniocaudal",
     "proximal": "proximodistal",
     "distal": "proximodistal",
+}
+#: Per language: (part of a compound, direction class) found anywhere in a word ("Deckplatte").
+DIRECTION_PARTS: dict[str, list[tuple[str, str]]] = {
+    lang: [(part, cls) for cls, parts in _DATA["direction_part"][lang].items() for part in parts]
+    for lang in ("de", "en")
 }
 #: Per language: word -> direction class, technical and lay words.
 DIRECTIONS: dict[str, dict[str, str]] = {

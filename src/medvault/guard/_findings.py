@@ -69,6 +69,10 @@ def new_findings(pair: Pair) -> list[Flag]:
                 or concept in ACTIONABLE
                 or not _grounded_nearby(pair.output, first, grounded)
             )
+            # A doubt about a finding that is not actionable is shown (minor) rather than withheld:
+            # "not checked" stays for what could be a major problem.
+            if not sure and concept not in ACTIONABLE:
+                severity, sure = "minor", True
             flags.append(
                 Flag("new_findings", message, severity, None, (first.start, first.end), confident=sure)
             )
@@ -133,7 +137,8 @@ def omissions(pair: Pair) -> list[Flag]:
             # same place ("collapsed" -> "kollabiert").
             confident = not ((important or not pair.rules.verbatim) and _anchored(pair, first))
             if not important and (
-                (negative and not pair.rules.verbatim and _unread_denial(pair))
+                not confident  # a doubt about what is not actionable: shown, not withheld
+                or (negative and not pair.rules.verbatim and _unread_denial(pair))
                 or (not pair.same_language and _read_otherwise(pair, first))
             ):
                 severity = "minor"

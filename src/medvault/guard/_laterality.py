@@ -26,7 +26,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 from medvault.guard._context import Pair
-from medvault.guard._cues import AXES, COMPARISON, DIRECTIONS, GENERIC
+from medvault.guard._cues import AXES, COMPARISON, DIRECTION_PARTS, DIRECTIONS, GENERIC, MEANING_PREFIX
 from medvault.guard._lexicon import CONCEPTS, implied
 from medvault.guard._model import Flag, Severity
 from medvault.guard._text import Analysis, Side, SideMention
@@ -273,9 +273,14 @@ def _anchor_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
             missing = sorted(set(src_sides) - set(out_sides))
             at, was = out_sides[extra[0]], src_sides.get(missing[0]) if missing else None
             message = f"'{out.labels[anchor]}': output says {_names(extra)}, source says {_names(src_sides)}"
-            yield replace(
-                _flag(message, "major", was, at), confident=not _clause_agrees(src, out, anchor, at)
-            )
+            # A side given to what the source names without one is sure only where it contradicts
+            # every side of the source ("left" in a report on the right knee), not where it adds to
+            # them ("die beiden Menisken" of a right knee: the two menisci, or both knees?).
+            if _measure_agrees(pair, src, at):
+                continue
+            adds = not src_sides and bool(set(out_sides) & src.doc_sides)
+            agrees = _clause_agrees(src, out, anchor, at)
+            yield replace(_flag(message, "major", was, at), confident=not (adds or agrees))
 
 
 def _clause_agrees(src: _Sides, out: _Sides, anchor: Anchor, at: SideMention) -> bool:
@@ -287,6 +292,21 @@ def _clause_agrees(src: _Sides, out: _Sides, anchor: Anchor, at: SideMention) ->
             matches = _matches(clause, src.clauses)
             return bool(matches) and matches[0][1].sides == clause.sides
     return False
+
+
+def _measure_agrees(pair: Pair, src: _Sides, at: SideMention) -> bool:
+    """Whether the output sentence holding side word `at` keeps a measurement that the source gives
+    the same side ("a 15 mm spot ... in the right side of the brain" for "a 15 mm lesion in the right
+    parietal lobe"): numbers align the sentence with the source and its side agrees; which organ word
+    carries the side is then a matter of vocabulary, not a changed side."""
+    start, end = pair.output.sentence_span(at.start)
+    return any(
+        start <= q.start < end
+        and q.dim not in ("date", "time", "count")
+        and not q.soft
+        and at.sides & set(src.sides.get(("q", q.dim, q.keys[0][1]), {}))
+        for q in pair.output.quantities
+    )
 
 
 def _clause_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
@@ -369,21 +389,47 @@ def _axis_directions(doc: Analysis) -> dict[tuple[str, str | None], list[Directe
     """Per finding concept, and per finding and organ of its segment: the direction words (medial,
     posterior, ...) in the segments naming it ("Fraktur der proximalen Fibula" and "distale
     Tibiafraktur" keep their directions apart)."""
-    words = DIRECTIONS[doc.lang]
     in_segment: dict[int, list[Directed]] = defaultdict(list)
     for w in doc.words:
-        if w.group() in words:
-            in_segment[doc.segment_at(w.start())].append((words[w.group()], w))
+        direction = _direction_of(w.group(), doc.lang)
+        if direction:
+            in_segment[doc.segment_at(w.start())].append((direction, w))
+    # A segment without an organ of its own takes those of its sentence ("Der 12. Brustwirbel ist
+    # gebrochen: seine untere Platte ist eingedrückt").
     organs: dict[int, set[str]] = defaultdict(set)
+    sentence_organs: dict[int, set[str]] = defaultdict(set)
     for m in doc.mentions:
         if m.kind == "A":
             organs[m.segment].add(m.concept)
+            sentence_organs[doc.segments[m.segment].sentence].add(m.concept)
     found: dict[tuple[str, str | None], list[Directed]] = defaultdict(list)
     for m in doc.mentions:
         if m.kind == "F" and not m.negated:
-            for key in (None, *organs[m.segment]):
+            context = organs[m.segment] or sentence_organs[doc.segments[m.segment].sentence]
+            for key in (None, *context):
                 found[m.concept, key] += in_segment.get(m.segment, [])
     return found
+
+
+def _direction_of(word: str, lang: str) -> str | None:
+    """The direction a word names: a direction word, a compound part that names one wherever it
+    stands ("Deckplatte"), or a side or direction first part before known anatomy ("Außenmeniskus")."""
+    if word in DIRECTIONS[lang]:
+        return DIRECTIONS[lang][word]
+    for part, cls in DIRECTION_PARTS[lang]:
+        if part in word:
+            return cls
+    for prefix, cls in MEANING_PREFIX[lang]:
+        rest = word[len(prefix) :]
+        if cls in AXES and word.startswith(prefix) and len(rest) >= 4 and _anatomy(rest, lang):
+            return cls
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _anatomy(word: str, lang: str) -> bool:
+    """Whether a word part names anatomy the vocabulary knows ("meniskus", "lappen")."""
+    return any(m.kind == "A" for m in Analysis(word, lang).mentions)
 
 
 def _axis_flags(pair: Pair) -> Iterable[Flag]:
@@ -393,7 +439,10 @@ def _axis_flags(pair: Pair) -> Iterable[Flag]:
     src, out = _axis_directions(pair.source), _axis_directions(pair.output)
     for (concept, organ), directions in out.items():
         if organ is None and any(c == concept and o and (c, o) in src for c, o in out):
-            continue  # compared at the organ
+            # Compared at the organ, except directions said where no organ is named ("seine untere
+            # Platte ist eingedrückt").
+            at_organs = {id(w) for (c, o), ds in out.items() if c == concept and o for _, w in ds}
+            directions = [(cls, w) for cls, w in directions if id(w) not in at_organs]
         said = {cls for cls, _ in src.get((concept, organ), [])}
         for cls, word in directions:
             others = {c for c in said if AXES[c] == AXES[cls]}

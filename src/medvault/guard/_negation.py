@@ -9,6 +9,11 @@ with statements about the other side only). A source finding also speaks for the
 implies ("Pleuraerguss" for "Erguss"); an affirmed output finding that the source never names is
 checked against the source's denials of what it implies ("Pneumonie" against "kein Infiltrat").
 
+A change is raised with confidence only where the two statements are anchored to each other: a
+shared organ or side, or a global statement on one side ("Kein Pneumothorax"). Statements found
+through the concept alone that name different organs are about different things ("no bile duct
+dilatation" beside "gallbladder distended"); other unanchored ones are reported as not checked.
+
 Within one language and for corrections, a negation word the output dropped or added in an otherwise
 aligned passage ("Kein Hydrozephalus" -> "Hydrozephalus") is flagged even when the finding itself is
 not in the vocabulary.
@@ -23,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from medvault.guard._context import Pair
-from medvault.guard._cues import DIRECTIONS, GENERIC, UNCERTAIN
+from medvault.guard._cues import AXES, DIRECTIONS, GENERIC, UNCERTAIN
 from medvault.guard._lexicon import CONCEPTS
 from medvault.guard._model import Flag, Severity
 from medvault.guard._text import WORD, Analysis, Mention, Segment
@@ -122,7 +127,9 @@ def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
         for m in doc.mentions:
             if m.kind == "A" and m.segment in normal_segments and not findings_in[m.segment]:
                 normal = Mention(_NORMAL, "F", m.start, m.end, m.segment, True, m.word)
-                organs, sides = frozenset(organs_of[m.segment]), frozenset(sides_of[m.segment])
+                # Directions count as context: "medial meniscus intact" is not about the lateral one.
+                organs = frozenset(organs_of[m.segment]) | directions_of[m.segment]
+                sides = frozenset(sides_of[m.segment])
                 found.append(_Finding(_NORMAL, organs, sides, normal, qualifier=_qualifier(doc, m)))
     return found
 
@@ -150,13 +157,16 @@ _KIND = "kind:"  # the qualifier of a compound naming a narrower kind of finding
 _DIRECTION = "direction:"  # the context entry of a direction word (see `_findings`)
 
 
-def _known(o: _Finding, src: list[_Finding]) -> list[_Finding]:
+def _known(o: _Finding, src: list[_Finding]) -> tuple[list[_Finding], int]:
     """The source's statements about the same finding in the most specific context both share.
 
     A finding implied by another ("Hill-Sachs lesion" is a fracture) counts like a named one.
     Qualified findings ("keine weitere Fraktur", "no acute haemorrhage") are compared with findings of
     the same qualifier where the source has them. A "normal" statement about an organ ("Processus
     styloideus ulnae intakt") counts as negating findings of that organ.
+
+    Also says at which level they were found: 0 to 2 through a shared organ or side, 3 through the
+    concept alone (see `_anchored`).
     """
     same = [f for f in src if f.concept == o.concept]
     normal = [f for f in src if f.concept == _NORMAL and f.organs & o.organs]
@@ -166,7 +176,7 @@ def _known(o: _Finding, src: list[_Finding]) -> list[_Finding]:
     elif any(f.qualifier == o.qualifier for f in same):
         same = [f for f in same if f.qualifier == o.qualifier]
     elif o.mention.negated and (o.qualifier or "").startswith(_KIND):
-        return []  # "kein Spannungspneumothorax" says nothing about the pneumothorax
+        return [], 0  # "kein Spannungspneumothorax" says nothing about the pneumothorax
     if o.sides:  # a statement about the other side says nothing about this one
         same = [f for f in same if not f.sides or f.sides & o.sides]
         normal = [f for f in normal if not f.sides or f.sides & o.sides]
@@ -182,7 +192,21 @@ def _known(o: _Finding, src: list[_Finding]) -> list[_Finding]:
         _at_organs(same, o, with_sides=False) or _at_organs(normal, o, with_sides=False),
         anywhere if o.concept not in GENERIC or o.qualifier else [],  # "no other lesions" is global
     )
-    return next((level for level in levels if level), [])
+    for index, level in enumerate(levels):
+        if level:
+            return level, index
+    return [], 0
+
+
+def _anchored(o: _Finding, statements: list[_Finding], index: int) -> bool:
+    """Whether statements found at `_known`'s level `index` are about what the output finding is about:
+    through a shared organ or side (levels 0 to 2); through the concept alone (level 3) where one side
+    is global, naming no organ or side of its own: "no extension" speaks for every extension. A match
+    through the concept alone between statements about different organs or sides is not sure to be
+    about the same thing ("the menisci are not injured" beside "ACL rupture")."""
+    if index < 3:
+        return True
+    return not (_specific(o) or o.sides) or all(not (_specific(f) or f.sides) for f in statements)
 
 
 def _at_organs(findings: list[_Finding], o: _Finding, with_sides: bool) -> list[_Finding]:
@@ -195,13 +219,35 @@ def _at_organs(findings: list[_Finding], o: _Finding, with_sides: bool) -> list[
         return []
     generic = CONCEPTS[o.concept].implies
     mine = o.organs - generic or o.organs
-    candidates = [f for f in findings if f.organs & o.organs and (not with_sides or f.sides & o.sides)]
+    # A statement about the opposite direction is about something else ("lateral meniscus tear" for
+    # "the medial meniscus is not torn").
+    candidates = [
+        f
+        for f in findings
+        if f.organs & o.organs and (not with_sides or f.sides & o.sides) and not _opposite(f.organs, o.organs)
+    ]
 
     def score(f: _Finding) -> tuple[float, bool]:
         theirs = f.organs - generic or f.organs
         return len(theirs & mine) / len(theirs | mine), f.sides == o.sides
 
     return _closest(candidates, score)
+
+
+def _specific(f: _Finding) -> frozenset[str]:
+    """The organs a statement names beyond those its finding implies, without directions."""
+    return frozenset(o for o in f.organs - CONCEPTS[f.concept].implies if not o.startswith(_DIRECTION))
+
+
+def _opposite(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two contexts name opposite directions on one axis (medial here, lateral only there)."""
+    axes: dict[str, list[set[str]]] = defaultdict(lambda: [set(), set()])
+    for index, context in enumerate((a, b)):
+        for entry in context:
+            if entry.startswith(_DIRECTION):
+                direction = entry.removeprefix(_DIRECTION)
+                axes[AXES[direction]][index].add(direction)
+    return any(here and there and not here & there for here, there in axes.values())
 
 
 def _closest(candidates: list[_Finding], score: Callable[[_Finding], tuple[float, bool]]) -> list[_Finding]:
@@ -252,7 +298,7 @@ def _major(source: str, output: str) -> bool:
     return not ({source, output} <= UNCERTAIN or (source == "absent" and output == "possible"))
 
 
-def _consequence(pair: Pair, o: _Finding, src: list[_Finding]) -> list[_Finding]:
+def _consequence(pair: Pair, o: _Finding, src: list[_Finding]) -> tuple[list[_Finding], int]:
     """For an affirmed finding the source never names: the source's statements of what it implies,
     where they all deny it or (for a certain output) all hedge it.
 
@@ -260,18 +306,18 @@ def _consequence(pair: Pair, o: _Finding, src: list[_Finding]) -> list[_Finding]
     "DD Infiltrat" does not support "sicher eine Lungenentzündung".
     """
     if o.mention.negated:
-        return []
+        return [], 0
     certain = pair.output.level(o.mention) == "present"
     for implied_concept in CONCEPTS[o.concept].implies:
         if CONCEPTS[implied_concept].kind != "F":
             continue
-        statements = _known(replace(o, concept=implied_concept), src)
+        statements, index = _known(replace(o, concept=implied_concept), src)
         if statements and all(f.mention.negated for f in statements):
-            return statements
+            return statements, index
         named = [f for f in statements if not f.implied]
         if named and certain and {pair.source.level(f.mention) for f in named} <= UNCERTAIN:
-            return named
-    return []
+            return named, index
+    return [], 0
 
 
 def _verbatim_segments(pair: Pair) -> set[int]:
@@ -295,16 +341,18 @@ def _by_concept(pair: Pair) -> list[Flag]:
     named = {f.concept for f in src}
     verbatim = _verbatim_segments(pair)
     flags: dict[str, Flag] = {}
-    for o in _findings(pair.output, with_implied=False):
+    out = _findings(pair.output, with_implied=False)
+    for o in out:
         if o.concept in flags:
             continue
         if not pair.same_language and (o.qualifier or "").startswith(_KIND):
             o = replace(o, qualifier=None)  # the other language writes the kind in words of its own
         if o.mention.segment in verbatim:
             continue  # the source has this very passage: its statement is the source's own
-        known = _known(o, src) if o.concept in named else _consequence(pair, o, src)
+        known, index = _known(o, src) if o.concept in named else _consequence(pair, o, src)
         if not known:
             continue
+        anchored = _anchored(o, known, index)
         level = pair.output.level(o.mention)
         polarity = {f.mention.negated for f in known}
         # A certainty speaks for the finding it names, not for what that implies: "collection, likely
@@ -312,13 +360,44 @@ def _by_concept(pair: Pair) -> list[Flag]:
         levels = {pair.source.level(f.mention) if not f.implied else _polar(f): f for f in known}
         if level in levels or (not o.mention.negated and polarity == {False} and o.implied):
             continue
-        # Confident only where the source's statements about it agree with each other.
-        confident = len(polarity) == 1
+        if (not anchored and _elsewhere(o, known)) or (index == 3 and _answered(pair, o, out, src, known)):
+            continue
+        # Confident only where the source's statements about it agree with each other and are
+        # anchored to the output's (same organ or side, or both global).
+        confident = len(polarity) == 1 and anchored
         if polarity == {not o.mention.negated} or not confident:
             flags[o.concept] = _flag(pair, next(iter(levels.values())).mention, o.mention, confident)
         elif not o.mention.negated:  # same polarity, another certainty: "suspicious for" -> "is"
             flags[o.concept] = _flag(pair, next(iter(levels.values())).mention, o.mention)
     return list(flags.values())
+
+
+def _elsewhere(o: _Finding, known: list[_Finding]) -> bool:
+    """Whether the output finding names organs of its own and every source statement names others
+    ("no bile duct dilatation" beside "gallbladder distended"): statements about different things."""
+    mine = _specific(o)
+    return bool(mine) and all(_specific(f) and not _specific(f) & mine for f in known)
+
+
+def _answered(
+    pair: Pair, o: _Finding, out: list[_Finding], src: list[_Finding], known: list[_Finding]
+) -> bool:
+    """Whether other output statements of the concept keep the source's statements, one for one ("the
+    infection has not spread into the skull" for "no intracranial extension"): they answer the source,
+    and this one, found through the concept alone, is about something else ("it has spread to form a
+    pocket of pus"). A flipped statement beside a kept repetition of it is still compared ("Es hat
+    hineingeblutet ... ohne Blutung" for "Keine Einblutung ... ohne Einblutung")."""
+    concepts = {f.concept for f in known}
+    levels = {pair.source.level(f.mention) for f in known}
+    said = {f.mention.start for f in src if f.concept in concepts and pair.source.level(f.mention) in levels}
+    kept = {
+        other.mention.start
+        for other in out
+        if other.concept in concepts | {o.concept}
+        and other.mention is not o.mention
+        and pair.output.level(other.mention) in levels
+    }
+    return bool(said) and len(kept) >= len(said)
 
 
 _CUE_WORDS = {

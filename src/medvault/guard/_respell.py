@@ -8,24 +8,26 @@ output's). Checks then compare like with like, and a typo never reads as a chang
 
 from __future__ import annotations
 
+import re
 from difflib import SequenceMatcher
 from re import Match
 
 from medvault.guard._context import Opcodes
+from medvault.guard._cues import HOMOPHONES, SPOKEN_DECIMAL
 from medvault.guard._text import WORD, Replacement, _apply, recognised, similar
 
 
 def respellings(source: str, output: str, lang: str) -> tuple[list[Replacement], list[Replacement], Opcodes]:
     """Replacements for the source and for the output that give both the same spelling, and the word
     alignment they came from (word for word the same as that of the respelled texts' `words`)."""
-    a = list(WORD.finditer(source))
+    fix_src = _decimals(source, output, lang)
+    fix_out: list[Replacement] = []
+    a = [m for m in WORD.finditer(source) if not any(s <= m.start() < e for s, e, _ in fix_src)]
     b = list(WORD.finditer(output))
     keys_a = [m.group().lower() for m in a]
     keys_b = [m.group().lower() for m in b]
-    fix_src: list[Replacement] = []
-    fix_out: list[Replacement] = []
     opcodes = SequenceMatcher(None, keys_a, keys_b, autojunk=False).get_opcodes()
-    joined = False
+    joined = bool(fix_src)
     for op, i1, i2, j1, j2 in opcodes:
         if op != "replace":
             continue
@@ -36,7 +38,7 @@ def respellings(source: str, output: str, lang: str) -> tuple[list[Replacement],
             xs = [x for k, x in enumerate(xs) if not first <= k <= last]
             ys = [other for other in ys if other is not y]
             joined = True
-        for x, y in _pairs(xs, ys):
+        for x, y in _pairs(xs, ys, lang):
             if recognised(x.group(), lang) > recognised(y.group(), lang):
                 fix_out.append((y.start(), y.end(), x.group()))
             else:
@@ -48,6 +50,18 @@ def respellings(source: str, output: str, lang: str) -> tuple[list[Replacement],
         )
         opcodes = SequenceMatcher(None, words_a, words_b, autojunk=False).get_opcodes()
     return fix_src, fix_out, opcodes
+
+
+def _decimals(source: str, output: str, lang: str) -> list[Replacement]:
+    """Spoken decimals of a dictation ("2 point 3") that the output writes as a number ("2.3"): the
+    source is read as written, so that the number compares with itself."""
+    fixes: list[Replacement] = []
+    for m in SPOKEN_DECIMAL[lang].finditer(source):
+        whole, fraction = m.group("whole"), m.group("fraction")
+        written = re.search(rf"(?<![\d.,]){whole}([.,]){fraction}(?![\d])", output)
+        if written:
+            fixes.append((m.start(), m.end(), f"{whole}{written.group(1)}{fraction}"))
+    return fixes
 
 
 def _join(xs: list[Match[str]], ys: list[Match[str]]) -> tuple[int, int, Match[str]] | None:
@@ -64,7 +78,12 @@ def _join(xs: list[Match[str]], ys: list[Match[str]]) -> tuple[int, int, Match[s
     return None
 
 
-def _pairs(xs: list[Match[str]], ys: list[Match[str]]) -> list[tuple[Match[str], Match[str]]]:
+def _alike(x: str, y: str, lang: str) -> bool:
+    """A spelling variant, or a dictated homophone of the written word ("know" for "no")."""
+    return similar(x, y) or HOMOPHONES[lang].get(x) == y
+
+
+def _pairs(xs: list[Match[str]], ys: list[Match[str]], lang: str) -> list[tuple[Match[str], Match[str]]]:
     """Word pairs of one replaced passage that differ only in spelling, in order.
 
     Passages of unequal length ("No pneumoperitooneum" -> "pneumoperitoneum", a dropped word beside a
@@ -74,7 +93,11 @@ def _pairs(xs: list[Match[str]], ys: list[Match[str]]) -> list[tuple[Match[str],
     for y in ys:
         for k in range(start, len(xs)):
             x = xs[k]
-            if x.group().isalpha() and y.group().isalpha() and similar(x.group().lower(), y.group().lower()):
+            if (
+                x.group().isalpha()
+                and y.group().isalpha()
+                and _alike(x.group().lower(), y.group().lower(), lang)
+            ):
                 pairs.append((x, y))
                 start = k + 1
                 break

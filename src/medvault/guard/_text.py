@@ -38,7 +38,8 @@ _SIDES = {
         rf"|(?P<both>beid\w*seit\w*|bds\.|bilateral\w*|beide[nrs]?(?!\w)))(?!{_LETTER})",
     ),
     "en": re.compile(
-        rf"(?<!{_LETTER})(?:(?P<left>left\w*|lt\.)|(?P<right>right\w*|rt\.)|(?P<both>bilateral\w*|both))"
+        rf"(?<!{_LETTER})(?:(?P<left>left\w*|lt\.)|(?P<right>right\w*|rt\.)"
+        r"|(?P<both>bilateral\w*|both|either(?=\s+(?:side|hemi))))"
         rf"(?!{_LETTER})",
     ),
 }
@@ -340,6 +341,13 @@ class Analysis:
         in_word = CERTAINTY_CUES[self.lang]["in_word"].fullmatch(self.lower, word_start, word_end)
         if in_word and in_word.lastgroup and m.start == word_start and m.end < word_end:
             return in_word.lastgroup
+        # A time as the head of the word ("post|thrombotisch", "post-traumatic"): the finding is past.
+        head_start = word_start
+        while head_start > 1 and self.lower[head_start - 1] == "-" and self.lower[head_start - 2].isalpha():
+            head_start = self._word_span(head_start - 2, head_start - 1)[0]
+        in_word = CERTAINTY_CUES[self.lang]["in_word"].fullmatch(self.lower, head_start, word_end)
+        if in_word and in_word.lastgroup == "historical" and head_start < m.start:
+            return "historical"
         found = {
             level
             for segment, start, end, level, direction in self.certainty_cues
