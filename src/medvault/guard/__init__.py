@@ -8,8 +8,9 @@
     result.to_dict(lang="de")   # the contract of docs/guard.md, with texts in German or English
 
 Checks (see docs/guard.md): laterality (sides, directions), negation (polarity and certainty),
-numbers, new_findings, omissions (by importance), edit_budget (with typo-fix meaning). Cue lists,
-importance, vocabulary and texts are data files in `data/`. Pure Python and regular expressions; no
+numbers, new_findings, omissions (by importance), edit_budget (with typo-fix meaning); translations
+always get the output-language rule (wrong_language). Cue lists, importance, vocabulary, function
+words and texts are data files in `data/`. Pure Python and regular expressions; no
 model, no network, no state between calls.
 """
 

@@ -27,6 +27,7 @@ class TaskRules:
     new_anatomy: Severity | None  # the output names an organ the source does not
     verbatim: bool = False  # the output follows the source word for word: compare aligned words too
     lay: bool = False  # lay language: explanations add words the source lacks; only actionable ones are sure
+    target_language: bool = False  # the output must be written in the target language (translations)
 
 
 @dataclass(frozen=True)

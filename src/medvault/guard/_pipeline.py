@@ -9,6 +9,7 @@ from medvault.errors import GuardError
 from medvault.guard._context import Check, Pair, TaskRules
 from medvault.guard._edits import EditBudget
 from medvault.guard._findings import new_findings, omissions
+from medvault.guard._language import wrong_language
 from medvault.guard._laterality import laterality
 from medvault.guard._model import Flag, GuardResult, Span, Unchecked
 from medvault.guard._negation import negation
@@ -50,6 +51,7 @@ TASKS: dict[str, TaskRules] = {
         omission="major",
         omission_negated="major",
         new_anatomy="minor",
+        target_language=True,
     ),
     "simplification": TaskRules(
         checks=_FAITHFUL,
@@ -119,7 +121,12 @@ def check(
         raise GuardError(f"unknown check(s) {', '.join(unknown)}; expected some of {', '.join(CHECKS)}")
     fix_src, fix_out, aligned = respellings(source, output, lang) if out_lang == lang else ([], [], None)
     pair = Pair(Analysis(source, lang, fix_src), Analysis(output, out_lang, fix_out), rules, aligned)
-    flags = [_located(flag, pair, source, output) for name in names for flag in CHECKS[name](pair)]
+    # The language is a rule of the task, not a profile check: whatever a translation template's
+    # profile, an answer in the wrong language makes every comparison moot.
+    found = [flag for name in names for flag in CHECKS[name](pair)]
+    if rules.target_language:
+        found += wrong_language(pair)
+    flags = [_located(flag, pair, source, output) for flag in found]
     # Abstention matters for major flags only: a minor one never changes the verdict and stays a flag.
     unsure = [_unchecked(f) for f in flags if not f.confident and f.severity == "major"]
     sure = [f for f in flags if f.confident or f.severity != "major"]

@@ -21,7 +21,7 @@ def _lang(lang: str) -> str:
 
 
 class _Params(dict[str, str]):
-    """Format values: quoted words, levels in the reader's language, "(nothing)" for what is absent."""
+    """Format values: quoted words, levels and languages in the reader's language, "(nothing)" if absent."""
 
     def __init__(self, params: Mapping[str, str | None], lang: str) -> None:
         texts = _texts()
@@ -32,6 +32,8 @@ class _Params(dict[str, str]):
                 continue
             if key.endswith("_level"):
                 self[key] = texts["certainty"].get(value, {}).get(lang, value)
+            elif key.endswith("_lang"):
+                self[key] = texts["language"].get(value, {}).get(lang, value)
             else:
                 self[key] = f"„{value}“" if lang == "de" else f"'{value}'"
 
