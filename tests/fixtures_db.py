@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from medvault.store import Store
 from tests.conftest import require
 
 
@@ -109,6 +110,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     with _fresh_database(request.getfixturevalue("pg_cluster")) as url:
         yield url
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """A migrated store on each database, keeping no content (the default retention)."""
+    opened = Store.open(db_url)
+    opened.migrate()
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

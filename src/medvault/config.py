@@ -36,8 +36,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from medvault.errors import ConfigError
 from medvault.directory._settings import DirectorySettings, airlock_problem
+from medvault.errors import ConfigError
 from medvault.isolation.policy import IsolationPolicy
 
 DEFAULT_MODEL_ID = "smollm2-135m-instruct"

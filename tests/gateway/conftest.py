@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from medvault.config import Settings, load_settings
 from medvault.store import Role, Store
 
 REPO = Path(__file__).resolve().parents[2]
+LogEvent = MutableMapping[str, Any]  # one event as structlog's `capture_logs` records it
 
 
 def free_port() -> int:

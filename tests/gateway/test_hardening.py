@@ -17,7 +17,7 @@ from structlog.testing import capture_logs
 
 from medvault.store import Role
 from tests.fakes.engine import INTERNALS_MARK
-from tests.gateway.conftest import Engine, Running
+from tests.gateway.conftest import Engine, LogEvent, Running
 
 CHAT = "/v1/chat/completions"
 CANARY = "CANARY" + uuid.uuid4().hex

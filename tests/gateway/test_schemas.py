@@ -16,7 +16,7 @@ from structlog.testing import capture_logs
 from medvault.errors import ValidationFailed
 from medvault.gateway._schemas import _FIELDS, validate_chat
 from medvault.store import Role
-from tests.gateway.conftest import Engine, Running, make_settings, open_store, serve, start_engine
+from tests.gateway.conftest import Engine, LogEvent, Running, make_settings, open_store, serve, start_engine
 
 CHAT = "/v1/chat/completions"
 CANARY = "CANARY" + uuid.uuid4().hex  # stands for patient text; must never come back or be written
@@ -148,9 +148,7 @@ def logs(caplog: pytest.LogCaptureFixture) -> Iterator[list[LogEvent]]:
         yield captured
 
 
-def _everything_written(
-    gateway: Running, logs: list[LogEvent], caplog: pytest.LogCaptureFixture
-) -> str:
+def _everything_written(gateway: Running, logs: list[LogEvent], caplog: pytest.LogCaptureFixture) -> str:
     """The gateway's log lines, its audit rows and every file of its data dir, as one text."""
     rows = [repr(e.event) for e in gateway.store.audit_events()]
     files = [

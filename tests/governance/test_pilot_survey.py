@@ -14,7 +14,7 @@ from tests.workbench.conftest import Bench, bench, fake_engine  # noqa: F401 (fi
 
 FULL = {
     "stability": 8, "ease_of_use": 7, "rater_role": "consultant", "critical_errors_seen": 3,
-    "template_utility": {"translation": 9, "differential-diagnosis": 4}, "comment": "Befund 12 mm",
+    "template_utility": {"translation": 9, "referrer-summary": 4}, "comment": "Befund 12 mm",
 }  # fmt: skip
 
 
@@ -29,11 +29,11 @@ def test_survey_round_trip_and_report(bench: Bench, tmp_path: Path) -> None:  # 
     assert first.status_code == 201, first.text
     body = first.json()
     assert (body["rater_role"], body["critical_errors_seen"], body["replaced"]) == ("consultant", 3, False)
-    assert body["template_utility"] == {"differential-diagnosis": 4, "translation": 9}
+    assert body["template_utility"] == {"referrer-summary": 4, "translation": 9}
     stored = get_survey_answer(bench.store, "alice")
     assert stored is not None
     assert (stored.rater_role, stored.critical_errors_seen, stored.template_utility) == (
-        "consultant", 3, {"differential-diagnosis": 4, "translation": 9},
+        "consultant", 3, {"referrer-summary": 4, "translation": 9},
     )  # fmt: skip
     assert stored.comment is None  # content retention is off: the comment is not kept
     detail = [e["detail"] for e in bench.audit() if e["action"] == "survey.create"][-1]

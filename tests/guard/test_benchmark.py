@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "guard_eval.py"
-
-
-@pytest.fixture(scope="module")
-def guard_eval() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("guard_eval", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["guard_eval"] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_corpus_has_40_reports_in_both_languages_and_four_modalities(guard_eval: ModuleType) -> None:

@@ -7,24 +7,10 @@ is now (same cases per row); the "current guard" section must match a fresh run 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "guard_eval.py"
-
-
-@pytest.fixture(scope="module")
-def guard_eval() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("guard_eval", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["guard_eval"] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

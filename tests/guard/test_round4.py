@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from medvault.guard import check
+from tests.guard.conftest import assert_expected
 
 BREASTS = (
     "Right breast:\n6 mm spiculated mass in the upper outer quadrant.\nLeft breast:\nBenign calcification."
@@ -314,9 +314,4 @@ CASES = [
 def test_round4(
     name: str, source: str, output: str, task: str, lang: str, target: str | None, expected: str
 ) -> None:
-    result = check(source, output, task=task, lang=lang, target_lang=target)
-    majors = {f.stable_code for f in result.flags if f.severity == "major"}
-    if expected in ("ok", "unchecked"):
-        assert result.verdict == expected, (result.verdict, result.flags, result.unchecked)
-    else:
-        assert result.verdict == "review" and expected in majors, (result.verdict, result.flags)
+    assert_expected(source, output, task, lang, target, expected)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from medvault.guard import check
 from medvault.guard._text import Analysis
+from tests.guard.conftest import assert_expected
 
 KNEE = "MRI right knee. Tear of the lateral meniscus. The medial meniscus is intact. No fracture."
 
@@ -301,12 +301,7 @@ CASES = [
 def test_round5(
     name: str, source: str, output: str, task: str, lang: str, target: str | None, expected: str
 ) -> None:
-    result = check(source, output, task=task, lang=lang, target_lang=target)
-    majors = {f.stable_code for f in result.flags if f.severity == "major"}
-    if expected in ("ok", "unchecked"):
-        assert result.verdict == expected, (result.verdict, result.flags, result.unchecked)
-    else:
-        assert result.verdict == "review" and expected in majors, (result.verdict, result.flags)
+    assert_expected(source, output, task, lang, target, expected)
 
 
 # (text, lang, word, level): certainty levels read from a word's head or an indication.

@@ -22,10 +22,13 @@ REMOTE_ENGINE = (
 
 
 @pytest.fixture
-def up(lab: Lab, tmp_path: Path) -> Iterator[Up]:
-    """`medvault up --host-netns` in the lab, healthy through the loopback bridge; stopped afterwards."""
+def up(lab: Lab, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Up]:
+    """`medvault up --host-netns` in the lab, healthy through the loopback bridge; stopped afterwards.
+
+    Parametrised indirectly with a number of gateway workers; by default the machine's own choice."""
     config = tmp_path / "medvault.toml"
-    config.write_text(lab.toml() + REMOTE_ENGINE)
+    workers = getattr(request, "param", None)
+    config.write_text(lab.toml() + REMOTE_ENGINE + (f"\n[gateway]\nworkers = {workers}\n" if workers else ""))
     run = launch(lab, config, tmp_path / "up.log")
     process = run.process
     try:
@@ -90,6 +93,7 @@ def test_monitor_that_cannot_probe_stops_the_service(lab: Lab, up: Up) -> None:
     assert "isolation.monitor_failed" in _actions(lab)
 
 
+@pytest.mark.parametrize("up", [1], indirect=True)  # one worker: no shared metrics directory to bind
 def test_down_command_stops_everything_and_can_repeat(lab: Lab, up: Up) -> None:
     """`medvault down` stops the isolated service and removes zones and table; a second run is harmless.
     The sandboxed gateway gets the SIGTERM itself and stops gracefully (its audit writer drained)."""

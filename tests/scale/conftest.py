@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
 from medvault.backends import resolve_runtime
 from medvault.config import load_settings
 from medvault.store import Store
-from tests.gateway.conftest import REPO, free_port, wait_http
+from tests.gateway.conftest import REPO, Engine, free_port, start_engine, wait_http
 
 
 @dataclass
@@ -97,3 +98,11 @@ def gateways(
 def worker_of(url: str) -> int:
     """Which worker answers at `url`."""
     return int(httpx.get(url + "/healthz", timeout=5).json()["worker"])
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    """The fake engine the module's gateways talk to."""
+    started = start_engine()
+    yield started
+    started.kill()

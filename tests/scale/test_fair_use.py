@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -34,14 +34,6 @@ llamacpp:requests_processing 1
 # TYPE llamacpp:requests_deferred gauge
 llamacpp:requests_deferred 3
 """
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    opened = Store.open(db_url)
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 class Clock:

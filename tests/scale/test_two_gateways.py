@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from medvault.store import Role, Store
-from tests.gateway.conftest import Engine, start_engine
+from tests.gateway.conftest import Engine
 from tests.gateway.test_chat import CHAT, ask
 from tests.scale.conftest import GatewayProcess, gateways, worker_of
 from tests.workbench.conftest import PASSWORD, login_token
@@ -22,13 +22,6 @@ from tests.workbench.conftest import PASSWORD, login_token
 pytestmark = [pytest.mark.postgres]
 
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
-    started = start_engine()
-    yield started
-    started.kill()
 
 
 @pytest.fixture

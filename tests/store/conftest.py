@@ -11,15 +11,6 @@ from medvault.store import AuditEvent, Store
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    """A migrated store that keeps no content (the default retention)."""
-    opened = Store.open(db_url)
-    opened.migrate()
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def content_store(db_url: str) -> Iterator[Store]:
     """A migrated store that keeps content for 30 days."""
     opened = Store.open(db_url, content_days=30)

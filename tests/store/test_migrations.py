@@ -20,6 +20,7 @@ TABLES = {
     "web_sessions", "signin_failures", "signin_familiar", "rate_windows",  # 0005: shared by gateway processes
     "evaluations",  # 0006
     "drift_alerts",  # 0007
+    "run_claims",  # 0009
 }  # fmt: skip
 
 

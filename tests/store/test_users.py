@@ -101,10 +101,16 @@ def test_rename_moves_runs_and_ends_sessions(store: Store) -> None:
 
 
 def test_delete_ends_sign_in_and_hides_runs_from_a_later_namesake(store: Store) -> None:
-    """A deleted user cannot sign in; their runs stay (for the pilot) but not under their old name."""
+    """A deleted user cannot sign in and their keys stop (another owner's key keeps working); their runs
+    stay (for the pilot) but not under their old name."""
     store.create_user("temp", "correct horse battery", "clinician")
     store.save_run(user="temp", status="ok")
+    _, own_key = store.create_key("temp", "clinician")
+    _, other_key = store.create_key("someone-else", "clinician")
+    assert store.authenticate_key(own_key) is not None
     store.delete_user("temp")
+    assert store.authenticate_key(own_key) is None
+    assert store.authenticate_key(other_key) is not None
     assert store.verify_password("temp", "correct horse battery") is None
     assert store.user_stamp("temp") is None
     store.create_user("temp", "another good password", "clinician")

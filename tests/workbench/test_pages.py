@@ -275,12 +275,17 @@ def test_secure_cookies_auto_follows_the_scheme(bench: Bench) -> None:
     assert "Secure" not in plain and "Secure" not in proxied.headers["set-cookie"]
 
 
+# A serve() that starts a real server instead of the patched `uvicorn.run` would block: fail instead.
+@pytest.mark.timeout(60)
 def test_serve_trusts_no_proxy_headers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`medvault serve` runs uvicorn with proxy headers off, whatever FORWARDED_ALLOW_IPS says."""
     import uvicorn
 
     from medvault.backends import resolve_runtime
+    from medvault.cli import server
     from medvault.cli.server import serve
+
+    monkeypatch.setattr(server, "configure_logging", lambda *args, **kwargs: None)
 
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")
     settings = make_settings(tmp_path, ["http://127.0.0.1:9/v1"])

@@ -4,8 +4,10 @@ session's re-check of its user."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from starlette.requests import Request
@@ -13,6 +15,8 @@ from starlette.requests import Request
 from medvault.store import Principal, Role, Store
 from medvault.workbench._access import Access
 from medvault.workbench._sessions import Session, Sessions, new_token, same_token
+
+T = TypeVar("T")
 
 ALICE = Principal("alice", Role.CLINICIAN)
 
@@ -133,6 +137,13 @@ def _request(session_id: str) -> Request:
     return Request(scope)
 
 
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` on a loop of its own thread: the browser tests' Playwright keeps a loop running in
+    the main thread for the whole session, where `asyncio.run` would refuse."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, work).result()
+
+
 def test_access_rechecks_the_user_at_most_every_few_seconds(store: Store) -> None:
     """The user's stamp is read again only after `recheck_s`; a changed or missing stamp ends the session."""
     clock = Clock()
@@ -149,19 +160,19 @@ def test_access_rechecks_the_user_at_most_every_few_seconds(store: Store) -> Non
 
     access = Access(sessions, no_keys, stamp, recheck_s=5)
     session = sessions.create(ALICE, "de", "s1")
-    assert _id(asyncio.run(access.session(_request(session.id)))) == session.id and reads == []
+    assert _id(_run(access.session(_request(session.id)))) == session.id and reads == []
     clock.now += 6
-    assert _id(asyncio.run(access.session(_request(session.id)))) == session.id and reads == ["alice"]
+    assert _id(_run(access.session(_request(session.id)))) == session.id and reads == ["alice"]
     stamps["alice"] = "s2"  # the password was changed
     clock.now += 4
-    assert _id(asyncio.run(access.session(_request(session.id)))) == session.id  # still within the cache
+    assert _id(_run(access.session(_request(session.id)))) == session.id  # still within the cache
     clock.now += 2
-    assert asyncio.run(access.session(_request(session.id))) is None
+    assert _run(access.session(_request(session.id))) is None
     assert sessions.get(session.id) is None
     other = sessions.create(ALICE, "de", "s2")
     del stamps["alice"]  # disabled
     clock.now += 6
-    assert asyncio.run(access.session(_request(other.id))) is None
+    assert _run(access.session(_request(other.id))) is None
 
 
 def test_a_second_process_sees_sign_in_language_and_sign_out(store: Store) -> None:

@@ -273,7 +273,7 @@ def serve(
 
     from medvault.app import create_app
     from medvault.backends import Runtime
-    from medvault.gateway._metrics import use_multiprocess
+    from medvault.gateway import use_multiprocess
     from medvault.store import Store
 
     if (tls_cert is None) != (tls_key is None):

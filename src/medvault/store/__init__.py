@@ -11,6 +11,7 @@ Errors of SQLAlchemy, Alembic and the drivers leave this package as `medvault.er
 
 from __future__ import annotations
 
+from medvault.store._claims import RunClaim, claim_run, finish_claim, release_claim
 from medvault.store._engine import sqlite_files
 from medvault.store._evaluations import EvaluationRecord
 from medvault.store._passwords import POLICY as PASSWORD_POLICY
@@ -49,6 +50,7 @@ __all__ = [
     "RateCaller",
     "Role",
     "Run",
+    "RunClaim",
     "SessionRow",
     "SigninCounts",
     "Store",
@@ -57,7 +59,10 @@ __all__ = [
     "SurveyAnswer",
     "UserInfo",
     "check_decision",
+    "claim_run",
+    "finish_claim",
     "get_survey_answer",
+    "release_claim",
     "save_survey_answer",
     "sqlite_files",
 ]

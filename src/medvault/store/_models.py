@@ -239,7 +239,6 @@ class DriftAlertRow(Base):
     alpha: Mapped[float] = mapped_column(Float, comment="the Bonferroni-adjusted level it beat")
 
 
-
 # -- State shared by gateway processes (migration 0005). Times are epoch seconds of the gateway's clock.
 
 
@@ -291,6 +290,21 @@ class RateWindowRow(Base):
     requests: Mapped[int] = mapped_column(Integer)
     tokens: Mapped[int] = mapped_column(_BigId)
 
+
+class RunClaimRow(Base):
+    """A workbench run start claimed under a client-chosen Idempotency-Key (migration 0009)."""
+
+    __tablename__ = "run_claims"
+
+    user: Mapped[str] = mapped_column(String(128), primary_key=True)
+    idem_key: Mapped[str] = mapped_column(
+        String(64), primary_key=True, comment="the Idempotency-Key (a UUID)"
+    )
+    run_id: Mapped[str | None] = mapped_column(String(36), comment="NULL while the run streams")
+    claimed_at: Mapped[float] = mapped_column(Float, index=True, comment="epoch seconds")
+    finished_at: Mapped[float | None] = mapped_column(Float, comment="epoch seconds")
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -309,3 +323,4 @@ web_sessions = _table(WebSessionRow)
 signin_failures = _table(SigninFailureRow)
 signin_familiar = _table(SigninFamiliarRow)
 rate_windows = _table(RateWindowRow)
+run_claims = _table(RunClaimRow)

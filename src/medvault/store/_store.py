@@ -273,12 +273,14 @@ class Store(ContentMixin, RegistryMixin, SharedStateMixin):
             _move_content(conn, username, new_name)
 
     def delete_user(self, username: str) -> None:
-        """Delete a user; their sessions end. Their runs, ratings and survey answer stay for the pilot
-        report under `~RANDOM~NAME`, a name no user can take: whoever is created as NAME later never sees
-        them."""
+        """Delete a user; their sessions end and their API keys are revoked. Their runs, ratings and survey
+        answer stay for the pilot report under `~RANDOM~NAME`, a name no user can take: whoever is created
+        as NAME later never sees them."""
         with self._write("deleting a user") as conn:
             if conn.execute(_users.delete().where(_users.c.username == username)).rowcount == 0:
                 raise StoreError(f"no user {username!r}")
+            active = (_keys.c.user == username) & _keys.c.revoked_at.is_(None)
+            conn.execute(update(_keys).where(active).values(revoked_at=datetime.now(UTC)))
             _move_content(conn, username, f"~{secrets.token_hex(4)}~{username}"[:128])
 
     def set_disabled(self, username: str, disabled: bool) -> None:

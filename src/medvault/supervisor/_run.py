@@ -175,10 +175,8 @@ class Supervisor:
         return Placement(
             engine_host=iso.zone_address("vault"),
             gateway_host=iso.zone_address("dmz"),
-            # The metrics directory joins the database's as a directory the gateway may write.
             gateway_prefix=iso.gateway_prefix(
-                [*self._database_files(), metrics_dir(self.settings) / "*.db"],
-                self.settings.workbench.template_dirs,
+                [*self._database_files(), *self._metrics_files()], self.settings.workbench.template_dirs
             ),
             probe_netns=zones["dmz"]["netns"],
         )
@@ -371,6 +369,11 @@ class Supervisor:
             )
             for worker in range(1, workers + 1)
         ]
+
+    def _metrics_files(self) -> list[Path]:
+        """Several workers share a metrics directory the gateway may write (one worker keeps its metrics
+        in memory, and a bind of a directory that was never made would stop the sandbox starting)."""
+        return [metrics_dir(self.settings) / "*.db"] if self.settings.gateway.workers > 1 else []
 
     def _metrics_dir(self) -> Path:
         """The gateways' shared Prometheus directory, emptied at every start (a previous run's files

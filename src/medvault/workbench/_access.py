@@ -9,16 +9,20 @@ after the last look, the user's stamp is read again (`medvault.directory.Authent
 local user table, or for a directory user the directory itself at most every `directory.recheck_s`), and
 a disabled user, a changed password or a changed role ends the session (`medvault users disable` takes
 effect within seconds).
+
+Sessions live in the database: every read and write of one runs in a worker thread, so a PostgreSQL
+round trip never holds up the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 
 from medvault.errors import Forbidden, Unauthenticated
-from medvault.gateway._auth import ADMIN_ROLES, CHAT_ROLES
+from medvault.gateway import ADMIN_ROLES, CHAT_ROLES
 from medvault.store import Principal
 from medvault.workbench._sessions import COOKIE, Session, Sessions, same_token
 
@@ -46,15 +50,15 @@ class Access:
         self._user_stamp = user_stamp
         self.recheck_s = recheck_s
 
-    def known_session(self, request: Request, *, touch: bool = True) -> Session | None:
+    async def known_session(self, request: Request, *, touch: bool = True) -> Session | None:
         """The session the cookie names, without re-checking its user: for the UI language only."""
-        return self.sessions.get(request.cookies.get(COOKIE), touch=touch)
+        return await asyncio.to_thread(self.sessions.get, request.cookies.get(COOKIE), touch=touch)
 
     async def session(self, request: Request, *, touch: bool = True) -> Session | None:
         """The cookie's live session, or None if there is none or its user is no longer the same.
 
         `touch=False` for a background poll, which must not keep an idle session open."""
-        session = self.known_session(request, touch=touch)
+        session = await self.known_session(request, touch=touch)
         if session is None:
             return None
         now = self.sessions.clock()
@@ -62,9 +66,9 @@ class Access:
             return session
         stamp = await self._user_stamp(session.principal.user)
         if stamp is None or stamp != session.stamp:
-            self.sessions.drop(session.id)
+            await asyncio.to_thread(self.sessions.drop, session.id)
             return None
-        session.checked = now
+        await asyncio.to_thread(setattr, session, "checked", now)  # the setter writes through
         return session
 
     async def __call__(self, request: Request) -> Principal:

@@ -31,8 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from medvault.config import Settings
-from medvault.gateway._app import Gateway
-from medvault.gateway._calls import Call, endpoint
+from medvault.gateway import Call, Gateway, endpoint
 from medvault.store import Principal, Role, Store, StoredAuditEvent
 from medvault.workbench._access import READERS
 from medvault.workbench._messages import admin_texts, message
@@ -150,6 +149,19 @@ def audit_page(store: Store, before: int | None) -> tuple[list[StoredAuditEvent]
     return events, older
 
 
+def last_verify(state: dict[str, Any]) -> dict[str, Any] | None:
+    """The last `medvault verify` of the current isolation state: when, whether it passed, what failed;
+    None when none was recorded. Anything but an explicit pass reads as failed (a damaged record too)."""
+    if "verify_ok" not in state:
+        return None
+    failed = state.get("verify_failed")
+    return {
+        "at": state.get("verified_at"),
+        "ok": state["verify_ok"] is True,
+        "failed": [str(name) for name in failed] if isinstance(failed, list) else [],
+    }
+
+
 def _metric_rows(text: str) -> list[dict[str, Any]]:
     """The exposition text as rows: each sample's name, labels and value."""
     rows = []
@@ -168,7 +180,7 @@ class AdminPages:
         gateway: Gateway,
         session_of: SessionOf,
         render: Render,
-        lang_of: Callable[[Request, Session], str],
+        lang_of: Callable[[Request, Session], Awaitable[str]],
         window: Callable[[str], int],
         reports: Sequence[ReportKind] = REPORTS,
     ) -> None:
@@ -206,7 +218,7 @@ class AdminPages:
             if isinstance(session, Response):
                 return session
             call.principal = session.principal
-            self._lang_of(request, session)
+            await self._lang_of(request, session)
             if session.principal.role.value not in roles:
                 call.detail["reason"] = "role"
                 return self.refusal(request, session, "role.no_admin", status=403)
@@ -243,11 +255,11 @@ class AdminPages:
             }
             for model_id, router in gateway.routers.items()
         ]  # fmt: skip
-        state = self._isolation_record()
+        state = await asyncio.to_thread(self._isolation_record)
         summary = await self._monitoring_summary()
         return self._page(
             request, session, "admin.html", models=models, approvals=approvals, state=state,
-            verified=state.get("verified_at") or state.get("last_verify"), alerts=summary.alerts,
+            verify=last_verify(state), alerts=summary.alerts,
         )  # fmt: skip
 
     async def _monitoring_summary(self) -> MonitoringSummary:
@@ -323,5 +335,6 @@ class AdminPages:
         """The metrics a Prometheus scrape of /metrics gets, as a table (the same numbers)."""
         gateway = self._gateway
         gateway.metrics.isolation_breached.set(0 if gateway.isolation_state() in ("ok", "off") else 1)
-        rows = _metric_rows(gateway.metrics.render().decode())
+        # Rendering may collect gauges from the database (monitoring): not on the event loop.
+        rows = _metric_rows((await asyncio.to_thread(gateway.metrics.render)).decode())
         return self._page(request, session, "admin_metrics.html", rows=rows)

@@ -2,7 +2,7 @@
 streamed runs, one's recent runs, feedback, the survey.
 
 Every route is audited exactly once (the route's `name` is the audit action) and answers errors in the
-gateway's one error shape, through `medvault.gateway._calls.endpoint`. Each request is authenticated and
+gateway's one error shape, through `medvault.gateway.endpoint`. Each request is authenticated and
 its role checked before its body is read: a stranger gets 401, never a parse or validation error, and
 the bytes of an unauthenticated body are never looked at. Bodies are then read through the gateway's
 `read_json`, which counts the bytes as they arrive: a chunked body without `Content-Length` meets the
@@ -25,11 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Message
 
 from medvault.errors import NotFound, StoreError, ValidationFailed
-from medvault.gateway._app import Gateway
-from medvault.gateway._auth import require_role
-from medvault.gateway._calls import Call, CallLog, endpoint
-from medvault.gateway._schemas import read_json
-from medvault.gateway.errors import validation_failed
+from medvault.gateway import Call, CallLog, Gateway, endpoint, read_json, require_role, validation_failed
 from medvault.store import Feedback, Principal, SurveyAnswer, get_survey_answer, save_survey_answer
 from medvault.templates import Template, TemplateLibrary
 from medvault.workbench._access import READERS, USERS, Access
@@ -137,10 +133,10 @@ class Api:
         self._runner = runner
         self._access = access
 
-    def _lang(self, request: Request, given: str | None) -> str:
+    async def _lang(self, request: Request, given: str | None) -> str:
         if given:
             return given
-        session = self._access.known_session(request)
+        session = await self._access.known_session(request)
         return session.lang if session else self._gateway.settings.workbench.default_language
 
     @staticmethod
@@ -160,7 +156,7 @@ class Api:
         self, request: Request, lang: Annotated[Lang | None, Query()] = None
     ) -> list[TemplateOut]:
         """The templates in one language, in library order (grouped by task type on the page)."""
-        templates = self._library.list(self._lang(request, lang))
+        templates = self._library.list(await self._lang(request, lang))
         limits = await self._limits(templates)
         return [TemplateOut.of(t, limit) for t, limit in zip(templates, limits, strict=True)]
 
@@ -172,7 +168,7 @@ class Api:
         lang: Annotated[Lang | None, Query()] = None,
     ) -> TemplateDetailOut:
         """One template with its inputs: what a client needs to build the run form."""
-        template = self._runner.template(template_id, self._lang(request, lang))
+        template = self._runner.template(template_id, await self._lang(request, lang))
         call.template_id, call.template_version = template.id, template.version
         (limit,) = await self._limits([template])
         return TemplateDetailOut.of(template, limit)
@@ -182,7 +178,7 @@ class Api:
 
         Counted by the engine's own tokenizer where it has one (`exact`), else a conservative estimate;
         the inputs are not validated here, and nothing of them is kept or audited but the numbers."""
-        template = self._runner.template(body.template_id, self._lang(request, body.lang))
+        template = self._runner.template(body.template_id, await self._lang(request, body.lang))
         call.template_id, call.template_version = template.id, template.version
         measure = await self._runner.limits.measure(template, body.inputs, self._runner.model(body.model))
         call.detail.update(input_tokens=measure.tokens, input_limit=measure.limit, exact=measure.exact)
@@ -196,7 +192,7 @@ class Api:
         principal = self._who(call)
         key = _idempotency_key(request)
         try:
-            return await self._runner.start(call, principal, body, self._lang(request, None), key)
+            return await self._runner.start(call, principal, body, await self._lang(request, None), key)
         except InputTooLong as exc:  # 413 with the numbers the UI shows beside its counter
             return JSONResponse(exc.body(), status_code=exc.status_code)
 
@@ -211,14 +207,16 @@ class Api:
         if not mine:
             raise ValidationFailed("only your own runs are listed: use mine=1", param="mine")
         principal = self._who(call)
-        runs = await asyncio.to_thread(self._runner.recent, principal, limit, self._lang(request, None))
+        runs = await asyncio.to_thread(self._runner.recent, principal, limit, await self._lang(request, None))
         call.detail["listed"] = len(runs)
         return RecentRunsOut(runs=runs)
 
     async def get_run(self, request: Request, call: CurrentCall, run_id: str) -> RunOut:
         """A run's record; its text only while the deployment retains content."""
         principal = self._who(call)
-        result = await asyncio.to_thread(self._runner.read, run_id, principal, self._lang(request, None))
+        result = await asyncio.to_thread(
+            self._runner.read, run_id, principal, await self._lang(request, None)
+        )
         call.template_id, call.template_version = result.template_id, result.template_version
         call.detail["run_id"] = run_id
         return result

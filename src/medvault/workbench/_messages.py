@@ -95,6 +95,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "admin.isolation": ("Netzisolation", "Network isolation"),
     "admin.isolation.since": ("Zustand seit", "State since"),
     "admin.isolation.verified": ("Letzte Prüfung (verify)", "Last verify"),
+    "admin.verify.ok": ("bestanden", "passed"),
+    "admin.verify.failed": ("FEHLGESCHLAGEN", "FAILED"),
     "admin.not_recorded": ("nicht aufgezeichnet", "not recorded"),
     "admin.models": ("Modelle und Freigabe", "Models and approval"),
     "admin.engines": ("Inferenz-Engines", "Inference engines"),

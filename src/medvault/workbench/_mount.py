@@ -10,7 +10,7 @@ from starlette.staticfiles import StaticFiles
 
 from medvault.backends._tokens import TokenCounter
 from medvault.directory import Authenticator
-from medvault.gateway._app import Gateway
+from medvault.gateway import Gateway
 from medvault.templates import TemplateLibrary
 from medvault.workbench._access import Access
 from medvault.workbench._api import Api
@@ -29,6 +29,7 @@ class Workbench:
 
     sessions: Sessions
     access: Access
+    authenticator: Authenticator  # the gateway's: sign-in, session re-checks and API keys share it
 
 
 def install(app: FastAPI, gateway: Gateway) -> Workbench:
@@ -36,9 +37,10 @@ def install(app: FastAPI, gateway: Gateway) -> Workbench:
     settings = gateway.settings
     # What this deployment offers: device-class templates are refused unless governance enables them.
     library = TemplateLibrary.for_settings(settings)
-    # One authenticator for sign-in and the session re-check: it remembers when the directory last
-    # confirmed each of its users (`directory.recheck_s`, `offline_grace_s`).
-    authenticator = Authenticator(gateway.store, settings.directory)
+    # The gateway's one authenticator for sign-in, the session re-check and directory users' API keys:
+    # what the directory last confirmed about a user (`directory.recheck_s`, `offline_grace_s`) is
+    # known once per process.
+    authenticator = gateway.authenticator
     sessions = Sessions(
         gateway.store,
         settings.workbench.session_idle_minutes * 60,
@@ -51,6 +53,6 @@ def install(app: FastAPI, gateway: Gateway) -> Workbench:
     Pages(gateway, library, access, counter.window, authenticate=authenticator.authenticate).install(app)
     app.mount("/workbench/static", StaticFiles(directory=STATIC_DIR), name="workbench-static")
     app.add_middleware(SecurityHeaders)
-    workbench = Workbench(sessions, access)
+    workbench = Workbench(sessions, access, authenticator)
     app.state.workbench = workbench
     return workbench

@@ -31,8 +31,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from medvault.directory import Outcome
-from medvault.gateway._app import Gateway
-from medvault.gateway._calls import Call, endpoint
+from medvault.gateway import Call, Gateway, endpoint
 from medvault.store import Principal, get_survey_answer
 from medvault.templates import TemplateLibrary
 from medvault.workbench._access import CSRF_FIELD, READERS, USERS, Access
@@ -110,15 +109,15 @@ class Pages:
 
     # -- helpers -----------------------------------------------------------------------------------
 
-    def _lang(self, request: Request, session: Session | None) -> str:
+    async def _lang(self, request: Request, session: Session | None) -> str:
         chosen = pick_lang(
             request.query_params.get("lang"),
             session.lang if session else None,
             request.cookies.get(LANG_COOKIE),
             self._gateway.settings.workbench.default_language,
         )
-        if session is not None:
-            session.lang = chosen
+        if session is not None and chosen != session.lang:
+            await asyncio.to_thread(setattr, session, "lang", chosen)  # the setter writes through
         return chosen
 
     def _secure(self, request: Request) -> bool:
@@ -175,18 +174,18 @@ class Pages:
             return session
         return JSONResponse({"state": self._gateway.isolation_state()})
 
-    def _workbench_user(self, request: Request, session: Session | Response) -> Session | Response:
+    async def _workbench_user(self, request: Request, session: Session | Response) -> Session | Response:
         """The session if its role uses the workbench, else a page saying that it does not."""
         if isinstance(session, Response) or session.principal.role.value in USERS:
             return session
-        self._lang(request, session)
+        await self._lang(request, session)
         return self.admin.refusal(request, session, "role.no_workbench", status=403)
 
     async def workbench(self, request: Request) -> Response:
-        session = self._workbench_user(request, await self._session_or_signin(request))
+        session = await self._workbench_user(request, await self._session_or_signin(request))
         if isinstance(session, Response):
             return session
-        lang = self._lang(request, session)
+        lang = await self._lang(request, session)
         templates = [TemplateOut.of(t) for t in self._library.list(lang)]
         groups = [(kind, [t for t in templates if t.task_type == kind]) for kind in TASK_TYPES]
         return self._render(
@@ -195,11 +194,11 @@ class Pages:
         )  # fmt: skip
 
     async def survey(self, request: Request) -> Response:
-        session = self._workbench_user(request, await self._session_or_signin(request))
+        session = await self._workbench_user(request, await self._session_or_signin(request))
         if isinstance(session, Response):
             return session
         answer = await asyncio.to_thread(get_survey_answer, self._gateway.store, session.principal.user)
-        lang = self._lang(request, session)
+        lang = await self._lang(request, session)
         templates = [TemplateOut.of(t) for t in self._library.list(lang)]  # one utility question each
         return self._render(request, "survey.html", lang, session=session, answer=answer, templates=templates)
 
@@ -211,7 +210,7 @@ class Pages:
             session = await self._access.session(request)
             if session is not None:
                 return RedirectResponse(landing(session.principal), status_code=303)
-        lang = self._lang(request, None)
+        lang = await self._lang(request, None)
         if error is None and request.query_params.get("expired"):
             error = "signin.expired"
         token = new_token()
@@ -233,7 +232,9 @@ class Pages:
             return await self.signin_form(request, "signin.csrf", 403)
         username, password = form.get("username"), form.get("password")
         client = address_key(request.client.host if request.client else None)
-        attempt = self._throttle.begin(username if isinstance(username, str) else "", client)
+        attempt = await asyncio.to_thread(
+            self._throttle.begin, username if isinstance(username, str) else "", client
+        )
         if isinstance(attempt, Refusal):
             return await self._throttled(request, call, attempt)
         outcome = Outcome(None, None, "credentials")
@@ -243,7 +244,7 @@ class Pages:
         # A right password takes its attempt back, also when the account is not enabled here; an
         # unreachable directory judged nothing, so that attempt still counts (no free guesses meanwhile).
         if principal is not None or outcome.ui_error == "signin.not_enabled":
-            self._throttle.succeeded(attempt)
+            await asyncio.to_thread(self._throttle.succeeded, attempt)
         if principal is None or stamp is None:
             call.action = "auth.failed"
             call.detail["reason"] = outcome.reason
@@ -255,11 +256,12 @@ class Pages:
         if principal.role.value not in SIGNIN_ROLES:  # the password was right: say what is wrong
             call.action = "auth.failed"
             call.detail["reason"] = "role"
-            role = message("role.signin_refused", self._lang(request, None), role=principal.role.value)
+            lang = await self._lang(request, None)
+            role = message("role.signin_refused", lang, role=principal.role.value)
             return await self.signin_form(request, status=403, notice=role)
-        old = request.cookies.get(COOKIE)
-        self._access.sessions.drop(old)
-        session = self._access.sessions.create(principal, self._lang(request, None), stamp)
+        sessions = self._access.sessions
+        await asyncio.to_thread(sessions.drop, request.cookies.get(COOKIE))
+        session = await asyncio.to_thread(sessions.create, principal, await self._lang(request, None), stamp)
         response = RedirectResponse(landing(principal), status_code=303)
         self._cookie(request, response, COOKIE, session.id)
         response.delete_cookie(LOGIN_CSRF_COOKIE, path=SIGNIN)
@@ -282,7 +284,7 @@ class Pages:
             call.detail["reason"] = "no_session"
             return self._to_signin(request)
         call.principal = await self._access(request)
-        self._access.sessions.drop(request.cookies.get(COOKIE))
+        await asyncio.to_thread(self._access.sessions.drop, request.cookies.get(COOKIE))
         response = RedirectResponse(SIGNIN, status_code=303)
         self._drop_cookie(request, response)
         return response

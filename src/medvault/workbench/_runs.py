@@ -4,8 +4,10 @@ The stream opens at once (headers and a `status` event, `queued` while the engin
 `generating`), carries SSE comments as keep-alives while the engine is silent, so no hop between browser
 and gateway ever sees a silent connection, then `content` and `reasoning` events with text deltas, then
 one `done` event with the run's record (guard result, word diff, postprocessed output) or one `error`
-event. A request that carries an `Idempotency-Key` (a client-chosen UUID) starts at most one run: a
-retry of it is refused with 409 naming the run it started (see docs/workbench.md). The audit event and
+event. A request that carries an `Idempotency-Key` (a client-chosen UUID) starts at most one run, in
+whichever gateway process or host the retry reaches (the claim is a row in the database,
+`medvault.store.claim_run`): a retry is refused with 409 naming the run it started (see
+docs/workbench.md). A run counts against its user's request limits like an API call. The audit event and
 the stored run carry counts and ids only; the text goes to the browser and, only while the deployment
 retains content, into the run's content columns.
 """
@@ -33,11 +35,9 @@ from medvault.errors import (
     TemplateError,
     ValidationFailed,
 )
-from medvault.gateway._app import Gateway
-from medvault.gateway._calls import Call
-from medvault.gateway.errors import error_body
+from medvault.gateway import Call, Gateway, error_body
 from medvault.guard import GuardResult
-from medvault.store import Principal, Role, Run
+from medvault.store import Principal, Role, Run, claim_run, finish_claim, release_claim
 from medvault.templates import Template, TemplateLibrary
 from medvault.templates._run import chat_request, guard_check, source_text
 from medvault.workbench._access import READERS
@@ -61,7 +61,6 @@ _CLIENT_CLOSED = ClientClosed.status_code
 # at once (an unknown or held model, a busy or absent engine) still get a plain HTTP status.
 EARLY_S = 0.5
 KEEPALIVE_S = 15.0  # an SSE comment this often while the engine is silent
-CLAIM_TTL_S = 3600.0  # how long a finished run's Idempotency-Key is remembered (in memory)
 _KEEPALIVE = b": keep-alive\n\n"
 
 
@@ -107,14 +106,6 @@ async def _next(queue: asyncio.Queue[_Item], within_s: float) -> _Item | _Silenc
 
 
 @dataclass
-class _Claim:
-    """A client-chosen run id and the stored run it started (None while it streams)."""
-
-    run_id: str | None = None
-    since: float = field(default_factory=time.monotonic)
-
-
-@dataclass
 class _Live:
     """One run while it streams."""
 
@@ -123,7 +114,7 @@ class _Live:
     template: Template
     inputs: dict[str, Any]
     lang: str  # the UI language: of error texts and the guard's sentences
-    claim: _Claim | None = None
+    key: str | None = None  # the Idempotency-Key this run holds
     content: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
 
@@ -136,7 +127,6 @@ class Runner:
         self._library = library
         self.limits = limits
         self._pending: set[asyncio.Task[Any]] = set()  # producers, and records of cancelled streams
-        self._claims: dict[tuple[str, str], _Claim] = {}  # (user, Idempotency-Key)
 
     def template(self, template_id: str, lang: str) -> Template:
         """The template, or a 404 naming the id (and the languages it has, if any)."""
@@ -162,29 +152,20 @@ class Runner:
         serving = [model_id for model_id in self._gateway.routers if model_id not in held]
         return requested or next(iter(serving or self._gateway.routers))
 
-    def _claim(self, call: Call, user: str, key: str | None) -> _Claim | None:
-        """Reserve `key` for one run of `user`; a key seen before is refused with 409 naming its run.
-
-        Claims live in this process's memory: enough for a browser's retry, which comes within seconds.
-        """
-        if key is None:
-            return None
-        now = time.monotonic()
-        for held, claim in list(self._claims.items()):
-            if claim.run_id is not None and now - claim.since > CLAIM_TTL_S:
-                del self._claims[held]
-        earlier = self._claims.get((user, key))
-        if earlier is None:
-            claim = self._claims[(user, key)] = _Claim()
-            return claim
-        if earlier.run_id is None:
+    async def _claim(self, call: Call, user: str, key: str) -> None:
+        """Claim `key` for one run of `user`, in the database every gateway process shares; a key
+        claimed before is refused with 409 naming its run."""
+        held = await asyncio.to_thread(claim_run, self._gateway.store, user, key, time.time())
+        if held is None:
+            return
+        if held.run_id is None:
             raise DuplicateRun(
                 "this run is already being generated; its answer goes to the first request",
                 code="run_in_progress", param="Idempotency-Key",
             )  # fmt: skip
-        call.detail["run_id"] = earlier.run_id
+        call.detail["run_id"] = held.run_id
         raise DuplicateRun(
-            f"this run was already started as run {earlier.run_id}; see /api/v1/runs/{earlier.run_id}",
+            f"this run was already started as run {held.run_id}; see /api/v1/runs/{held.run_id}",
             code="run_exists", param="Idempotency-Key",
         )  # fmt: skip
 
@@ -193,16 +174,21 @@ class Runner:
     ) -> StreamingResponse:
         """Check the request, open the model's stream, then relay; `key` (a client-chosen run id) makes a
         retry of the same request a 409 instead of a second run."""
-        claim = self._claim(call, principal.user, key)
+        if principal.key_id is None:
+            # A session's run counts against its user's limits (and goes first while the engines are
+            # busy); a key's request was counted already when the gateway authenticated the key.
+            await self._gateway.limiter.admit(principal, interactive=True)
+        if key is None:
+            return await self._open(call, principal, body, lang, None)
+        await self._claim(call, principal.user, key)
         try:
-            return await self._open(call, principal, body, lang, claim)
-        except BaseException:
-            if key is not None:  # nothing started: the same key may try again
-                self._claims.pop((principal.user, key), None)
+            return await self._open(call, principal, body, lang, key)
+        except BaseException:  # nothing started: the same key may try again
+            await asyncio.shield(asyncio.to_thread(release_claim, self._gateway.store, principal.user, key))
             raise
 
     async def _open(
-        self, call: Call, principal: Principal, body: RunIn, lang: str, claim: _Claim | None
+        self, call: Call, principal: Principal, body: RunIn, lang: str, key: str | None
     ) -> StreamingResponse:
         template = self.template(body.template_id, body.lang or lang)
         call.template_id, call.template_version = template.id, template.version
@@ -223,7 +209,7 @@ class Runner:
         except BaseException:
             producer.cancel()
             raise
-        live = _Live(call, principal, template, dict(body.inputs), lang, claim)
+        live = _Live(call, principal, template, dict(body.inputs), lang, key)
         call.deferred = True
         return StreamingResponse(
             self._relay(live, first, queue, producer),
@@ -291,7 +277,8 @@ class Runner:
             guard = await asyncio.to_thread(self._check, template, live.inputs, output, call)
         try:
             run = await asyncio.to_thread(
-                self._gateway.store.save_run,
+                self._save,
+                live,
                 user=live.principal.user, status=status, template_id=template.id,
                 template_version=template.version, model_id=call.model_id, model_digest=call.model_digest,
                 latency_ms=round((time.perf_counter() - call.started) * 1000, 3),
@@ -305,11 +292,25 @@ class Runner:
             log.error("run_not_stored", request_id=call.request_id, error=str(exc))
             await self._gateway.calls.finish(call, 500)
             raise ApiError("the run could not be stored; see the gateway log", code="store_failed") from exc
-        if live.claim is not None:
-            live.claim.run_id, live.claim.since = run.id, time.monotonic()
         self._account(call, template, run, guard, output)
         await self._gateway.calls.finish(call, http_status)
         return self._record(run, template, live.inputs, output, reasoning, source, guard, live.lang)
+
+    def _save(self, live: _Live, **run: Any) -> Run:
+        """Store the run and, in the same thread hop, name it in its key's claim."""
+        store = self._gateway.store
+        try:
+            saved = store.save_run(**run)
+        except StoreError:
+            if live.key is not None:  # no run to name: a retry may start it again
+                release_claim(store, live.principal.user, live.key)
+            raise
+        if live.key is not None:
+            try:
+                finish_claim(store, live.principal.user, live.key, saved.id, time.time())
+            except StoreError as exc:  # the run is stored: a retry meanwhile hears "in progress"
+                log.error("run_claim_not_finished", run_id=saved.id, error=str(exc))
+        return saved
 
     def _check(
         self, template: Template, inputs: dict[str, Any], output: str, call: Call | None = None

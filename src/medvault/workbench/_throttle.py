@@ -30,6 +30,7 @@ attempts that were let through, which the per-address rule bounds, and forgotten
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import math
 import time
@@ -97,7 +98,8 @@ class SigninThrottle:
         """Refuse the attempt while a back-off runs; otherwise count it as failed and let it through."""
         now = self.clock()
         self._prune(now)
-        user = user[:_MAX_NAME]
+        # Only a digest of the typed name is kept: a failed attempt's "name" may be a mistyped password.
+        user = hashlib.sha256(user[:_MAX_NAME].encode()).hexdigest()
         s = self.settings
         with self.store.signin_counts() as counts:
             since = counts.familiar_since(user, address)
