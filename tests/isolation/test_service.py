@@ -106,3 +106,21 @@ def test_down_command_stops_everything_and_can_repeat(lab: Lab, up: Up) -> None:
     second = up.cli("down")
     assert second.returncode == 0 and "not running" in second.stdout
     assert read_state(lab.data_dir)["state"] == "off"
+
+
+def test_evidence_report_of_a_running_isolated_service_says_verified(
+    lab: Lab, up: Up, tmp_path: Path
+) -> None:
+    """`medvault report evidence` as root against the running lab verifies isolation afresh: exit 0, the
+    report says so, and the verify is the one its timestamps name. The control: once the service is
+    down, the same command exits 1 and the report says NOT verified."""
+    out = tmp_path / "evidence"
+    result = up.cli("report", "evidence", "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    html = (out / "evidence.html").read_text()
+    assert "Isolation verified: every check passed and every egress probe was blocked." in html
+    assert "NOT verified" not in html
+    assert up.cli("down").returncode == 0
+    up.process.wait(timeout=60)
+    after = up.cli("report", "evidence", "--out", str(tmp_path / "after"))
+    assert after.returncode == 1 and "NOT verified" in (tmp_path / "after" / "evidence.html").read_text()
