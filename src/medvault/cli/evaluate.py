@@ -43,6 +43,7 @@ def evaluate(
 ) -> None:
     """Evaluate a model before it is approved: guard verdicts, schema and quote validity, agreement with
     the guideline calculator, length, latency and speed per template; exit 1 when the policy fails it."""
+    from medvault.cli._eval_engine import GatewayEngine, in_gateway_zone
     from medvault.governance.evaluation import EvaluationError, evaluate_model, write_report
 
     settings = settings_from(config)
@@ -52,6 +53,8 @@ def evaluate(
         try:
             outcome = evaluate_model(
                 settings, store, model_id, run_by=operator(), against=against, selected=templates or (),
+                open_engine=lambda spec: GatewayEngine(spec, settings.limits, store).running(),
+                reach=lambda runtime, work: in_gateway_zone(runtime, settings, work),
                 limit=cases, max_tokens=max_tokens,
                 on_plan=lambda plan: progress.update(task, total=plan.size),
                 progress=lambda result: progress.update(task, advance=1, description=result.template),

@@ -2,7 +2,7 @@
 
 Each case is rendered, sent and judged exactly as a workbench run is (`medvault.templates._run`:
 `chat_request`, `guard_check`, then `Template.postprocess`); the engine call is an `Engine` (in
-production the gateway's own streaming call, `medvault.governance._eval_engine`). What is measured per
+production the gateway's own streaming call, `medvault.cli._eval_engine`). What is measured per
 case is numbers only — guard verdict, schema validity, quotes found verbatim, agreement of a guideline
 template with the code calculator, length ratio, latency, tokens per second — so an evaluation can be
 stored and audited without any text.

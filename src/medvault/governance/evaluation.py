@@ -3,24 +3,27 @@
     outcome = evaluate_model(settings, store, "smollm2-135m-instruct", run_by="root (login alice)")
     write_report(outcome, Path("eval-out"))     # HTML, CSV, PNG
 
-Imported by the CLI only (it pulls in the gateway's chat call, which itself imports this package's
-change control). See docs/governance.md.
+The engine (`open_engine`, in production the gateway's own chat call) and the place its calls run from
+(`reach`: under isolation, the gateway's zone) are given by the caller, `medvault.cli.evaluate`: the
+gateway depends on this package, not the other way round. See docs/governance.md.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
 from medvault.backends import ModelSpec, Runtime
 from medvault.config import Settings
 from medvault.governance._combination import Combination, current_combination
-from medvault.governance._eval_engine import GatewayEngine
 from medvault.governance._eval_policy import Outcome, baseline_for, record_evaluation
 from medvault.governance._eval_report import write_report
 from medvault.governance._evaluation import (
+    Answer,
     CaseResult,
+    Engine,
     EvaluationError,
     Plan,
     TemplateMetrics,
@@ -30,8 +33,14 @@ from medvault.governance._evaluation import (
 from medvault.store import Store
 from medvault.templates import Template, TemplateLibrary
 
+_Work = tuple[list[TemplateMetrics], list[CaseResult], set[str]]
+OpenEngine = Callable[[ModelSpec], AbstractAsyncContextManager[Engine]]
+Reach = Callable[[Runtime, Callable[[], _Work]], _Work]
+
 __all__ = [
+    "Answer",
     "CaseResult",
+    "Engine",
     "EvaluationError",
     "Outcome",
     "Plan",
@@ -84,6 +93,8 @@ def evaluate_model(
     store: Store,
     model_id: str,
     *,
+    open_engine: OpenEngine,
+    reach: Reach,
     run_by: str,
     against: str | None = None,
     selected: Sequence[str] = (),
@@ -103,21 +114,11 @@ def evaluate_model(
     combination: Combination = current_combination(digest, [t for t, _ in plan.templates])
     started = datetime.now(UTC)
 
-    async def work() -> tuple[list[TemplateMetrics], list[CaseResult], set[str]]:
-        engine = GatewayEngine(spec, settings.limits, store)
-        async with engine.running():
+    async def work() -> _Work:
+        async with open_engine(spec) as engine:
             return await run_plan(engine, model_id, plan, max_tokens=max_tokens, progress=progress)
 
-    if runtime.isolation == "on":
-        # Under isolation only the gateway's zone reaches the engines: run the calls from a thread that
-        # joined its network namespace (needs root, like every admin command).
-        from medvault.supervisor._netns import _in_netns
-
-        metrics, results, answered = _in_netns(
-            settings.isolation.zone_netns("dmz"), lambda: asyncio.run(work())
-        )
-    else:
-        metrics, results, answered = asyncio.run(work())
+    metrics, results, answered = reach(runtime, lambda: asyncio.run(work()))
     if answered - {digest}:
         raise EvaluationError(f"the engines answered with other weights {sorted(answered)} than {digest}")
     return record_evaluation(

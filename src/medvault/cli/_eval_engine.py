@@ -5,26 +5,40 @@
 reasoning split, usage accounting and error translation. One difference, on purpose: change control is
 not asked, because evaluating weights is what comes before approving them; nothing evaluated reaches a
 clinician (no run is stored, the gateway's own gate is untouched).
+
+It lives in the CLI, which composes packages: the gateway depends on governance (its approval gate), so
+governance must not depend on the gateway.
 """
 
 from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 import aiohttp
 
-from medvault.backends import ModelRouter, ModelSpec
-from medvault.config import LimitSettings
+from medvault.backends import ModelRouter, ModelSpec, Runtime
+from medvault.config import LimitSettings, Settings
 from medvault.gateway._auth import Authenticator
 from medvault.gateway._calls import Call, CallLog
 from medvault.gateway._chat import ChatCompletions
 from medvault.gateway._metrics import Metrics
-from medvault.governance._change_control import ApprovalGate
-from medvault.governance._evaluation import Answer, EvaluationError
+from medvault.governance import ApprovalGate
+from medvault.governance.evaluation import Answer, EvaluationError
 from medvault.store import AuditWriter, Store
+from medvault.supervisor._netns import _in_netns
+
+T = TypeVar("T")
+
+
+def in_gateway_zone(runtime: Runtime, settings: Settings, work: Callable[[], T]) -> T:
+    """Run `work` where the engines are reachable: under isolation only the gateway's zone reaches them,
+    so from a thread that joined its network namespace (needs root, like every admin command)."""
+    if runtime.isolation != "on":
+        return work()
+    return _in_netns(settings.isolation.zone_netns("dmz"), work)
 
 
 class GatewayEngine:
