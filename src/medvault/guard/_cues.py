@@ -65,6 +65,10 @@ _IMPORTANCE = tomllib.loads(
 )
 #: Concept ids whose omission is major (data/importance.toml).
 ACTIONABLE: frozenset[str] = frozenset(_IMPORTANCE["actionable"])
+#: Concept ids actionable only beside a finding implying one of the listed concepts (data/importance.toml).
+DEPENDENT: dict[str, frozenset[str]] = {
+    concept: frozenset(heads) for concept, heads in _IMPORTANCE["dependent"].items()
+}
 #: Concept ids too unspecific to be compared through related findings or other organs.
 GENERIC: frozenset[str] = frozenset(_IMPORTANCE["generic"])
 RECOMMENDATION = {

@@ -18,6 +18,7 @@ from functools import lru_cache
 from medvault.guard._context import Pair
 from medvault.guard._cues import DICTATION, MEANING, MEANING_PREFIX
 from medvault.guard._model import Flag, Severity, Span
+from medvault.guard._quantities import spelled_number
 from medvault.guard._text import _distance, similar
 
 
@@ -38,10 +39,13 @@ class EditBudget:
         for op, i1, i2, j1, j2 in pair.word_opcodes:
             if op == "equal":
                 continue
-            dictated = [x for x in a[i1:i2] if x not in spoken]  # "Punkt" written as "." is no change
-            cost = max(len(dictated), j2 - j1)
+            # "Punkt" written as "." is no change, nor is "twenty twenty one" written as "2021": the
+            # numbers check compares their values.
+            dictated = [x for x in a[i1:i2] if x not in spoken and not _number_word(x)]
+            written = [y for y in b[j1:j2] if not y.isdigit()]
+            cost = max(len(dictated), len(written))
             if op == "replace":
-                cost -= sum(similar(x, y) for x, y in zip(dictated, b[j1:j2], strict=False))
+                cost -= sum(similar(x, y) for x, y in zip(dictated, written, strict=False))
             changed += cost
             if cost > biggest[0]:
                 src_span = (src[i1].start(), src[i2 - 1].end()) if i2 > i1 else None
@@ -57,18 +61,28 @@ class EditBudget:
         return [*flags, Flag("edit_budget", message, severity, biggest[1], biggest[2])]
 
 
+#: Dictated words at least this long are read as the class word they are at most two edits from
+#: ("mitial" is "medial"), even where `similar` allows one edit only: the nearest plausible reading.
+NEAREST_MIN_LENGTH = 5
+
+
+def _number_word(word: str) -> bool:
+    return spelled_number(word) is not None
+
+
 @lru_cache(maxsize=4096)
 def _near(word: str, lang: str) -> dict[str, int]:
     """The meaning classes whose words `word` is a misspelling of, with the smallest distance."""
     near: dict[str, int] = {}
     for known, cls in MEANING[lang].items():
-        if abs(len(known) - len(word)) <= 2 and similar(word, known):
+        if abs(len(known) - len(word)) <= 2 and (similar(word, known) or len(word) >= NEAREST_MIN_LENGTH):
             d = _distance(word, known, 2)
             if d is not None:
                 near[cls] = min(d, near.get(cls, d))
     return near
 
 
+@lru_cache(maxsize=4096)
 def _reading(word: str, lang: str, chosen: str) -> str | None:
     """The meaning class of a dictated word: its own; else that of a class word it is spelled nearer to
     than to the word the correction `chosen` (on a tie, negation wins: dropping it is the danger);
@@ -79,10 +93,14 @@ def _reading(word: str, lang: str, chosen: str) -> str | None:
     if chosen.startswith(word) or word.startswith(chosen):
         return classes.get(chosen)  # another ending of the same word ("kleine" -> "kleines")
     limit = _distance(word, chosen, 2) if similar(word, chosen) else None
+    near = _near(word, lang)
+    closest = min(near.values(), default=0)  # the nearest reading only: "dostalen" is distal, not dorsal
     nearer = {
         cls
-        for cls, d in _near(word, lang).items()
-        if cls != classes.get(chosen) and (limit is None or d < limit or (d == limit and cls == "negation"))
+        for cls, d in near.items()
+        if d == closest
+        and cls != classes.get(chosen)
+        and (limit is None or d < limit or (d == limit and cls == "negation"))
     }
     if nearer:
         return nearer.pop() if len(nearer) == 1 else None

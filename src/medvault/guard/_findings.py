@@ -9,9 +9,10 @@ has a word that differs only in spelling (the source of a correction is full of 
 from __future__ import annotations
 
 from medvault.guard._context import Pair
-from medvault.guard._cues import ACTIONABLE, RECOMMENDATION, UNCERTAIN
+from medvault.guard._cues import ACTIONABLE, DEPENDENT, GENERIC, RECOMMENDATION, UNCERTAIN
 from medvault.guard._lexicon import CONCEPTS, closure, implied
 from medvault.guard._model import Flag, Severity
+from medvault.guard._negation import apart, statements
 from medvault.guard._text import Analysis, Mention, similar
 
 
@@ -33,16 +34,26 @@ def new_findings(pair: Pair) -> list[Flag]:
     """Flag findings (major) and organs (task's `new_anatomy`) that the output adds to the source."""
     grounded = closure(pair.source.concepts)
     flags = []
-    for concept, mentions in _first_per_concept(pair.output.mentions).items():
-        if concept in grounded:
+    # A question ("Is it leaking?") names a finding without stating it.
+    stated = [m for m in pair.output.mentions if not pair.output.asks(m)]
+    denied_only = _denied_only(pair)
+    for concept, mentions in _first_per_concept(stated).items():
+        if concept in grounded and concept not in denied_only:
             continue
-        if pair.same_language and any(_spelled_in(m.word, pair.source) for m in mentions):
+        if (
+            concept not in denied_only
+            and pair.same_language
+            and any(_spelled_in(m.word, pair.source) for m in mentions)
+        ):
             continue
         first = mentions[0]
         severity: Severity | None
         if CONCEPTS[concept].kind == "N":
             continue
-        if CONCEPTS[concept].kind != "F":
+        if concept in denied_only:
+            first = denied_only[concept]
+            severity, what = "major", "finding (the source denies it elsewhere only)"
+        elif CONCEPTS[concept].kind != "F":
             severity, what = pair.rules.new_anatomy, "organ or device"
         elif CONCEPTS[concept].implies & pair.source.concepts or all(m.negated for m in mentions):
             severity, what = "minor", "finding (more specific, or negated)"
@@ -64,6 +75,16 @@ def new_findings(pair: Pair) -> list[Flag]:
                 and pair.output.level(first) in UNCERTAIN
                 and _grounded_nearby(pair.output, first, grounded)
             )
+            # Lay text explaining what a doubtful finding of the source could mean ("Solche
+            # Kalkgruppen können harmlos sein, aber auch ein Zeichen einer bösartigen Veränderung"
+            # for "BI-RADS 4, Biopsie empfohlen") repeats the source's doubt: shown, not a verdict.
+            if (
+                pair.rules.lay
+                and _hedged_sentence(pair.output, first)
+                and _doubtful(pair.source)
+                and not _foreign_organs(pair.output, first, grounded)
+            ):
+                severity = "minor"
             sure = not (speculated or (not pair.rules.verbatim and _measured_nearby(pair, first))) and (
                 (pair.same_language and not pair.rules.lay)
                 or concept in ACTIONABLE
@@ -77,6 +98,48 @@ def new_findings(pair: Pair) -> list[Flag]:
                 Flag("new_findings", message, severity, None, (first.start, first.end), confident=sure)
             )
     return flags
+
+
+def _denied_only(pair: Pair) -> dict[str, Mention]:
+    """Findings the output affirms where the source only denies them, at other places: "Frische
+    Rippenfraktur" added to "Keine Fraktur der Schädelkalotte" (by concept -> the output mention).
+    Organs tell places apart within one language outside lay text; sides always (see `apart`)."""
+    affirmed = closure(m.concept for m in pair.source.mentions if not m.negated)
+    denied = [s for s in statements(pair.source) if s.concept not in affirmed]
+    if not denied:
+        return {}
+    organs = pair.same_language and not pair.rules.lay
+    found: dict[str, Mention] = {}
+    for o in statements(pair.output):
+        same = [s for s in denied if s.concept == o.concept]
+        # Generic words ("suspekt", "lesion") stand for whatever their organ has: no new finding.
+        if o.mention.negated or o.concept in found or o.concept in GENERIC or not same:
+            continue
+        if all(apart(s, o, organs) for s in same):
+            found[o.concept] = o.mention
+    return found
+
+
+def _hedged_sentence(doc: Analysis, m: Mention) -> bool:
+    """Whether the sentence of `m` holds a hedge ("können", "might"), wherever it stands in it."""
+    start, end = doc.sentence_span(m.start)
+    return doc.level(m) in UNCERTAIN or any(
+        start <= cue_start < end and level in UNCERTAIN for _, cue_start, _, level, _ in doc.certainty_cues
+    )
+
+
+def _foreign_organs(doc: Analysis, m: Mention, grounded: set[str]) -> bool:
+    """Whether the sentence of `m` names an organ the source does not ("suspected pneumonia in the
+    middle lobe" below a kidney scan): then it is no explanation of the source's doubt."""
+    start, end = doc.sentence_span(m.start)
+    return any(start <= o.start < end and o.kind == "A" and o.concept not in grounded for o in doc.mentions)
+
+
+def _doubtful(doc: Analysis) -> bool:
+    """Whether a text leaves a finding open: a hedged finding, a suspicion or a recommendation."""
+    return any(m.kind == "F" and doc.level(m) in UNCERTAIN for m in doc.mentions) or bool(
+        RECOMMENDATION[doc.lang].search(doc.lower)
+    )
 
 
 def _grounded_nearby(doc: Analysis, m: Mention, grounded: set[str]) -> bool:
@@ -106,27 +169,35 @@ def omissions(pair: Pair) -> list[Flag]:
     present = pair.output.concepts
     affirmed = {m.concept for m in pair.output.mentions if m.kind == "F" and not m.negated}
     flags = []
-    for concept, mentions in _first_per_concept(pair.source.mentions).items():
+    # The source's questions ("Fragestellung: Fraktur?") are not findings an output has to keep.
+    stated = [m for m in pair.source.mentions if not pair.source.asks(m)]
+    for concept, mentions in _first_per_concept(stated).items():
         if CONCEPTS[concept].kind != "F":
             continue
         important = _important(pair.source, mentions)
+        elsewhere = None
         if important:
             # A broader word the source affirms for something else of its own ("Läsion" beside "DD
             # Metastase", "Kolonkarzinom" beside "metastasenverdächtig") does not say this finding.
             affirmed_own = {m.concept for m in pair.source.mentions if not m.negated} - {concept}
-            broader_own = affirmed_own & implied(concept)
-            if _said(concept, affirmed - broader_own, findings_only=True):
-                continue
+            broader_own = {c for c in affirmed_own & implied(concept) if not _restated(pair, important, c)}
+            keeping = affirmed - broader_own
+            if _said(concept, keeping, findings_only=True):
+                elsewhere = _kept_elsewhere_only(pair, important, keeping)
+                if elsewhere is None:
+                    continue
         elif concept in present or _said(concept, present, findings_only=False):
             continue
-        if pair.same_language and any(_spelled_in(m.word, pair.output) for m in mentions):
+        if not elsewhere and pair.same_language and any(_spelled_in(m.word, pair.output) for m in mentions):
             continue
         negative = all(m.negated for m in mentions)
-        first = next((m for m in mentions if not m.negated), mentions[0])
+        first = elsewhere or next((m for m in mentions if not m.negated), mentions[0])
         if important:
             severity: Severity | None = "major"
         else:
             severity = pair.rules.omission_negated if negative else pair.rules.omission
+            if severity and concept in DEPENDENT and not negative:
+                severity = "minor"  # how far a kept finding reaches: shown, the finding itself counts
         if severity:
             message = f"'{first.word}': {'negative ' if negative else ''}finding of the source is missing"
             # Unsure where the output keeps the numbers of the sentence (a finding paraphrased; in
@@ -156,14 +227,72 @@ def _said(concept: str, concepts: set[str], findings_only: bool) -> bool:
     return concept in concepts or bool(broader & concepts) or any(concept in implied(c) for c in concepts)
 
 
-def _important(doc: Analysis, mentions: list[Mention]) -> bool:
-    """An actionable finding, or one a recommendation hangs on, stated as there now (maybe suspected)."""
+def _important(doc: Analysis, mentions: list[Mention]) -> list[Mention]:
+    """The mentions of an actionable finding, or of one a recommendation hangs on, stated as there now
+    (maybe suspected)."""
     current = [m for m in mentions if doc.level(m) not in ("absent", "historical")]
     if not current:
-        return False
-    if current[0].concept in ACTIONABLE:
-        return True
-    return any(RECOMMENDATION[doc.lang].search(doc.lower, *doc.sentence_span(m.start)) for m in current)
+        return []
+    concept = current[0].concept
+    if concept in ACTIONABLE:
+        return current
+    if concept in DEPENDENT:
+        beside = [m for m in current if _beside(doc, m, DEPENDENT[concept])]
+        if beside:
+            return beside
+    return [m for m in current if RECOMMENDATION[doc.lang].search(doc.lower, *doc.sentence_span(m.start))]
+
+
+def _restated(pair: Pair, important: list[Mention], broader: str) -> bool:
+    """Whether the source says a finding again in a broader word, at the same place and level
+    ("Splenic laceration …" and "Impression: splenic injury"): the broader word then keeps it. A
+    broader word at another level ("Läsion" beside "DD Metastase") is about something else."""
+    doc = pair.source
+    wanted = {(m.start, m.concept) for m in important}
+    own = [s for s in statements(doc) if (s.mention.start, s.concept) in wanted]
+    return any(
+        b.concept == broader
+        and doc.level(b.mention) == doc.level(s.mention)
+        and (b.near or s.near)
+        and not apart(s, b)
+        for b in statements(doc)
+        for s in own
+    )
+
+
+def _kept_elsewhere_only(pair: Pair, important: list[Mention], keeping: set[str]) -> Mention | None:
+    """An important source mention that the output keeps only for another place: the output's every
+    statement of it (or of a broader or narrower finding) is about other sides or organs ("vordere
+    Kreuzbandruptur" kept, "Riss des Innenmeniskus" dropped; calcifications kept on the right, the
+    suspicious ones on the left dropped). None where each is kept somewhere it may be.
+
+    Only the same or a broader finding counts as kept elsewhere: a narrower one ("liver metastases"
+    beside "primary tumour of the colon") may be about something else. Organs tell places apart only
+    within one language and outside lay text, where both texts name them in the same words; a side
+    always does."""
+    concept = important[0].concept
+    broader = implied(concept)
+    said = [
+        o
+        for o in statements(pair.output)
+        if not o.mention.negated and o.concept in keeping & broader and CONCEPTS[o.concept].kind == "F"
+    ]
+    organs = pair.same_language and not pair.rules.lay
+    wanted = {(m.start, m.concept) for m in important}
+    for s in statements(pair.source):
+        if (s.mention.start, s.concept) in wanted and said and all(apart(s, o, organs) for o in said):
+            return s.mention
+    return None
+
+
+def _beside(doc: Analysis, m: Mention, heads: frozenset[str]) -> bool:
+    """Whether the sentence of `m` names another finding that implies one of `heads`."""
+    start, end = doc.sentence_span(m.start)
+    return any(
+        start <= o.start < end and o.concept != m.concept and implied(o.concept) & heads
+        for o in doc.mentions
+        if o.kind == "F"
+    )
 
 
 def _read_otherwise(pair: Pair, m: Mention) -> bool:

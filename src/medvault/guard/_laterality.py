@@ -49,6 +49,7 @@ _COMPARISONS = re.compile(
         )
     )
 )
+_INFLECTION = re.compile(r"(?<=[lr])(?:e|en|er|es|em)$")
 _SIDE_OF = {"rechts": "right", "links": "left", "right": "right", "left": "left"}
 
 
@@ -72,7 +73,7 @@ class _Clause:
 class _Sides:
     """Which sides each anchor and each clause of one text carries, and where they are written."""
 
-    def __init__(self, doc: Analysis) -> None:
+    def __init__(self, doc: Analysis, directions_are_sides: bool = False) -> None:
         self.labels: dict[Anchor, str] = {}
         self.sides: dict[Anchor, dict[Side, SideMention]] = defaultdict(dict)
         self.doc_sides: set[Side] = set()
@@ -88,7 +89,7 @@ class _Sides:
                 items.append((q.start, anchor))
         self.directions: list[SideMention] = []
         for sm in doc.side_mentions:
-            if sm.direction:  # "nach rechts", "to the left": compared as directions, not as sides
+            if sm.direction and not directions_are_sides:  # "nach rechts": compared as directions
                 self.directions.append(sm)
                 continue
             self.doc_sides |= sm.sides
@@ -280,7 +281,10 @@ def _anchor_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
                 continue
             adds = not src_sides and bool(set(out_sides) & src.doc_sides)
             agrees = _clause_agrees(src, out, anchor, at)
-            yield replace(_flag(message, "major", was, at), confident=not (adds or agrees))
+            # A source that names no side at all cannot be contradicted, only explained ("Segment VII"
+            # -> "im hinteren rechten Teil der Leber"): the guard cannot check that side.
+            unsided = not src.doc_sides
+            yield replace(_flag(message, "major", was, at), confident=not (adds or agrees or unsided))
 
 
 def _clause_agrees(src: _Sides, out: _Sides, anchor: Anchor, at: SideMention) -> bool:
@@ -411,11 +415,15 @@ def _axis_directions(doc: Analysis) -> dict[tuple[str, str | None], list[Directe
     return found
 
 
+@lru_cache(maxsize=8192)  # bounded: every word of every report passes here
 def _direction_of(word: str, lang: str) -> str | None:
     """The direction a word names: a direction word, a compound part that names one wherever it
     stands ("Deckplatte"), or a side or direction first part before known anatomy ("Außenmeniskus")."""
     if word in DIRECTIONS[lang]:
         return DIRECTIONS[lang][word]
+    stem = _INFLECTION.sub("", word)
+    if stem != word and stem in DIRECTIONS[lang]:
+        return DIRECTIONS[lang][stem]  # German endings on Latin adjectives: "anterioren", "kaudales"
     for part, cls in DIRECTION_PARTS[lang]:
         if part in word:
             return cls
@@ -453,6 +461,55 @@ def _axis_flags(pair: Pair) -> Iterable[Flag]:
                 break
 
 
+def _sentence_anchors(doc: Analysis) -> dict[int, dict[Anchor, float]]:
+    """Per sentence: its findings, organs and numbers (identifiers such as "BWK 10" included), weighted."""
+    found: dict[int, dict[Anchor, float]] = defaultdict(dict)
+    for m in doc.mentions:
+        anchor: Anchor = ("c", m.concept, m.negated)
+        found[doc.segments[m.segment].sentence][anchor] = 1.0 if m.kind in ("F", "N") else 0.5
+    for q in doc.quantities:
+        if q.dim not in ("date", "time") and not q.soft:
+            sentence = doc.segments[doc.segment_at(q.start)].sentence if doc.segments else 0
+            found[sentence][("q", q.dim, q.keys[0][1])] = 0.5 if q.dim == "count" else 1.0
+    return found
+
+
+def _sentence_directions(doc: Analysis) -> dict[int, list[Directed]]:
+    found: dict[int, list[Directed]] = defaultdict(list)
+    for w in doc.words:
+        direction = _direction_of(w.group().lower(), doc.lang)
+        if direction:
+            found[doc.segments[doc.segment_at(w.start())].sentence].append((direction, w))
+    return found
+
+
+def _sentence_axis_flags(pair: Pair) -> Iterable[Flag]:
+    """A direction word turned into the other end of its axis, found by sentence: the output sentence is
+    aligned with the source sentence sharing most of its findings, organs and numbers ("the caudal
+    endplate of T10" for "der kranialen Deckplatte von BWK 10", where the finding words differ). Sure
+    only where that source sentence names the other end of the axis and never this one."""
+    src_anchors, out_anchors = _sentence_anchors(pair.source), _sentence_anchors(pair.output)
+    src_dirs, out_dirs = _sentence_directions(pair.source), _sentence_directions(pair.output)
+    for sentence, directions in out_dirs.items():
+        anchors = out_anchors.get(sentence, {})
+        scored = [
+            (sum(min(w, theirs[a]) for a, w in anchors.items() if a in theirs), index)
+            for index, theirs in src_anchors.items()
+        ]
+        best = max((score for score, _ in scored), default=0.0)
+        if best < 1.0:
+            continue  # nothing that identifies the sentence: an explanation, not a translation
+        said = {(cls, w) for score, index in scored if score == best for cls, w in src_dirs.get(index, [])}
+        classes = {cls for cls, _ in said}
+        for cls, word in directions:
+            others = {c for c in classes if AXES[c] == AXES[cls] and c != cls}
+            if others and cls not in classes:
+                was = min((w for c, w in said if c in others), key=lambda w: w.start())
+                message = f"direction changed: source says {min(others)}, output says {cls}"
+                yield Flag("laterality", message, "major", was.span(), word.span(), "direction_changed")
+                break
+
+
 def _side_at(mentions: list[SideMention], starts: list[int], offset: int) -> SideMention | None:
     i = bisect_right(starts, offset) - 1
     return mentions[i] if i >= 0 and mentions[i].start == offset else None
@@ -460,7 +517,11 @@ def _side_at(mentions: list[SideMention], starts: list[int], offset: int) -> Sid
 
 def laterality(pair: Pair) -> list[Flag]:
     """Flag side words that moved to another finding, organ or measurement, or were lost."""
-    src, out = _Sides(pair.source), _Sides(pair.output)
+    # "Nach rechts hinten ausgetreten" for "Vorfall links": where only the output says where a finding
+    # points, that direction is the side of its finding (a source's direction the output lost stays
+    # a missing direction).
+    src_dir, out_dir = (any(sm.direction for sm in doc.side_mentions) for doc in (pair.source, pair.output))
+    src, out = _Sides(pair.source), _Sides(pair.output, out_dir and not src_dir)
     found = [
         *_anchor_flags(pair, src, out),
         *_clause_flags(pair, src, out),
@@ -468,6 +529,7 @@ def laterality(pair: Pair) -> list[Flag]:
         *_direction_flags(pair, src, out),
     ]
     found += _axis_flags(pair)
+    found += _sentence_axis_flags(pair)
     if pair.rules.verbatim and pair.same_language:
         found += _verbatim_flags(pair)
     flags: dict[object, Flag] = {}

@@ -26,10 +26,11 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from medvault.guard._context import Pair
 from medvault.guard._cues import AXES, DIRECTIONS, GENERIC, UNCERTAIN
-from medvault.guard._lexicon import CONCEPTS
+from medvault.guard._lexicon import CONCEPTS, closure
 from medvault.guard._model import Flag, Severity
 from medvault.guard._text import WORD, Analysis, Mention, Segment
 
@@ -64,6 +65,7 @@ class _Finding:
     implied: bool = False  # stands for a finding that another one implies
     qualifier: str | None = None  # "weitere Fraktur", "no acute haemorrhage": see `_QUALIFIERS`
     organ_only: bool = False  # valid only where the organs agree
+    near: frozenset[str] = frozenset()  # anatomy right at the mention: its own place (see `_near`)
 
 
 def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
@@ -79,7 +81,8 @@ def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
     normal_segments = set()
     for m in doc.mentions:
         if m.kind == "F":
-            findings_in[m.segment].append(m)
+            if not doc.asks(m):  # "Fraktur?", "Is it leaking?": a question states nothing
+                findings_in[m.segment].append(m)
         elif m.kind == "N":
             normal_segments.add(m.segment)
         else:
@@ -108,7 +111,8 @@ def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
             own_organs = frozenset(c for c in CONCEPTS[m.concept].implies if CONCEPTS[c].kind != "F")
             organs = context_organs | own_organs
             qualifier = _qualifier(doc, m)
-            found.append(_Finding(m.concept, organs, sides, m, qualifier=qualifier))
+            near = _near(doc, m, mentions)
+            found.append(_Finding(m.concept, organs, sides, m, qualifier=qualifier, near=near))
             if not with_implied:
                 continue
             # "Pleuraerguss" is an effusion; but "kein Perikarderguss" only denies an effusion of the
@@ -134,6 +138,37 @@ def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
     return found
 
 
+_NEAR = 40  # characters: "Riss des Innenmeniskushinterhorns", "fracture of the left orbital floor"
+
+
+def _near(doc: Analysis, m: Mention, findings: list[Mention]) -> frozenset[str]:
+    """The anatomy named in the mention's own word or right beside it in its segment, with no other
+    finding between ("Kreuzband|ruptur", "Riss des Innenmeniskus"): the place of this finding, not of
+    a neighbour in the same clause ("fracture of the orbital floor with herniation into the sinus")."""
+    start, end = doc.word_span(m.start, m.end)
+    seg = doc.segments[m.segment]
+    near = set()
+    for a in doc.mentions:
+        if a.kind != "A" or not seg.start <= a.start < seg.end:
+            continue
+        if start <= a.start < end:
+            near.add(a.concept)
+            continue
+        lo, hi = (a.end, start) if a.end <= start else (end, a.start)
+        if (
+            0 <= hi - lo <= _NEAR
+            and not _PHRASE_BREAK.search(doc.lower, lo, hi)
+            and not any(lo <= f.start < hi for f in findings if f is not m)
+        ):
+            near.add(a.concept)
+    return frozenset(near)
+
+
+# Words that start another phrase of the clause: what stands beyond them is not this finding's place
+# ("fracture of the orbital floor with fat herniating into the sinus").
+_PHRASE_BREAK = re.compile(r"\b(?:with|without|mit|ohne|bei|sowie)\b")
+
+
 def _qualifier(doc: Analysis, m: Mention) -> str | None:
     """The qualifier standing before a mention's word in its segment ("keine frische Blutung"); for a
     denied German compound whose first part names nothing the vocabulary knows ("kein
@@ -157,7 +192,7 @@ _KIND = "kind:"  # the qualifier of a compound naming a narrower kind of finding
 _DIRECTION = "direction:"  # the context entry of a direction word (see `_findings`)
 
 
-def _known(o: _Finding, src: list[_Finding]) -> tuple[list[_Finding], int]:
+def _known(o: _Finding, src: list[_Finding], via_generic: bool = False) -> tuple[list[_Finding], int]:
     """The source's statements about the same finding in the most specific context both share.
 
     A finding implied by another ("Hill-Sachs lesion" is a fracture) counts like a named one.
@@ -166,7 +201,8 @@ def _known(o: _Finding, src: list[_Finding]) -> tuple[list[_Finding], int]:
     styloideus ulnae intakt") counts as negating findings of that organ.
 
     Also says at which level they were found: 0 to 2 through a shared organ or side, 3 through the
-    concept alone (see `_anchored`).
+    concept alone (see `_anchored`). `via_generic`: the output names a specific finding that implies
+    this generic one ("carcinoma" for "lesion"), which then is compared anywhere too.
     """
     same = [f for f in src if f.concept == o.concept]
     normal = [f for f in src if f.concept == _NORMAL and f.organs & o.organs]
@@ -190,7 +226,8 @@ def _known(o: _Finding, src: list[_Finding]) -> tuple[list[_Finding], int]:
             lambda f: (len(f.sides & o.sides) / len(f.sides | o.sides), f.organs == o.organs),
         ),
         _at_organs(same, o, with_sides=False) or _at_organs(normal, o, with_sides=False),
-        anywhere if o.concept not in GENERIC or o.qualifier else [],  # "no other lesions" is global
+        # A generic word ("no other lesions") counts anywhere only as a qualified, global statement.
+        anywhere if o.concept not in GENERIC or o.qualifier or via_generic else [],
     )
     for index, level in enumerate(levels):
         if level:
@@ -224,14 +261,36 @@ def _at_organs(findings: list[_Finding], o: _Finding, with_sides: bool) -> list[
     candidates = [
         f
         for f in findings
-        if f.organs & o.organs and (not with_sides or f.sides & o.sides) and not _opposite(f.organs, o.organs)
+        if f.organs & o.organs
+        and (not with_sides or f.sides & o.sides)
+        and not _opposite(f.organs, o.organs)
+        and _organ_anchor(f, o)
     ]
+
+    named = bool(_specific(o) - generic)
 
     def score(f: _Finding) -> tuple[float, bool]:
         theirs = f.organs - generic or f.organs
-        return len(theirs & mine) / len(theirs | mine), f.sides == o.sides
+        # Agreeing on having no side is a tie-break only where the output names an organ of its own:
+        # "the bone is broken" is as close to "left femur fracture" as to "no pelvic fracture".
+        return len(theirs & mine) / len(theirs | mine), named and f.sides == o.sides
 
     return _closest(candidates, score)
+
+
+def _organ_anchor(f: _Finding, o: _Finding) -> bool:
+    """Whether a shared organ ties two statements together beyond what the finding itself implies.
+
+    Every fracture is "of a bone": "the small bony tip is not broken" and "fracture of the distal
+    radius" share only that. Where both name organs of their own and those differ, the shared one is
+    no evidence that they speak of the same thing: the pair is left to the concept-only level, which
+    `_anchored` calibrates. An output naming only the finding's own organ ("the rim of the socket is
+    broken": the vocabulary knows only "bone") may still be compared with a named one."""
+    own = CONCEPTS[o.concept].implies
+    mine = _specific(o) - own
+    theirs = frozenset(c for c in f.organs - own if not c.startswith(_DIRECTION))
+    # A broader organ counts ("medial clear space" is part of the ankle, which is a joint).
+    return not (mine and theirs) or bool(closure(mine) & closure(theirs))
 
 
 def _specific(f: _Finding) -> frozenset[str]:
@@ -248,6 +307,27 @@ def _opposite(a: frozenset[str], b: frozenset[str]) -> bool:
                 direction = entry.removeprefix(_DIRECTION)
                 axes[AXES[direction]][index].add(direction)
     return any(here and there and not here & there for here, there in axes.values())
+
+
+@lru_cache(maxsize=4)  # the omission and new-finding checks read the same pair's statements
+def statements(doc: Analysis) -> tuple[_Finding, ...]:
+    """The finding mentions of a text with the organs and sides of their context (no implied ones)."""
+    return tuple(_findings(doc, with_implied=False))
+
+
+def apart(a: _Finding, b: _Finding, organs: bool = True) -> bool:
+    """Whether two statements are about different places: other sides, other organs of their own
+    (neither a part of the other; only with `organs`) or opposite directions ("Innenmeniskus" vs
+    "Kreuzband", left vs right breast). Statements naming no side or organ are about any place."""
+    if a.sides and b.sides and not a.sides & b.sides:
+        return True
+    if not organs:
+        return False
+    # The anatomy right at each mention (`_near`), not of its whole clause; devices are no place.
+    mine, theirs = (frozenset(c for c in f.near - CONCEPTS[f.concept].implies) for f in (a, b))
+    if mine and theirs and not (closure(mine) & theirs or closure(theirs) & mine):
+        return True
+    return _opposite(a.organs, b.organs)
 
 
 def _closest(candidates: list[_Finding], score: Callable[[_Finding], tuple[float, bool]]) -> list[_Finding]:
@@ -294,8 +374,16 @@ def _polar(f: _Finding) -> str:
 def _major(source: str, output: str) -> bool:
     """Hedged vs hedged ("probable" vs "possible") is a nuance, and so is a denied finding called
     possible or unlikely ("kein Nachweis einer Läsion" -> "Krebs ist unwahrscheinlich"): the output errs
-    on the side of caution. Any other change of level matters."""
-    return not ({source, output} <= UNCERTAIN or (source == "absent" and output == "possible"))
+    on the side of caution. Gone and past agree that the finding is not there now ("the previously seen
+    pneumothorax is no longer visible" -> "the pneumothorax has resolved"). Any other change matters."""
+    return not (
+        {source, output} <= UNCERTAIN
+        or (source == "absent" and output == "possible")
+        or {source, output} == _NOT_NOW
+    )
+
+
+_NOT_NOW = {"absent", "historical"}
 
 
 def _consequence(pair: Pair, o: _Finding, src: list[_Finding]) -> tuple[list[_Finding], int]:
@@ -311,8 +399,11 @@ def _consequence(pair: Pair, o: _Finding, src: list[_Finding]) -> tuple[list[_Fi
     for implied_concept in CONCEPTS[o.concept].implies:
         if CONCEPTS[implied_concept].kind != "F":
             continue
-        statements, index = _known(replace(o, concept=implied_concept), src)
-        if statements and all(f.mention.negated for f in statements):
+        generic = implied_concept in GENERIC and o.concept not in GENERIC
+        statements, index = _known(replace(o, concept=implied_concept), src, via_generic=generic)
+        # A denial found through a generic word alone, anywhere ("keine Läsion" elsewhere), is too
+        # weak to contradict a specific finding; at its organ ("Nieren unauffällig") it does.
+        if statements and all(f.mention.negated for f in statements) and not (generic and index == 3):
             return statements, index
         named = [f for f in statements if not f.implied]
         if named and certain and {pair.source.level(f.mention) for f in named} <= UNCERTAIN:
@@ -365,11 +456,38 @@ def _by_concept(pair: Pair) -> list[Flag]:
         # Confident only where the source's statements about it agree with each other and are
         # anchored to the output's (same organ or side, or both global).
         confident = len(polarity) == 1 and anchored
+        source = next(iter(levels.values())).mention
         if polarity == {not o.mention.negated} or not confident:
-            flags[o.concept] = _flag(pair, next(iter(levels.values())).mention, o.mention, confident)
+            sure = confident and not _measured_elsewhere(pair, o, src, known)
+            flags[o.concept] = _flag(pair, source, o.mention, sure)
         elif not o.mention.negated:  # same polarity, another certainty: "suspicious for" -> "is"
-            flags[o.concept] = _flag(pair, next(iter(levels.values())).mention, o.mention)
+            flags[o.concept] = _flag(pair, source, o.mention, not _measured_elsewhere(pair, o, src, known))
     return list(flags.values())
+
+
+def _measured_elsewhere(pair: Pair, o: _Finding, src: list[_Finding], known: list[_Finding]) -> bool:
+    """Whether the output sentence of `o` keeps a measurement of a source sentence that says nothing
+    of the finding ("extending 6 mm into the fat" rewords "Infiltration ... um 6 mm", not "Faszie
+    nicht infiltriert"): it rewords that sentence, in words the vocabulary reads as another finding,
+    so the comparison is unsure."""
+    values = _measures(pair.output, *pair.output.sentence_span(o.mention.start))
+    if not values:
+        return False
+    concepts = {o.concept} | {f.concept for f in known}
+    spans = {pair.source.sentence_span(f.mention.start) for f in src if f.concept in concepts}
+    holding = {
+        pair.source.sentence_span(q.start) for q in pair.source.quantities if (q.dim, q.base) in values
+    }
+    return bool(holding) and not holding & spans
+
+
+def _measures(doc: Analysis, start: int, end: int) -> set[tuple[str, float]]:
+    """The measurements (not counts, dates or times) between two offsets, by dimension and value."""
+    return {
+        (q.dim, q.base)
+        for q in doc.quantities
+        if start <= q.start < end and q.dim not in ("count", "date", "time")
+    }
 
 
 def _elsewhere(o: _Finding, known: list[_Finding]) -> bool:

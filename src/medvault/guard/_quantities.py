@@ -18,6 +18,8 @@ for _names, _unit, _dim, _factor in (
     ("mm millimeter millimetre millimeters millimetres", "mm", "length", 1),
     ("cm zentimeter centimeter centimetre centimeters centimetres", "cm", "length", 10),
     ("ml milliliter millilitre milliliters millilitres cm³ cm3 ccm", "ml", "volume", 1),
+    ("cl zentiliter centiliter centilitre centiliters centilitres", "cl", "volume", 10),
+    ("dl deziliter deciliter decilitre deciliters decilitres", "dl", "volume", 100),
     ("l liter litre liters litres", "l", "volume", 1000),
     ("ng/ml", "ng/ml", "concentration", 1),
     ("cm/s", "cm/s", "velocity", 1),
@@ -64,10 +66,14 @@ _MONTHS = {
     )
     for name in names.split()
 }
-_NUMBER_WORDS = {
-    word: float(i)
+# Numbers written as words, as dictation engines and lay texts do: the parts of a number word (German
+# writes one word, "dreiundzwanzig", "zweitausenddreiundzwanzig"; English several, "twenty-three",
+# "twenty twenty three"). "ein"/"one" alone is an article or pronoun far more often than a number.
+_UNIT_WORDS = {
+    w: float(i)
     for i, words in enumerate(
         (
+            "eins one",
             "zwei two",
             "drei three",
             "vier four",
@@ -79,18 +85,95 @@ _NUMBER_WORDS = {
             "zehn ten",
             "elf eleven",
             "zwölf twelve",
+            "dreizehn thirteen",
+            "vierzehn fourteen",
+            "fünfzehn fifteen",
+            "sechzehn sixteen",
+            "siebzehn seventeen",
+            "achtzehn eighteen",
+            "neunzehn nineteen",
+        ),
+        start=1,
+    )
+    for w in words.split()
+}
+_UNIT_WORDS["ein"] = 1.0
+_TENS = {
+    w: float(i * 10)
+    for i, words in enumerate(
+        (
+            "zwanzig twenty",
+            "dreißig dreissig thirty",
+            "vierzig forty",
+            "fünfzig fifty",
+            "sechzig sixty",
+            "siebzig seventy",
+            "achtzig eighty",
+            "neunzig ninety",
         ),
         start=2,
     )
-    for word in words.split()
+    for w in words.split()
 }
-
+_SCALES = {"hundert": 100.0, "hundred": 100.0, "tausend": 1000.0, "thousand": 1000.0}
 _SOFT_WORDS = frozenset({"beide", "beiden", "both"})
-_NUMBER_WORDS.update(dict.fromkeys(_SOFT_WORDS, 2.0))
+_WORD_PARTS = sorted([*_UNIT_WORDS, *_TENS, *_SCALES, "und"], key=len, reverse=True)
+_DE_BELOW_100 = re.compile(
+    rf"(?:(?P<unit>{'|'.join(_UNIT_WORDS)})und)?(?P<tens>{'|'.join(_TENS)})|(?P<alone>{'|'.join(_UNIT_WORDS)})"
+)
+
+
+def _below_100(word: str) -> float | None:
+    m = _DE_BELOW_100.fullmatch(word)
+    if not m:
+        return None
+    if m.group("alone"):
+        return _UNIT_WORDS[m.group("alone")]
+    return _TENS[m.group("tens")] + (_UNIT_WORDS[m.group("unit")] if m.group("unit") else 0)
+
+
+def _word_value(word: str) -> float | None:
+    """The value of one number word: "vierzehn", "dreiundzwanzig", "zweitausenddreiundzwanzig"."""
+    for scale, factor in sorted(_SCALES.items(), key=lambda item: -item[1]):
+        head, found, rest = word.partition(scale)
+        if found:
+            left = _below_100(head) if head else 1.0
+            right = _word_value(rest) if rest else 0.0
+            return None if left is None or right is None else left * factor + right
+    return _below_100(word)
+
+
+def spelled_number(text: str) -> float | None:
+    """The value of a number written in words, None when the words are no single number.
+
+    Several words make one number: tens and a unit ("twenty three"), a scale ("two hundred"), or a
+    year spoken as two pairs of digits ("twenty twenty three", "nineteen ninety").
+    """
+    chunks: list[float] = []
+    scaled = False
+    for word in re.split(r"[\s-]+", text.lower()):
+        if word in _SCALES and chunks:
+            chunks[-1] *= _SCALES[word]
+            scaled = True
+            continue
+        value = _word_value(word)
+        if value is None:
+            return None
+        if chunks and chunks[-1] % 10 == 0 and 20 <= chunks[-1] < 100 and value < 10 and word in _UNIT_WORDS:
+            chunks[-1] += value  # "twenty three"
+        elif chunks and scaled and chunks[-1] % 100 == 0 and value < 100:
+            chunks[-1] += value  # "two hundred twelve"
+        else:
+            chunks.append(value)
+    if len(chunks) == 2 and not scaled and 10 <= chunks[0] < 100 and chunks[1] < 100:
+        return chunks[0] * 100 + chunks[1]  # a spoken year
+    return chunks[0] if len(chunks) == 1 else None
+
 
 _L = r"[^\W\d_]"
 _UNIT_RE = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_WORD = rf"(?:{'|'.join(_WORD_PARTS)})+(?!{_L})"
 _PATTERN = re.compile(
     # Every alternative starts with a digit or a letter after a non-letter; the lookaheads let the
     # engine skip all other positions at once.
@@ -102,7 +185,8 @@ _PATTERN = re.compile(
     rf"|(?P<num>(?<![\d.,])(\d+(?:[.,]\d+)?)(?:\s?({_UNIT_RE})(?!{_L}))?))"
     rf"|(?<!{_L})(?={_L})(?:(?P<named_us>({_MONTH_RE})\.?\s+(\d{{1,2}}),?\s+(\d{{4}}))"
     rf"|(?P<suv>suv(?:max|mean)?\s*(\d+(?:[.,]\d+)?))"
-    rf"|(?P<word>(?:{'|'.join(_NUMBER_WORDS)})\b))",
+    rf"|(?P<word>{_WORD}(?:[ \t]*-?[ \t]*{_WORD})*)(?:\s?(?P<word_unit>{_UNIT_RE})(?!{_L}))?"
+    rf"|(?P<soft>{'|'.join(_SOFT_WORDS)})(?!{_L}))",
     re.IGNORECASE,
 )
 # What may stand between two numbers that share the unit written after the second: 3 x 4 cm, 3–5 mm.
@@ -145,10 +229,30 @@ def _date(y: int, m: int, d: int) -> float:
     return float(y * 10_000 + m * 100 + d)
 
 
-def _from_match(m: re.Match[str], text: str) -> Quantity | None:
+def _spelled(m: re.Match[str]) -> list[Quantity]:
+    """Number words: one quantity for words that make one number, else one per word that is one."""
+    words, unit = m.group("word"), m.group("word_unit")
+    value = spelled_number(words)
+    if value is not None and value > 1:
+        q = Quantity(m.start(), m.end(), m.group(), value, "", "count", value)
+        return [q.with_unit(*_UNITS[unit.lower()]) if unit else q]
+    found = []
+    for w in re.finditer(r"[^\W\d_]+", words):
+        value = _word_value(w.group().lower())
+        if value is not None and value > 1:
+            at = m.start() + w.start()
+            found.append(Quantity(at, at + len(w.group()), w.group(), value, "", "count", value))
+    return found
+
+
+def _from_match(m: re.Match[str], text: str) -> Quantity | list[Quantity] | None:
     """The quantity one match of `_PATTERN` stands for; None for list markers ("1. ...")."""
     kind, g, start, end = m.lastgroup, m.groups(), m.start(), m.end()
     written = m.group()
+    if m.group("word"):
+        return _spelled(m)
+    if kind == "soft":
+        return Quantity(start, end, written, 2.0, "", "count", 2.0, soft=True)
     if kind == "dmy":
         return Quantity(start, end, written, 0, "", "date", _date(_year(g[3]), int(g[2]), int(g[1])))
     if kind == "iso":
@@ -169,9 +273,6 @@ def _from_match(m: re.Match[str], text: str) -> Quantity | None:
     if kind == "suv":
         value = _number(g[27])
         return Quantity(start, end, written, value, "SUV", "uptake", value)
-    if kind == "word":
-        value = _NUMBER_WORDS[written.lower()]
-        return Quantity(start, end, written, value, "", "count", value, soft=written.lower() in _SOFT_WORDS)
     number, unit = g[20], g[21]
     line_start = text.rfind("\n", 0, start) + 1
     if not text[line_start:start].strip() and _LIST_MARKER.match(text, m.end(21)):
@@ -190,7 +291,10 @@ def extract_quantities(text: str, lang: str) -> list[Quantity]:
     dictated German uses decimal points as often as English reports use commas.
     """
     del lang
-    found = [q for m in _PATTERN.finditer(text) if (q := _from_match(m, text)) is not None]
+    found: list[Quantity] = []
+    for m in _PATTERN.finditer(text):
+        q = _from_match(m, text)
+        found += q if isinstance(q, list) else [q] if q else []
     for i in range(len(found) - 2, -1, -1):
         q, nxt = found[i], found[i + 1]
         if q.dim == "count" and nxt.unit and _SHARED_UNIT_GAP.fullmatch(text, q.end, nxt.start):

@@ -14,6 +14,7 @@ from re import Match
 
 from medvault.guard._context import Opcodes
 from medvault.guard._cues import HOMOPHONES, SPOKEN_DECIMAL
+from medvault.guard._quantities import spelled_number
 from medvault.guard._text import WORD, Replacement, _apply, recognised, similar
 
 
@@ -79,7 +80,11 @@ def _join(xs: list[Match[str]], ys: list[Match[str]]) -> tuple[int, int, Match[s
 
 
 def _alike(x: str, y: str, lang: str) -> bool:
-    """A spelling variant, or a dictated homophone of the written word ("know" for "no")."""
+    """A spelling variant, or a dictated homophone of the written word ("know" for "no"). A number word
+    is never respelled ("Three" is no typo of "There", "vierzehn" none of "vierzig"): the numbers check
+    compares numbers by value."""
+    if spelled_number(x) is not None or spelled_number(y) is not None:
+        return False
     return similar(x, y) or HOMOPHONES[lang].get(x) == y
 
 

@@ -58,11 +58,21 @@ _NEG_CUES = NEG_CUES  # from data/cues.toml
 _PSEUDO_NEG = PSEUDO_NEG
 _THAT = re.compile(r"\s*(?:dass|ob|that|whether)\b")
 _LIST_END = re.compile(r"\b(?:oder|noch|bzw|or|nor)\b")
-_NOT_SEEN = re.compile(
-    r"\s*(?:\w+\s+)?(?:nachweisbar|abgrenzbar|erkennbar|sichtbar|vorhanden|darstellbar|nachzuweisen|"
-    r"feststellbar|zu sehen|gefunden|zu finden|beschrieben|seen|identified|present|visuali[sz]ed|"
+# The verb of a clause that says a finding is not seen: the negation then looks back over the clause
+# ("X was not seen", "X lässt sich nicht nachweisen", "X ist nicht mehr abgrenzbar").
+_SEEN = (
+    r"(?:nachweisbar|abgrenzbar|erkennbar|sichtbar|vorhanden|darstellbar|nachzuweisen|nachweisen|"
+    r"nachgewiesen|abzugrenzen|abgrenzen|abgegrenzt|erkennen|erkannt|darstellen|dargestellt|sehen|"
+    r"gesehen|feststellbar|festgestellt|zu sehen|gefunden|zu finden|finden|beschrieben|seen|identified|"
+    r"present|visuali[sz]ed|visible|apparent|appreciated|depicted|shown|demonstrable|detectable|"
     r"demonstrated|detected|evident|found|noted|observed)\b"
 )
+_NOT_SEEN = re.compile(rf"\s*(?:\w+\s+)?{_SEEN}")
+# "no longer visible": a forward cue whose clause is the verb of seeing looks back instead
+# ("the previously seen pneumothorax is no longer visible").
+_NO_LONGER_SEEN = re.compile(rf"no\s+longer\s+(?:be\s+)?(?:\w+ly\s+)?{_SEEN}")
+# A sentence ending in "?" asks (a clinical question, a lay heading "Is it leaking?"): it states nothing.
+_QUESTION = "?"
 # The word(s) a local "nicht"/"not" negates: the next word, two after an adverb, and across a
 # preposition and article ("nicht nach einem Tumor", "not a tumour", "not in keeping with").
 _NEXT_WORDS = re.compile(
@@ -70,9 +80,13 @@ _NEXT_WORDS = re.compile(
     r"(?:(?:nach|für|auf|wie|um|like|of|for)\s+)?"
     r"(?:(?:eine?[mnrs]?|der|die|das|den|dem|des|a|an|the)\s+)?[\w-]+"
 )
-# German word order puts a clause's negated subject after its verb: "In den Nieren staut sich kein
-# Urin", "es blutet nicht": a finding written as a verb (lower case) before "sich/es kein..." is negated.
-_VERB_THEN_KEIN = re.compile(r"\s+(?:sich|es)\s+kein")
+# German word order puts a clause's negated subject or object after its verb: "In den Nieren staut
+# sich kein Urin", "berührt keinen Nerv": a finding written as a verb (lower case) before "(sich/es)
+# kein..." is negated.
+_VERB_THEN_KEIN = re.compile(r"\s+(?:(?:sich|es)\s+)?kein")
+# The end of a German clause after its main verb: auxiliaries only ("ausgebreitet hat.").
+_CLAUSE_END = re.compile(r"(?:\s+(?:hat|haben|ist|sind|war|waren|wird|werden|wurde|wurden|worden|sein))*\W*$")
+_NICHT = re.compile(r"\bnicht\b")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 WORD = re.compile(r"[^\W_]+")
 
@@ -223,12 +237,14 @@ class Analysis:
     @cached_property
     def negated_ranges(self) -> list[tuple[int, int]]:
         """Character ranges inside the scope of a negation cue."""
-        masked = _PSEUDO_NEG[self.lang].sub(lambda m: " " * len(m.group()), self.lower)
+        masked = self._masked
         ranges: list[tuple[int, int]] = []
         for cue in _NEG_CUES[self.lang].finditer(masked):
             index = self.segment_at(cue.start())
             seg = self.segments[index]
-            if cue.group("forward"):
+            if cue.group("forward") and _NO_LONGER_SEEN.match(masked, cue.start()):
+                ranges.append((seg.start, cue.start()))
+            elif cue.group("forward"):
                 end = self._list_end(index, masked)
                 clause = _NEW_CLAUSE.search(masked, cue.end(), end)
                 ranges.append((cue.end(), clause.start() if clause else end))
@@ -261,6 +277,18 @@ class Analysis:
             end = max(end, following.end)
         return end
 
+    @cached_property
+    def questions(self) -> frozenset[int]:
+        """Sentences that end in a question mark: they ask, they do not state a finding."""
+        last: dict[int, Segment] = {}
+        for seg in self.segments:
+            last[seg.sentence] = seg
+        return frozenset(n for n, seg in last.items() if self.lower.startswith(_QUESTION, seg.end))
+
+    def asks(self, m: Mention) -> bool:
+        """Whether mention `m` stands in a question (see `questions`)."""
+        return self.segments[m.segment].sentence in self.questions
+
     def is_negated(self, offset: int) -> bool:
         return any(a <= offset < b for a, b in self.negated_ranges)
 
@@ -280,11 +308,25 @@ class Analysis:
         return found
 
     def _verb_negated(self, m: re.Match[str]) -> bool:
-        """German: a finding written as a verb before its negated subject ("staut sich kein Urin")."""
+        """German: a finding written as a verb before its negated subject ("staut sich kein Urin"), or
+        as the verb that ends a clause holding "nicht" ("..., die sich nicht tiefer in den Hals
+        ausgebreitet hat"): German puts the negated verb last, however far from "nicht"."""
         if self.lang != "de":
             return False
         start, end = self._word_span(m.start(), m.end())
-        return self.respelled[start].islower() and bool(_VERB_THEN_KEIN.match(self.lower, end))
+        if not self.respelled[start].islower():
+            return False
+        if _VERB_THEN_KEIN.match(self.lower, end):
+            return True
+        seg = self.segments[self.segment_at(start)]
+        return bool(_CLAUSE_END.match(self.lower, end, seg.end)) and bool(
+            _NICHT.search(self._masked, seg.start, start)
+        )
+
+    @cached_property
+    def _masked(self) -> str:
+        """The lower-case text with pseudo-negations ("nicht nur", "nicht auszuschließen") blanked."""
+        return _PSEUDO_NEG[self.lang].sub(lambda m: " " * len(m.group()), self.lower)
 
     def _suffixed(self, end: int) -> bool:
         """Whether the concept ending at `end` has a negating ending in its compound ("stein|frei")."""
@@ -307,6 +349,10 @@ class Analysis:
     def _word_around(self, start: int, end: int) -> str:
         start, end = self._word_span(start, end)
         return self.lower[start:end]
+
+    def word_span(self, start: int, end: int) -> tuple[int, int]:
+        """Start and end of the whole word holding the characters `start` to `end`."""
+        return self._word_span(start, end)
 
     def _word_span(self, start: int, end: int) -> tuple[int, int]:
         while start > 0 and self.lower[start - 1].isalpha():
@@ -351,13 +397,36 @@ class Analysis:
         found = {
             level
             for segment, start, end, level, direction in self.certainty_cues
-            if segment == m.segment
-            and (
-                (direction == "forward" and end <= word_start)
-                or (direction == "backward" and start >= word_end)
+            if (
+                segment == m.segment
+                and (
+                    (direction == "forward" and end <= word_start)
+                    or (direction == "backward" and start >= word_end)
+                )
+            )
+            or (
+                direction == "backward"
+                and segment == m.segment + 1
+                and self._appositive(segment, m.segment, end)
             )
         }
         return next((level for level in ("historical", "possible", "probable") if level in found), "present")
+
+    def _appositive(self, segment: int, before: int, cue_end: int) -> bool:
+        """Whether `segment` adds a hedge to the segment `before` it: same sentence, no finding of its
+        own, and the hedge ends it ("lesion in segment VI, indeterminate"; "ob es ein Bruch ist, ist
+        nicht ganz sicher"). A hedge followed by words qualifies those ("obstruction, probably
+        adhesive"; "mass, likely a fibroadenoma"), not the finding before it."""
+        seg = self.segments[segment]
+        return (
+            seg.sentence == self.segments[before].sentence
+            and segment not in self._finding_segments
+            and not WORD.search(self.lower, cue_end, seg.end)
+        )
+
+    @cached_property
+    def _finding_segments(self) -> frozenset[int]:
+        return frozenset(m.segment for m in self.mentions if m.kind == "F")
 
     @cached_property
     def concepts(self) -> set[str]:
