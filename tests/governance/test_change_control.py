@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
 from medvault.config import bundled_model_path, file_digest
-from medvault.store import Store
+from medvault.governance import APPROVAL_TTL_S, ApprovalGate
+from medvault.store import ApprovalStatus, ModelApproval, Store
 from tests.conftest import Service, start_service
 from tests.gateway.conftest import free_port, wait_http
 
@@ -56,12 +60,12 @@ def _stop(service: Service) -> None:
     assert service.process.wait(timeout=60) == 0
 
 
-def _until(check: Callable[[], bool], timeout_s: float = 15.0) -> None:
-    """Wait for what the gateway re-reads every few seconds (the approval cache)."""
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "the gateway did not follow the decision in time"
-        time.sleep(0.2)
+def _decide(service: Service, *args: str) -> None:
+    """Run a `medvault models` decision, then wait until every gateway worker follows it: each keeps its
+    own approval cache, re-read at most APPROVAL_TTL_S after the decision was committed."""
+    decision = service.cli("models", *args, check=False)
+    assert decision.returncode == 0, decision.stderr
+    time.sleep(APPROVAL_TTL_S)
 
 
 def _offered(service: Service) -> list[str]:
@@ -92,8 +96,10 @@ def copied_model(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     gguf.parent.mkdir()
     shutil.copyfile(bundled_model_path(), gguf)
     config = tmp_path / "medvault.toml"
-    # One template and a smoke policy, so the held weights can be evaluated within seconds on a CPU.
+    # One template and a smoke policy, so the held weights can be evaluated within seconds on a CPU; two
+    # gateway workers (the default wherever there are two cores), each with its own approval cache.
     config.write_text(
+        "[gateway]\nworkers = 2\n"
         f'[[models]]\nid = "{MODEL}"\n[[models.replicas]]\nkind = "embedded"\ngguf = "{gguf}"\n'
         '[governance]\nenabled_templates = ["report-correction"]\n'
         "[governance.evaluation]\nmin_cases = 1\nallow_capped = true\nmax_review_per_100 = 100\n"
@@ -153,17 +159,20 @@ def test_swapped_weights_wait_for_approval_and_retired_ones_stop(
             "evaluate", MODEL, "--cases", "1", "--max-tokens", "8", "--out", str(tmp_path / "ev")
         )
         assert "PASSED" in evaluated.stdout
-        approved = service.cli(*approve, check=False)
-        assert approved.returncode == 0, approved.stderr
-        _until(lambda: _offered(service) == [MODEL])
+        _decide(service, *approve[1:])
+        # Every request (each on a new connection, which the kernel gives to either worker) follows it;
+        # one chat only, as each occupies the CPU engine (and its health answers) for a while.
+        for _ in range(4):
+            assert _offered(service) == [MODEL]
         answer = _chat(service)
-        assert answer.status_code == 200 and answer.json()["model"] == MODEL
+        assert answer.status_code == 200 and answer.json()["model"] == MODEL, answer.text
         assert httpx.get(service.url + "/readyz", timeout=10).status_code == 200
 
-        service.cli("models", "retire", MODEL, "--digest", changed, "--reason", "superseded")
-        _until(lambda: _offered(service) == [])
-        gone = _chat(service)
-        assert "retired" in gone.json()["error"]["message"], gone.text
+        _decide(service, "retire", MODEL, "--digest", changed, "--reason", "superseded")
+        for _ in range(4):
+            assert _offered(service) == []
+            gone = _chat(service)
+            assert gone.status_code == 503 and "retired" in gone.json()["error"]["message"], gone.text
         assert service.cli("models", "verify", check=False).returncode == 1  # retired weights are a problem
     finally:
         _stop(service)
@@ -177,3 +186,32 @@ def test_swapped_weights_wait_for_approval_and_retired_ones_stop(
         ("model.retired", changed),
     ]
     assert operator[0] != "medvault" and operator[0] == operator[1]  # the operator's login, not the system
+
+
+def test_a_decision_taken_during_a_read_lands_within_the_ttl() -> None:
+    """The cache's age counts from the start of its read: a decision committed while a slow read ran is
+    followed by every call `ttl_s` after the decision (the bound `_decide` waits for)."""
+    digest = "sha256:" + "cc" * 32
+    decisions: list[ModelApproval] = []
+    decided = threading.Event()
+    decided_at = 0.0
+
+    def lookup() -> list[ModelApproval]:
+        nonlocal decided_at
+        snapshot = list(decisions)  # what the registry held when the read began
+        if not decided.is_set():
+            decisions.append(
+                ModelApproval("a", digest, ApprovalStatus.APPROVED, "root", datetime.now(UTC), "ok")
+            )
+            decided_at = time.monotonic()
+            decided.set()
+            time.sleep(0.4)  # the read goes on after the decision
+        return snapshot
+
+    async def scenario() -> None:
+        gate = ApprovalGate(lookup, {"a": [digest]}, ttl_s=0.5)
+        assert list(await gate.held()) == ["a"]  # read before the decision
+        await asyncio.sleep(max(0.0, decided_at + 0.5 - time.monotonic()))
+        assert await gate.held() == {}
+
+    asyncio.run(scenario())

@@ -5,17 +5,29 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from medvault.store import Store
 from tests.gateway.conftest import free_port, start_engine, wait_http
 from tests.gateway.test_chat import CHAT, ask
+
+# How a connection dies with the worker holding it: one the kernel had queued on the killed worker's
+# listener is reset (at connect, or on the first read), one it was answering is cut. Neither request
+# was answered, so a client (or the load balancer in front) sends it again; after the worker has exited
+# its listener is out of the port's group and no new connection can meet this.
+_CUT = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+# The load below has one connection open at a time: cut once when worker 1 exits (it was being answered
+# or queued there), perhaps reset again while connecting to the listener being closed; then no more.
+_MAX_CUT = 3
 
 
 def _state(data: Path) -> dict[str, Any]:
@@ -43,7 +55,61 @@ def _wait(condition: Any, timeout_s: float, what: str) -> None:
     raise TimeoutError(what)
 
 
+def _exited(pid: int) -> bool:
+    """True once `pid` has exited: a zombie (until the supervisor reaps it) has closed its files already,
+    so its listener has left the port's SO_REUSEPORT group."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def _chat(url: str, key: str) -> httpx.Response:
+    """One chat request on a new connection (so the kernel picks a worker for each), with its own id."""
+    headers = {"authorization": f"Bearer {key}", "x-request-id": secrets.token_hex(16)}
+    return httpx.post(url + CHAT, json=ask("Befund"), headers=headers, timeout=30)
+
+
+class _Load(threading.Thread):
+    """Chat requests one after another until stopped; a cut one is sent again (counted, bounded)."""
+
+    def __init__(self, url: str, key: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.key = url, key
+        self.answers: list[httpx.Response] = []
+        self.cuts: list[str] = []
+        self.failure: BaseException | None = None
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                for _ in range(_MAX_CUT + 1):
+                    try:
+                        self.answers.append(_chat(self.url, self.key))
+                        break
+                    except _CUT as exc:
+                        self.cuts.append(repr(exc))
+                if len(self.cuts) > _MAX_CUT:
+                    raise AssertionError(f"more connections cut than were queued at the kill: {self.cuts}")
+        except BaseException as exc:  # re-raised by the test's thread
+            self.failure = exc
+
+    def wait_answers(self, count: int, timeout_s: float = 60) -> None:
+        _wait(lambda: len(self.answers) >= count or self.failure is not None, timeout_s, f"{count} answers")
+
+    def finish(self) -> None:
+        self.stopping.set()
+        self.join(60)
+        if self.failure is not None:
+            raise self.failure
+
+
 def test_a_killed_worker_is_restarted_and_the_other_keeps_serving(tmp_path: Path) -> None:
+    """Load runs across a SIGKILL of worker 1: the few requests cut with it are sent again and answered;
+    once it has exited, every request is answered without one failure; it is restarted (a new pid that
+    answers as worker 1) while worker 2 serves on, never restarted; every answer is in the audit trail."""
     engine = start_engine()
     config = tmp_path / "medvault.toml"
     config.write_text(
@@ -67,22 +133,42 @@ def test_a_killed_worker_is_restarted_and_the_other_keeps_serving(tmp_path: Path
         seen = {httpx.get(url + "/healthz").json()["worker"] for _ in range(40)}
         assert seen == {1, 2}
         assert sorted(p.name for p in (data / "metrics").iterdir())  # multi-process metrics in use
+        key = _admin_key(data)
 
-        os.kill(before["gateway-1"]["pid"], signal.SIGKILL)
-        headers = {"authorization": f"Bearer {_admin_key(data)}"}
-        with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
-            statuses = [client.post(CHAT, json=ask("Befund")).status_code for _ in range(30)]
-            workers = {httpx.get(url + "/healthz").json()["worker"] for _ in range(20)}
-        assert statuses == [200] * 30
-        assert workers == {2}  # only the survivor, until the restart
+        load = _Load(url, key)
+        load.start()
+        try:
+            load.wait_answers(5)
+            killed = before["gateway-1"]["pid"]
+            os.kill(killed, signal.SIGKILL)
+            _wait(lambda: _exited(killed), 30, "gateway-1 exited")
+            load.wait_answers(len(load.answers) + 10)  # the survivor carries the load on
+        finally:
+            load.finish()
+        assert [a.status_code for a in load.answers] == [200] * len(load.answers)
+        assert len(load.cuts) <= _MAX_CUT, load.cuts
+
+        # Worker 1 has exited: nothing can reach its listener, so no request may fail (and none is resent).
+        after = [_chat(url, key) for _ in range(30)]
+        assert [a.status_code for a in after] == [200] * 30
+        assert {httpx.get(url + "/healthz").json()["worker"] for _ in range(20)} <= {1, 2}
 
         def restarted() -> bool:
             now = _gateways(data)["gateway-1"]
-            return bool(now["pid"] != before["gateway-1"]["pid"] and now["ready"])
+            return bool(now["pid"] != killed and now["ready"])
 
         _wait(restarted, 120, "gateway-1 restarted")
         assert _gateways(data)["gateway-2"]["pid"] == before["gateway-2"]["pid"]  # never interrupted
+        # The old process is gone, so an answer from worker 1 now comes from the restarted one.
         _wait(lambda: {httpx.get(url + "/healthz").json()["worker"] for _ in range(40)} == {1, 2}, 30, "both")
+
+        answered = {a.headers["x-request-id"] for a in [*load.answers, *after]}
+        store = Store.open(f"sqlite:///{data / 'medvault.db'}")
+        try:
+            recorded = {e.event.request_id for e in store.audit_events(limit=100_000)}
+        finally:
+            store.close()
+        assert answered <= recorded, f"{len(answered - recorded)} answered requests have no audit event"
     finally:
         supervisor.send_signal(signal.SIGTERM)
         try:

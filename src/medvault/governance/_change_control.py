@@ -201,6 +201,8 @@ def register_digests(store: Store, runtime: Runtime, bundled_digest: Callable[[]
 class ApprovalGate:
     """The gateway's view of the registry: which models are held and why, re-read every `ttl_s`.
 
+    Every gateway process (each of `gateway.workers`) keeps its own, so for up to `ttl_s` after a
+    decision one worker may serve by it while another does not yet; after that, all do.
     Fail closed: when the registry cannot be read, every model with pinned weights is held.
     """
 
@@ -228,8 +230,11 @@ class ApprovalGate:
             return self._held
         async with self._lock:
             if time.monotonic() >= self._expires:
+                # Counted from the read's start: a decision committed while it ran is then seen by
+                # every request `ttl_s` after the decision, however long the read took.
+                began = time.monotonic()
                 self._held = await asyncio.to_thread(self._read)
-                self._expires = time.monotonic() + self._ttl
+                self._expires = began + self._ttl
         return self._held
 
     def _read(self) -> dict[str, str]:
