@@ -75,22 +75,3 @@ def test_configured_gguf_serves_streams_whole_and_stops_with_the_service(tmp_pat
     while any(_alive(pid) for pid in engines) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in engines), "the engine outlived the service"
-
-
-def test_engine_command_line_parses_and_is_quiet() -> None:
-    """The engine's command line is what llama-cpp-python's server parses, with verbose output off (its
-    verbose mode writes prompts and grammar diagnostics, client text included, to the engine log)."""
-    import argparse
-
-    from llama_cpp.server.cli import add_args_from_model, parse_model_from_args
-    from llama_cpp.server.settings import ModelSettings, ServerSettings
-
-    from medvault.backends import llama_server_argv
-
-    argv = llama_server_argv(gguf=Path("m.gguf"), alias="m", host="127.0.0.1", port=1, n_ctx=512, threads=1)
-    parser = argparse.ArgumentParser()
-    add_args_from_model(parser, ModelSettings)
-    add_args_from_model(parser, ServerSettings)
-    args = parser.parse_args(argv[argv.index("llama_cpp.server") + 1 :])
-    model = parse_model_from_args(ModelSettings, args)
-    assert model.verbose is False and parse_model_from_args(ServerSettings, args).interrupt_requests is False

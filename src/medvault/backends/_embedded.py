@@ -2,6 +2,8 @@
 
 The supervisor runs it as a managed child bound to one address (loopback, or the vault zone's address
 under isolation), behind the argv prefix the isolation layer supplies (its netns, dropped capabilities).
+It runs through `medvault._engine_server`, which adds the `/metrics` page (queue depth in llama.cpp
+server's names) that llama-cpp-python's server lacks; its arguments are llama-cpp-python's own.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def llama_server_argv(
         *prefix,
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        "medvault._engine_server",
         "--model",
         str(gguf),
         "--model_alias",

@@ -4,12 +4,15 @@ The engines know their queue; a gateway process knows only what it sent itself, 
 processes (or hosts) that is a fraction of it. So the depth is read where it is kept:
 
 - vLLM: `vllm:num_requests_waiting` (always exposed at `/metrics`);
-- llama.cpp's server: `llamacpp:requests_deferred` (at `/metrics` when started with `--metrics`).
+- llama.cpp's server: `llamacpp:requests_deferred` (at `/metrics` when started with `--metrics`);
+- the embedded engine: the same llama.cpp names. llama-cpp-python's server has no `/metrics` of its own;
+  MedVault runs it through `medvault._engine_server`, which counts the generation requests in flight
+  (it generates one at a time: all but one are deferred) and serves them there.
 
-An engine that reports neither (llama-cpp-python's server, the embedded engine, has no `/metrics`; an
-`openai` replica may hide it) counts as not queueing: an unknown queue must not shed traffic. (A
-fallback to this process's own requests in flight did exactly that in the benchmark: an engine that
-serves 50 requests at once looked 49 deep.) Such an engine is asked again every minute.
+An engine that reports none of these (an `openai` replica may hide them) counts as not queueing: an
+unknown queue must not shed traffic. (A fallback to this process's own requests in flight did exactly
+that in the benchmark: an engine that serves 50 requests at once looked 49 deep.) Such an engine is
+asked again every minute.
 """
 
 from __future__ import annotations
