@@ -18,10 +18,15 @@ from medvault.isolation import _sys
 from medvault.isolation._layout import ZoneLink
 
 _BRIDGE = [f"net.bridge.bridge-nf-call-{t}" for t in ("iptables", "ip6tables", "arptables")]
+# A closing SO_REUSEPORT listener (a gateway worker that dies or restarts) hands its queued connections to
+# another worker of the group instead of resetting them. Linux >= 5.14 only: set (and audited) only where
+# the kernel has it, so an older kernel neither fails `create` nor reports it missing.
+_MIGRATE_REQ = "net.ipv4.tcp_migrate_req"
 
 
 def zone_sysctls(link: ZoneLink) -> dict[str, str]:
-    """Sysctls inside a zone: no forwarding, no router advertisements, no address autoconfiguration."""
+    """Sysctls inside a zone: no forwarding, no router advertisements, no address autoconfiguration, and
+    queued connections of a closing SO_REUSEPORT listener migrated where the kernel can."""
     wanted = {
         "net.ipv4.conf.all.forwarding": "0",
         "net.ipv6.conf.all.forwarding": "0",
@@ -35,6 +40,8 @@ def zone_sysctls(link: ZoneLink) -> dict[str, str]:
         f"net.ipv6.conf.{link.zone_if}.accept_ra": "0",
         f"net.ipv6.conf.{link.zone_if}.autoconf": "0",
     }
+    if _sys.read_sysctls([_MIGRATE_REQ])[_MIGRATE_REQ] is not None:
+        wanted[_MIGRATE_REQ] = "1"
     return wanted | dict.fromkeys(_BRIDGE, "1")
 
 
