@@ -20,6 +20,7 @@ from medvault.config import bundled_model_path, load_settings
 from medvault.store import Store, sqlite_files
 
 FAKE_MODEL = "fake-model"
+PROFILED = Path(__file__).with_name("_profiled.py")
 EMBEDDED_MODEL = "smollm2"
 
 
@@ -34,6 +35,7 @@ class Testbed:
     gateway_pid: int  # the (first) gateway's Python process (inside the sandbox when sandboxed)
     log_dir: Path
     gateway_pids: tuple[int, ...] = ()  # every gateway worker's process, the first included
+    engine_pid: int = 0  # the fake engine's process
 
 
 def _config(engine_port: int, model_port: int | None) -> str:
@@ -48,13 +50,24 @@ def _config(engine_port: int, model_port: int | None) -> str:
 
 @contextlib.contextmanager
 def testbed(
-    workdir: Path, *, chunks: int = 16, embedded: bool = True, sandboxed: bool = False, workers: int = 1
+    workdir: Path,
+    *,
+    chunks: int = 16,
+    embedded: bool = True,
+    sandboxed: bool = False,
+    workers: int = 1,
+    profile_dir: Path | None = None,
+    burst: bool = False,
+    gateway_env: dict[str, str] | None = None,
 ) -> Iterator[Testbed]:
     """Start the fake engine, optionally the embedded model, and a gateway over both; stop all after.
 
     `sandboxed` (root only) runs the gateway in the workload sandbox `medvault up` gives it (see
     _sandbox), on this loopback; `workdir` must then be traversable for others. `workers` > 1 starts
-    that many gateway processes on the one port, as `gateway.workers` does.
+    that many gateway processes on the one port, as `gateway.workers` does. With `profile_dir`, the
+    fake engine and each gateway run under cProfile and leave `engine.prof`, `gateway-N.prof` there.
+    `burst` has the fake engine write a stream's events in one write (its `--burst`); `gateway_env` is
+    added to the gateways' environment (say, a PYTHONPATH with other code to compare against).
     """
     engine_port, gateway_port = free_port(), free_port()
     model_port = free_port() if embedded else None
@@ -75,11 +88,23 @@ def testbed(
     database = Path(str(make_url(settings.resolved_database_url).database))
     prefix = gateway_sandbox(data_dir, sqlite_files(database), [config, runtime]) if sandboxed else []
 
+    def module(name: str) -> list[str]:
+        """The arguments before a module's name that run it: `-m`, or under cProfile into `name`.prof."""
+        return ["-m"] if profile_dir is None else [str(PROFILED), str(profile_dir / f"{name}.prof")]
+
     with contextlib.ExitStack() as stack:
-        stack.enter_context(
+        engine = stack.enter_context(
             started(
                 "engine",
-                python("-m", "tests.fakes.engine", "--port", str(engine_port), "--chunks", str(chunks)),
+                python(
+                    *module("engine"),
+                    "tests.fakes.engine",
+                    "--port",
+                    str(engine_port),
+                    "--chunks",
+                    str(chunks),
+                    *(["--burst"] if burst else []),
+                ),
                 f"http://127.0.0.1:{engine_port}/v1/models",
                 workdir,
             )
@@ -96,10 +121,10 @@ def testbed(
             stack.enter_context(
                 started("llama", argv, f"http://127.0.0.1:{model_port}/v1/models", workdir, env=OFFLINE_ENV)
             )
-        serve = python(
-            "-m", "medvault", "serve", "--runtime", str(runtime), "--config", str(config),
+        serve = [
+            "medvault", "serve", "--runtime", str(runtime), "--config", str(config),
             "--host", "127.0.0.1", "--port", str(gateway_port),
-        )  # fmt: skip
+        ]  # fmt: skip
         metrics = data_dir / "metrics"
         metrics.mkdir(exist_ok=True)
         gateways = []
@@ -109,11 +134,11 @@ def testbed(
                 stack.enter_context(
                     started(
                         f"gateway-{worker}" if workers > 1 else "gateway",
-                        [*prefix, *serve, *extra],
+                        [*prefix, *python(*module(f"gateway-{worker}"), *serve, *extra)],
                         # ready once every engine passed a health check
                         f"http://127.0.0.1:{gateway_port}/readyz",
                         workdir,
-                        env={"MEDVAULT_DATA_DIR": str(data_dir)},
+                        env={"MEDVAULT_DATA_DIR": str(data_dir), **(gateway_env or {})},
                     )
                 )
             )
@@ -128,6 +153,7 @@ def testbed(
             gateway_pid=pids[0],
             log_dir=workdir,
             gateway_pids=pids,
+            engine_pid=engine.pid,
         )
 
 

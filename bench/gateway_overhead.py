@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import statistics
 import sys
@@ -70,6 +71,7 @@ class Pair:
     direct: LoadResult
     gateway: LoadResult
     gateway_cpu_us: float = 0.0  # the gateway process's CPU time per request (all its threads)
+    engine_cpu_us: float = 0.0  # the fake engine's CPU time per request, through the gateway
 
     @property
     def ratio(self) -> float:
@@ -94,6 +96,7 @@ def _pair(
     )
     pids = bed.gateway_pids or (bed.gateway_pid,)
     cpu_before = sum(cpu_seconds(pid) for pid in pids)
+    engine_before = cpu_seconds(bed.engine_pid) if bed.engine_pid else 0.0
     via = run_wrk(
         f"{bed.gateway_url}/chat/completions",
         body,
@@ -103,7 +106,9 @@ def _pair(
         stagger_ms=stagger_ms,
     )
     cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
-    return Pair(mode, connections, direct, via, cpu / via.requests * 1e6 if via.requests else 0.0)
+    engine = cpu_seconds(bed.engine_pid) - engine_before if bed.engine_pid else 0.0
+    per = 1e6 / via.requests if via.requests else 0.0
+    return Pair(mode, connections, direct, via, cpu * per, engine * per)
 
 
 def measure_matrix(bed: Testbed, duration_s: float) -> list[Pair]:
@@ -128,12 +133,14 @@ class Scaling:
         return next(p for p in self.pairs if (p.mode, p.connections) == (mode, connections))
 
 
-def measure_workers(workdir: Path, counts: list[int], duration_s: float) -> list[Scaling]:
+def measure_workers(
+    workdir: Path, counts: list[int], duration_s: float, burst: bool = False
+) -> list[Scaling]:
     """Plain and streamed, 1 and 50 connections, through each number of workers (a fresh testbed each,
     so a worker count inherits no warm caches or database growth from the one before)."""
     found = []
     for workers in counts:
-        with testbed(workdir / f"workers-{workers}", embedded=False, workers=workers) as bed:
+        with testbed(workdir / f"workers-{workers}", embedded=False, workers=workers, burst=burst) as bed:
             pairs = []
             for mode in ("plain", "stream"):
                 for connections in (1, 50):
@@ -145,9 +152,28 @@ def measure_workers(workdir: Path, counts: list[int], duration_s: float) -> list
     return found
 
 
+def two_workers(scaling: list[Scaling]) -> dict[str, tuple[float, float, float]]:
+    """Per mode: req/s at 50 connections with 2 workers, with 1, and their ratio (when both ran)."""
+    by_workers = {s.workers: s for s in scaling}
+    if 1 not in by_workers or 2 not in by_workers:
+        return {}
+    found = {}
+    for mode in ("plain", "stream"):
+        one, two = by_workers[1].cell(mode, 50).gateway.rps, by_workers[2].cell(mode, 50).gateway.rps
+        found[mode] = (two, one, two / one if one else 0.0)
+    return found
+
+
+def print_ratios(scaling: list[Scaling]) -> None:
+    """One plain line per mode, to compare runs by (and grep for): 2 workers / 1 at 50 connections."""
+    for mode, (two, one, ratio) in two_workers(scaling).items():
+        console.print(f"{mode} 2w/1w at 50 connections: {two:.0f} / {one:.0f} req/s = {ratio:.2f}x")
+    loads = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    console.print(f"load average at the end (1, 5, 15 min): {loads}")
+
+
 def scaling_tables(scaling: list[Scaling]) -> list[Table]:
     tables = [matrix_table(s.pairs, f"{s.workers} gateway worker(s) on one port") for s in scaling]
-    by_workers = {s.workers: s for s in scaling}
     rows: list[tuple[str, str, bool]] = []
     for s in scaling:
         for mode in ("plain", "stream"):
@@ -160,15 +186,12 @@ def scaling_tables(scaling: list[Scaling]) -> list[Table]:
             ))  # fmt: skip
         errors = sum(p.gateway.errors + p.direct.errors for p in s.pairs)
         rows.append((f"errors, {s.workers} worker(s)", str(errors), errors == 0))
-    if 1 in by_workers and 2 in by_workers:
-        for mode in ("plain", "stream"):
-            one, two = by_workers[1].cell(mode, 50).gateway.rps, by_workers[2].cell(mode, 50).gateway.rps
-            ratio = two / one if one else 0.0
-            rows.append((
-                f"req/s at 50 connections, {mode}: 2 workers / 1",
-                f"{two:.0f} / {one:.0f} = {ratio:.2f} >= {TARGET_TWO_WORKERS}",
-                ratio >= TARGET_TWO_WORKERS,
-            ))  # fmt: skip
+    for mode, (two_rps, one_rps, ratio) in two_workers(scaling).items():
+        rows.append((
+            f"req/s at 50 connections, {mode}: 2 workers / 1",
+            f"{two_rps:.0f} / {one_rps:.0f} = {ratio:.2f} >= {TARGET_TWO_WORKERS}",
+            ratio >= TARGET_TWO_WORKERS,
+        ))  # fmt: skip
     targets = Table(title="Targets (issue 12)")
     for column in ("target", "measured", "met"):
         targets.add_column(column)
@@ -285,7 +308,8 @@ def measure_model(bed: Testbed, runs: int) -> TokenRates:
     direct_url, gateway_url = f"{bed.model_url}/chat/completions", f"{bed.gateway_url}/chat/completions"
     plain = {"content-type": "application/json"}
     authed = {**plain, "authorization": bed.auth}
-    direct, via = [], []
+    direct: list[float] = []
+    via: list[float] = []
     # trust_env=False: benchmark traffic goes to loopback only, whatever proxy variables say.
     with httpx.Client(timeout=300, trust_env=False) as client:
         _tokens_per_s(client, direct_url, body, plain)  # warm-up: prompt cache, page cache
@@ -330,13 +354,14 @@ def matrix_table(pairs: list[Pair], title: str) -> Table:
     for column in ("p50 direct", "p50 gateway", "p50 added", "p99 direct", "p99 gateway", "p99 added"):
         table.add_column(f"{column} ms", justify="right")
     table.add_column("gateway CPU µs/req", justify="right")
+    table.add_column("engine CPU µs/req", justify="right")
     table.add_column("errors", justify="right")
     for p in pairs:
         table.add_row(
             p.mode, str(p.connections), f"{p.direct.rps:.0f}", f"{p.gateway.rps:.0f}", f"{p.ratio:.2f}",
             _ms(p.direct.p50_ms), _ms(p.gateway.p50_ms), _ms(p.gateway.p50_ms - p.direct.p50_ms),
             _ms(p.direct.p99_ms), _ms(p.gateway.p99_ms), _ms(p.gateway.p99_ms - p.direct.p99_ms),
-            f"{p.gateway_cpu_us:.0f}", f"{p.direct.errors}/{p.gateway.errors}",
+            f"{p.gateway_cpu_us:.0f}", f"{p.engine_cpu_us:.0f}", f"{p.direct.errors}/{p.gateway.errors}",
         )  # fmt: skip
     return table
 
@@ -433,6 +458,11 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", default="1,2,4", help="gateway worker counts to compare, comma-separated ('' to skip)"
     )
     parser.add_argument("--only-workers", action="store_true", help="measure the worker scaling only")
+    parser.add_argument(
+        "--engine-burst",
+        action="store_true",
+        help="worker scaling: the fake engine writes each stream's events at once (tests/fakes/engine.py)",
+    )
     parser.add_argument("--workdir", type=Path, help="keep data, logs and profile here (default: temporary)")
     args = parser.parse_args(argv)
     require_wrk()
@@ -448,10 +478,11 @@ def main(argv: list[str] | None = None) -> int:
             stack.enter_context(tempfile.TemporaryDirectory(prefix="medvault-bench-"))
         )
         workdir.mkdir(parents=True, exist_ok=True)
-        scaling = measure_workers(workdir, counts, args.duration)
+        scaling = measure_workers(workdir, counts, args.duration, args.engine_burst)
         if args.only_workers:
             for table in scaling_tables(scaling):
                 console.print(table)
+            print_ratios(scaling)
             if args.json:
                 args.json.write_text(json.dumps({"workers": [asdict(s) for s in scaling]}, indent=2))
             return 0
@@ -480,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     console.print(targets_table(pairs, long_streams, rates))
     for table in scaling_tables(scaling):
         console.print(table)
+    print_ratios(scaling)
     console.print(f"whole run: {time.monotonic() - started:.0f} s")
     if args.json:
         results = {

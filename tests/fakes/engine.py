@@ -23,7 +23,13 @@ Anything else: a short answer (streamed in `--chunks` pieces when asked to strea
 `GET /_stats` reports how many requests started, finished and were cancelled; `GET /_last` returns the
 last chat request's body as the engine received it.
 
-Run: python -m tests.fakes.engine --port 9000 [--host 127.0.0.1] [--chunks 16] [--model fake-model]
+With `--burst`, a stream's events that are ready together (all of them, for the usual short answer)
+go out in one write instead of one write each: still one SSE event per token chunk, as llama.cpp and
+vLLM send them, but the fake engine no longer spends a send() per token. Benchmarks use it so that
+the engine, which shares the cores with the gateway it measures, costs little; the cues that time
+their chunks (`__slow__`, `__die__`, `__error_event__`) write event by event either way.
+
+Run: python -m tests.fakes.engine --port 9000 [--host 127.0.0.1] [--chunks 16] [--model fake-model] [--burst]
 """
 
 from __future__ import annotations
@@ -63,9 +69,10 @@ def _chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> byte
 
 
 class FakeEngine:
-    def __init__(self, model: str, chunks: int) -> None:
+    def __init__(self, model: str, chunks: int, burst: bool = False) -> None:
         self.model = model
         self.chunks = chunks
+        self.burst = burst
         self.stats = {"started": 0, "finished": 0, "cancelled": 0}
         self.last: dict[str, Any] = {}
 
@@ -92,7 +99,9 @@ class FakeEngine:
                 return web.Response(text=_internals(body), status=500)
             if found := _STATUS_CUE.search(cue):
                 headers = {"retry-after": found[2]} if found[2] else None
-                error = {"error": {"message": _internals(body), "type": "internal_server_error"}}
+                error: dict[str, Any] = {
+                    "error": {"message": _internals(body), "type": "internal_server_error"}
+                }
                 return web.json_response(error, status=int(found[1]), headers=headers)
             if "__context__" in cue:
                 error = {
@@ -135,25 +144,13 @@ class FakeEngine:
         }
         return web.Response(body=orjson.dumps(body), content_type="application/json")
 
-    async def _stream(self, request: web.Request, cue: str, body: dict[str, Any]) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"content-type": "text/event-stream"})
-        await response.prepare(request)
-        await response.write(_chunk(self.model, {"role": "assistant"}))
+    def _events(self, cue: str, body: dict[str, Any], count: int) -> list[bytes]:
+        """A stream's events, pre-encoded: the role, `count` content pieces, the finish, usage, [DONE]."""
         pieces = ["<think>", "Befund ", "prüfen", "</think>", *WORDS] if "__think__" in cue else list(WORDS)
-        count = 200 if "__slow__" in cue else self.chunks
-        for index in range(count):
-            if "__die__" in cue and index == 2:
-                assert request.transport is not None
-                request.transport.close()  # the engine process "dies" mid-answer
-                return response
-            if "__error_event__" in cue and index == 2:
-                error = {"error": {"message": _internals(body), "type": "internal_server_error"}}
-                await response.write(b"data: " + orjson.dumps(error) + b"\n\n")
-                return response
-            await response.write(_chunk(self.model, {"content": pieces[index % len(pieces)]}))
-            if "__slow__" in cue:
-                await asyncio.sleep(0.05)
-        await response.write(_chunk(self.model, {}, "stop"))
+        encoded = [_chunk(self.model, {"content": piece}) for piece in pieces]  # once per piece
+        events = [_chunk(self.model, {"role": "assistant"})]
+        events += (encoded[index % len(encoded)] for index in range(count))
+        events.append(_chunk(self.model, {}, "stop"))
         if (body.get("stream_options") or {}).get("include_usage"):
             usage = {
                 "id": "chatcmpl-fake",
@@ -162,13 +159,35 @@ class FakeEngine:
                 "choices": [],
                 "usage": {"prompt_tokens": 11, "completion_tokens": count, "total_tokens": 11 + count},
             }
-            await response.write(b"data: " + orjson.dumps(usage) + b"\n\n")
-        await response.write(b"data: [DONE]\n\n")
+            events.append(b"data: " + orjson.dumps(usage) + b"\n\n")
+        events.append(b"data: [DONE]\n\n")
+        return events
+
+    async def _stream(self, request: web.Request, cue: str, body: dict[str, Any]) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        await response.prepare(request)
+        events = self._events(cue, body, 200 if "__slow__" in cue else self.chunks)
+        timed = any(each in cue for each in ("__slow__", "__die__", "__error_event__"))
+        if self.burst and not timed:
+            await response.write(b"".join(events))
+            return response
+        for index, event in enumerate(events):
+            if index == 3 and "__die__" in cue:  # after the role and two content chunks
+                assert request.transport is not None
+                request.transport.close()  # the engine process "dies" mid-answer
+                return response
+            if index == 3 and "__error_event__" in cue:
+                error = {"error": {"message": _internals(body), "type": "internal_server_error"}}
+                await response.write(b"data: " + orjson.dumps(error) + b"\n\n")
+                return response
+            await response.write(event)
+            if "__slow__" in cue and 1 <= index <= 200:  # after each content chunk
+                await asyncio.sleep(0.05)
         return response
 
 
-def build_app(model: str = "fake-model", chunks: int = 16) -> web.Application:
-    engine = FakeEngine(model, chunks)
+def build_app(model: str = "fake-model", chunks: int = 16, burst: bool = False) -> web.Application:
+    engine = FakeEngine(model, chunks, burst)
     app = web.Application()
     app.router.add_get("/v1/models", engine.models)
     app.router.add_post("/v1/chat/completions", engine.chat)
@@ -183,6 +202,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--chunks", type=int, default=16)
     parser.add_argument("--model", default="fake-model")
+    parser.add_argument("--burst", action="store_true", help="write a stream's ready events at once")
     args = parser.parse_args()
     try:
         import uvloop
@@ -192,7 +212,7 @@ def main() -> None:
         pass
     # handler_cancellation: like a real engine, stop working on a request whose client went away.
     web.run_app(
-        build_app(args.model, args.chunks),
+        build_app(args.model, args.chunks, args.burst),
         host=args.host,
         port=args.port,
         access_log=None,

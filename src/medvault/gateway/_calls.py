@@ -107,13 +107,10 @@ class CallLog:
             request_id=call.request_id,
             detail=dict(call.detail),
         )
-        self._metrics.requests.labels(call.action, call.model_id or "", str(status)).inc()
-        self._metrics.latency.labels(call.action).observe(elapsed)
-        self._metrics.overhead.observe(max(0.0, elapsed - call.upstream_s))
-        if call.model_id and call.prompt_tokens:
-            self._metrics.tokens.labels(call.model_id, "prompt").inc(call.prompt_tokens)
-        if call.model_id and call.completion_tokens:
-            self._metrics.tokens.labels(call.model_id, "completion").inc(call.completion_tokens)
+        self._metrics.count_call(
+            call.action, call.model_id, status, elapsed, max(0.0, elapsed - call.upstream_s),
+            call.prompt_tokens, call.completion_tokens,
+        )  # fmt: skip
         log.info(
             "request",
             action=call.action,

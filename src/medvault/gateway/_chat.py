@@ -41,6 +41,34 @@ def _usage(call: Call, usage: dict[str, Any] | None) -> None:
         call.completion_tokens = usage.get("completion_tokens")
 
 
+class _Reasoning:
+    """`split_delta` over one stream, skipped for deltas it would leave as they are.
+
+    Most chunks are plain text: until a delta carries vLLM's `reasoning` field or a `<` (where a
+    `<think>` tag may begin), the splitter is outside any thoughts with nothing held back, and feeding
+    it text without `<` returns that text unchanged. From the first such delta on (or from the start,
+    for a model whose template opens the thoughts) every delta goes through the splitter, which then
+    keeps its state across chunks as before.
+    """
+
+    __slots__ = ("_engaged", "_splitter")
+
+    def __init__(self, *, starts_inside: bool) -> None:
+        self._splitter = ThinkSplitter(starts_inside=starts_inside)
+        self._engaged = starts_inside
+
+    def split(self, delta: dict[str, Any]) -> None:
+        if not self._engaged:
+            content = delta.get("content")
+            if "reasoning" not in delta and not (isinstance(content, str) and "<" in content):
+                return
+            self._engaged = True
+        split_delta(delta, self._splitter)
+
+    def flush(self) -> tuple[str, str]:
+        return self._splitter.flush()
+
+
 class ChatCompletions:
     """The handler; one instance per app, holding what every request needs."""
 
@@ -158,8 +186,8 @@ class ChatCompletions:
         call.upstream_s += time.perf_counter() - started
         call.model_digest = replica.digest or call.model_digest
         call.deferred = True
-        splitter = ThinkSplitter(starts_inside=router.reasoning_starts_inside)
-        return EventStream(self._relay(call, batches, splitter, wants_usage, stack))
+        reasoning = _Reasoning(starts_inside=router.reasoning_starts_inside)
+        return EventStream(self._relay(call, batches, reasoning, wants_usage, stack))
 
     def _opener(self, body: dict[str, Any]) -> Callable[[Replica], AsyncIterator[list[dict[str, Any]]]]:
         def open_on(replica: Replica) -> AsyncIterator[list[dict[str, Any]]]:
@@ -170,21 +198,23 @@ class ChatCompletions:
         return open_on
 
     @staticmethod
-    def _normalize(call: Call, event: dict[str, Any], splitter: ThinkSplitter) -> bool:
+    def _normalize(call: Call, event: dict[str, Any], reasoning: _Reasoning) -> bool:
         """Split reasoning out of one engine event and note its usage; True if it carries choices."""
         _usage(call, event.get("usage"))
         event["model"] = call.model_id
         choices = event.get("choices")
-        for choice in choices or ():
+        if not choices:
+            return False
+        for choice in choices:
             delta = choice.get("delta")
             if isinstance(delta, dict):
-                split_delta(delta, splitter)
-        return bool(choices)
+                reasoning.split(delta)
+        return True
 
     @staticmethod
-    def _rest(splitter: ThinkSplitter, last: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _rest(reasoning: _Reasoning, last: dict[str, Any] | None) -> dict[str, Any] | None:
         """An event with what the splitter still holds at the end of the stream, if anything."""
-        rest, thoughts = splitter.flush()
+        rest, thoughts = reasoning.flush()
         if not (rest or thoughts) or last is None:
             return None
         return {
@@ -201,19 +231,19 @@ class ChatCompletions:
         """
         router = await self.approved(call, body["model"])
         body = {**body, "stream": True, "stream_options": {"include_usage": True}}
-        splitter = ThinkSplitter(starts_inside=router.reasoning_starts_inside)
+        reasoning = _Reasoning(starts_inside=router.reasoning_starts_inside)
         chunks = 0
         last: dict[str, Any] | None = None
         async with router.stream(self._opener(body)) as (replica, batches):
             call.model_digest = replica.digest
             async for batch in batches:
                 for event in batch:
-                    if self._normalize(call, event, splitter):
+                    if self._normalize(call, event, reasoning):
                         last = event
                         for choice in event["choices"]:
                             chunks += 1
                             yield choice.get("delta") or {}
-        rest = self._rest(splitter, last)
+        rest = self._rest(reasoning, last)
         if rest is not None:
             chunks += 1
             yield rest["choices"][0]["delta"]
@@ -225,49 +255,59 @@ class ChatCompletions:
         self,
         call: Call,
         batches: AsyncIterator[list[dict[str, Any]]],
-        splitter: ThinkSplitter,
+        reasoning: _Reasoning,
         wants_usage: bool,
         stack: contextlib.AsyncExitStack,
     ) -> AsyncGenerator[bytes]:
         status = _CLIENT_CLOSED  # until the stream is known to have ended otherwise
         chunks = 0
         last: dict[str, Any] | None = None
+        # Events not yet written. Each network read's events go out in one write, except a read that
+        # ends with the usage event (no choices): engines send it last, right before [DONE], so it waits
+        # and goes out in one write with [DONE] (after the audit commit) instead of a write of its own.
+        pending = b""
         try:
             try:
                 async for batch in batches:
-                    out = []
+                    out = [pending]
+                    ending = False
                     for event in batch:
-                        if self._normalize(call, event, splitter):
+                        if self._normalize(call, event, reasoning):
+                            ending = False
                             last = event
                             chunks += 1
                             if not wants_usage:
                                 event.pop("usage", None)
-                        elif not wants_usage:
-                            continue
-                        out.append(b"data: " + orjson.dumps(event) + b"\n\n")
-                    if out:
-                        yield b"".join(out)
-                rest = self._rest(splitter, last)
+                        else:
+                            ending = "usage" in event
+                            if not wants_usage:
+                                continue
+                        out += (b"data: ", orjson.dumps(event), b"\n\n")
+                    pending = b"".join(out)
+                    if pending and not ending:
+                        yield pending
+                        pending = b""
+                rest = self._rest(reasoning, last)
                 if rest is not None:
                     chunks += 1
-                    yield b"data: " + orjson.dumps(rest) + b"\n\n"
+                    pending += b"data: " + orjson.dumps(rest) + b"\n\n"
             except ApiError as exc:
                 status = exc.status_code
                 call.detail["stream_error"] = exc.code or "error"
-                yield sse_error(exc)
+                yield pending + sse_error(exc)
                 return
             except Exception:  # the stream's own boundary, like endpoint() for plain answers
                 log.exception("stream_failed", request_id=call.request_id)
                 status = 500
                 call.detail["stream_error"] = "internal"
-                yield sse_error(ApiError("internal error; see the gateway log"))
+                yield pending + sse_error(ApiError("internal error; see the gateway log"))
                 return
             if call.completion_tokens is None:
                 call.completion_tokens = chunks  # the engine sent no usage: one chunk is about one token
                 call.detail["usage_estimated"] = True
             status = 200
             await self._calls.finish(call, status)
-            yield b"data: [DONE]\n\n"
+            yield pending + b"data: [DONE]\n\n"
         finally:
             try:
                 await stack.aclose()

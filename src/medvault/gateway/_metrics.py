@@ -96,6 +96,37 @@ class Metrics:
         )
         self._live: list[Collector] = []
         self.register_live(_ReplicaCollector(routers))
+        # Labelled children by label values, looked up once: `labels()` builds its key and takes a lock
+        # on every call. Bounded: actions, configured models and statuses are few.
+        self._per_call: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._per_model: dict[str, tuple[Counter, Counter]] = {}
+
+    def count_call(
+        self, action: str, model: str | None, status: int, elapsed_s: float, gateway_s: float,
+        prompt_tokens: int | None, completion_tokens: int | None,
+    ) -> None:  # fmt: skip
+        """One finished API call: its count, latency, the gateway's own share of it and its tokens."""
+        key = (action, model or "", status)
+        per_call = self._per_call.get(key)
+        if per_call is None:
+            per_call = self._per_call[key] = (
+                self.requests.labels(action, model or "", str(status)),
+                self.latency.labels(action),
+            )
+        per_call[0].inc()
+        per_call[1].observe(elapsed_s)
+        self.overhead.observe(gateway_s)
+        if model and (prompt_tokens or completion_tokens):
+            tokens = self._per_model.get(model)
+            if tokens is None:
+                tokens = self._per_model[model] = (
+                    self.tokens.labels(model, "prompt"),
+                    self.tokens.labels(model, "completion"),
+                )
+            if prompt_tokens:
+                tokens[0].inc(prompt_tokens)
+            if completion_tokens:
+                tokens[1].inc(completion_tokens)
 
     def register_live(self, collector: Collector) -> None:
         """Add a collector that this process collects at each scrape (see the module docstring)."""
