@@ -52,6 +52,8 @@ NEG_CUES = {lang: _negation(lang) for lang in ("de", "en")}
 #: Word endings that negate the finding before them in a compound ("steinfrei", "tumour-free").
 NEG_SUFFIXES = {lang: tuple(_DATA["negation"][lang]["suffix"]) for lang in ("de", "en")}
 PSEUDO_NEG = {lang: _pseudo(lang) for lang in ("de", "en")}
+#: Word endings that name a procedure on the finding before them in a word ("lumpectomy").
+PROCEDURE_SUFFIXES = {lang: tuple(_DATA["procedure"][lang]) for lang in ("de", "en")}
 #: Per language and scope: "forward" cues stand before the finding, "backward" ones after it, "in_word"
 #: ones make up the finding's own word.
 CERTAINTY_CUES = {
@@ -127,4 +129,20 @@ DIRECTIONS: dict[str, dict[str, str]] = {
         **{w: c for c, words in _DATA["meaning_lay"][lang].items() for w in words},
     }
     for lang in ("de", "en")
+}
+
+
+def _words(fragments: list[str]) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w)(?:{_alternatives(fragments)})(?!\w)")
+
+
+#: Per language: words of a heading that introduces the clinical context ("Klinik:", "Fragestellung:"),
+#: by what it introduces ("history" or "question"); see `_text.Analysis.context`.
+CONTEXT_HEADINGS = {
+    lang: {kind: _words(_DATA["context"][lang][kind]) for kind in ("question", "history")}
+    for lang in ("de", "en")
+}
+#: Per language: words that make a question of their segment anywhere ("Frage nach", "?pneumonia").
+ASKS = {
+    lang: re.compile(rf"(?<!\w)(?:{_alternatives(_DATA['context'][lang]['asks'])})") for lang in ("de", "en")
 }

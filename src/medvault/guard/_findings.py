@@ -8,6 +8,8 @@ has a word that differs only in spelling (the source of a correction is full of 
 
 from __future__ import annotations
 
+import re
+
 from medvault.guard._context import Pair
 from medvault.guard._cues import ACTIONABLE, DEPENDENT, GENERIC, RECOMMENDATION, UNCERTAIN
 from medvault.guard._lexicon import CONCEPTS, closure, implied
@@ -277,12 +279,38 @@ def _kept_elsewhere_only(pair: Pair, important: list[Mention], keeping: set[str]
         for o in statements(pair.output)
         if not o.mention.negated and o.concept in keeping & broader and CONCEPTS[o.concept].kind == "F"
     ]
+    own = [o for o in said if not _named_as_other(pair, o.mention)]
+    if said and not own:
+        return important[0]  # "a lump of stool, called an appendicolith": no word for the nodule
+    said = own
     organs = pair.same_language and not pair.rules.lay
     wanted = {(m.start, m.concept) for m in important}
     for s in statements(pair.source):
         if (s.mention.start, s.concept) in wanted and said and all(apart(s, o, organs) for o in said):
             return s.mention
     return None
+
+
+# A lay description followed by the name of what it describes: "a hardened lump of stool, called an
+# appendicolith", "ein Stein (ein sogenannter Kotstein)".
+_NAMING = re.compile(
+    r"[,(]?\s*(?:called|known\s+as|termed|named|(?:ein\w*\s+)?sogenannte\w*|genannt|auch\s+\w+\s+genannt|\()\s*"
+    r"(?:(?:an?|the|eine?[nmrs]?|der|die|das)\s+)?$"
+)
+
+
+def _named_as_other(pair: Pair, m: Mention) -> bool:
+    """Whether an output finding the source never names is a lay description of another finding the
+    source does name, which the output names right after it ("a small lump of stool, called an
+    appendicolith"): it says that finding, not one the vocabulary reads into its words."""
+    doc = pair.output
+    if m.concept in pair.source.concepts:
+        return False
+    _, end = doc.sentence_span(m.start)
+    for other in doc.mentions:
+        if m.end < other.start < end and other.kind == "F" and other.concept in pair.source.concepts:
+            return bool(_NAMING.search(doc.lower, m.end, other.start)) and other.concept != m.concept
+    return False
 
 
 def _beside(doc: Analysis, m: Mention, heads: frozenset[str]) -> bool:

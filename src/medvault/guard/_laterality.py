@@ -50,6 +50,18 @@ _COMPARISONS = re.compile(
     )
 )
 _INFLECTION = re.compile(r"(?<=[lr])(?:e|en|er|es|em)$")
+#: "beide"/"both" alone: a side word only before the paired organ or the sides it counts ("beide
+#: Nieren", "auf beiden Seiten", "both kidneys"), not before other things ("an beiden Etagen").
+_BARE_BOTH = frozenset({"beide", "beiden", "beider", "beides", "both"})
+_NEXT_TWO = re.compile(r"(?:[\s-]+[^\W\d_]+){1,2}")
+_SIDES_NOUN = re.compile(r"\s+(?:\w+\s+)?(?:seiten?|sides?|hemi)")
+#: A spinal level ("L4/5", "LWK 5/SWK 1", "C5-6", "Th12", "S1"): statements at different levels are
+#: different statements, whatever their sides.
+_LEVEL = re.compile(
+    r"\b(?P<a>hwk|bwk|lwk|swk|th|[ctls])\s?(?P<x>\d{1,2})"
+    r"(?:\s?[/-]\s?(?:(?P<b>hwk|bwk|lwk|swk|th|[ctls])\s?)?(?P<y>\d{1,2}))?\b"
+)
+_REGION = {"hwk": "c", "bwk": "t", "th": "t", "lwk": "l", "swk": "s"}
 _SIDE_OF = {"rechts": "right", "links": "left", "right": "right", "left": "left"}
 
 
@@ -60,6 +72,10 @@ class _Clause:
     keys: frozenset[Anchor]
     side_mentions: list[SideMention]
     first: Anchor
+
+    @property
+    def levels(self) -> frozenset[object]:
+        return frozenset(k[1] for k in self.keys if k[0] == "l")
 
     @property
     def sides(self) -> frozenset[Side]:
@@ -89,11 +105,16 @@ class _Sides:
                 items.append((q.start, anchor))
         self.directions: list[SideMention] = []
         for sm in doc.side_mentions:
+            if _loose_both(doc, sm):
+                continue
             if sm.direction and not directions_are_sides:  # "nach rechts": compared as directions
                 self.directions.append(sm)
                 continue
             self.doc_sides |= sm.sides
             items.append((sm.start, sm))
+        for lm in _LEVEL.finditer(doc.lower):
+            for level in _levels(lm):
+                items.append((lm.start(), ("l", level, False)))
         self.clauses = []
         umbrellas = _umbrellas(doc)
         for anchors, side_mentions in _clauses(doc, sorted(items, key=lambda item: item[0])):
@@ -102,8 +123,9 @@ class _Sides:
                 for anchor in anchors:
                     for side in sm.sides:
                         self.sides[anchor].setdefault(side, sm)
-            if anchors:
-                self.clauses.append(_Clause(frozenset(anchors), side_mentions, anchors[0]))
+            named = [a for a in anchors if a[0] != "l"]
+            if named:
+                self.clauses.append(_Clause(frozenset(anchors), side_mentions, named[0]))
         self.comparisons = [(_dominance(m), m.span()) for m in _COMPARISONS.finditer(doc.lower)]
 
     def counterpart(self, anchor: Anchor) -> dict[Side, SideMention] | None:
@@ -181,12 +203,12 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
     previous_segment = -1
     for (seg_index, _), (anchors, sides) in sorted(by_key.items()):
         sentence = doc.segments[seg_index].sentence
-        if merged and seg_index == previous_segment and (not anchors or not merged[-1][0]):
+        if merged and seg_index == previous_segment and (not _named(anchors) or not _named(merged[-1][0])):
             merged[-1][0].extend(anchors)
             merged[-1][1].extend(sides)
-        elif merged and sentences[-1] == sentence and not merged[-1][0]:
+        elif merged and sentences[-1] == sentence and not _named(merged[-1][0]):
             merged[-1] = (anchors, merged[-1][1] + sides)  # a side-only segment joins the next one
-        elif merged and sentences[-1] == sentence and not anchors:
+        elif merged and sentences[-1] == sentence and not _named(anchors):
             merged[-1][1].extend(sides)  # ... or the one before it ("Links, ..., unauffällig")
         else:
             merged.append((anchors, sides))
@@ -200,9 +222,36 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
     ]
 
 
+def _named(anchors: list[Anchor]) -> bool:
+    """Whether a part names a finding, organ or measurement (a level alone names none)."""
+    return any(a[0] != "l" for a in anchors)
+
+
+def _levels(m: re.Match[str]) -> list[str]:
+    """The level one level match names: a vertebra ("S1", "BWK 10") or a segment between two ("L4/5"
+    and "LWK 4/5" are l4/l5; "L5/S1" is l5/s1, another segment than L4/5 though both touch L5)."""
+    first = _REGION.get(m["a"], m["a"]) + m["x"]
+    if not m["y"]:
+        return [first]
+    second = (_REGION.get(m["b"], m["b"]) if m["b"] else first.rstrip("0123456789")) + m["y"]
+    return [f"{first}/{second}"]
+
+
+def _loose_both(doc: Analysis, sm: SideMention) -> bool:
+    """A bare "beide"/"both" that counts something other than the sides ("an diesen beiden Etagen")."""
+    if doc.lower[sm.start : sm.end] not in _BARE_BOTH or _SIDES_NOUN.match(doc.lower, sm.end):
+        return False
+    after = _NEXT_TWO.match(doc.lower, sm.end)
+    end = after.end() if after else sm.end
+    return not any(m.kind == "A" and sm.end <= m.start < end for m in doc.mentions)
+
+
 @lru_cache(maxsize=8192)  # bounded: anchors include every measurement ever seen
 def _weight(anchor: Anchor) -> float:
-    """Findings, normal statements and measurements identify a clause; organs and counts less."""
+    """Findings, normal statements and measurements identify a clause; organs and counts less; a level
+    only tells statements apart (`_compatible`)."""
+    if anchor[0] == "l":
+        return 0.0
     if anchor[0] == "q":
         return 0.5 if anchor[1] == "count" else 1.0
     return 1.0 if _is_finding(anchor) else 0.5
@@ -294,7 +343,7 @@ def _clause_agrees(src: _Sides, out: _Sides, anchor: Anchor, at: SideMention) ->
     for clause in out.clauses:
         if anchor in clause.keys and at in clause.side_mentions:
             matches = _matches(clause, src.clauses)
-            return bool(matches) and matches[0][1].sides == clause.sides
+            return bool(matches) and (matches[0][1].sides == clause.sides or _said_elsewhere(clause, matches))
     return False
 
 
@@ -321,8 +370,9 @@ def _clause_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
             continue
         matches = _matches(clause, src.clauses)
         best = [other for score, other in matches if score == matches[0][0]] if matches else []
+        best = [m for m in best if _same_level(clause, m)] or best
         sided = [m for m in best if m.sides]
-        if sided and not any(m.sides == clause.sides for m in best):
+        if sided and not any(m.sides == clause.sides for m in best) and not _said_elsewhere(clause, matches):
             label = out.labels[clause.first]
             message = f"'{label}': output says {_names(clause.sides)}, source says {_names(sided[0].sides)}"
             yield _flag(message, "major", sided[0].side_mentions[0], clause.side_mentions[0])
@@ -337,6 +387,40 @@ def _clause_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
                 # differently ("im rechten Unterbauch" is an organ, "right lower quadrant" is not).
                 severity = "minor" if clause.sides <= out.doc_sides else pair.rules.missing_side
                 yield _flag(message, severity, clause.side_mentions[0], None)
+
+
+#: How alike (relative to the best aligned source clause) another source clause must be to count as the
+#: same statement in the existential reading of sides.
+ALIKE = 0.9
+
+
+def _compatible(clause: _Clause, other: _Clause) -> bool:
+    """Whether a source clause states what the output clause states: every finding of it with the same
+    polarity, at no other spinal level, with no other measurement."""
+    findings = {k for k in clause.keys if _is_finding(k)}
+    measures, theirs = ({k for k in c.keys if k[0] == "q"} for c in (clause, other))
+    apart = bool(measures and theirs and not measures & theirs)  # "15 mm" is not the "6 mm" lesion
+    return findings <= other.keys and _same_level(clause, other) and not apart
+
+
+def _same_level(clause: _Clause, other: _Clause) -> bool:
+    """Whether two clauses may speak about one spinal level (either names none, or they share one)."""
+    levels, theirs = clause.levels, other.levels
+    return not levels or not theirs or bool(levels & theirs)
+
+
+def _said_elsewhere(clause: _Clause, matches: list[tuple[float, _Clause]]) -> bool:
+    """Existential reading: the output's sides are those of some compatible source statement, or, for
+    both sides, the union of compatible statements about each side ("Right kidney: normal. Left kidney:
+    normal." is "both kidneys are normal"), though not the best aligned one."""
+    # Only statements as alike as the aligned one: a clause that merely shares the finding word ("7 mm
+    # stone in the left ureter" vs "stones in the left kidney") is another statement.
+    top = matches[0][0] if matches else 0.0
+    compatible = [m for score, m in matches if score >= top * ALIKE and _compatible(clause, m) and m.sides]
+    if any(m.sides == clause.sides for m in compatible):
+        return True
+    single = {side for m in compatible if len(m.sides) == 1 for side in m.sides}
+    return len(clause.sides) == 2 and single >= clause.sides
 
 
 def _comparison_flags(src: _Sides, out: _Sides) -> Iterable[Flag]:

@@ -30,7 +30,7 @@ from functools import lru_cache
 
 from medvault.guard._context import Pair
 from medvault.guard._cues import AXES, DIRECTIONS, GENERIC, UNCERTAIN
-from medvault.guard._lexicon import CONCEPTS, closure
+from medvault.guard._lexicon import CONCEPTS, closure, implied
 from medvault.guard._model import Flag, Severity
 from medvault.guard._text import WORD, Analysis, Mention, Segment
 
@@ -44,7 +44,8 @@ _QUALIFIERS = {
     r"|sonst|ansonsten|other|further|additional|remaining|otherwise|elsewhere",
     "acute": r"akute?[nmrs]?|frische?[nmrs]?|acute|fresh",
     "new": r"neue?[nmrs]?|new",
-    "active": r"aktive?[nmrs]?|anhaltende?[nmrs]?|active|ongoing|still",
+    "active": r"aktive?[nmrs]?|anhaltende?[nmrs]?|active|ongoing",
+    "persisting": r"still",  # "still widened": what was there is there, no kind of its own
     "chronic": r"chronische?[nmrs]?|chronic|alte?[nmrs]?|old",
 }
 _QUALIFIER = re.compile(
@@ -66,6 +67,7 @@ class _Finding:
     qualifier: str | None = None  # "weitere Fraktur", "no acute haemorrhage": see `_QUALIFIERS`
     organ_only: bool = False  # valid only where the organs agree
     near: frozenset[str] = frozenset()  # anatomy right at the mention: its own place (see `_near`)
+    levels: frozenset[str] = frozenset()  # spinal levels of its sentence ("l5", "l4/l5")
 
 
 def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
@@ -106,13 +108,21 @@ def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
         sentence = doc.segments[segment].sentence
         heading = doc.heading_sides.get(sentence)
         sides = frozenset(sides_of[segment] or sentence_sides[sentence] or (heading.sides if heading else ()))
-        context_organs = frozenset(organs_of[segment] or sentence_organs[sentence]) | directions_of[segment]
+        context_organs = (
+            frozenset(
+                organs_of[segment]
+                or sentence_organs[sentence]
+                or sentence_organs[_joined_before(doc, sentence)]
+            )
+            | directions_of[segment]
+        )
         for m in mentions:
             own_organs = frozenset(c for c in CONCEPTS[m.concept].implies if CONCEPTS[c].kind != "F")
             organs = context_organs | own_organs
             qualifier = _qualifier(doc, m)
             near = _near(doc, m, mentions)
-            found.append(_Finding(m.concept, organs, sides, m, qualifier=qualifier, near=near))
+            levels = doc.spine_levels.get(sentence, frozenset())
+            found.append(_Finding(m.concept, organs, sides, m, qualifier=qualifier, near=near, levels=levels))
             if not with_implied:
                 continue
             # "Pleuraerguss" is an effusion; but "kein Perikarderguss" only denies an effusion of the
@@ -136,6 +146,13 @@ def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
                 sides = frozenset(sides_of[m.segment])
                 found.append(_Finding(_NORMAL, organs, sides, normal, qualifier=_qualifier(doc, m)))
     return found
+
+
+def _joined_before(doc: Analysis, sentence: int) -> int:
+    """The sentence a semicolon joins before `sentence` ("node with cortical thickening; metastasis
+    cannot be excluded"), or -1."""
+    first = next(seg for seg in doc.segments if seg.sentence == sentence)
+    return sentence - 1 if first.start > 0 and doc.lower[first.start - 1] == ";" else -1
 
 
 _NEAR = 40  # characters: "Riss des Innenmeniskushinterhorns", "fracture of the left orbital floor"
@@ -188,6 +205,7 @@ def _qualifier(doc: Analysis, m: Mention) -> str | None:
     return None
 
 
+_PERSISTING = "persisting"
 _KIND = "kind:"  # the qualifier of a compound naming a narrower kind of finding
 _DIRECTION = "direction:"  # the context entry of a direction word (see `_findings`)
 
@@ -216,6 +234,7 @@ def _known(o: _Finding, src: list[_Finding], via_generic: bool = False) -> tuple
     if o.sides:  # a statement about the other side says nothing about this one
         same = [f for f in same if not f.sides or f.sides & o.sides]
         normal = [f for f in normal if not f.sides or f.sides & o.sides]
+    same = [f for f in same if not _other_level(f, o)]  # nor one about another spinal level
     if o.concept in GENERIC:  # "suspekte Lymphknoten" says nothing about a "suspicious" liver lesion
         same = [f for f in same if not f.implied]
     anywhere = [f for f in same if not f.organ_only]
@@ -319,7 +338,7 @@ def apart(a: _Finding, b: _Finding, organs: bool = True) -> bool:
     """Whether two statements are about different places: other sides, other organs of their own
     (neither a part of the other; only with `organs`) or opposite directions ("Innenmeniskus" vs
     "Kreuzband", left vs right breast). Statements naming no side or organ are about any place."""
-    if a.sides and b.sides and not a.sides & b.sides:
+    if (a.sides and b.sides and not a.sides & b.sides) or _other_level(a, b):
         return True
     if not organs:
         return False
@@ -328,6 +347,76 @@ def apart(a: _Finding, b: _Finding, organs: bool = True) -> bool:
     if mine and theirs and not (closure(mine) & theirs or closure(theirs) & mine):
         return True
     return _opposite(a.organs, b.organs)
+
+
+def _other_level(a: _Finding, b: _Finding) -> bool:
+    """Whether two statements name different spinal levels (L4/5 here, L5/S1 there)."""
+    return bool(a.levels and b.levels and not a.levels & b.levels)
+
+
+def _compatible(pair: Pair, o: _Finding, src: list[_Finding], level: str) -> bool | None:
+    """Whether the source says what the output says (`level`) in another statement of the concept that
+    may be about the same thing: True where one shares a side, spinal level or the anatomy at the
+    finding with it ("Mild pelvicalyceal dilatation" under "Right kidney:" for "in the right kidney
+    ... widened", beside "No ureteral dilatation"); None where one only does not differ (about no
+    place of its own); False where every such statement is about another place (`apart`)."""
+    agreeing = [
+        f
+        for f in src
+        if f.concept == o.concept
+        and not f.implied
+        and pair.source.level(f.mention) == level
+        and f.qualifier in (o.qualifier, None if o.qualifier in (None, _PERSISTING) else o.qualifier)
+        and not apart(f, o)
+        and not _other_organs(f, o)
+    ]
+    if any(_placed_alike(f, o) for f in agreeing):
+        return True
+    return None if agreeing else False
+
+
+def _other_organs(a: _Finding, b: _Finding) -> bool:
+    """Whether the most specific organs two statements name are unrelated, neither a part of the other
+    ("tear of the infraspinatus tendon" and "the supraspinatus tendon is worn but torn"; but "kidney"
+    and "where urine collects before the bladder" are one tract)."""
+    mine, theirs = _leaves(_specific(a)), _leaves(_specific(b))
+    return bool(mine and theirs) and not (closure(mine) & theirs or closure(theirs) & mine)
+
+
+def _leaves(organs: frozenset[str]) -> frozenset[str]:
+    """The organs that no other one of the set implies: the most specific ones."""
+    return frozenset(x for x in organs if not any(x in implied(y) for y in organs if y != x))
+
+
+def _worded_alike(pair: Pair, o: _Finding, known: list[_Finding], src: list[_Finding], level: str) -> bool:
+    """Whether the output's sentence rewords the aligned statements' sentence rather than any other source
+    sentence about the concept at the output's level: within one language it shares more words with it
+    ("In den Unterschenkelvenen gibt es Gerinnsel" rewords "Keine Thrombose der Unterschenkelvenen", not
+    "Thrombus in der V. poplitea"); across languages (a translation keeps the order of sentences) it
+    stands at its place and the others do not."""
+    named = [f for f in known if not f.implied]
+    agreeing = [f for f in src if f.concept == o.concept and pair.source.level(f.mention) == level]
+    if not pair.same_language:
+        here = pair.output.segments[o.mention.segment].sentence
+
+        def placed(f: _Finding) -> bool:
+            return abs(pair.source.segments[f.mention.segment].sentence - here) <= 1
+
+        return any(placed(f) for f in named) and not any(placed(f) for f in agreeing)
+    mine = _sentence_words(pair.output, o.mention.start)
+    best = max((len(mine & _sentence_words(pair.source, f.mention.start)) for f in agreeing), default=0)
+    return any(len(mine & _sentence_words(pair.source, f.mention.start)) > best for f in named)
+
+
+def _sentence_words(doc: Analysis, offset: int) -> set[str]:
+    """The longer words (five letters or more) of the sentence holding `offset`."""
+    start, end = doc.sentence_span(offset)
+    return {w for w in WORD.findall(doc.lower, start, end) if len(w) >= 5 and w.isalpha()}
+
+
+def _placed_alike(a: _Finding, b: _Finding) -> bool:
+    """Whether two statements share a side, a spinal level or an organ of their own."""
+    return bool(a.sides & b.sides or a.levels & b.levels or a.near & b.near or _specific(a) & _specific(b))
 
 
 def _closest(candidates: list[_Finding], score: Callable[[_Finding], tuple[float, bool]]) -> list[_Finding]:
@@ -453,9 +542,18 @@ def _by_concept(pair: Pair) -> list[Flag]:
             continue
         if (not anchored and _elsewhere(o, known)) or (index == 3 and _answered(pair, o, out, src, known)):
             continue
+        # The source says just this elsewhere, about a place the output's statement may be about: the
+        # statement it was aligned with is not surely the one the output rewords.
+        compatible = _compatible(pair, o, src, level)
+        if _worded_alike(pair, o, known, src, level):
+            compatible = False  # the output rewords the aligned statement
+        elif compatible:
+            continue
+        elif compatible is None and any(_placed_alike(f, o) for f in known):
+            compatible = False  # the aligned statement shares the output's place, the other names none
         # Confident only where the source's statements about it agree with each other and are
         # anchored to the output's (same organ or side, or both global).
-        confident = len(polarity) == 1 and anchored
+        confident = len(polarity) == 1 and anchored and compatible is False
         source = next(iter(levels.values())).mention
         if polarity == {not o.mention.negated} or not confident:
             sure = confident and not _measured_elsewhere(pair, o, src, known)
@@ -474,11 +572,20 @@ def _measured_elsewhere(pair: Pair, o: _Finding, src: list[_Finding], known: lis
     if not values:
         return False
     concepts = {o.concept} | {f.concept for f in known}
-    spans = {pair.source.sentence_span(f.mention.start) for f in src if f.concept in concepts}
-    holding = {
-        pair.source.sentence_span(q.start) for q in pair.source.quantities if (q.dim, q.base) in values
-    }
+    spans = {_passage(pair.source, f.mention.start) for f in src if f.concept in concepts}
+    holding = {_passage(pair.source, q.start) for q in pair.source.quantities if (q.dim, q.base) in values}
     return bool(holding) and not holding & spans
+
+
+def _passage(doc: Analysis, offset: int) -> tuple[int, int]:
+    """The sentence holding `offset` with those a semicolon joins to it ("node with cortical thickening
+    to 4 mm, indeterminate; metastasis cannot be excluded" is one statement)."""
+    start, end = doc.sentence_span(offset)
+    while end + 1 < len(doc.lower) and doc.lower[end] == ";" and (nxt := doc.sentence_span(end + 1)[1]) > end:
+        end = nxt
+    while start > 1 and doc.lower[start - 1] == ";" and (previous := doc.sentence_span(start - 2)[0]) < start:
+        start = previous
+    return start, end
 
 
 def _measures(doc: Analysis, start: int, end: int) -> set[tuple[str, float]]:

@@ -17,7 +17,11 @@ _UNITS: dict[str, tuple[str, str, float]] = {}
 for _names, _unit, _dim, _factor in (
     ("mm millimeter millimetre millimeters millimetres", "mm", "length", 1),
     ("cm zentimeter centimeter centimetre centimeters centimetres", "cm", "length", 10),
+    # Cubic and square units before the plain ones: "310 mm³" is a volume, not a length of 310 mm.
+    ("mm³ mm3 kubikmillimeter", "mm³", "volume", 0.001),
     ("ml milliliter millilitre milliliters millilitres cm³ cm3 ccm", "ml", "volume", 1),
+    ("mm² mm2 quadratmillimeter", "mm²", "area", 1),
+    ("cm² cm2 quadratzentimeter", "cm²", "area", 100),
     ("cl zentiliter centiliter centilitre centiliters centilitres", "cl", "volume", 10),
     ("dl deziliter deciliter decilitre deciliters decilitres", "dl", "volume", 100),
     ("l liter litre liters litres", "l", "volume", 1000),

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from medvault.guard._cues import CERTAINTY_CUES, NEG_CUES, NEG_SUFFIXES, PSEUDO_NEG
+from medvault.guard._cues import (
+    ASKS,
+    CERTAINTY_CUES,
+    CONTEXT_HEADINGS,
+    HOMOPHONES,
+    NEG_CUES,
+    NEG_SUFFIXES,
+    PROCEDURE_SUFFIXES,
+    PSEUDO_NEG,
+)
 from medvault.guard._lexicon import CONCEPTS, Kind, concept_of, form_pattern
 from medvault.guard._quantities import Quantity, extract_quantities
 
@@ -87,7 +95,32 @@ _VERB_THEN_KEIN = re.compile(r"\s+(?:(?:sich|es)\s+)?kein")
 # The end of a German clause after its main verb: auxiliaries only ("ausgebreitet hat.").
 _CLAUSE_END = re.compile(r"(?:\s+(?:hat|haben|ist|sind|war|waren|wird|werden|wurde|wurden|worden|sein))*\W*$")
 _NICHT = re.compile(r"\bnicht\b")
+# A separable verb's particle closing a German clause after "nicht": the negation is of the verb
+# before it ("drückt sie aber nicht ein", "die Lunge dehnt sich nicht aus").
+_PARTICLE_END = re.compile(r"\s*(?:ein|aus|an|auf|ab|vor|zu|mit|fest|zurück|weg|um|durch)\W*$")
+_CONJUNCTION = re.compile(r"\s*(?:aber|jedoch|allerdings|but|however)?\s*")
+# A dictated homophone of a negation word where a sentence starts ("Know suspicious calcifications."):
+# no statement starts with "know"; it is the dictated "no" (homophones in data/cues.toml).
+_DICTATED_CUE = {
+    lang: re.compile(
+        r"(?:^|(?<=[.;:]))\s*(?P<word>"
+        + "|".join(w for w, cue in HOMOPHONES[lang].items() if NEG_CUES[lang].fullmatch(cue))
+        + r")(?=\s+\w)",
+        re.MULTILINE,
+    )
+    if any(NEG_CUES[lang].fullmatch(cue) for cue in HOMOPHONES[lang].values())
+    else re.compile(r"(?!)")
+    for lang in ("de", "en")
+}
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
+# A spinal level: a vertebra ("L5", "Th12", "LWK 5", "S1-Wurzel") or a disc between two ("L4/5", "C5-C6",
+# "LWK 5/SWK 1"). "T1"/"T2" name MRI sequences far more often than vertebrae and are left out.
+_REGION = r"hwk|bwk|lwk|swk|th|c|l|s|t(?=\s?(?:[3-9]|1[0-2])(?!\d))"
+_SPINE = re.compile(
+    rf"(?<![\w/])(?P<r1>{_REGION})\s?(?P<n1>\d{{1,2}})"
+    rf"(?:(?:\s?[/-]\s?|\s+(?:und|and)\s+)(?:(?P<r2>{_REGION})\s?)?(?P<n2>\d{{1,2}}))?(?![\d/])"
+)
+_REGION_NAME = {"hwk": "c", "bwk": "t", "th": "t", "lwk": "l", "swk": "s"}
 WORD = re.compile(r"[^\W_]+")
 
 
@@ -253,6 +286,8 @@ class Analysis:
                 ranges.append((seg.start, min(seg.end, nxt.end()) if nxt else cue.start()))
             elif cue.group("backward") or _NOT_SEEN.match(masked, cue.end()):
                 ranges.append((seg.start, cue.start()))
+            elif self.lang == "de" and _PARTICLE_END.match(masked, cue.end(), seg.end):
+                ranges.append((self._clause_start(index, cue.start()), cue.start()))  # "drückt sie nicht ein"
             else:
                 nxt = _NEXT_WORDS.match(masked, cue.end())
                 if nxt is None or nxt.start() >= seg.end or not masked[cue.end() : seg.end].strip():
@@ -260,6 +295,20 @@ class Analysis:
                 else:
                     ranges.append((cue.end(), min(seg.end, nxt.end())))
         return ranges
+
+    def _clause_start(self, index: int, before: int) -> int:
+        """Where the clause of a cue in segment `index` begins: the segment's start, or the previous
+        segment's where only a contrastive conjunction stands before the cue ("drückt sie | aber nicht
+        ein": the conjunction split the clause)."""
+        seg = self.segments[index]
+        previous = self.segments[index - 1] if index else None
+        if (
+            previous
+            and previous.sentence == seg.sentence
+            and _CONJUNCTION.fullmatch(self.lower, seg.start, before)
+        ):
+            return previous.start
+        return seg.start
 
     def _list_end(self, index: int, masked: str) -> int:
         """A forward scope runs through a comma list when the sentence goes on to "or"/"oder", and into
@@ -279,15 +328,19 @@ class Analysis:
 
     @cached_property
     def questions(self) -> frozenset[int]:
-        """Sentences that end in a question mark: they ask, they do not state a finding."""
-        last: dict[int, Segment] = {}
-        for seg in self.segments:
-            last[seg.sentence] = seg
-        return frozenset(n for n, seg in last.items() if self.lower.startswith(_QUESTION, seg.end))
+        """Sentences that ask rather than state a finding: those ending in a question mark, and those
+        under a question heading ("Fragestellung:", see `context`)."""
+        asked = {n for n, (_, end) in self._sentence_spans.items() if self.lower.startswith(_QUESTION, end)}
+        return frozenset(asked | {n for n, kind in self.context.items() if kind == "question"})
+
+    @cached_property
+    def _asking_segments(self) -> frozenset[int]:
+        """Segments holding a question cue ("Frage nach Pneumonie", "?pneumonia", "r/o fracture")."""
+        return frozenset(self.segment_at(m.start()) for m in ASKS[self.lang].finditer(self.lower))
 
     def asks(self, m: Mention) -> bool:
-        """Whether mention `m` stands in a question (see `questions`)."""
-        return self.segments[m.segment].sentence in self.questions
+        """Whether mention `m` stands in a question (see `questions`, `_asking_segments`)."""
+        return self.segments[m.segment].sentence in self.questions or m.segment in self._asking_segments
 
     def is_negated(self, offset: int) -> bool:
         return any(a <= offset < b for a, b in self.negated_ranges)
@@ -301,8 +354,10 @@ class Analysis:
             if cid is None:
                 continue
             kind = CONCEPTS[cid].kind
+            if kind == "F" and self._suffixed(m.end(), PROCEDURE_SUFFIXES[self.lang]):
+                continue  # "Post-lumpectomy scar": a treatment, not a lump
             word = self._word_around(m.start(), m.end())
-            affixed = self._prefixed(m.start(), word) or self._suffixed(m.end())
+            affixed = self._prefixed(m.start(), word) or self._suffixed(m.end(), NEG_SUFFIXES[self.lang])
             negated = kind == "F" and ((self.is_negated(m.start()) or self._verb_negated(m)) != affixed)
             found.append(Mention(cid, kind, m.start(), m.end(), self.segment_at(m.start()), negated, word))
         return found
@@ -326,17 +381,22 @@ class Analysis:
     @cached_property
     def _masked(self) -> str:
         """The lower-case text with pseudo-negations ("nicht nur", "nicht auszuschließen") blanked."""
-        return _PSEUDO_NEG[self.lang].sub(lambda m: " " * len(m.group()), self.lower)
+        masked = _PSEUDO_NEG[self.lang].sub(lambda m: " " * len(m.group()), self.lower)
+        return _DICTATED_CUE[self.lang].sub(self._as_cue, masked)
 
-    def _suffixed(self, end: int) -> bool:
-        """Whether the concept ending at `end` has a negating ending in its compound ("stein|frei")."""
+    def _as_cue(self, m: re.Match[str]) -> str:
+        """The dictated homophone read as the negation word it stands for, at the same length."""
+        lead = m.group()[: m.start("word") - m.start()]
+        return lead + HOMOPHONES[self.lang][m.group("word")].ljust(len(m.group("word")))
+
+    def _suffixed(self, end: int, suffixes: tuple[str, ...]) -> bool:
+        """Whether the concept ending at `end` has one of `suffixes` as the ending of its word: a negating
+        one ("stein|frei"), a procedure ("lump|ectomy")."""
         tail = end
         while tail < len(self.lower) and (self.lower[tail].isalpha() or self.lower[tail] == "-"):
             tail += 1
         rest = self.lower[end:tail]
-        return any(
-            rest.endswith(suffix) and len(rest) <= len(suffix) + 2 for suffix in NEG_SUFFIXES[self.lang]
-        )
+        return any(rest.endswith(suffix) and len(rest) <= len(suffix) + 2 for suffix in suffixes)
 
     def _prefixed(self, start: int, word: str) -> bool:
         """Whether the concept at `start` follows a negating prefix of its word ("un|kompliziert")."""
@@ -380,6 +440,8 @@ class Analysis:
         """
         if m.negated:
             return "absent"
+        if self.context.get(self.segments[m.segment].sentence) == "history":
+            return "historical"  # "Indikation: Nachsorge nach BET (invasiv-duktales Karzinom)"
         word_start, word_end = self._word_span(m.start, m.end)
         # The hedge as the tail of the finding's word ("malignom|verdächtig"): it hedges the finding at
         # the word's start, not a concept matched inside the tail ("malignitäts|verdächtig|er" names a
@@ -452,36 +514,79 @@ class Analysis:
         ]
 
     @cached_property
-    def heading_sides(self) -> dict[int, SideMention]:
-        """Sentences under a side heading ("Rechts:", "Right breast:") -> the heading's side word.
-
-        A heading is a short sentence ending in a colon, with a side word and no finding. It speaks for
-        the rest of its line and, alone on its line, for the lines below it up to a blank line or the
-        next heading ("Beurteilung:" ends it too).
-        """
-        by_sentence: dict[int, list[Segment]] = defaultdict(list)
+    def _sentence_spans(self) -> dict[int, tuple[int, int]]:
+        spans: dict[int, tuple[int, int]] = {}
         for seg in self.segments:
-            by_sentence[seg.sentence].append(seg)
-        sides = [sm for sm in self.side_mentions if not sm.direction and not sm.bound]
-        findings = {self.segments[m.segment].sentence for m in self.mentions if m.kind == "F"}
-        inherited: dict[int, SideMention] = {}
-        current: SideMention | None = None
+            spans[seg.sentence] = (spans.get(seg.sentence, (seg.start, 0))[0], seg.end)
+        return spans
+
+    @cached_property
+    def headings(self) -> dict[int, int]:
+        """Sentences under a heading -> the heading's sentence.
+
+        A heading is a short sentence ending in a colon ("Rechts:", "Klinik:", "Beurteilung:"). It speaks
+        for the rest of its line and, alone on its line, for the lines below it up to a blank line or
+        the next heading.
+        """
+        under: dict[int, int] = {}
+        current: int | None = None
         until = 0
-        for sentence, parts in sorted(by_sentence.items()):
-            start, end = parts[0].start, parts[-1].end
-            if current and start >= until:
+        for sentence, (start, end) in sorted(self._sentence_spans.items()):
+            if current is not None and start >= until:
                 current = None
             if self.lower.startswith(":", end) and len(WORD.findall(self.lower, start, end)) <= 4:
-                own = [sm for sm in sides if start <= sm.start < end]
-                current = own[0] if own and sentence not in findings else None
+                current = sentence
                 line_end = self.lower.find("\n", end)
                 line_end = len(self.lower) if line_end < 0 else line_end
                 inline = bool(self.lower[end + 1 : line_end].strip())
                 blank = _BLANK_LINE.search(self.lower, end)
                 until = line_end if inline else (blank.start() if blank else len(self.lower))
-            elif current:
-                inherited[sentence] = current
-        return inherited
+            elif current is not None:
+                under[sentence] = current
+        return under
+
+    @cached_property
+    def heading_sides(self) -> dict[int, SideMention]:
+        """Sentences under a side heading ("Rechts:", "Right breast:") -> the heading's side word: a
+        heading (see `headings`) with a side word and no finding."""
+        sides = [sm for sm in self.side_mentions if not sm.direction and not sm.bound]
+        findings = {self.segments[m.segment].sentence for m in self.mentions if m.kind == "F"}
+        own: dict[int, SideMention] = {}
+        for heading in set(self.headings.values()) - findings:
+            start, end = self._sentence_spans[heading]
+            own.update((heading, sm) for sm in sides[::-1] if start <= sm.start < end)
+        return {sentence: own[heading] for sentence, heading in self.headings.items() if heading in own}
+
+    @cached_property
+    def context(self) -> dict[int, str]:
+        """Sentences of the clinical context -> "history" or "question": those under a heading such as
+        "Klinik:", "Indikation:" (history) or "Fragestellung:" (question). They tell why the study was
+        made, not what it found: history is `historical` (`level`), a question states nothing (`asks`)."""
+        kinds: dict[int, str] = {}
+        for heading in set(self.headings.values()):
+            start, end = self._sentence_spans[heading]
+            for kind, pattern in CONTEXT_HEADINGS[self.lang].items():
+                if pattern.search(self.lower, start, end):
+                    kinds[heading] = kind
+                    break
+        return {sentence: kinds[heading] for sentence, heading in self.headings.items() if heading in kinds}
+
+    @cached_property
+    def spine_levels(self) -> dict[int, frozenset[str]]:
+        """Sentences -> the spinal levels they name ("l5", "l4/l5"), or failing that their heading's
+        ("LWK 5/SWK 1:" over "Extrusion mit Kompression der Wurzel"): a level tells two statements
+        about one finding apart as a side does."""
+        own: dict[int, set[str]] = {}
+        for m in _SPINE.finditer(self.lower):
+            first = _REGION_NAME.get(m["r1"], m["r1"]) + m["n1"]
+            second = m["n2"] and _REGION_NAME.get(m["r2"] or "", m["r2"] or first[0]) + m["n2"]
+            sentence = self.segments[self.segment_at(m.start())].sentence if self.segments else 0
+            own.setdefault(sentence, set()).add(f"{first}/{second}" if second else first)
+        levels = {n: frozenset(found) for n, found in own.items()}
+        for sentence, heading in self.headings.items():
+            if sentence not in levels and heading in levels:
+                levels[sentence] = levels[heading]
+        return levels
 
     @cached_property
     def quantities(self) -> list[Quantity]:
