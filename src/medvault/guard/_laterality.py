@@ -63,6 +63,20 @@ _LEVEL = re.compile(
 )
 _REGION = {"hwk": "c", "bwk": "t", "th": "t", "lwk": "l", "swk": "s"}
 _SIDE_OF = {"rechts": "right", "links": "left", "right": "right", "left": "left"}
+#: English "right" as an adverb ("breaking right through", "right away", "right after the fall", "all
+#: right") and "left" as a verb ("was left in place", "left behind"): no side. A side adjective stands
+#: before its noun, so "right" before a particle or preposition is the adverb unless an article or
+#: preposition makes it the noun ("on the right behind the clavicle"); "right above-knee" is a side.
+_NOT_A_SIDE = re.compile(
+    r"(?<!\bthe )(?<!\bher )(?<!\bhis )(?<!\bits )(?<!\byour )(?<!\btheir )(?<!\bon )(?<!\bto )"
+    r"right\s+(?:through|away|now|after|before|here|there|into|onto|up|down|next|behind|across|along|"
+    r"back|off|then|inside|outside|over|under|beneath|beside|around|near|against|at|in|where|when|as)"
+    r"\b(?!-)"
+    r"|\ball\s+right(?=\s*(?:[,.;:!?)]|$))"
+    r"|\b(?:was|were|is|are|be|been|being|has|have|had|get|got)\s+(?:also\s+|still\s+|not\s+)?left\b"
+    r"(?!\s*-?\s*sided|\s+of\b)"
+    r"|\bleft\s+(?:behind|in\s+(?:place|situ))\b"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +118,7 @@ class _Sides:
                 self.labels.setdefault(anchor, q.text)
                 items.append((q.start, anchor))
         self.directions: list[SideMention] = []
-        for sm in doc.side_mentions:
+        for sm in _side_words(doc):
             if _loose_both(doc, sm):
                 continue
             if sm.direction and not directions_are_sides:  # "nach rechts": compared as directions
@@ -159,12 +173,12 @@ def _umbrellas(doc: Analysis) -> set[SideMention]:
     ("bilateral emboli (right main artery ...; one left upper lobe artery)"), not a side of its own
     ("bilateral opacities, left more than right" names one side only)."""
     named: dict[int, set[str]] = defaultdict(set)
-    for sm in doc.side_mentions:
+    for sm in _side_words(doc):
         if len(sm.sides) == 1 and not sm.direction:
             named[doc.segments[sm.segment].sentence] |= sm.sides
     return {
         sm
-        for sm in doc.side_mentions
+        for sm in _side_words(doc)
         if len(sm.sides) == 2 and named[doc.segments[sm.segment].sentence] >= {"left", "right"}
     }
 
@@ -190,7 +204,8 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
         seg_index = doc.segment_at(pos)
         if seg_index not in splits:
             seg = doc.segments[seg_index]
-            points = [m.start() for m in _CLAUSE_SPLIT.finditer(doc.lower, seg.start, seg.end)] + [seg.end]
+            clauses = [m.start() for m in _CLAUSE_SPLIT.finditer(doc.lower, seg.start, seg.end)]
+            points = [*sorted(clauses + _relabels(doc, seg.start, seg.end)), seg.end]
             splits[seg_index] = [a for a, b in pairwise(points) if any(a <= s < b for s in sides_at)]
         part = sum(point <= pos for point in splits[seg_index])
         clause = by_key.setdefault((seg_index, part), ([], []))
@@ -222,6 +237,25 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
     ]
 
 
+def _relabels(doc: Analysis, start: int, end: int) -> list[int]:
+    """Where a side and organ label starts over inside one unpunctuated segment ("impression right
+    breast new calcifications biopsy recommended left breast bi-rads 2"): a side word right before an
+    organ already labelled with another side in the segment begins a statement of its own."""
+    labelled: dict[str, set[Side]] = defaultdict(set)
+    points = []
+    organs = [m for m in doc.mentions if m.kind == "A" and start <= m.start < end]
+    for sm in _side_words(doc):
+        if not start <= sm.start < end or sm.direction or len(sm.sides) != 1:
+            continue
+        organ = next((m for m in organs if 0 < m.start - sm.end <= 1), None)
+        if organ is None:
+            continue
+        if labelled[organ.concept] - sm.sides:
+            points.append(sm.start)
+        labelled[organ.concept] |= sm.sides
+    return points
+
+
 def _named(anchors: list[Anchor]) -> bool:
     """Whether a part names a finding, organ or measurement (a level alone names none)."""
     return any(a[0] != "l" for a in anchors)
@@ -235,6 +269,15 @@ def _levels(m: re.Match[str]) -> list[str]:
         return [first]
     second = (_REGION.get(m["b"], m["b"]) if m["b"] else first.rstrip("0123456789")) + m["y"]
     return [f"{first}/{second}"]
+
+
+@lru_cache(maxsize=16)  # a few documents at a time: those of the pair being checked
+def _side_words(doc: Analysis) -> list[SideMention]:
+    """The side mentions that name a side (see `_NOT_A_SIDE`); the same list for every caller."""
+    if doc.lang != "en":
+        return doc.side_mentions
+    spans = [m.span() for m in _NOT_A_SIDE.finditer(doc.lower)]
+    return [sm for sm in doc.side_mentions if not any(a <= sm.start < b for a, b in spans)]
 
 
 def _loose_both(doc: Analysis, sm: SideMention) -> bool:
@@ -457,7 +500,7 @@ def _agrees(a: tuple[str, str | None], b: tuple[str, str | None]) -> bool:
 
 def _verbatim_flags(pair: Pair) -> Iterable[Flag]:
     """Corrections: a side word replaced by another side in otherwise aligned text."""
-    src_sides, out_sides = pair.source.side_mentions, pair.output.side_mentions
+    src_sides, out_sides = _side_words(pair.source), _side_words(pair.output)
     src_words, out_words = pair.source.words, pair.output.words
     src_starts, out_starts = [sm.start for sm in src_sides], [sm.start for sm in out_sides]
     for op, i1, i2, j1, j2 in pair.word_opcodes:
@@ -559,12 +602,27 @@ def _sentence_anchors(doc: Analysis) -> dict[int, dict[Anchor, float]]:
 
 
 def _sentence_directions(doc: Analysis) -> dict[int, list[Directed]]:
+    """Per sentence: its direction words, and those of a label before it on its line ("Right breast,
+    upper outer quadrant, 10 o'clock: 17 x 11 mm mass": the label says where the mass is)."""
     found: dict[int, list[Directed]] = defaultdict(list)
     for w in doc.words:
         direction = _direction_of(w.group().lower(), doc.lang)
         if direction:
             found[doc.segments[doc.segment_at(w.start())].sentence].append((direction, w))
+    ends: dict[int, int] = {}
+    for seg in doc.segments:
+        ends[seg.sentence] = seg.end
+    for sentence, end in sorted(ends.items()):
+        label = sentence - 1
+        if label in found and label in ends and _labels_line(doc.lower, ends[label], end):
+            found[sentence] = found[label] + found[sentence]
     return found
+
+
+def _labels_line(lower: str, label_end: int, end: int) -> bool:
+    """Whether the sentence ending at `label_end` is a label (it ends in a colon) for the text after it
+    up to `end` on the same line."""
+    return lower.startswith(":", label_end) and "\n" not in lower[label_end:end]
 
 
 def _sentence_axis_flags(pair: Pair) -> Iterable[Flag]:
@@ -604,7 +662,7 @@ def laterality(pair: Pair) -> list[Flag]:
     # "Nach rechts hinten ausgetreten" for "Vorfall links": where only the output says where a finding
     # points, that direction is the side of its finding (a source's direction the output lost stays
     # a missing direction).
-    src_dir, out_dir = (any(sm.direction for sm in doc.side_mentions) for doc in (pair.source, pair.output))
+    src_dir, out_dir = (any(sm.direction for sm in _side_words(doc)) for doc in (pair.source, pair.output))
     src, out = _Sides(pair.source), _Sides(pair.output, out_dir and not src_dir)
     found = [
         *_anchor_flags(pair, src, out),
@@ -629,7 +687,7 @@ def _sure(pair: Pair, flag: Flag) -> Flag:
     if flag.code != "side_changed" or not flag.output_span or not pair.rules.lay:
         return flag
     start, end = pair.output.sentence_span(flag.output_span[0])
-    sides = {side for sm in pair.output.side_mentions if start <= sm.start < end for side in sm.sides}
+    sides = {side for sm in _side_words(pair.output) if start <= sm.start < end for side in sm.sides}
     compares = sides >= {"left", "right"} and COMPARISON[pair.output.lang].search(
         pair.output.lower, start, end
     )

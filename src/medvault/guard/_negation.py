@@ -254,15 +254,34 @@ def _known(o: _Finding, src: list[_Finding], via_generic: bool = False) -> tuple
     return [], 0
 
 
-def _anchored(o: _Finding, statements: list[_Finding], index: int) -> bool:
+def _anchored(pair: Pair, o: _Finding, statements: list[_Finding], index: int) -> bool:
     """Whether statements found at `_known`'s level `index` are about what the output finding is about:
     through a shared organ or side (levels 0 to 2); through the concept alone (level 3) where one side
     is global, naming no organ or side of its own: "no extension" speaks for every extension. A match
     through the concept alone between statements about different organs or sides is not sure to be
-    about the same thing ("the menisci are not injured" beside "ACL rupture")."""
+    about the same thing ("the menisci are not injured" beside "ACL rupture"). Statements that name
+    anchors of different kinds only (an organ here, a side there) are anchored where each text names
+    the other's anchors too: "Läsion links ..., ein Karzinom ist wahrscheinlich" in a prostate report
+    and "Prostatakrebs" in a text about the left side of the gland; not "Links ist nichts verletzt"
+    for a report about the right knee."""
     if index < 3:
         return True
-    return not (_specific(o) or o.sides) or all(not (_specific(f) or f.sides) for f in statements)
+    if not (_specific(o) or o.sides) or all(not (_specific(f) or f.sides) for f in statements):
+        return True
+    return all(
+        not (_specific(f) and _specific(o))
+        and not (f.sides and o.sides)
+        and _names(pair.source, o)
+        and _names(pair.output, f)
+        for f in statements
+    )
+
+
+def _names(doc: Analysis, f: _Finding) -> bool:
+    """Whether a text names a statement's organs and sides somewhere."""
+    organs = {m.concept for m in doc.mentions if m.kind == "A"}
+    sides = {side for sm in doc.side_mentions if not sm.bound and not sm.direction for side in sm.sides}
+    return _specific(f) <= organs and f.sides <= sides
 
 
 def _at_organs(findings: list[_Finding], o: _Finding, with_sides: bool) -> list[_Finding]:
@@ -532,7 +551,7 @@ def _by_concept(pair: Pair) -> list[Flag]:
         known, index = _known(o, src) if o.concept in named else _consequence(pair, o, src)
         if not known:
             continue
-        anchored = _anchored(o, known, index)
+        anchored = _anchored(pair, o, known, index)
         level = pair.output.level(o.mention)
         polarity = {f.mention.negated for f in known}
         # A certainty speaks for the finding it names, not for what that implies: "collection, likely

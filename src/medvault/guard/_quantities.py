@@ -178,6 +178,16 @@ _L = r"[^\W\d_]"
 _UNIT_RE = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _WORD = rf"(?:{'|'.join(_WORD_PARTS)})+(?!{_L})"
+# A hyphen joins a number to a unit word ("9-mm nodule", "nine-millimetre", "3-month"): a unit of
+# letters only and of two or more, so that "L4-L5" (litre) or "C5-6" stay levels.
+_UNIT_GAP = rf"(?:\s?|-(?={_L}{{2}}[^\W\d]*(?!\d)))"
+# Scores and classes written in Roman numerals after their name ("Bosniak III", "Grad II", "stage IV",
+# "Segment VII"): the numeral is the number; "IIF" (Bosniak) is its own class between II and III.
+_SCORED = (
+    r"(?:bosniak|grade|grad|stage|stadium|type|typ|class|klasse|segment|salter[\s-]harris|kellgren"
+    r"(?:[\s-]lawrence)?|tanner|forrest|fazekas)"
+)
+_ROMAN = {"i": 1, "v": 5, "x": 10}
 _PATTERN = re.compile(
     # Every alternative starts with a digit or a letter after a non-letter; the lookaheads let the
     # engine skip all other positions at once.
@@ -186,15 +196,16 @@ _PATTERN = re.compile(
     rf"|(?P<slash>(?<!\d)(\d{{1,2}})/(\d{{1,2}})/(\d{{4}}|\d{{2}})(?!\d))"
     rf"|(?P<named>(?<!\d)(\d{{1,2}})\.?\s+({_MONTH_RE})\.?\s+(\d{{4}}))"
     rf"|(?P<time>(?<!\d)(\d{{1,2}}):(\d{{2}})(?!\d))"
-    rf"|(?P<num>(?<![\d.,])(\d+(?:[.,]\d+)?)(?:\s?({_UNIT_RE})(?!{_L}))?))"
+    rf"|(?P<num>(?<![\d.,])(\d+(?:[.,]\d+)?)(?:{_UNIT_GAP}({_UNIT_RE})(?!{_L}))?))"
     rf"|(?<!{_L})(?={_L})(?:(?P<named_us>({_MONTH_RE})\.?\s+(\d{{1,2}}),?\s+(\d{{4}}))"
     rf"|(?P<suv>suv(?:max|mean)?\s*(\d+(?:[.,]\d+)?))"
-    rf"|(?P<word>{_WORD}(?:[ \t]*-?[ \t]*{_WORD})*)(?:\s?(?P<word_unit>{_UNIT_RE})(?!{_L}))?"
-    rf"|(?P<soft>{'|'.join(_SOFT_WORDS)})(?!{_L}))",
+    rf"|(?P<word>{_WORD}(?:[ \t]*-?[ \t]*{_WORD})*)(?:{_UNIT_GAP}(?P<word_unit>{_UNIT_RE})(?!{_L}))?"
+    rf"|(?P<soft>{'|'.join(_SOFT_WORDS)})(?!{_L})"
+    rf"|(?P<roman>{_SCORED}[\s-]*(?P<numeral>(?=[ivx])x{{0,3}}(?:ix|iv|v?i{{0,3}}))(?P<f>f)?(?![\w-])))",
     re.IGNORECASE,
 )
 # What may stand between two numbers that share the unit written after the second: 3 x 4 cm, 3–5 mm.
-_SHARED_UNIT_GAP = re.compile(r"\s*(?:x|×|\*|-|–|—|bis|to|und|and)\s*", re.IGNORECASE)
+_SHARED_UNIT_GAP = re.compile(r"\s*(?:x|×|\*|-|–|—|bis|to|und|and|by|mal)\s*", re.IGNORECASE)
 _LIST_MARKER = re.compile(r"[.)]\s")
 
 
@@ -249,12 +260,24 @@ def _spelled(m: re.Match[str]) -> list[Quantity]:
     return found
 
 
+def _roman(m: re.Match[str]) -> Quantity:
+    """The number a Roman numeral after a score name stands for (see `_SCORED`)."""
+    digits = [_ROMAN[c] for c in m["numeral"].lower()]
+    value = float(sum(-d if d < after else d for d, after in zip(digits, [*digits[1:], 0], strict=True)))
+    value += 0.5 if m["f"] else 0.0
+    return Quantity(
+        m.start("numeral"), m.end(), m.group()[m.start("numeral") - m.start() :], value, "", "count", value
+    )
+
+
 def _from_match(m: re.Match[str], text: str) -> Quantity | list[Quantity] | None:
     """The quantity one match of `_PATTERN` stands for; None for list markers ("1. ...")."""
     kind, g, start, end = m.lastgroup, m.groups(), m.start(), m.end()
     written = m.group()
     if m.group("word"):
         return _spelled(m)
+    if kind == "roman":
+        return _roman(m)
     if kind == "soft":
         return Quantity(start, end, written, 2.0, "", "count", 2.0, soft=True)
     if kind == "dmy":

@@ -13,7 +13,7 @@ from difflib import SequenceMatcher
 from re import Match
 
 from medvault.guard._context import Opcodes
-from medvault.guard._cues import HOMOPHONES, SPOKEN_DECIMAL
+from medvault.guard._cues import HOMOPHONES, NEG_CUES, SPOKEN_DECIMAL
 from medvault.guard._quantities import spelled_number
 from medvault.guard._text import WORD, Replacement, _apply, recognised, similar
 
@@ -82,10 +82,22 @@ def _join(xs: list[Match[str]], ys: list[Match[str]]) -> tuple[int, int, Match[s
 def _alike(x: str, y: str, lang: str) -> bool:
     """A spelling variant, or a dictated homophone of the written word ("know" for "no"). A number word
     is never respelled ("Three" is no typo of "There", "vierzehn" none of "vierzig"): the numbers check
-    compares numbers by value."""
+    compares numbers by value. A word is respelled into or out of a negation only for a slip of the
+    negation itself, transposed or doubled letters ("kien", "noo"): "kleinen" is no typo of "keinen",
+    and reading it as one would hide a negation the output added, or invent one it never had."""
+    if HOMOPHONES[lang].get(x) == y:
+        return True
     if spelled_number(x) is not None or spelled_number(y) is not None:
         return False
-    return similar(x, y) or HOMOPHONES[lang].get(x) == y
+    negating = NEG_CUES[lang].fullmatch
+    if bool(negating(x)) != bool(negating(y)):
+        slip = sorted(x) == sorted(y) or _undoubled(x) == _undoubled(y)
+        return slip and min(len(x), len(y)) >= 3 and similar(x, y)  # "on" is no slip of "no"
+    return similar(x, y)
+
+
+def _undoubled(word: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", word)
 
 
 def _pairs(xs: list[Match[str]], ys: list[Match[str]], lang: str) -> list[tuple[Match[str], Match[str]]]:

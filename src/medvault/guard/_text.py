@@ -161,6 +161,13 @@ _DIRECTION_WORD = re.compile(r"(?:links|rechts)wärts|(?:left|right)wards?")
 _NEG_PREFIX = ("un", "non")
 # "kein Erguss, und es besteht ...": a new clause after "und"/"and" ends a forward negation scope
 # ("no X and Y" still negates both, as radiology reads it).
+# Words that join a side word to what stands before it: "in the left kidney", "right or left", "der
+# linken Niere" (see `Analysis._label_start`).
+_JOINED = re.compile(
+    r"\b(?:in|of|the|at|on|to|and|or|nor|both|either|within|into|from|der|die|das|des|dem|den|im|am|an|"
+    r"und|oder|beider|zur|zum|ohne|von|vom)\s+$"
+)
+_NORMAL_ID = "normal"  # any concept id the table has: stands in for a form the table does not know
 _NEW_CLAUSE = re.compile(r"\s(?:und|and)\s+(?:there\s+(?:is|are)|it\s+is|es\s+(?:gibt|ist|besteht|zeigt))\b")
 
 _UNBOUND = re.compile(
@@ -280,7 +287,7 @@ class Analysis:
             elif cue.group("forward"):
                 end = self._list_end(index, masked)
                 clause = _NEW_CLAUSE.search(masked, cue.end(), end)
-                ranges.append((cue.end(), clause.start() if clause else end))
+                ranges.append((cue.end(), self._label_start(cue.end(), clause.start() if clause else end)))
             elif cue.group("around"):  # "reichert sich nirgends an", "der Knochen ist nirgends zerstört"
                 nxt = _NEXT_WORDS.match(masked, cue.end())
                 ranges.append((seg.start, min(seg.end, nxt.end()) if nxt else cue.start()))
@@ -295,6 +302,31 @@ class Analysis:
                 else:
                     ranges.append((cue.end(), min(seg.end, nxt.end())))
         return ranges
+
+    def _label_start(self, start: int, end: int) -> int:
+        """Where a side label ("left kidney", "linke Niere") that starts a new statement stands between
+        `start` and `end`, or `end`. Unpunctuated dictation runs statements together ("right kidney
+        simple cyst no hydronephrosis left kidney mild hydronephrosis"): a label not joined to the words
+        before it ("in the left kidney", "right or left"), with a finding between the cue and it and
+        another after it, ends a negation ("without moderate right foraminal stenosis" does not)."""
+        pattern, _ = form_pattern(self.lang)
+
+        def finding_between(a: int, b: int) -> bool:
+            found = pattern.finditer(self.lower, a, b)
+            return any(CONCEPTS[concept_of(self.lang, m.group()) or _NORMAL_ID].kind == "F" for m in found)
+
+        for side in _SIDES[self.lang].finditer(self.lower, start, end):
+            organ = pattern.match(self.lower, side.end() + 1)
+            if (
+                organ is None
+                or not self.lower[side.end() : side.end() + 1].isspace()
+                or CONCEPTS[concept_of(self.lang, organ.group()) or _NORMAL_ID].kind != "A"
+                or _JOINED.search(self.lower, max(0, side.start() - 12), side.start())
+            ):
+                continue
+            if finding_between(start, side.start()) and finding_between(organ.end(), end):
+                return side.start()
+        return end
 
     def _clause_start(self, index: int, before: int) -> int:
         """Where the clause of a cue in segment `index` begins: the segment's start, or the previous
@@ -390,13 +422,17 @@ class Analysis:
         return lead + HOMOPHONES[self.lang][m.group("word")].ljust(len(m.group("word")))
 
     def _suffixed(self, end: int, suffixes: tuple[str, ...]) -> bool:
-        """Whether the concept ending at `end` has one of `suffixes` as the ending of its word: a negating
-        one ("stein|frei"), a procedure ("lump|ectomy")."""
+        """Whether the concept ending at `end` has one of `suffixes` as the ending of its word, or of the
+        word's part before a hyphen: a negating one ("stein|frei"), a procedure ("lump|ectomy",
+        "Thromb|ektomie-Kandidat": a candidate for the procedure, not a finding)."""
         tail = end
         while tail < len(self.lower) and (self.lower[tail].isalpha() or self.lower[tail] == "-"):
             tail += 1
         rest = self.lower[end:tail]
-        return any(rest.endswith(suffix) and len(rest) <= len(suffix) + 2 for suffix in suffixes)
+        parts = {rest, rest.split("-", 1)[0]}
+        return any(
+            part.endswith(suffix) and len(part) <= len(suffix) + 2 for part in parts for suffix in suffixes
+        )
 
     def _prefixed(self, start: int, word: str) -> bool:
         """Whether the concept at `start` follows a negating prefix of its word ("un|kompliziert")."""
