@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 Key = tuple[str, float]
 
@@ -147,6 +148,7 @@ def _word_value(word: str) -> float | None:
     return _below_100(word)
 
 
+@lru_cache(maxsize=65536)  # asked of every word pair the respelling compares
 def spelled_number(text: str) -> float | None:
     """The value of a number written in words, None when the words are no single number.
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
+from functools import lru_cache
 from re import Match
 
 from medvault.guard._context import Opcodes
 from medvault.guard._cues import HOMOPHONES, NEG_CUES, SPOKEN_DECIMAL
 from medvault.guard._quantities import spelled_number
 from medvault.guard._text import WORD, Replacement, _apply, recognised, similar
+
+_LOCAL_WORDS = 12  # the longest replaced passage (words, shorter side) still read as typos
 
 
 def respellings(source: str, output: str, lang: str) -> tuple[list[Replacement], list[Replacement], Opcodes]:
@@ -30,7 +33,9 @@ def respellings(source: str, output: str, lang: str) -> tuple[list[Replacement],
     opcodes = SequenceMatcher(None, keys_a, keys_b, autojunk=False).get_opcodes()
     joined = bool(fix_src)
     for op, i1, i2, j1, j2 in opcodes:
-        if op != "replace":
+        # A typo is a local edit; a longer passage written anew (lay language, a summary) is no
+        # respelling, and comparing its words pairwise costs time and invents pairs ("kleinen"/"keine").
+        if op != "replace" or min(i2 - i1, j2 - j1) > _LOCAL_WORDS:
             continue
         xs, ys = a[i1:i2], b[j1:j2]
         while join := _join(xs, ys):
@@ -79,6 +84,7 @@ def _join(xs: list[Match[str]], ys: list[Match[str]]) -> tuple[int, int, Match[s
     return None
 
 
+@lru_cache(maxsize=65536)  # a rewritten passage compares every output word with many source words
 def _alike(x: str, y: str, lang: str) -> bool:
     """A spelling variant, or a dictated homophone of the written word ("know" for "no"). A number word
     is never respelled ("Three" is no typo of "There", "vierzehn" none of "vierzig"): the numbers check
@@ -91,8 +97,7 @@ def _alike(x: str, y: str, lang: str) -> bool:
         return False
     negating = NEG_CUES[lang].fullmatch
     if bool(negating(x)) != bool(negating(y)):
-        slip = sorted(x) == sorted(y) or _undoubled(x) == _undoubled(y)
-        return slip and min(len(x), len(y)) >= 3 and similar(x, y)  # "on" is no slip of "no"
+        return (sorted(x) == sorted(y) or _undoubled(x) == _undoubled(y)) and similar(x, y)
     return similar(x, y)
 
 

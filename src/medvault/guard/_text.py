@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from medvault.guard._cues import (
@@ -650,6 +650,7 @@ def recognised(word: str, lang: str) -> int:
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
+@lru_cache(maxsize=65536)
 def similar(a: str, b: str) -> bool:
     """Whether two lower-case words differ by spelling only (umlaut folding, one or two typos)."""
     a, b = a.translate(_FOLD), b.translate(_FOLD)
