@@ -216,15 +216,27 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
     merged: list[Clause] = []
     sentences: list[int] = []
     previous_segment = -1
-    for (seg_index, _), (anchors, sides) in sorted(by_key.items()):
+    parts = sorted(by_key.items())
+    # Per part: whether a later part of its sentence names something without a side of its own.
+    open_after = [
+        any(
+            doc.segments[later].sentence == doc.segments[key[0]].sentence and _named(a) and not s
+            for (later, _), (a, s) in parts[i + 1 :]
+        )
+        for i, (key, _) in enumerate(parts)
+    ]
+    for ((seg_index, _), (anchors, sides)), waits in zip(parts, open_after, strict=True):
         sentence = doc.segments[seg_index].sentence
         if merged and seg_index == previous_segment and (not _named(anchors) or not _named(merged[-1][0])):
             merged[-1][0].extend(anchors)
             merged[-1][1].extend(sides)
         elif merged and sentences[-1] == sentence and not _named(merged[-1][0]):
             merged[-1] = (anchors, merged[-1][1] + sides)  # a side-only segment joins the next one
-        elif merged and sentences[-1] == sentence and not _named(anchors):
-            merged[-1][1].extend(sides)  # ... or the one before it ("Links, ..., unauffällig")
+        elif merged and sentences[-1] == sentence and not _named(anchors) and not (merged[-1][1] or waits):
+            # ... or the one before it ("Links, ..., unauffällig"), unless that one has a side of its
+            # own or a later part waits for one: "rechts frontal, 5 mm, sowie im linken Kleinhirnstiel,
+            # 7 mm" sides the 7 mm.
+            merged[-1][1].extend(sides)
         else:
             merged.append((anchors, sides))
             sentences.append(sentence)
@@ -415,7 +427,12 @@ def _clause_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
         best = [other for score, other in matches if score == matches[0][0]] if matches else []
         best = [m for m in best if _same_level(clause, m)] or best
         sided = [m for m in best if m.sides]
-        if sided and not any(m.sides == clause.sides for m in best) and not _said_elsewhere(clause, matches):
+        if (
+            sided
+            and not any(m.sides == clause.sides for m in best)
+            and not _said_elsewhere(clause, matches, pair.rules.lay)
+            and not _measured_elsewhere(clause, src)
+        ):
             label = out.labels[clause.first]
             message = f"'{label}': output says {_names(clause.sides)}, source says {_names(sided[0].sides)}"
             yield _flag(message, "major", sided[0].side_mentions[0], clause.side_mentions[0])
@@ -435,6 +452,7 @@ def _clause_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
 #: How alike (relative to the best aligned source clause) another source clause must be to count as the
 #: same statement in the existential reading of sides.
 ALIKE = 0.9
+LAY_ALIKE = 0.8
 
 
 def _compatible(clause: _Clause, other: _Clause) -> bool:
@@ -443,7 +461,12 @@ def _compatible(clause: _Clause, other: _Clause) -> bool:
     findings = {k for k in clause.keys if _is_finding(k)}
     measures, theirs = ({k for k in c.keys if k[0] == "q"} for c in (clause, other))
     apart = bool(measures and theirs and not measures & theirs)  # "15 mm" is not the "6 mm" lesion
-    return findings <= other.keys and _same_level(clause, other) and not apart
+    # A generic finding ("spot") is stated by a narrower one of the same polarity ("nodule").
+    stated = all(
+        k in other.keys or (k[1] in GENERIC and any(_likeness(k, o) for o in other.keys if o[2] == k[2]))
+        for k in findings
+    )
+    return stated and _same_level(clause, other) and not apart
 
 
 def _same_level(clause: _Clause, other: _Clause) -> bool:
@@ -452,14 +475,26 @@ def _same_level(clause: _Clause, other: _Clause) -> bool:
     return not levels or not theirs or bool(levels & theirs)
 
 
-def _said_elsewhere(clause: _Clause, matches: list[tuple[float, _Clause]]) -> bool:
+def _measured_elsewhere(clause: _Clause, src: _Sides) -> bool:
+    """Whether a source clause with the output clause's sides holds all its measurements ("narrowing was
+    fifty to sixty-nine percent" on the right, for "progressed from 50-69%" under "Right ICA:"): a
+    clause sharing one end of the range only ("stenosis below 50%" on the left) is another statement."""
+    measures = {k for k in clause.keys if k[0] == "q" and k[1] != "count"}
+    return bool(measures) and any(
+        measures <= other.keys and other.sides == clause.sides for other in src.clauses
+    )
+
+
+def _said_elsewhere(clause: _Clause, matches: list[tuple[float, _Clause]], lay: bool = False) -> bool:
     """Existential reading: the output's sides are those of some compatible source statement, or, for
     both sides, the union of compatible statements about each side ("Right kidney: normal. Left kidney:
     normal." is "both kidneys are normal"), though not the best aligned one."""
     # Only statements as alike as the aligned one: a clause that merely shares the finding word ("7 mm
     # stone in the left ureter" vs "stones in the left kidney") is another statement.
-    top = matches[0][0] if matches else 0.0
-    compatible = [m for score, m in matches if score >= top * ALIKE and _compatible(clause, m) and m.sides]
+    # Lay words align less surely ("upper part of your right lung" names no lobe), so a lay output's
+    # statement may stand for a slightly less alike one.
+    top = (matches[0][0] if matches else 0.0) * (LAY_ALIKE if lay else ALIKE)
+    compatible = [m for score, m in matches if score >= top and _compatible(clause, m) and m.sides]
     if any(m.sides == clause.sides for m in compatible):
         return True
     single = {side for m in compatible if len(m.sides) == 1 for side in m.sides}

@@ -190,6 +190,8 @@ _SCORED = (
     r"(?:[\s-]lawrence)?|tanner|forrest|fazekas)"
 )
 _ROMAN = {"i": 1, "v": 5, "x": 10}
+# ... or with the grade sign instead of the name ("Harnstau II°" is "Harnstau Grad II").
+_NUMERAL = r"x{0,3}(?:ix|iv|v?i{0,3})"
 _PATTERN = re.compile(
     # Every alternative starts with a digit or a letter after a non-letter; the lookaheads let the
     # engine skip all other positions at once.
@@ -203,7 +205,7 @@ _PATTERN = re.compile(
     rf"|(?P<suv>suv(?:max|mean)?\s*(\d+(?:[.,]\d+)?))"
     rf"|(?P<word>{_WORD}(?:[ \t]*-?[ \t]*{_WORD})*)(?:{_UNIT_GAP}(?P<word_unit>{_UNIT_RE})(?!{_L}))?"
     rf"|(?P<soft>{'|'.join(_SOFT_WORDS)})(?!{_L})"
-    rf"|(?P<roman>{_SCORED}[\s-]*(?P<numeral>(?=[ivx])x{{0,3}}(?:ix|iv|v?i{{0,3}}))(?P<f>f)?(?![\w-])))",
+    rf"|(?P<roman>(?:{_SCORED}[\s-]*|(?={_NUMERAL}°))(?P<numeral>(?=[ivx]){_NUMERAL})(?P<f>f)?(?![\w-])))",
     re.IGNORECASE,
 )
 # What may stand between two numbers that share the unit written after the second: 3 x 4 cm, 3–5 mm.

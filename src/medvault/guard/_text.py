@@ -168,6 +168,14 @@ _JOINED = re.compile(
     r"und|oder|beider|zur|zum|ohne|von|vom)\s+$"
 )
 _NORMAL_ID = "normal"  # any concept id the table has: stands in for a form the table does not know
+# A forward cue after a preposition names where a finding is absent, and the finding may stand before
+# it: "ein Harnstau besteht auf keiner Seite", "erosions are seen at no point": it covers the segment.
+_PLACE_CUE = re.compile(r"(?<!\w)(?:auf|an|in|bei|on|at)\s+$")
+# "Zustand nach BET mit narbiger Architekturstörung", "status post lobectomy with a small effusion": what
+# follows "mit"/"with" after a past event is the state now, not history.
+_WITH = re.compile(r"\s(?:mit|with)\s")
+# A German noun (capitalised word) inside a clause.
+_NOUN = re.compile(r"(?<![\w-])[A-ZÄÖÜ][^\W\d_]+")
 _NEW_CLAUSE = re.compile(r"\s(?:und|and)\s+(?:there\s+(?:is|are)|it\s+is|es\s+(?:gibt|ist|besteht|zeigt))\b")
 
 _UNBOUND = re.compile(
@@ -288,13 +296,19 @@ class Analysis:
                 end = self._list_end(index, masked)
                 clause = _NEW_CLAUSE.search(masked, cue.end(), end)
                 ranges.append((cue.end(), self._label_start(cue.end(), clause.start() if clause else end)))
+                if _PLACE_CUE.search(masked, max(seg.start, cue.start() - 5), cue.start()):
+                    ranges.append((seg.start, cue.start()))
             elif cue.group("around"):  # "reichert sich nirgends an", "der Knochen ist nirgends zerstört"
                 nxt = _NEXT_WORDS.match(masked, cue.end())
                 ranges.append((seg.start, min(seg.end, nxt.end()) if nxt else cue.start()))
             elif cue.group("backward") or _NOT_SEEN.match(masked, cue.end()):
                 ranges.append((seg.start, cue.start()))
             elif self.lang == "de" and _PARTICLE_END.match(masked, cue.end(), seg.end):
-                ranges.append((self._clause_start(index, cue.start()), cue.start()))  # "drückt sie nicht ein"
+                # "drückt sie nicht ein" negates the verb; the noun the clause opens with is its
+                # subject, which is there ("die frontale Läsion reichert nicht an").
+                start = self._clause_start(index, cue.start())
+                subject = _NOUN.search(self.respelled, start + 1, cue.start())
+                ranges.append((subject.end() if subject else start, cue.start()))
             else:
                 nxt = _NEXT_WORDS.match(masked, cue.end())
                 if nxt is None or nxt.start() >= seg.end or not masked[cue.end() : seg.end].strip():
@@ -498,7 +512,11 @@ class Analysis:
             if (
                 segment == m.segment
                 and (
-                    (direction == "forward" and end <= word_start)
+                    (
+                        direction == "forward"
+                        and end <= word_start
+                        and not (level == "historical" and _WITH.search(self.lower, end, word_start))
+                    )
                     or (direction == "backward" and start >= word_end)
                 )
             )
