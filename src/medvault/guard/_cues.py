@@ -146,3 +146,9 @@ CONTEXT_HEADINGS = {
 ASKS = {
     lang: re.compile(rf"(?<!\w)(?:{_alternatives(_DATA['context'][lang]['asks'])})") for lang in ("de", "en")
 }
+#: Per language: words that say why the study was made ("was done because of"): what follows them in
+#: their segment is history (see `_text.Analysis.level`).
+TELLS = {
+    lang: re.compile(rf"(?<!\w)(?:{_alternatives(_DATA['context'][lang]['tells'])})(?!\w)")
+    for lang in ("de", "en")
+}

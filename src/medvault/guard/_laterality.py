@@ -230,6 +230,8 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
         if merged and seg_index == previous_segment and (not _named(anchors) or not _named(merged[-1][0])):
             merged[-1][0].extend(anchors)
             merged[-1][1].extend(sides)
+        elif merged and sentences[-1] == sentence and _measures_only(anchors) and not sides and merged[-1][1]:
+            merged[-1][0].extend(anchors)  # "Läsion rechts, apikal, 14 mm": the size of that lesion
         elif merged and sentences[-1] == sentence and not _named(merged[-1][0]):
             merged[-1] = (anchors, merged[-1][1] + sides)  # a side-only segment joins the next one
         elif merged and sentences[-1] == sentence and not _named(anchors) and not (merged[-1][1] or waits):
@@ -266,6 +268,11 @@ def _relabels(doc: Analysis, start: int, end: int) -> list[int]:
             points.append(sm.start)
         labelled[organ.concept] |= sm.sides
     return points
+
+
+def _measures_only(anchors: list[Anchor]) -> bool:
+    """Whether a part names measurements and nothing else (spinal levels aside)."""
+    return any(a[0] == "q" for a in anchors) and all(a[0] in ("q", "l") for a in anchors)
 
 
 def _named(anchors: list[Anchor]) -> bool:

@@ -47,7 +47,17 @@ _QUALIFIERS = {
     "active": r"aktive?[nmrs]?|anhaltende?[nmrs]?|active|ongoing",
     "persisting": r"still",  # "still widened": what was there is there, no kind of its own
     "chronic": r"chronische?[nmrs]?|chronic|alte?[nmrs]?|old",
+    # "ohne relevante Verlagerung (2 mm)", "no significant stenosis": denies a degree, not the finding
+    "degree": r"relevante?[nmrs]?|wesentliche?[nmrs]?|signifikante?[nmrs]?|nennenswerte?[nmrs]?"
+    r"|significant|relevant|substantial|appreciable",
 }
+# Words saying a finding is there to a degree that a denied degree allows ("2 mm of midline shift,
+# which is not significant" for "ohne relevante Mittellinienverlagerung (2 mm)").
+_LESSER = re.compile(
+    r"\b(?:(?:not|nicht|kein\w*)\s+(?:\w+\s+)?(?:significant|relevant|signifikant|wesentlich|nennenswert)\w*"
+    r"|insignificant|irrelevant|unwesentlich\w*|minimal\w*|gering\w*|slight\w*|mild\w*|minor|small"
+    r"|trace|leicht\w*|dezent\w*|diskret\w*|klein\w*)\b"
+)
 _QUALIFIER = re.compile(
     r"\b(?:"
     + "|".join(f"(?P<{key}>{forms})" for key, forms in _QUALIFIERS.items())
@@ -548,6 +558,8 @@ def _by_concept(pair: Pair) -> list[Flag]:
             o = replace(o, qualifier=None)  # the other language writes the kind in words of its own
         if o.mention.segment in verbatim:
             continue  # the source has this very passage: its statement is the source's own
+        if pair.output.tells(o.mention):
+            continue
         known, index = _known(o, src) if o.concept in named else _consequence(pair, o, src)
         if not known:
             continue
@@ -563,6 +575,8 @@ def _by_concept(pair: Pair) -> list[Flag]:
             continue
         # The source says just this elsewhere, about a place the output's statement may be about: the
         # statement it was aligned with is not surely the one the output rewords.
+        if _lesser(pair, o, known):
+            continue
         compatible = _compatible(pair, o, src, level)
         if _worded_alike(pair, o, known, src, level):
             compatible = False  # the output rewords the aligned statement
@@ -580,6 +594,14 @@ def _by_concept(pair: Pair) -> list[Flag]:
         elif not o.mention.negated:  # same polarity, another certainty: "suspicious for" -> "is"
             flags[o.concept] = _flag(pair, source, o.mention, not _measured_elsewhere(pair, o, src, known))
     return list(flags.values())
+
+
+def _lesser(pair: Pair, o: _Finding, known: list[_Finding]) -> bool:
+    """Whether the source denies only a degree of the finding ("no significant shift") and the output's
+    sentence says it is there to a lesser one ("2 mm of shift, which is not significant")."""
+    if o.mention.negated or not all(f.mention.negated and f.qualifier == "degree" for f in known):
+        return False
+    return bool(_LESSER.search(pair.output.lower, *pair.output.sentence_span(o.mention.start)))
 
 
 def _measured_elsewhere(pair: Pair, o: _Finding, src: list[_Finding], known: list[_Finding]) -> bool:

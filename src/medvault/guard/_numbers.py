@@ -227,6 +227,8 @@ def numbers(pair: Pair) -> list[Flag]:
             flag = Flag("numbers", _change(p, q), "major", (p.start, p.end), span, code)
             rounding = lay and p.unit != q.unit and _ratio(p, q) <= NEAR
             flags.append(replace(flag, confident=not rounding))
+        elif any(_rounded(pair, p, q) for p in src_all):
+            continue  # rounds a measurement the output also keeps: "about 1 cm (11 mm)"
         elif lay and _lay_count(pair.output, q):
             p = _contradicted(
                 pair, q, labels_only=False

@@ -190,6 +190,7 @@ _SCORED = (
     r"(?:[\s-]lawrence)?|tanner|forrest|fazekas)"
 )
 _ROMAN = {"i": 1, "v": 5, "x": 10}
+_AFTER_SCORED = re.compile(rf"\b{_SCORED}[\s-]*$", re.IGNORECASE)
 # ... or with the grade sign instead of the name ("Harnstau II°" is "Harnstau Grad II").
 _NUMERAL = r"x{0,3}(?:ix|iv|v?i{0,3})"
 _PATTERN = re.compile(
@@ -249,10 +250,15 @@ def _date(y: int, m: int, d: int) -> float:
 
 
 def _spelled(m: re.Match[str]) -> list[Quantity]:
-    """Number words: one quantity for words that make one number, else one per word that is one."""
+    """Number words: one quantity for words that make one number, else one per word that is one.
+
+    "one"/"eins" is a number only after a score name ("Bosniak one" = "Bosniak I"); elsewhere it is
+    mostly an article or pronoun.
+    """
     words, unit = m.group("word"), m.group("word_unit")
     value = spelled_number(words)
-    if value is not None and value > 1:
+    scored = value == 1 and _AFTER_SCORED.search(m.string, max(0, m.start() - 30), m.start())
+    if value is not None and (value > 1 or scored):
         q = Quantity(m.start(), m.end(), m.group(), value, "", "count", value)
         return [q.with_unit(*_UNITS[unit.lower()]) if unit else q]
     found = []

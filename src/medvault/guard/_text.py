@@ -22,6 +22,7 @@ from medvault.guard._cues import (
     NEG_SUFFIXES,
     PROCEDURE_SUFFIXES,
     PSEUDO_NEG,
+    TELLS,
 )
 from medvault.guard._lexicon import CONCEPTS, Kind, concept_of, form_pattern
 from medvault.guard._quantities import Quantity, extract_quantities
@@ -383,6 +384,19 @@ class Analysis:
     def _asking_segments(self) -> frozenset[int]:
         """Segments holding a question cue ("Frage nach Pneumonie", "?pneumonia", "r/o fracture")."""
         return frozenset(self.segment_at(m.start()) for m in ASKS[self.lang].finditer(self.lower))
+
+    @cached_property
+    def _telling(self) -> dict[int, list[int]]:
+        """Segments -> where a cue saying why the study was made ends in them ("was done because of")."""
+        found: dict[int, list[int]] = {}
+        for m in TELLS[self.lang].finditer(self.lower):
+            found.setdefault(self.segment_at(m.start()), []).append(m.end())
+        return found
+
+    def tells(self, m: Mention) -> bool:
+        """Whether mention `m` names why the study was made ("done because of your infections"): a
+        reason, known before and maybe still there, states no level of its own."""
+        return any(end <= m.start for end in self._telling.get(m.segment, ()))
 
     def asks(self, m: Mention) -> bool:
         """Whether mention `m` stands in a question (see `questions`, `_asking_segments`)."""
