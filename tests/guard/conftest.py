@@ -10,6 +10,7 @@ from types import ModuleType
 import pytest
 
 from medvault.guard import check
+from medvault.guard._text import Analysis
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "guard_eval.py"
 
@@ -34,3 +35,25 @@ def assert_expected(
         assert result.verdict == expected, (result.verdict, result.flags, result.unchecked)
     else:
         assert result.verdict == "review" and expected in majors, (result.verdict, result.flags)
+
+
+def assert_level(text: str, lang: str, concept: str, level: str) -> None:
+    """The first mention of `concept` in `text` has the certainty `level`."""
+    doc = Analysis(text, lang)
+    mention = next(m for m in doc.mentions if m.concept == concept)
+    assert doc.level(mention) == level
+
+
+def assert_asked(text: str, lang: str, asked: bool) -> None:
+    """Whether the first finding of `text` is asked (a question, a question heading) or stated."""
+    doc = Analysis(text, lang)
+    findings = [m for m in doc.mentions if m.kind == "F"]
+    assert findings and doc.asks(findings[0]) is asked
+
+
+def assert_reading(text: str, lang: str, word: str, concept: str | None) -> None:
+    """`word` in `text` is read as the finding `concept`, or as no finding at all (None)."""
+    doc = Analysis(text, lang)
+    start = doc.lower.index(word)
+    found = [m.concept for m in doc.mentions if m.kind == "F" and start <= m.start < start + len(word)]
+    assert found == ([concept] if concept else [])

@@ -10,8 +10,7 @@ from __future__ import annotations
 import pytest
 
 from medvault.guard import check
-from medvault.guard._text import Analysis
-from tests.guard.conftest import assert_expected
+from tests.guard.conftest import assert_asked, assert_expected, assert_level
 
 # (name, source, output, task, lang, target_lang, expected): expected is "ok", "unchecked", or the
 # stable code of a major flag that must be raised (verdict review).
@@ -552,9 +551,7 @@ LEVELS = [
 
 @pytest.mark.parametrize(("text", "lang", "concept", "level"), LEVELS)
 def test_levels(text: str, lang: str, concept: str, level: str) -> None:
-    doc = Analysis(text, lang)
-    mention = next(m for m in doc.mentions if m.concept == concept)
-    assert doc.level(mention) == level
+    assert_level(text, lang, concept, level)
 
 
 @pytest.mark.parametrize(
@@ -568,9 +565,7 @@ def test_levels(text: str, lang: str, concept: str, level: str) -> None:
 )
 def test_questions(text: str, lang: str, asked: bool) -> None:
     """Only a finding inside a question is "asked"; the answer after it is stated."""
-    doc = Analysis(text, lang)
-    findings = [m for m in doc.mentions if m.kind == "F"]
-    assert findings and doc.asks(findings[0]) is asked
+    assert_asked(text, lang, asked)
 
 
 def test_resolved_vs_history_is_shown_as_minor() -> None:

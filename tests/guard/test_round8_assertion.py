@@ -11,7 +11,7 @@ import pytest
 
 from medvault.guard._negation import _findings
 from medvault.guard._text import Analysis
-from tests.guard.conftest import assert_expected
+from tests.guard.conftest import assert_expected, assert_reading
 
 # (name, source, output, task, lang, target_lang, expected): expected is "ok", "unchecked", or the
 # stable code of a major flag that must be raised (verdict review).
@@ -220,10 +220,7 @@ WORDS = [
 
 @pytest.mark.parametrize(("text", "lang", "word", "concept"), WORDS)
 def test_words(text: str, lang: str, word: str, concept: str | None) -> None:
-    doc = Analysis(text, lang)
-    start = doc.lower.index(word)
-    found = [m.concept for m in doc.mentions if m.kind == "F" and start <= m.start < start + len(word)]
-    assert found == ([concept] if concept else [])
+    assert_reading(text, lang, word, concept)
 
 
 def test_omarthrosis_is_no_narrower_kind() -> None:

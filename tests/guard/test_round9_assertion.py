@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from medvault.guard._text import Analysis
-from tests.guard.conftest import assert_expected
+from tests.guard.conftest import assert_expected, assert_reading
 
 # (text, lang, [(word, negated)]): which finding words a negation covers.
 NEGATIONS = [
@@ -76,10 +76,7 @@ WORDS = [
 
 @pytest.mark.parametrize(("text", "lang", "word", "concept"), WORDS)
 def test_words(text: str, lang: str, word: str, concept: str | None) -> None:
-    doc = Analysis(text, lang)
-    start = doc.lower.index(word)
-    found = [m.concept for m in doc.mentions if m.kind == "F" and start <= m.start < start + len(word)]
-    assert found == ([concept] if concept else [])
+    assert_reading(text, lang, word, concept)
 
 
 # (name, source, output, task, lang, target_lang, expected): end to end, with controls.
