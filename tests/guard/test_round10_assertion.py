@@ -122,3 +122,17 @@ def test_delle_is_a_defect() -> None:
     # Control: the form matches at a word start only, not inside another word ("Modelle").
     assert "defect" in {m.concept for m in Analysis("Hill-Sachs-Delle.", "de").mentions}
     assert "defect" not in {m.concept for m in Analysis("Die Modelle passen.", "de").mentions}
+
+
+@pytest.mark.parametrize(
+    ("text", "veins"),
+    [
+        ("V. a. Korbhenkelriss des Innenmeniskus.", 0),
+        ("V.a. Thrombose der V. femoralis links.", 1),
+        ("Thrombose der V. poplitea.", 1),
+    ],
+)
+def test_suspicion_abbreviation_is_no_vein(text: str, veins: int) -> None:
+    """The "V." of "V. a." (Verdacht auf) is the hedge, not the vein's abbreviation "V. femoralis"."""
+    doc = Analysis(text, "de")
+    assert sum(m.concept == "vein" for m in doc.mentions) == veins

@@ -416,6 +416,8 @@ class Analysis:
             kind = CONCEPTS[cid].kind
             if kind == "F" and self._suffixed(m.end(), PROCEDURE_SUFFIXES[self.lang]):
                 continue  # "Post-lumpectomy scar": a treatment, not a lump
+            if _SUSPICION_ABBREVIATION.match(self.lower, m.start()):
+                continue  # "V. a." is "Verdacht auf", a hedge (cues.toml), not "V." for a vein
             word = self._word_around(m.start(), m.end())
             affixed = self._prefixed(m.start(), word) or self._suffixed(m.end(), NEG_SUFFIXES[self.lang])
             negated = kind == "F" and ((self.is_negated(m.start()) or self._verb_negated(m)) != affixed)
@@ -678,6 +680,9 @@ def recognised(word: str, lang: str) -> int:
         + bool(_NEG_CUES[lang].fullmatch(lower))
     )
 
+
+#: "V. a." / "V.a." (Verdacht auf): the German hedge, whose "V." the vein's abbreviation would take.
+_SUSPICION_ABBREVIATION = re.compile(r"v\.\s?a\.")
 
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
