@@ -21,7 +21,7 @@ import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import pairwise
 
@@ -86,6 +86,13 @@ class _Clause:
     keys: frozenset[Anchor]
     side_mentions: list[SideMention]
     first: Anchor
+    # Derived from `keys` once: `_matches` reads them for every pair of clauses of the two texts.
+    size: float = field(init=False, compare=False)
+    findings: tuple[Anchor, ...] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", sum(_weight(k) for k in self.keys))
+        object.__setattr__(self, "findings", tuple(k for k in self.keys if _is_finding(k)))
 
     @property
     def levels(self) -> frozenset[object]:
@@ -94,10 +101,6 @@ class _Clause:
     @property
     def sides(self) -> frozenset[Side]:
         return frozenset(side for sm in self.side_mentions for side in sm.sides)
-
-    @property
-    def size(self) -> float:
-        return sum(_weight(k) for k in self.keys)
 
 
 class _Sides:
@@ -197,6 +200,7 @@ Clause = tuple[list[Anchor], list[SideMention]]
 def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> list[Clause]:
     """Group anchors and side words into clauses; a part without anchors joins the part before it, a
     clause without side words takes the side of its heading."""
+    # Sorted, as `items` is by offset: `_any_in` bisects it.
     sides_at = [item.start for _, item in items if isinstance(item, SideMention)]
     by_key: dict[tuple[int, int], Clause] = {}
     splits: dict[int, list[int]] = {}
@@ -206,7 +210,7 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
             seg = doc.segments[seg_index]
             clauses = [m.start() for m in _CLAUSE_SPLIT.finditer(doc.lower, seg.start, seg.end)]
             points = [*sorted(clauses + _relabels(doc, seg.start, seg.end)), seg.end]
-            splits[seg_index] = [a for a, b in pairwise(points) if any(a <= s < b for s in sides_at)]
+            splits[seg_index] = [a for a, b in pairwise(points) if _any_in(sides_at, a, b)]
         part = sum(point <= pos for point in splits[seg_index])
         clause = by_key.setdefault((seg_index, part), ([], []))
         if isinstance(item, SideMention):
@@ -217,14 +221,15 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
     sentences: list[int] = []
     previous_segment = -1
     parts = sorted(by_key.items())
-    # Per part: whether a later part of its sentence names something without a side of its own.
-    open_after = [
-        any(
-            doc.segments[later].sentence == doc.segments[key[0]].sentence and _named(a) and not s
-            for (later, _), (a, s) in parts[i + 1 :]
-        )
-        for i, (key, _) in enumerate(parts)
-    ]
+    # Per part: whether a later part of its sentence names something without a side of its own. Parts
+    # are in text order, so one backward pass per sentence answers it for all of them.
+    open_after = [False] * len(parts)
+    waiting: dict[int, bool] = {}
+    for i in range(len(parts) - 1, -1, -1):
+        (seg_index, _), (anchors, sides) = parts[i]
+        sentence = doc.segments[seg_index].sentence
+        open_after[i] = waiting.get(sentence, False)
+        waiting[sentence] = open_after[i] or (_named(anchors) and not sides)
     for ((seg_index, _), (anchors, sides)), waits in zip(parts, open_after, strict=True):
         sentence = doc.segments[seg_index].sentence
         if merged and seg_index == previous_segment and (not _named(anchors) or not _named(merged[-1][0])):
@@ -249,6 +254,12 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
         (anchors, sides or ([headings[sentence]] if sentence in headings else []))
         for (anchors, sides), sentence in zip(merged, sentences, strict=True)
     ]
+
+
+def _any_in(starts: list[int], a: int, b: int) -> bool:
+    """Whether the sorted offsets `starts` hold one in [a, b)."""
+    i = bisect_right(starts, a - 1)
+    return i < len(starts) and starts[i] < b
 
 
 def _relabels(doc: Analysis, start: int, end: int) -> list[int]:
@@ -296,7 +307,13 @@ def _side_words(doc: Analysis) -> list[SideMention]:
     if doc.lang != "en":
         return doc.side_mentions
     spans = [m.span() for m in _NOT_A_SIDE.finditer(doc.lower)]
-    return [sm for sm in doc.side_mentions if not any(a <= sm.start < b for a, b in spans)]
+    starts = [a for a, _ in spans]  # in order and apart: only the last span starting before can hold
+    return [sm for sm in doc.side_mentions if not _in_span(spans, starts, sm.start)]
+
+
+def _in_span(spans: list[tuple[int, int]], starts: list[int], offset: int) -> bool:
+    i = bisect_right(starts, offset) - 1
+    return i >= 0 and offset < spans[i][1]
 
 
 def _loose_both(doc: Analysis, sm: SideMention) -> bool:
@@ -350,10 +367,14 @@ def _matches(clause: _Clause, others: list[_Clause], threshold: float = 0.5) -> 
 
     A clause naming a finding only matches clauses naming the same or a related finding.
     """
-    findings = [k for k in clause.keys if _is_finding(k)]
+    findings = clause.findings
     scored = []
     for other in others:
-        if findings and not any(_likeness(k, o) for k in findings for o in other.keys if _is_finding(o)):
+        # Each key shares at most its own weight, so `shared` <= `clause.size`: a clause that cannot
+        # reach the threshold even so is skipped before the pairwise likeness.
+        if 2 * clause.size / (clause.size + other.size) < threshold:
+            continue
+        if findings and not any(_likeness(k, o) for k in findings for o in other.findings):
             continue
         shared = sum(max([_likeness(k, o) for o in other.keys], default=0.0) for k in clause.keys)
         score = 2 * shared / (clause.size + other.size)

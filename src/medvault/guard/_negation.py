@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -126,11 +126,14 @@ def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
             )
             | directions_of[segment]
         )
+        seg = doc.segments[segment]
+        # The segment's anatomy, gathered once for `_near` of each of its findings.
+        anatomy = [a for a in doc.mentions if a.kind == "A" and seg.start <= a.start < seg.end]
         for m in mentions:
             own_organs = frozenset(c for c in CONCEPTS[m.concept].implies if CONCEPTS[c].kind != "F")
             organs = context_organs | own_organs
             qualifier = _qualifier(doc, m)
-            near = _near(doc, m, mentions)
+            near = _near(doc, m, mentions, anatomy)
             levels = doc.spine_levels.get(sentence, frozenset())
             found.append(_Finding(m.concept, organs, sides, m, qualifier=qualifier, near=near, levels=levels))
             if not with_implied:
@@ -168,16 +171,14 @@ def _joined_before(doc: Analysis, sentence: int) -> int:
 _NEAR = 40  # characters: "Riss des Innenmeniskushinterhorns", "fracture of the left orbital floor"
 
 
-def _near(doc: Analysis, m: Mention, findings: list[Mention]) -> frozenset[str]:
+def _near(doc: Analysis, m: Mention, findings: list[Mention], anatomy: list[Mention]) -> frozenset[str]:
     """The anatomy named in the mention's own word or right beside it in its segment, with no other
     finding between ("Kreuzband|ruptur", "Riss des Innenmeniskus"): the place of this finding, not of
-    a neighbour in the same clause ("fracture of the orbital floor with herniation into the sinus")."""
+    a neighbour in the same clause ("fracture of the orbital floor with herniation into the sinus").
+    `anatomy`: the anatomy mentions of the finding's segment."""
     start, end = doc.word_span(m.start, m.end)
-    seg = doc.segments[m.segment]
     near = set()
-    for a in doc.mentions:
-        if a.kind != "A" or not seg.start <= a.start < seg.end:
-            continue
+    for a in anatomy:
         if start <= a.start < end:
             near.add(a.concept)
             continue
@@ -550,7 +551,7 @@ def _by_concept(pair: Pair) -> list[Flag]:
     named = {f.concept for f in src}
     verbatim = _verbatim_segments(pair)
     flags: dict[str, Flag] = {}
-    out = _findings(pair.output, with_implied=False)
+    out = statements(pair.output)  # cached: the omission and new-finding checks read it too
     for o in out:
         if o.concept in flags:
             continue
@@ -646,7 +647,7 @@ def _elsewhere(o: _Finding, known: list[_Finding]) -> bool:
 
 
 def _answered(
-    pair: Pair, o: _Finding, out: list[_Finding], src: list[_Finding], known: list[_Finding]
+    pair: Pair, o: _Finding, out: Sequence[_Finding], src: list[_Finding], known: list[_Finding]
 ) -> bool:
     """Whether other output statements of the concept keep the source's statements, one for one ("the
     infection has not spread into the skull" for "no intracranial extension"): they answer the source,

@@ -73,14 +73,21 @@ def _decimals(source: str, output: str, lang: str) -> list[Replacement]:
 def _join(xs: list[Match[str]], ys: list[Match[str]]) -> tuple[int, int, Match[str]] | None:
     """Dictated words the output writes as one ("Galea Hämatom" -> "Galeahämatom", "pseudo cyst" ->
     "pseudocyst"): the index of the first and of the last source word, and the output word."""
+    # The joined runs of two and three source words do not depend on the output word: build them once.
+    lowered = [x.group().lower() for x in xs]
+    runs = [
+        (k, n, joined)
+        for k in range(len(xs))
+        for n in (2, 3)
+        if k + n <= len(xs) and (joined := "".join(lowered[k : k + n])).isalpha()
+    ]
     for y in ys:
         word = y.group().lower()
-        for k in range(len(xs)):
-            for n in (2, 3):
-                joined = "".join(x.group().lower() for x in xs[k : k + n])
-                fits = k + n <= len(xs) and joined.isalpha() and len(word) >= 6 and joined[0] == word[0]
-                if fits and similar(joined, word):
-                    return k, k + n - 1, y
+        if len(word) < 6:
+            continue
+        for k, n, joined in runs:
+            if joined[0] == word[0] and similar(joined, word):
+                return k, k + n - 1, y
     return None
 
 
