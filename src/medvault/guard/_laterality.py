@@ -18,7 +18,7 @@ with leftward shift | and left fracture"). Four comparisons, each a source of ma
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -29,7 +29,7 @@ from medvault.guard._context import Pair
 from medvault.guard._cues import AXES, COMPARISON, DIRECTION_PARTS, DIRECTIONS, GENERIC, MEANING_PREFIX
 from medvault.guard._lexicon import CONCEPTS, implied
 from medvault.guard._model import Flag, Severity
-from medvault.guard._text import Analysis, Side, SideMention
+from medvault.guard._text import Analysis, Mention, Side, SideMention
 
 Anchor = tuple[str, str, object]
 _CLAUSE_SPLIT = re.compile(r"\b(?:mit|und|sowie|wobei|dadurch|with|and|as well as|that|which|where)\b")
@@ -268,10 +268,9 @@ def _relabels(doc: Analysis, start: int, end: int) -> list[int]:
     organ already labelled with another side in the segment begins a statement of its own."""
     labelled: dict[str, set[Side]] = defaultdict(set)
     points = []
-    organs = [m for m in doc.mentions if m.kind == "A" and start <= m.start < end]
-    for sm in _side_words(doc):
-        if not start <= sm.start < end or sm.direction or len(sm.sides) != 1:
-            continue
+    organ_starts, all_organs, side_starts, single_sides = _relabel_candidates(doc)
+    organs = all_organs[bisect_left(organ_starts, start) : bisect_left(organ_starts, end)]
+    for sm in single_sides[bisect_left(side_starts, start) : bisect_left(side_starts, end)]:
         organ = next((m for m in organs if 0 < m.start - sm.end <= 1), None)
         if organ is None:
             continue
@@ -279,6 +278,15 @@ def _relabels(doc: Analysis, start: int, end: int) -> list[int]:
             points.append(sm.start)
         labelled[organ.concept] |= sm.sides
     return points
+
+
+@lru_cache(maxsize=16)  # per document, not per segment: `_relabels` runs for every segment
+def _relabel_candidates(doc: Analysis) -> tuple[list[int], list[Mention], list[int], list[SideMention]]:
+    """The organ mentions and the side words of one side (no directions) that `_relabels` pairs, each
+    in text order with their start offsets for bisecting."""
+    organs = [m for m in doc.mentions if m.kind == "A"]
+    sides = [sm for sm in _side_words(doc) if not sm.direction and len(sm.sides) == 1]
+    return [m.start for m in organs], organs, [sm.start for sm in sides], sides
 
 
 def _measures_only(anchors: list[Anchor]) -> bool:

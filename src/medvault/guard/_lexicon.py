@@ -60,7 +60,7 @@ _LETTER = r"[^\W\d_]"
 _CHAR_REGEX = {" ": r"\s+", "#": f"(?!{_LETTER})"}
 
 
-def _trie_regex(words: list[str]) -> str:
+def trie_regex(words: list[str]) -> str:
     """An alternation over literal words as a prefix trie: fast, and the longest match wins."""
     trie: dict[str, dict] = {}
     for word in words:
@@ -85,7 +85,7 @@ def _trie_regex(words: list[str]) -> str:
     return render(trie)
 
 
-def _first_letters(words: list[str]) -> str:
+def first_letters(words: list[str]) -> str:
     return "[" + "".join(sorted({re.escape(w[0]) for w in words})) + "]"
 
 
@@ -109,9 +109,9 @@ def form_pattern(lang: str) -> tuple[re.Pattern[str], dict[str, str]]:
     every = start_only + inner
     # A negating prefix ("un", "non") may stand before a word-start form: "uncomplicated".
     start = f"(?:(?<!{_LETTER})|(?<=(?<!{_LETTER})un)|(?<=(?<!{_LETTER})non))"
-    alternatives = [f"{start}(?={_first_letters(every)})(?:{_trie_regex(every)})"]
+    alternatives = [f"{start}(?={first_letters(every)})(?:{trie_regex(every)})"]
     if inner:
-        alternatives.append(f"(?={_first_letters(inner)})(?:{_trie_regex(inner)})")
+        alternatives.append(f"(?={first_letters(inner)})(?:{trie_regex(inner)})")
     return re.compile("|".join(alternatives)), lookup
 
 

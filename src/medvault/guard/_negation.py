@@ -80,8 +80,10 @@ class _Finding:
     levels: frozenset[str] = frozenset()  # spinal levels of its sentence ("l5", "l4/l5")
 
 
-def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
-    """Finding mentions with context; a source mention also stands for what it directly implies.
+@lru_cache(maxsize=4)  # a source text's findings serve this check and, as statements, two others
+def _all_findings(doc: Analysis) -> tuple[_Finding, ...]:
+    """Finding mentions with context; each also stands for what it directly implies (marked `implied`),
+    and a normal organ stands as its own negated finding.
 
     The context is the organs and sides of the segment; a segment without a side word (or without an
     organ) takes those of its sentence ("zwei Steine in der linken Niere, 3 und 4 mm, die nicht
@@ -136,8 +138,6 @@ def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
             near = _near(doc, m, mentions, anatomy)
             levels = doc.spine_levels.get(sentence, frozenset())
             found.append(_Finding(m.concept, organs, sides, m, qualifier=qualifier, near=near, levels=levels))
-            if not with_implied:
-                continue
             # "Pleuraerguss" is an effusion; but "kein Perikarderguss" only denies an effusion of the
             # pericardium, so a negated mention stands for its broader finding at its own organ only
             # (or everywhere, for a synonym: "kein Embolus" is "kein Thrombus").
@@ -150,15 +150,21 @@ def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
                     found.append(
                         _Finding(c, own_organs, sides, m, implied=True, qualifier=qualifier, organ_only=True)
                     )
-    if with_implied:
-        for m in doc.mentions:
-            if m.kind == "A" and m.segment in normal_segments and not findings_in[m.segment]:
-                normal = Mention(_NORMAL, "F", m.start, m.end, m.segment, True, m.word)
-                # Directions count as context: "medial meniscus intact" is not about the lateral one.
-                organs = frozenset(organs_of[m.segment]) | directions_of[m.segment]
-                sides = frozenset(sides_of[m.segment])
-                found.append(_Finding(_NORMAL, organs, sides, normal, qualifier=_qualifier(doc, m)))
-    return found
+    for m in doc.mentions:
+        if m.kind == "A" and m.segment in normal_segments and not findings_in[m.segment]:
+            normal = Mention(_NORMAL, "F", m.start, m.end, m.segment, True, m.word)
+            # Directions count as context: "medial meniscus intact" is not about the lateral one.
+            organs = frozenset(organs_of[m.segment]) | directions_of[m.segment]
+            sides = frozenset(sides_of[m.segment])
+            found.append(_Finding(_NORMAL, organs, sides, normal, qualifier=_qualifier(doc, m)))
+    return tuple(found)
+
+
+def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
+    """Finding mentions with context (see `_all_findings`); without `with_implied` only those written."""
+    found = _all_findings(doc)
+    # "normal" is an organ's concept (kind N): no mention of a finding has it, only the stand-ins.
+    return list(found) if with_implied else [f for f in found if not f.implied and f.concept != _NORMAL]
 
 
 def _joined_before(doc: Analysis, sentence: int) -> int:

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ._lexicon import first_letters, trie_regex
+
 Key = tuple[str, float]
 
 # unit as written (lower case) -> (canonical unit, dimension, factor to the dimension's base unit)
@@ -177,9 +179,10 @@ def spelled_number(text: str) -> float | None:
 
 
 _L = r"[^\W\d_]"
-_UNIT_RE = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_WORD = rf"(?:{'|'.join(_WORD_PARTS)})+(?!{_L})"
+# Tries, not plain alternations: the engine walks one branch per letter instead of trying every word.
+_UNIT_RE = trie_regex(list(_UNITS))
+_MONTH_RE = trie_regex(list(_MONTHS))
+_WORD = rf"(?:{trie_regex(_WORD_PARTS)})+(?!{_L})"
 # A hyphen joins a number to a unit word ("9-mm nodule", "nine-millimetre", "3-month"): a unit of
 # letters only and of two or more, so that "L4-L5" (litre) or "C5-6" stay levels.
 _UNIT_GAP = rf"(?:\s?|-(?={_L}{{2}}[^\W\d]*(?!\d)))"
@@ -193,6 +196,8 @@ _ROMAN = {"i": 1, "v": 5, "x": 10}
 _AFTER_SCORED = re.compile(rf"\b{_SCORED}[\s-]*$", re.IGNORECASE)
 # ... or with the grade sign instead of the name ("Harnstau II°" is "Harnstau Grad II").
 _NUMERAL = r"x{0,3}(?:ix|iv|v?i{0,3})"
+# The letters a word alternative of `_PATTERN` may start with.
+_FIRST_LETTERS = first_letters([*_MONTHS, "suv", *_WORD_PARTS, *_SOFT_WORDS, *_SCORED[3:].split("|"), *"ivx"])
 _PATTERN = re.compile(
     # Every alternative starts with a digit or a letter after a non-letter; the lookaheads let the
     # engine skip all other positions at once.
@@ -202,7 +207,7 @@ _PATTERN = re.compile(
     rf"|(?P<named>(?<!\d)(\d{{1,2}})\.?\s+({_MONTH_RE})\.?\s+(\d{{4}}))"
     rf"|(?P<time>(?<!\d)(\d{{1,2}}):(\d{{2}})(?!\d))"
     rf"|(?P<num>(?<![\d.,])(\d+(?:[.,]\d+)?)(?:{_UNIT_GAP}({_UNIT_RE})(?!{_L}))?))"
-    rf"|(?<!{_L})(?={_L})(?:(?P<named_us>({_MONTH_RE})\.?\s+(\d{{1,2}}),?\s+(\d{{4}}))"
+    rf"|(?<!{_L})(?={_FIRST_LETTERS})(?:(?P<named_us>({_MONTH_RE})\.?\s+(\d{{1,2}}),?\s+(\d{{4}}))"
     rf"|(?P<suv>suv(?:max|mean)?\s*(\d+(?:[.,]\d+)?))"
     rf"|(?P<word>{_WORD}(?:[ \t]*-?[ \t]*{_WORD})*)(?:{_UNIT_GAP}(?P<word_unit>{_UNIT_RE})(?!{_L}))?"
     rf"|(?P<soft>{'|'.join(_SOFT_WORDS)})(?!{_L})"
