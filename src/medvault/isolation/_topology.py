@@ -10,6 +10,7 @@ IPv6 from zone interfaces, so re-enabling IPv6 (which the sysctl audit reports) 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 
@@ -22,6 +23,11 @@ _BRIDGE = [f"net.bridge.bridge-nf-call-{t}" for t in ("iptables", "ip6tables", "
 # another worker of the group instead of resetting them. Linux >= 5.14 only: set (and audited) only where
 # the kernel has it, so an older kernel neither fails `create` nor reports it missing.
 _MIGRATE_REQ = "net.ipv4.tcp_migrate_req"
+
+
+@functools.cache  # the monitor audits the zones twice a second; the kernel's answer never changes
+def _kernel_migrates() -> bool:
+    return _sys.read_sysctls([_MIGRATE_REQ])[_MIGRATE_REQ] is not None
 
 
 def zone_sysctls(link: ZoneLink) -> dict[str, str]:
@@ -40,7 +46,7 @@ def zone_sysctls(link: ZoneLink) -> dict[str, str]:
         f"net.ipv6.conf.{link.zone_if}.accept_ra": "0",
         f"net.ipv6.conf.{link.zone_if}.autoconf": "0",
     }
-    if _sys.read_sysctls([_MIGRATE_REQ])[_MIGRATE_REQ] is not None:
+    if _kernel_migrates():
         wanted[_MIGRATE_REQ] = "1"
     return wanted | dict.fromkeys(_BRIDGE, "1")
 
