@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from medvault.guard._negation import _findings
+from medvault.guard._statements import _findings
 from medvault.guard._text import Analysis
 from tests.guard.conftest import assert_expected, assert_reading
 

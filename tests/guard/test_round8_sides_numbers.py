@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from medvault.guard import check
-from medvault.guard._laterality import _side_words
 from medvault.guard._quantities import extract_quantities
+from medvault.guard._sides import _side_words
 from medvault.guard._text import Analysis
 from tests.guard.conftest import assert_expected
 from tests.guard.test_round6_sides_numbers import Row, _run

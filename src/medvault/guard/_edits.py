@@ -19,7 +19,7 @@ from medvault.guard._context import Pair
 from medvault.guard._cues import DICTATION, MEANING, MEANING_PREFIX
 from medvault.guard._model import Flag, Severity, Span
 from medvault.guard._quantities import spelled_number
-from medvault.guard._text import _distance, similar
+from medvault.guard._spelling import _distance, similar
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,9 @@ from medvault.guard._context import Pair
 from medvault.guard._cues import ACTIONABLE, DEPENDENT, GENERIC, RECOMMENDATION, UNCERTAIN
 from medvault.guard._lexicon import CONCEPTS, closure, implied
 from medvault.guard._model import Flag, Severity
-from medvault.guard._negation import apart, statements
-from medvault.guard._text import Analysis, Mention, similar
+from medvault.guard._spelling import similar
+from medvault.guard._statements import apart, statements
+from medvault.guard._text import Analysis, Mention
 
 
 def _spelled_in(word: str, doc: Analysis) -> bool:

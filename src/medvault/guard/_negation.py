@@ -23,34 +23,30 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import replace
 
 from medvault.guard._context import Pair
-from medvault.guard._cues import AXES, DIRECTIONS, GENERIC, UNCERTAIN
-from medvault.guard._lexicon import CONCEPTS, closure, implied
+from medvault.guard._cues import GENERIC, UNCERTAIN
+from medvault.guard._lexicon import CONCEPTS, closure
 from medvault.guard._model import Flag, Severity
+from medvault.guard._statements import (
+    _DIRECTION,
+    _KIND,
+    _NORMAL,
+    _PERSISTING,
+    _Finding,
+    _findings,
+    _opposite,
+    _other_level,
+    _other_organs,
+    _placed_alike,
+    _specific,
+    apart,
+    statements,
+)
 from medvault.guard._text import WORD, Analysis, Mention, Segment
 
-_NORMAL = "normal"  # the lexicon's concept of an organ said to be normal ("Leber unauffällig")
-# Qualifiers that make a statement apart from the unqualified one: "keine frische Blutung" says nothing
-# about a chronic haematoma, "keine weitere Fraktur" nothing about the first one. A qualifier applies
-# across the noun phrase and its verb: up to five words may stand between it and the finding ("die
-# anderen Knochen der Hand sind nicht gebrochen").
-_QUALIFIERS = {
-    "further": r"weitere?[nmrs]?|andere?[nmrs]?|zusätzliche?[nmrs]?|übrige?[nmrs]?|restliche?[nmrs]?"
-    r"|sonst|ansonsten|other|further|additional|remaining|otherwise|elsewhere",
-    "acute": r"akute?[nmrs]?|frische?[nmrs]?|acute|fresh",
-    "new": r"neue?[nmrs]?|new",
-    "active": r"aktive?[nmrs]?|anhaltende?[nmrs]?|active|ongoing",
-    "persisting": r"still",  # "still widened": what was there is there, no kind of its own
-    "chronic": r"chronische?[nmrs]?|chronic|alte?[nmrs]?|old",
-    # "ohne relevante Verlagerung (2 mm)", "no significant stenosis": denies a degree, not the finding
-    "degree": r"relevante?[nmrs]?|wesentliche?[nmrs]?|signifikante?[nmrs]?|nennenswerte?[nmrs]?"
-    r"|significant|relevant|substantial|appreciable",
-}
 # Words saying a finding is there to a degree that a denied degree allows ("2 mm of midline shift,
 # which is not significant" for "ohne relevante Mittellinienverlagerung (2 mm)").
 _LESSER = re.compile(
@@ -58,173 +54,6 @@ _LESSER = re.compile(
     r"|insignificant|irrelevant|unwesentlich\w*|minimal\w*|gering\w*|slight\w*|mild\w*|minor|small"
     r"|trace|leicht\w*|dezent\w*|diskret\w*|klein\w*)\b"
 )
-_QUALIFIER = re.compile(
-    r"\b(?:"
-    + "|".join(f"(?P<{key}>{forms})" for key, forms in _QUALIFIERS.items())
-    + r")\s+(?:[\w-]+\s+){0,5}$"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _Finding:
-    """One finding mention in its context: the organs and sides named in the same segment."""
-
-    concept: str
-    organs: frozenset[str]
-    sides: frozenset[str]
-    mention: Mention
-    implied: bool = False  # stands for a finding that another one implies
-    qualifier: str | None = None  # "weitere Fraktur", "no acute haemorrhage": see `_QUALIFIERS`
-    organ_only: bool = False  # valid only where the organs agree
-    near: frozenset[str] = frozenset()  # anatomy right at the mention: its own place (see `_near`)
-    levels: frozenset[str] = frozenset()  # spinal levels of its sentence ("l5", "l4/l5")
-
-
-@lru_cache(maxsize=4)  # a source text's findings serve this check and, as statements, two others
-def _all_findings(doc: Analysis) -> tuple[_Finding, ...]:
-    """Finding mentions with context; each also stands for what it directly implies (marked `implied`),
-    and a normal organ stands as its own negated finding.
-
-    The context is the organs and sides of the segment; a segment without a side word (or without an
-    organ) takes those of its sentence ("zwei Steine in der linken Niere, 3 und 4 mm, die nicht
-    obstruieren"; "the supraspinatus tendon is worn, but not torn").
-    """
-    organs_of: dict[int, set[str]] = defaultdict(set)
-    sentence_organs: dict[int, set[str]] = defaultdict(set)
-    findings_in: dict[int, list[Mention]] = defaultdict(list)
-    normal_segments = set()
-    for m in doc.mentions:
-        if m.kind == "F":
-            if not doc.asks(m):  # "Fraktur?", "Is it leaking?": a question states nothing
-                findings_in[m.segment].append(m)
-        elif m.kind == "N":
-            normal_segments.add(m.segment)
-        else:
-            organs_of[m.segment].add(m.concept)
-            sentence_organs[doc.segments[m.segment].sentence].add(m.concept)
-    # A direction names a part of an organ ("medial meniscus", "the inner cushion"): context like an organ.
-    directions = DIRECTIONS[doc.lang]
-    directions_of: dict[int, set[str]] = defaultdict(set)
-    for w in doc.words:
-        if w.group() in directions:
-            directions_of[doc.segment_at(w.start())].add(f"{_DIRECTION}{directions[w.group()]}")
-    sides_of: dict[int, set[str]] = defaultdict(set)
-    sentence_sides: dict[int, set[str]] = defaultdict(set)
-    for sm in doc.side_mentions:
-        if sm.bound or sm.direction:
-            continue  # "Rechtsherzbelastung" names the right heart; "nach rechts" is a direction
-        sides_of[sm.segment] |= sm.sides
-        sentence_sides[doc.segments[sm.segment].sentence] |= sm.sides
-    found = []
-    for segment, mentions in findings_in.items():
-        sentence = doc.segments[segment].sentence
-        heading = doc.heading_sides.get(sentence)
-        sides = frozenset(sides_of[segment] or sentence_sides[sentence] or (heading.sides if heading else ()))
-        context_organs = (
-            frozenset(
-                organs_of[segment]
-                or sentence_organs[sentence]
-                or sentence_organs[_joined_before(doc, sentence)]
-            )
-            | directions_of[segment]
-        )
-        seg = doc.segments[segment]
-        # The segment's anatomy, gathered once for `_near` of each of its findings.
-        anatomy = [a for a in doc.mentions if a.kind == "A" and seg.start <= a.start < seg.end]
-        for m in mentions:
-            own_organs = frozenset(c for c in CONCEPTS[m.concept].implies if CONCEPTS[c].kind != "F")
-            organs = context_organs | own_organs
-            qualifier = _qualifier(doc, m)
-            near = _near(doc, m, mentions, anatomy)
-            levels = doc.spine_levels.get(sentence, frozenset())
-            found.append(_Finding(m.concept, organs, sides, m, qualifier=qualifier, near=near, levels=levels))
-            # "Pleuraerguss" is an effusion; but "kein Perikarderguss" only denies an effusion of the
-            # pericardium, so a negated mention stands for its broader finding at its own organ only
-            # (or everywhere, for a synonym: "kein Embolus" is "kein Thrombus").
-            for c in CONCEPTS[m.concept].implies:
-                if CONCEPTS[c].kind != "F":
-                    continue
-                if not m.negated or m.concept in CONCEPTS[c].implies:  # affirmed, or a synonym
-                    found.append(_Finding(c, organs, sides, m, implied=True, qualifier=qualifier))
-                elif own_organs:
-                    found.append(
-                        _Finding(c, own_organs, sides, m, implied=True, qualifier=qualifier, organ_only=True)
-                    )
-    for m in doc.mentions:
-        if m.kind == "A" and m.segment in normal_segments and not findings_in[m.segment]:
-            normal = Mention(_NORMAL, "F", m.start, m.end, m.segment, True, m.word)
-            # Directions count as context: "medial meniscus intact" is not about the lateral one.
-            organs = frozenset(organs_of[m.segment]) | directions_of[m.segment]
-            sides = frozenset(sides_of[m.segment])
-            found.append(_Finding(_NORMAL, organs, sides, normal, qualifier=_qualifier(doc, m)))
-    return tuple(found)
-
-
-def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
-    """Finding mentions with context (see `_all_findings`); without `with_implied` only those written."""
-    found = _all_findings(doc)
-    # "normal" is an organ's concept (kind N): no mention of a finding has it, only the stand-ins.
-    return list(found) if with_implied else [f for f in found if not f.implied and f.concept != _NORMAL]
-
-
-def _joined_before(doc: Analysis, sentence: int) -> int:
-    """The sentence a semicolon joins before `sentence` ("node with cortical thickening; metastasis
-    cannot be excluded"), or -1."""
-    first = next(seg for seg in doc.segments if seg.sentence == sentence)
-    return sentence - 1 if first.start > 0 and doc.lower[first.start - 1] == ";" else -1
-
-
-_NEAR = 40  # characters: "Riss des Innenmeniskushinterhorns", "fracture of the left orbital floor"
-
-
-def _near(doc: Analysis, m: Mention, findings: list[Mention], anatomy: list[Mention]) -> frozenset[str]:
-    """The anatomy named in the mention's own word or right beside it in its segment, with no other
-    finding between ("Kreuzband|ruptur", "Riss des Innenmeniskus"): the place of this finding, not of
-    a neighbour in the same clause ("fracture of the orbital floor with herniation into the sinus").
-    `anatomy`: the anatomy mentions of the finding's segment."""
-    start, end = doc.word_span(m.start, m.end)
-    near = set()
-    for a in anatomy:
-        if start <= a.start < end:
-            near.add(a.concept)
-            continue
-        lo, hi = (a.end, start) if a.end <= start else (end, a.start)
-        if (
-            0 <= hi - lo <= _NEAR
-            and not _PHRASE_BREAK.search(doc.lower, lo, hi)
-            and not any(lo <= f.start < hi for f in findings if f is not m)
-        ):
-            near.add(a.concept)
-    return frozenset(near)
-
-
-# Words that start another phrase of the clause: what stands beyond them is not this finding's place
-# ("fracture of the orbital floor with fat herniating into the sinus").
-_PHRASE_BREAK = re.compile(r"\b(?:with|without|mit|ohne|bei|sowie)\b")
-
-
-def _qualifier(doc: Analysis, m: Mention) -> str | None:
-    """The qualifier standing before a mention's word in its segment ("keine frische Blutung"); for a
-    denied German compound whose first part names nothing the vocabulary knows ("kein
-    Spannungs|pneumothorax"), the compound itself: it denies a narrower kind of the finding only."""
-    word_start = m.start - m.word.index(doc.lower[m.start : m.end]) if m.word else m.start
-    segment_start = doc.segments[m.segment].start
-    found = _QUALIFIER.search(doc.lower, max(segment_start, word_start - 80), word_start)
-    if found:
-        return found.lastgroup
-    if (
-        m.negated
-        and doc.lang == "de"
-        and word_start < m.start
-        and not any(word_start <= x.start < m.start for x in doc.mentions)
-    ):
-        return f"{_KIND}{m.word}"
-    return None
-
-
-_PERSISTING = "persisting"
-_KIND = "kind:"  # the qualifier of a compound naming a narrower kind of finding
-_DIRECTION = "direction:"  # the context entry of a direction word (see `_findings`)
 
 
 def _known(o: _Finding, src: list[_Finding], via_generic: bool = False) -> tuple[list[_Finding], int]:
@@ -348,48 +177,6 @@ def _organ_anchor(f: _Finding, o: _Finding) -> bool:
     return not (mine and theirs) or bool(closure(mine) & closure(theirs))
 
 
-def _specific(f: _Finding) -> frozenset[str]:
-    """The organs a statement names beyond those its finding implies, without directions."""
-    return frozenset(o for o in f.organs - CONCEPTS[f.concept].implies if not o.startswith(_DIRECTION))
-
-
-def _opposite(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Whether two contexts name opposite directions on one axis (medial here, lateral only there)."""
-    axes: dict[str, list[set[str]]] = defaultdict(lambda: [set(), set()])
-    for index, context in enumerate((a, b)):
-        for entry in context:
-            if entry.startswith(_DIRECTION):
-                direction = entry.removeprefix(_DIRECTION)
-                axes[AXES[direction]][index].add(direction)
-    return any(here and there and not here & there for here, there in axes.values())
-
-
-@lru_cache(maxsize=4)  # the omission and new-finding checks read the same pair's statements
-def statements(doc: Analysis) -> tuple[_Finding, ...]:
-    """The finding mentions of a text with the organs and sides of their context (no implied ones)."""
-    return tuple(_findings(doc, with_implied=False))
-
-
-def apart(a: _Finding, b: _Finding, organs: bool = True) -> bool:
-    """Whether two statements are about different places: other sides, other organs of their own
-    (neither a part of the other; only with `organs`) or opposite directions ("Innenmeniskus" vs
-    "Kreuzband", left vs right breast). Statements naming no side or organ are about any place."""
-    if (a.sides and b.sides and not a.sides & b.sides) or _other_level(a, b):
-        return True
-    if not organs:
-        return False
-    # The anatomy right at each mention (`_near`), not of its whole clause; devices are no place.
-    mine, theirs = (frozenset(c for c in f.near - CONCEPTS[f.concept].implies) for f in (a, b))
-    if mine and theirs and not (closure(mine) & theirs or closure(theirs) & mine):
-        return True
-    return _opposite(a.organs, b.organs)
-
-
-def _other_level(a: _Finding, b: _Finding) -> bool:
-    """Whether two statements name different spinal levels (L4/5 here, L5/S1 there)."""
-    return bool(a.levels and b.levels and not a.levels & b.levels)
-
-
 def _compatible(pair: Pair, o: _Finding, src: list[_Finding], level: str) -> bool | None:
     """Whether the source says what the output says (`level`) in another statement of the concept that
     may be about the same thing: True where one shares a side, spinal level or the anatomy at the
@@ -409,19 +196,6 @@ def _compatible(pair: Pair, o: _Finding, src: list[_Finding], level: str) -> boo
     if any(_placed_alike(f, o) for f in agreeing):
         return True
     return None if agreeing else False
-
-
-def _other_organs(a: _Finding, b: _Finding) -> bool:
-    """Whether the most specific organs two statements name are unrelated, neither a part of the other
-    ("tear of the infraspinatus tendon" and "the supraspinatus tendon is worn but torn"; but "kidney"
-    and "where urine collects before the bladder" are one tract)."""
-    mine, theirs = _leaves(_specific(a)), _leaves(_specific(b))
-    return bool(mine and theirs) and not (closure(mine) & theirs or closure(theirs) & mine)
-
-
-def _leaves(organs: frozenset[str]) -> frozenset[str]:
-    """The organs that no other one of the set implies: the most specific ones."""
-    return frozenset(x for x in organs if not any(x in implied(y) for y in organs if y != x))
 
 
 def _worded_alike(pair: Pair, o: _Finding, known: list[_Finding], src: list[_Finding], level: str) -> bool:
@@ -448,11 +222,6 @@ def _sentence_words(doc: Analysis, offset: int) -> set[str]:
     """The longer words (five letters or more) of the sentence holding `offset`."""
     start, end = doc.sentence_span(offset)
     return {w for w in WORD.findall(doc.lower, start, end) if len(w) >= 5 and w.isalpha()}
-
-
-def _placed_alike(a: _Finding, b: _Finding) -> bool:
-    """Whether two statements share a side, a spinal level or an organ of their own."""
-    return bool(a.sides & b.sides or a.levels & b.levels or a.near & b.near or _specific(a) & _specific(b))
 
 
 def _closest(candidates: list[_Finding], score: Callable[[_Finding], tuple[float, bool]]) -> list[_Finding]:
@@ -763,7 +532,3 @@ def negation(pair: Pair) -> list[Flag]:
         flags += [f for f in _by_alignment(pair) if f.output_span not in seen]
         flags += _by_cue_words(pair, flags)
     return flags
-
-
-def _cue_level(cues: list[re.Match[str]]) -> str:
-    return "absent" if cues else "present"

@@ -16,7 +16,8 @@ from re import Match
 from medvault.guard._context import Opcodes
 from medvault.guard._cues import HOMOPHONES, NEG_CUES, SPOKEN_DECIMAL
 from medvault.guard._quantities import spelled_number
-from medvault.guard._text import WORD, Replacement, _apply, recognised, similar
+from medvault.guard._spelling import Replacement, _apply, similar
+from medvault.guard._text import WORD, recognised
 
 _LOCAL_WORDS = 12  # the longest replaced passage (words, shorter side) still read as typos
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Literal
 
 from medvault.guard._cues import (
@@ -26,32 +26,31 @@ from medvault.guard._cues import (
 )
 from medvault.guard._lexicon import CONCEPTS, Kind, concept_of, form_pattern
 from medvault.guard._quantities import Quantity, extract_quantities
+from medvault.guard._scopes import (
+    _CLAUSE_END,
+    _CONJUNCTION,
+    _DICTATED_CUE,
+    _JOINED,
+    _LIST_END,
+    _NEG_PREFIX,
+    _NEW_CLAUSE,
+    _NEXT_WORDS,
+    _NICHT,
+    _NO_LONGER_SEEN,
+    _NOT_SEEN,
+    _NOUN,
+    _PARTICLE_END,
+    _PLACE_CUE,
+    _THAT,
+    _VERB_THEN_KEIN,
+)
+from medvault.guard._sentences import _BOUNDARY, _ends_sentence, _open_bracket
+from medvault.guard._sidewords import _DIRECTION_BEFORE, _DIRECTION_WORD, _SIDES, _UNBOUND
+from medvault.guard._spelling import Replacement, _apply
+from medvault.guard._spine import spinal_levels
 
 Side = Literal["left", "right"]
 
-_LETTER = r"[^\W\d_]"
-_BOUNDARY = re.compile(
-    r"(?P<sentence>[.!?;:](?=\s|$)|\n)"
-    r"|(?P<segment>,(?=\s)|\s(?=(?:aber|jedoch|allerdings|sondern|während|but|however|whereas|while)\b))",
-    re.IGNORECASE,
-)
-# A dot after one of these (or after a single letter, or inside "a.p.") does not end a sentence.
-_ABBREVIATIONS = frozenset(
-    {"ca", "bzw", "vs", "li", "re", "bds", "ggf", "evtl", "max", "min", "mind", "zn", "va", "dd", "st"}
-    | {"approx", "incl", "etc", "eg", "ie", "dr", "prof", "nr"}
-)
-
-_SIDES = {
-    "de": re.compile(
-        rf"(?<!{_LETTER})(?:(?P<left>links\w*|linke[nmrs]?|li\.)|(?P<right>rechts\w*|rechte[nmrs]?|re\.)"
-        rf"|(?P<both>beid\w*seit\w*|bds\.|bilateral\w*|beide[nrs]?(?!\w)))(?!{_LETTER})",
-    ),
-    "en": re.compile(
-        rf"(?<!{_LETTER})(?:(?P<left>left\w*|lt\.)|(?P<right>right\w*|rt\.)"
-        r"|(?P<both>bilateral\w*|both|either(?=\s+(?:side|hemi))))"
-        rf"(?!{_LETTER})",
-    ),
-}
 _SIDE_SETS: dict[str, frozenset[Side]] = {
     "left": frozenset({"left"}),
     "right": frozenset({"right"}),
@@ -65,63 +64,9 @@ _SIDE_SETS: dict[str, frozenset[Side]] = {
 # "around" ones ("nirgends", "nowhere") cover the segment before them and the next word.
 _NEG_CUES = NEG_CUES  # from data/cues.toml
 _PSEUDO_NEG = PSEUDO_NEG
-_THAT = re.compile(r"\s*(?:dass|ob|that|whether)\b")
-_LIST_END = re.compile(r"\b(?:oder|noch|bzw|or|nor)\b")
-# The verb of a clause that says a finding is not seen: the negation then looks back over the clause
-# ("X was not seen", "X lässt sich nicht nachweisen", "X ist nicht mehr abgrenzbar").
-_SEEN = (
-    r"(?:nachweisbar|abgrenzbar|erkennbar|sichtbar|vorhanden|darstellbar|nachzuweisen|nachweisen|"
-    r"nachgewiesen|abzugrenzen|abgrenzen|abgegrenzt|erkennen|erkannt|darstellen|dargestellt|sehen|"
-    r"gesehen|feststellbar|festgestellt|zu sehen|gefunden|zu finden|finden|beschrieben|seen|identified|"
-    r"present|visuali[sz]ed|visible|apparent|appreciated|depicted|shown|demonstrable|detectable|"
-    r"demonstrated|detected|evident|found|noted|observed)\b"
-)
-_NOT_SEEN = re.compile(rf"\s*(?:\w+\s+)?{_SEEN}")
-# "no longer visible": a forward cue whose clause is the verb of seeing looks back instead
-# ("the previously seen pneumothorax is no longer visible").
-_NO_LONGER_SEEN = re.compile(rf"no\s+longer\s+(?:be\s+)?(?:\w+ly\s+)?{_SEEN}")
 # A sentence ending in "?" asks (a clinical question, a lay heading "Is it leaking?"): it states nothing.
 _QUESTION = "?"
-# The word(s) a local "nicht"/"not" negates: the next word, two after an adverb, and across a
-# preposition and article ("nicht nach einem Tumor", "not a tumour", "not in keeping with").
-_NEXT_WORDS = re.compile(
-    r"\s*(?:(?:\w+ly|wesentlich|sicher|signifikant|mehr|ganz|eindeutig)\s+)?"
-    r"(?:(?:nach|für|auf|wie|um|like|of|for)\s+)?"
-    r"(?:(?:eine?[mnrs]?|der|die|das|den|dem|des|a|an|the)\s+)?[\w-]+"
-)
-# German word order puts a clause's negated subject or object after its verb: "In den Nieren staut
-# sich kein Urin", "berührt keinen Nerv": a finding written as a verb (lower case) before "(sich/es)
-# kein..." is negated.
-_VERB_THEN_KEIN = re.compile(r"\s+(?:(?:sich|es)\s+)?kein")
-# The end of a German clause after its main verb: auxiliaries only ("ausgebreitet hat.").
-_CLAUSE_END = re.compile(r"(?:\s+(?:hat|haben|ist|sind|war|waren|wird|werden|wurde|wurden|worden|sein))*\W*$")
-_NICHT = re.compile(r"\bnicht\b")
-# A separable verb's particle closing a German clause after "nicht": the negation is of the verb
-# before it ("drückt sie aber nicht ein", "die Lunge dehnt sich nicht aus").
-_PARTICLE_END = re.compile(r"\s*(?:ein|aus|an|auf|ab|vor|zu|mit|fest|zurück|weg|um|durch)\W*$")
-_CONJUNCTION = re.compile(r"\s*(?:aber|jedoch|allerdings|but|however)?\s*")
-# A dictated homophone of a negation word where a sentence starts ("Know suspicious calcifications."):
-# no statement starts with "know"; it is the dictated "no" (homophones in data/cues.toml).
-_DICTATED_CUE = {
-    lang: re.compile(
-        r"(?:^|(?<=[.;:]))\s*(?P<word>"
-        + "|".join(w for w, cue in HOMOPHONES[lang].items() if NEG_CUES[lang].fullmatch(cue))
-        + r")(?=\s+\w)",
-        re.MULTILINE,
-    )
-    if any(NEG_CUES[lang].fullmatch(cue) for cue in HOMOPHONES[lang].values())
-    else re.compile(r"(?!)")
-    for lang in ("de", "en")
-}
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
-# A spinal level: a vertebra ("L5", "Th12", "LWK 5", "S1-Wurzel") or a disc between two ("L4/5", "C5-C6",
-# "LWK 5/SWK 1"). "T1"/"T2" name MRI sequences far more often than vertebrae and are left out.
-_REGION = r"hwk|bwk|lwk|swk|th|c|l|s|t(?=\s?(?:[3-9]|1[0-2])(?!\d))"
-_SPINE = re.compile(
-    rf"(?<![\w/])(?P<r1>{_REGION})\s?(?P<n1>\d{{1,2}})"
-    rf"(?:(?:\s?[/-]\s?|\s+(?:und|and)\s+)(?:(?P<r2>{_REGION})\s?)?(?P<n2>\d{{1,2}}))?(?![\d/])"
-)
-_REGION_NAME = {"hwk": "c", "bwk": "t", "th": "t", "lwk": "l", "swk": "s"}
 WORD = re.compile(r"[^\W_]+")
 
 
@@ -155,33 +100,10 @@ class SideMention:
     direction: bool = False  # "nach rechts", "to the left", "leftward": where something points, not a side
 
 
-# A side word that names a direction ("Mittellinienverlagerung nach rechts", "shift to the left").
-_DIRECTION_BEFORE = re.compile(r"(?:\bnach|\bto\s+the|\btowards?\s+the)\s+$")
-_DIRECTION_WORD = re.compile(r"(?:links|rechts)wärts|(?:left|right)wards?")
-# A finding word that starts with a negating prefix ("unkompliziert", "uncomplicated", "nonobstructing").
-_NEG_PREFIX = ("un", "non")
-# "kein Erguss, und es besteht ...": a new clause after "und"/"and" ends a forward negation scope
-# ("no X and Y" still negates both, as radiology reads it).
-# Words that join a side word to what stands before it: "in the left kidney", "right or left", "der
-# linken Niere" (see `Analysis._label_start`).
-_JOINED = re.compile(
-    r"\b(?:in|of|the|at|on|to|and|or|nor|both|either|within|into|from|der|die|das|des|dem|den|im|am|an|"
-    r"und|oder|beider|zur|zum|ohne|von|vom)\s+$"
-)
 _NORMAL_ID = "normal"  # any concept id the table has: stands in for a form the table does not know
-# A forward cue after a preposition names where a finding is absent, and the finding may stand before
-# it: "ein Harnstau besteht auf keiner Seite", "erosions are seen at no point": it covers the segment.
-_PLACE_CUE = re.compile(r"(?<!\w)(?:auf|an|in|bei|on|at)\s+$")
 # "Zustand nach BET mit narbiger Architekturstörung", "status post lobectomy with a small effusion": what
 # follows "mit"/"with" after a past event is the state now, not history.
 _WITH = re.compile(r"\s(?:mit|with)\s")
-# A German noun (capitalised word) inside a clause.
-_NOUN = re.compile(r"(?<![\w-])[A-ZÄÖÜ][^\W\d_]+")
-_NEW_CLAUSE = re.compile(r"\s(?:und|and)\s+(?:there\s+(?:is|are)|it\s+is|es\s+(?:gibt|ist|besteht|zeigt))\b")
-
-_UNBOUND = re.compile(
-    r"(?:links|rechts)(?:seitig\w*|betont\w*)?|linke[nmrs]?|rechte[nmrs]?|li\.|re\.|beid\w*|bds\.|bilateral\w*"
-)
 
 
 def _same_length_lower(text: str) -> str:
@@ -190,41 +112,6 @@ def _same_length_lower(text: str) -> str:
     if len(lowered) == len(text):
         return lowered
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-
-
-def _apply(text: str, replacements: list[Replacement]) -> tuple[str, list[int]]:
-    """The respelled text, and for each of its offsets (and its end) the offset in `text`."""
-    parts: list[str] = []
-    origin: list[int] = []
-    pos = 0
-    for start, end, new in sorted(replacements):
-        parts.append(text[pos:start])
-        origin.extend(range(pos, start))
-        parts.append(new)
-        origin.extend(min(start + i, end - 1) for i in range(len(new)))
-        pos = end
-    parts.append(text[pos:])
-    origin.extend(range(pos, len(text) + 1))
-    return "".join(parts), origin
-
-
-def _open_bracket(text: str, start: int, end: int) -> bool:
-    return text.count("(", start, end) > text.count(")", start, end)
-
-
-def _ends_sentence(text: str, dot: int) -> bool:
-    if text[dot] != ".":
-        return True
-    start = dot
-    while start > 0 and not text[start - 1].isspace():
-        start -= 1
-    word = text[start:dot]
-    if any(c.isdigit() for c in word):
-        return True  # "RV/LV 1,1. Kleiner ...": a number ends a sentence more often than it is an ordinal
-    return not ((len(word) == 1 and word.isalpha()) or "." in word or word.lower() in _ABBREVIATIONS)
-
-
-Replacement = tuple[int, int, str]  # (start, end, new spelling) in the original text
 
 
 class Analysis:
@@ -647,11 +534,9 @@ class Analysis:
         ("LWK 5/SWK 1:" over "Extrusion mit Kompression der Wurzel"): a level tells two statements
         about one finding apart as a side does."""
         own: dict[int, set[str]] = {}
-        for m in _SPINE.finditer(self.lower):
-            first = _REGION_NAME.get(m["r1"], m["r1"]) + m["n1"]
-            second = m["n2"] and _REGION_NAME.get(m["r2"] or "", m["r2"] or first[0]) + m["n2"]
-            sentence = self.segments[self.segment_at(m.start())].sentence if self.segments else 0
-            own.setdefault(sentence, set()).add(f"{first}/{second}" if second else first)
+        for start, level in spinal_levels(self.lower):
+            sentence = self.segments[self.segment_at(start)].sentence if self.segments else 0
+            own.setdefault(sentence, set()).add(level)
         levels = {n: frozenset(found) for n, found in own.items()}
         for sentence, heading in self.headings.items():
             if sentence not in levels and heading in levels:
@@ -683,36 +568,3 @@ def recognised(word: str, lang: str) -> int:
 
 #: "V. a." / "V.a." (Verdacht auf): the German hedge, whose "V." the vein's abbreviation would take.
 _SUSPICION_ABBREVIATION = re.compile(r"v\.\s?a\.")
-
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-
-
-@lru_cache(maxsize=65536)
-def similar(a: str, b: str) -> bool:
-    """Whether two lower-case words differ by spelling only (umlaut folding, one or two typos)."""
-    a, b = a.translate(_FOLD), b.translate(_FOLD)
-    if a == b:
-        return True
-    longest = max(len(a), len(b))
-    if min(len(a), len(b)) < 4:
-        return False
-    return _distance(a, b, limit=1 if longest <= 6 else 2) is not None
-
-
-def _distance(a: str, b: str, limit: int) -> int | None:
-    """Optimal-string-alignment distance between a and b, or None when it exceeds `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return None
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = ca != cb
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return None
-        previous2, previous = previous, current
-    return previous[-1] if previous[-1] <= limit else None
