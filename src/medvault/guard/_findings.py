@@ -40,9 +40,12 @@ def new_findings(pair: Pair) -> list[Flag]:
     # A question ("Is it leaking?") names a finding without stating it.
     stated = [m for m in pair.output.mentions if not pair.output.asks(m)]
     denied_only = _denied_only(pair)
+    affirmed_source = closure(m.concept for m in pair.source.mentions if not m.negated)
     for concept, mentions in _first_per_concept(stated).items():
         if concept in grounded and concept not in denied_only:
             continue
+        if all(_as_at_bone(pair.output, m) in affirmed_source for m in mentions):
+            continue  # "ein Riss im Kreuzbein" for "Fissur des Os sacrum"
         if (
             concept not in denied_only
             and pair.same_language
@@ -101,6 +104,20 @@ def new_findings(pair: Pair) -> list[Flag]:
                 Flag("new_findings", message, severity, None, (first.start, first.end), confident=sure)
             )
     return flags
+
+
+#: A lay word for a split, which at a bone names a fracture ("ein feiner Riss im Kreuzbein" for "Fissur
+#: des Os sacrum", "a small tear in the rib"): grounded there by the source's fracture.
+_AT_BONE = {"rupture": "fracture"}
+
+
+def _as_at_bone(doc: Analysis, m: Mention) -> str | None:
+    """The finding `m` names where its segment names a bone and no other organ ("Riss im Kreuzbein", not
+    "Riss der Sehne am Oberarmknochen"); None for a mention that is read the same everywhere."""
+    if m.concept not in _AT_BONE:
+        return None
+    organs = {o.concept for o in doc.mentions if o.segment == m.segment and o.kind == "A"}
+    return _AT_BONE[m.concept] if organs and all("bone" in implied(o) for o in organs) else None
 
 
 def _denied_only(pair: Pair) -> dict[str, Mention]:
@@ -169,15 +186,16 @@ def omissions(pair: Pair) -> list[Flag]:
     flag is unsure (reported as not checked) when the output keeps the numbers of its sentence, as
     a lay paraphrase the vocabulary does not know would. Other findings keep the task's severity.
     """
-    present = pair.output.concepts
-    affirmed = {m.concept for m in pair.output.mentions if m.kind == "F" and not m.negated}
+    at_bone = {c for m in pair.output.mentions if not m.negated and (c := _as_at_bone(pair.output, m))}
+    present = pair.output.concepts | at_bone
+    affirmed = {m.concept for m in pair.output.mentions if m.kind == "F" and not m.negated} | at_bone
     flags = []
     # The source's questions ("Fragestellung: Fraktur?") are not findings an output has to keep.
     stated = [m for m in pair.source.mentions if not pair.source.asks(m)]
     for concept, mentions in _first_per_concept(stated).items():
         if CONCEPTS[concept].kind != "F":
             continue
-        important = _important(pair.source, mentions)
+        important = _important(pair, mentions)
         elsewhere = None
         if important:
             # A broader word the source affirms for something else of its own ("Läsion" beside "DD
@@ -230,20 +248,59 @@ def _said(concept: str, concepts: set[str], findings_only: bool) -> bool:
     return concept in concepts or bool(broader & concepts) or any(concept in implied(c) for c in concepts)
 
 
-def _important(doc: Analysis, mentions: list[Mention]) -> list[Mention]:
-    """The mentions of an actionable finding, or of one a recommendation hangs on, stated as there now
-    (maybe suspected)."""
+def _important(pair: Pair, mentions: list[Mention]) -> list[Mention]:
+    """The mentions of an actionable finding, of one a recommendation hangs on, or of one the impression
+    states and the output drops with its whole statement, stated as there now (maybe suspected)."""
+    doc = pair.source
     current = [m for m in mentions if doc.level(m) not in ("absent", "historical")]
     if not current:
         return []
     concept = current[0].concept
     if concept in ACTIONABLE:
         return current
+    if concept not in GENERIC and concept not in DEPENDENT:
+        # What the radiologist put in the impression matters by that fact (not "suspekt", a hedge, nor
+        # how far another finding reaches).
+        # Where the output keeps another finding of the impression's sentence it restates that sentence,
+        # and a word it lacks is more likely a paraphrase ("cloudy areas ... have become worse") than a
+        # dropped finding.
+        summed_up = [m for m in current if _in_impression(doc, m) and not _sentence_kept(pair, m)]
+        if summed_up:
+            return summed_up
     if concept in DEPENDENT:
         beside = [m for m in current if _beside(doc, m, DEPENDENT[concept])]
         if beside:
             return beside
     return [m for m in current if RECOMMENDATION[doc.lang].search(doc.lower, *doc.sentence_span(m.start))]
+
+
+#: Headings of a report's impression ("Beurteilung:", "Impression:"): its findings are the ones that count.
+_IMPRESSION = re.compile(
+    r"\b(?:beurteilung|zusammenfassung|befundzusammenfassung|fazit|impression|conclusions?|assessment|"
+    r"summary|opinion)\b"
+)
+
+
+def _in_impression(doc: Analysis, m: Mention) -> bool:
+    """Whether `m` stands under an impression heading."""
+    heading = doc.headings.get(doc.segments[m.segment].sentence)
+    if heading is None:
+        return False
+    start = next(seg.start for seg in doc.segments if seg.sentence == heading)
+    return bool(_IMPRESSION.search(doc.lower, *doc.sentence_span(start)))
+
+
+def _sentence_kept(pair: Pair, m: Mention) -> bool:
+    """Whether the output affirms another finding of the source sentence holding `m`."""
+    start, end = pair.source.sentence_span(m.start)
+    affirmed = {o.concept for o in pair.output.mentions if o.kind == "F" and not o.negated}
+    return any(
+        start <= o.start < end
+        and o.kind == "F"
+        and o.concept != m.concept
+        and _said(o.concept, affirmed, findings_only=True)
+        for o in pair.source.mentions
+    )
 
 
 def _restated(pair: Pair, important: list[Mention], broader: str) -> bool:
@@ -351,5 +408,6 @@ def _unread_denial(pair: Pair) -> bool:
 def _anchored(pair: Pair, m: Mention) -> bool:
     """Whether the output keeps a number of the sentence that holds `m` (so it likely paraphrased it)."""
     start, end = pair.source.sentence_span(m.start)
-    values = {q.value for q in pair.source.quantities if start <= q.start < end and q.dim not in ("count",)}
-    return bool(values & {q.value for q in pair.output.quantities})
+    # By value and dimension: "at most 6 mm" is not kept by "in 3 to 6 months".
+    kept = {k for q in pair.source.quantities if start <= q.start < end and q.dim != "count" for k in q.keys}
+    return bool(kept & {k for q in pair.output.quantities for k in q.keys})

@@ -5,7 +5,9 @@ line continues the row above it.
 
 - kind: `A` anatomy, `F` finding (pathology or abnormal sign), `D` device, `N` a statement that an
   organ is normal. Only findings carry negation polarity and count as "new findings"; anatomy and
-  devices give minor flags at most; `N` only helps to tell clauses apart.
+  devices give minor flags at most; `N` only helps to tell clauses apart. A row with id and kind
+  `-` lists phrases that hold a form but name no concept ("in this spot": a place, not a lesion);
+  as the longer match they hide the form inside them.
 - forms are lower-case literal stems. German forms match anywhere inside a word, because German
   builds compounds (`Pleuraerguss`, `Unterlappenarterie`), unless they start with `^`. English forms
   must start a word unless they start with `*`. A trailing `#` requires the word to end there.
@@ -39,6 +41,10 @@ class Concept:
     implies: frozenset[str]
 
 
+#: The id of rows whose phrases name no concept (they only keep a shorter form from matching).
+_NO_CONCEPT = "-"
+
+
 def _parse(table: str) -> tuple[dict[str, Concept], dict[str, dict[str, str]]]:
     concepts: dict[str, Concept] = {}
     forms: dict[str, dict[str, str]] = {"de": {}, "en": {}}
@@ -46,7 +52,8 @@ def _parse(table: str) -> tuple[dict[str, Concept], dict[str, dict[str, str]]]:
     rows = re.sub(r"\n\s+", " ", "\n".join(lines).strip())  # an indented line continues the row above
     for line in rows.splitlines():
         cid, kind, de, en, implies = (part.strip() for part in line.split("|"))
-        concepts[cid] = Concept(cid, kind, frozenset(implies.split()))  # type: ignore[arg-type]
+        if cid != _NO_CONCEPT:
+            concepts[cid] = Concept(cid, kind, frozenset(implies.split()))  # type: ignore[arg-type]
         for lang, cell in (("de", de), ("en", en)):
             for form in filter(None, (f.strip() for f in cell.split(","))):
                 forms[lang][form] = cid
@@ -117,7 +124,8 @@ def form_pattern(lang: str) -> tuple[re.Pattern[str], dict[str, str]]:
 
 def concept_of(lang: str, matched: str) -> str | None:
     """The concept a form matched by `form_pattern(lang)` belongs to."""
-    return form_pattern(lang)[1].get(" ".join(matched.lower().split()))
+    cid = form_pattern(lang)[1].get(" ".join(matched.lower().split()))
+    return None if cid == _NO_CONCEPT else cid
 
 
 @cache

@@ -37,12 +37,14 @@ from medvault.guard._statements import (
     _PERSISTING,
     _Finding,
     _findings,
+    _leaves,
     _opposite,
     _other_level,
     _other_organs,
     _placed_alike,
     _specific,
     apart,
+    gapped,
     statements,
 )
 from medvault.guard._text import WORD, Analysis, Mention, Segment
@@ -69,7 +71,19 @@ def _known(o: _Finding, src: list[_Finding], via_generic: bool = False) -> tuple
     this generic one ("carcinoma" for "lesion"), which then is compared anywhere too.
     """
     same = [f for f in src if f.concept == o.concept]
-    normal = [f for f in src if f.concept == _NORMAL and f.organs & o.organs]
+    if o.kind and not o.implied:  # "Korbhenkelriss" is compared with what the source says of that kind
+        same = [f for f in same if f.kind == o.kind] or same
+    # An organ said to be normal denies findings of that organ only: not of another one that shares a
+    # broader part ("Iliosakralgelenke unauffällig" says nothing of a cyst in the hip joint), and "Other
+    # bones intact" nothing of the bone the report is about.
+    normal = [
+        f
+        for f in src
+        if f.concept == _NORMAL
+        and f.organs & o.organs
+        and _one_place(f, o)
+        and (f.qualifier != "further" or o.qualifier == "further")
+    ]
     if o.qualifier and any(f.qualifier == o.qualifier for f in same + normal):
         same = [f for f in same if f.qualifier == o.qualifier]
         normal = [f for f in normal if f.qualifier == o.qualifier]
@@ -100,6 +114,14 @@ def _known(o: _Finding, src: list[_Finding], via_generic: bool = False) -> tuple
     return [], 0
 
 
+def _one_place(f: _Finding, o: _Finding) -> bool:
+    """Whether the most specific organs of one statement all lie within those of the other: "Leber und
+    Milz unauffällig" and "a lesion in the liver"; not "Iliosakralgelenke" (iliac, joint) and the hip
+    joint, which share the broader joint only."""
+    mine, theirs = _leaves(_specific(o)), _leaves(_specific(f))
+    return not (mine and theirs) or mine <= closure(theirs) or theirs <= closure(mine)
+
+
 def _anchored(pair: Pair, o: _Finding, statements: list[_Finding], index: int) -> bool:
     """Whether statements found at `_known`'s level `index` are about what the output finding is about:
     through a shared organ or side (levels 0 to 2); through the concept alone (level 3) where one side
@@ -110,8 +132,8 @@ def _anchored(pair: Pair, o: _Finding, statements: list[_Finding], index: int) -
     the other's anchors too: "Läsion links ..., ein Karzinom ist wahrscheinlich" in a prostate report
     and "Prostatakrebs" in a text about the left side of the gland; not "Links ist nichts verletzt"
     for a report about the right knee."""
-    if index < 3:
-        return True
+    if index < 3 or (o.kind and all(f.kind == o.kind for f in statements)):
+        return True  # a shared organ or side, or the same narrower kind ("Korbhenkelriss")
     if not (_specific(o) or o.sides) or all(not (_specific(f) or f.sides) for f in statements):
         return True
     return all(
@@ -183,11 +205,15 @@ def _compatible(pair: Pair, o: _Finding, src: list[_Finding], level: str) -> boo
     finding with it ("Mild pelvicalyceal dilatation" under "Right kidney:" for "in the right kidney
     ... widened", beside "No ureteral dilatation"); None where one only does not differ (about no
     place of its own); False where every such statement is about another place (`apart`)."""
+    # Where the source names the output's narrower kind ("V. a. Korbhenkelriss"), a statement of the
+    # plain finding ("Komplexer Riss") does not say it.
+    kind = o.kind if any(f.concept == o.concept and f.kind == o.kind for f in src) else None
     agreeing = [
         f
         for f in src
         if f.concept == o.concept
         and not f.implied
+        and (kind is None or f.kind == kind)
         and pair.source.level(f.mention) == level
         and f.qualifier in (o.qualifier, None if o.qualifier in (None, _PERSISTING) else o.qualifier)
         and not apart(f, o)
@@ -326,13 +352,16 @@ def _by_concept(pair: Pair) -> list[Flag]:
     named = {f.concept for f in src}
     verbatim = _verbatim_segments(pair)
     flags: dict[str, Flag] = {}
-    out = statements(pair.output)  # cached: the omission and new-finding checks read it too
+    # `statements` is cached: the omission and new-finding checks read it too. Elliptic statements
+    # ("effusion on the right, small on the left") are compared like written ones.
+    out = [*statements(pair.output), *gapped(pair.output)]
     for o in out:
         if o.concept in flags:
             continue
-        if not pair.same_language and (o.qualifier or "").startswith(_KIND):
-            o = replace(o, qualifier=None)  # the other language writes the kind in words of its own
-        if o.mention.segment in verbatim:
+        if not pair.same_language:  # the other language writes the kind in words of its own
+            qualifier = None if (o.qualifier or "").startswith(_KIND) else o.qualifier
+            o = replace(o, qualifier=qualifier, kind=None)
+        if o.mention.segment in verbatim and not o.gapped:
             continue  # the source has this very passage: its statement is the source's own
         if pair.output.tells(o.mention):
             continue

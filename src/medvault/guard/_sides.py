@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 
-from medvault.guard._cues import GENERIC
+from medvault.guard._cues import GENERIC, NEG_CUES
 from medvault.guard._lexicon import CONCEPTS, implied
 from medvault.guard._text import Analysis, Mention, Side, SideMention
 
@@ -230,6 +230,16 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
             # own or a later part waits for one: "rechts frontal, 5 mm, sowie im linken Kleinhirnstiel,
             # 7 mm" sides the 7 mm.
             merged[-1][1].extend(sides)
+        elif (
+            merged
+            and sentences[-1] == sentence
+            and not waits
+            and (said := _elliptic(doc, anchors, sides, merged[-1]))
+        ):
+            # "Coxarthrose rechts, links allenfalls beginnend", "Zyste der rechten Niere, links unauffällig":
+            # the other side alone (or with a normal statement) speaks of the clause before it.
+            merged.append((anchors + said, sides))
+            sentences.append(sentence)
         else:
             merged.append((anchors, sides))
             sentences.append(sentence)
@@ -240,6 +250,23 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
         (anchors, sides or ([headings[sentence]] if sentence in headings else []))
         for (anchors, sides), sentence in zip(merged, sentences, strict=True)
     ]
+
+
+def _elliptic(doc: Analysis, anchors: list[Anchor], sides: list[SideMention], before: Clause) -> list[Anchor]:
+    """What a part naming only the other side than the clause before it, or that side and a normal
+    statement, says again: the findings and organs of that clause where it affirms ("links allenfalls
+    beginnend"), its organs where it says normal ("links unauffällig"), nothing where it denies ("links
+    nicht")."""
+    if not sides or not before[1] or any(a[0] != "c" or CONCEPTS[str(a[1])].kind != "N" for a in anchors):
+        return []
+    mine = {side for sm in sides for side in sm.sides}
+    if mine & {side for sm in before[1] for side in sm.sides}:
+        return []
+    organs = [a for a in before[0] if a[0] == "c" and CONCEPTS[str(a[1])].kind == "A"]
+    seg = doc.segments[doc.segment_at(sides[0].start)]
+    if NEG_CUES[doc.lang].search(doc.lower, sides[0].start, seg.end):
+        return []  # a denial names no organ of its own: "rechts kein Erguss" leaves the pleura unsided
+    return organs if anchors else organs + [a for a in before[0] if _is_finding(a) and not a[2]]
 
 
 def _any_in(starts: list[int], a: int, b: int) -> bool:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from medvault.guard._cues import AXES, DIRECTIONS
+from medvault.guard._cues import AXES, DIRECTIONS, NEG_CUES, PSEUDO_NEG
 from medvault.guard._lexicon import CONCEPTS, closure, implied
-from medvault.guard._text import Analysis, Mention
+from medvault.guard._text import WORD, Analysis, Mention
 
 _NORMAL = "normal"  # the lexicon's concept of an organ said to be normal ("Leber unauffällig")
 # Qualifiers that make a statement apart from the unqualified one: "keine frische Blutung" says nothing
@@ -53,6 +53,8 @@ class _Finding:
     organ_only: bool = False  # valid only where the organs agree
     near: frozenset[str] = frozenset()  # anatomy right at the mention: its own place (see `_near`)
     levels: frozenset[str] = frozenset()  # spinal levels of its sentence ("l5", "l4/l5")
+    gapped: bool = False  # said of the other side in words without the finding (see `_gapped`)
+    kind: str | None = None  # the unknown first part of a German compound ("korbhenkel|riss"): see `_kind`
 
 
 @lru_cache(maxsize=4)  # a source text's findings serve the negation check and, as statements, two others
@@ -68,7 +70,7 @@ def _all_findings(doc: Analysis) -> tuple[_Finding, ...]:
     sentence_organs: dict[int, set[str]] = defaultdict(set)
     findings_in: dict[int, list[Mention]] = defaultdict(list)
     normal_segments = set()
-    for m in doc.mentions:
+    for m in _continued_negations(doc):
         if m.kind == "F":
             if not doc.asks(m):  # "Fraktur?", "Is it leaking?": a question states nothing
                 findings_in[m.segment].append(m)
@@ -112,7 +114,18 @@ def _all_findings(doc: Analysis) -> tuple[_Finding, ...]:
             qualifier = _qualifier(doc, m)
             near = _near(doc, m, mentions, anatomy)
             levels = doc.spine_levels.get(sentence, frozenset())
-            found.append(_Finding(m.concept, organs, sides, m, qualifier=qualifier, near=near, levels=levels))
+            found.append(
+                _Finding(
+                    m.concept,
+                    organs,
+                    sides,
+                    m,
+                    qualifier=qualifier,
+                    near=near,
+                    levels=levels,
+                    kind=_kind(doc, m),
+                )
+            )
             # "Pleuraerguss" is an effusion; but "kein Perikarderguss" only denies an effusion of the
             # pericardium, so a negated mention stands for its broader finding at its own organ only
             # (or everywhere, for a synonym: "kein Embolus" is "kein Thrombus").
@@ -132,14 +145,99 @@ def _all_findings(doc: Analysis) -> tuple[_Finding, ...]:
             organs = frozenset(organs_of[m.segment]) | directions_of[m.segment]
             sides = frozenset(sides_of[m.segment])
             found.append(_Finding(_NORMAL, organs, sides, normal, qualifier=_qualifier(doc, m)))
+    found += _gapped(doc, found, findings_in, sides_of, normal_segments)
     return tuple(found)
+
+
+def _gapped(
+    doc: Analysis,
+    found: list[_Finding],
+    findings_in: dict[int, list[Mention]],
+    sides_of: dict[int, set[str]],
+    normal_segments: set[int],
+) -> list[_Finding]:
+    """Statements a segment makes about the findings of the segment before it, for another side, without
+    naming them: "Coxarthrose rechts, links allenfalls beginnend", "effusion on the right, none on the
+    left", "Zyste der rechten Niere, links unauffällig" at the level of the segment's own cue; "Zyste
+    rechts 12 mm, links 9 mm", "links ebenso" at the level of the finding. A segment naming anything
+    else ("Erguss rechts, Drainage links", "linke Niere 11 cm") is about that."""
+    said: dict[int, list[_Finding]] = defaultdict(list)  # a mention's statement and what it implies
+    for f in found:
+        if f.concept != _NORMAL:
+            said[f.mention.start].append(f)
+    mentioned = {m.segment for m in doc.mentions}
+    cued = {cue[0] for cue in doc.certainty_cues}
+    backward = {cue[0] for cue in doc.certainty_cues if cue[4] == "backward"}
+    gapped = []
+    for index in range(1, len(doc.segments)):
+        seg, before = doc.segments[index], doc.segments[index - 1]
+        sides, previous = frozenset(sides_of.get(index, ())), findings_in.get(index - 1)
+        if (
+            findings_in.get(index)
+            or not sides
+            or not previous
+            or seg.sentence != before.sentence
+            or not sides_of.get(index - 1)
+            or sides & sides_of[index - 1]
+        ):
+            continue
+        text = PSEUDO_NEG[doc.lang].sub(" ", doc.lower[seg.start : seg.end])  # "links nicht auszuschließen"
+        negated = index in normal_segments or bool(NEG_CUES[doc.lang].search(text))
+        own_level = negated or index in cued
+        if not own_level and index in mentioned:
+            continue
+        # With a cue, the statement stands where the cue scopes over it: before a backward one ("links
+        # nicht auszuschließen"), else at the segment's last word ("links allenfalls beginnend").
+        words = list(WORD.finditer(doc.lower, seg.start, seg.end))
+        at = words[0] if index in backward else words[-1]
+        for m in previous:
+            stand_in = Mention(m.concept, "F", at.start(), at.end(), index, negated, at.group())
+            gapped += [
+                # A denial stands for what the finding implies at its organs only (see `_all_findings`).
+                replace(
+                    f,
+                    sides=sides,
+                    mention=stand_in if own_level else m,
+                    near=frozenset(),
+                    gapped=True,
+                    organ_only=f.organ_only or (f.implied and negated),
+                )
+                for f in said[m.start]
+            ]
+    return gapped
+
+
+# What may stand between two mentions of one finding in one verb phrase ("have not moved out of place",
+# "ist nicht verschoben bzw. disloziert"): at most three words, no punctuation, no new clause.
+_CONTINUATION = re.compile(r"(?:\s+(?!(?:and|but|und|aber|sondern)\b)[\w.]+){0,3}?\s+|\s*-\s*")
+
+
+def _continued_negations(doc: Analysis) -> list[Mention]:
+    """The text's mentions, where a finding repeats a negated mention of the same finding in the same
+    verb phrase ("have not moved out of place": a local "not" reaches only "moved") negated like it."""
+    mentions = doc.mentions
+    found = list(mentions)
+    for index in range(1, len(mentions)):
+        m, before = mentions[index], found[index - 1]
+        if (
+            m.kind == "F"
+            and not m.negated
+            and before.negated
+            and before.concept == m.concept
+            and before.segment == m.segment
+            and _CONTINUATION.fullmatch(doc.lower, doc.word_span(before.start, before.end)[1], m.start)
+        ):
+            found[index] = replace(m, negated=True)
+    return found
 
 
 def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
     """Finding mentions with context (see `_all_findings`); without `with_implied` only those written."""
     found = _all_findings(doc)
     # "normal" is an organ's concept (kind N): no mention of a finding has it, only the stand-ins.
-    return list(found) if with_implied else [f for f in found if not f.implied and f.concept != _NORMAL]
+    if with_implied:
+        return list(found)
+    return [f for f in found if not f.implied and not f.gapped and f.concept != _NORMAL]
 
 
 def _joined_before(doc: Analysis, sentence: int) -> int:
@@ -187,13 +285,21 @@ def _qualifier(doc: Analysis, m: Mention) -> str | None:
     found = _QUALIFIER.search(doc.lower, max(segment_start, word_start - 80), word_start)
     if found:
         return found.lastgroup
+    if m.negated and _kind(doc, m):
+        return f"{_KIND}{m.word}"
+    return None
+
+
+def _kind(doc: Analysis, m: Mention) -> str | None:
+    """The first part of a German compound naming a finding, where the vocabulary knows nothing in it:
+    a narrower kind of the finding ("Korbhenkel|riss", "Spannungs|pneumothorax")."""
+    word_start = m.start - m.word.index(doc.lower[m.start : m.end]) if m.word else m.start
     if (
-        m.negated
-        and doc.lang == "de"
+        doc.lang == "de"
         and word_start < m.start
         and not any(word_start <= x.start < m.start for x in doc.mentions)
     ):
-        return f"{_KIND}{m.word}"
+        return doc.lower[word_start : m.start]
     return None
 
 
@@ -216,6 +322,11 @@ def _opposite(a: frozenset[str], b: frozenset[str]) -> bool:
                 direction = entry.removeprefix(_DIRECTION)
                 axes[AXES[direction]][index].add(direction)
     return any(here and there and not here & there for here, there in axes.values())
+
+
+def gapped(doc: Analysis) -> list[_Finding]:
+    """The statements a text makes about the other side without naming the finding (see `_gapped`)."""
+    return [f for f in _all_findings(doc) if f.gapped]
 
 
 @lru_cache(maxsize=4)  # the omission and new-finding checks read the same pair's statements

@@ -1,0 +1,101 @@
+"""A finding the radiologist put in the impression ("Beurteilung:", "Impression:") is important by that
+fact: a simplification or summary that drops it, with the whole statement it stands in, gets a major,
+confident omission (unsure where the output keeps the numbers of the finding's sentence, as a paraphrase
+would). Normal statements and denials in the impression are no such finding; where the
+output keeps another finding of the impression's sentence, a missing word is likely paraphrased.
+An output keeps a number of the source only in the same dimension ("6 mm" is not kept by "6 months").
+
+Every example is invented for this file; controls for each side of the rule.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.guard.rule_rows import Row, assert_row
+
+ROWS: list[Row] = [
+    (
+        "steatosis-en-simplification",
+        "Liver of normal size. Diffuse fatty infiltration. Gallbladder normal.\n"
+        "Impression: Hepatic steatosis.",
+        "Your liver is of normal size. The gallbladder is normal.",
+        "simplification",
+        "en",
+        None,
+        "omission",
+    ),
+    (
+        "bursitis-de-summary",
+        "Flüssigkeit in der Bursa subacromialis. Rotatorenmanschette intakt.\n"
+        "Beurteilung: Bursitis subacromialis.",
+        "Rotatorenmanschette intakt.",
+        "summary",
+        "de",
+        None,
+        "omission",
+    ),
+    (
+        "emphysema-de-simplification",
+        "Zentrilobuläres Lungenemphysem in beiden Oberlappen. Kein Infiltrat.\nBeurteilung: Lungenemphysem.",
+        "Die Lunge zeigt keine Entzündung.",
+        "simplification",
+        "de",
+        None,
+        "omission",
+    ),
+    (
+        "units-differ-en",
+        "Small pericardial effusion, 6 mm.\nImpression: Small pericardial effusion. Follow-up in 6 months.",
+        "Please come back for a check in 6 months.",
+        "simplification",
+        "en",
+        None,
+        "omission",
+    ),
+    # controls: findings outside the impression, normal statements, denials and kept statements; an
+    # output that keeps the numbers of the finding's sentence may say it in other words (not checked)
+    (
+        "numbers-kept-en",
+        "Liver enlarged to 18 cm with diffuse fatty infiltration. Gallbladder normal.\n"
+        "Impression: Hepatomegaly with hepatic steatosis.",
+        "Your liver is a bit large (18 cm). The gallbladder is normal.",
+        "simplification",
+        "en",
+        None,
+        "not review",
+    ),
+    (
+        "findings-only-en",
+        "Mild hepatic steatosis. Gallbladder normal. No biliary dilatation.\n"
+        "Impression: No acute abnormality.",
+        "The gallbladder is normal and the bile ducts are not widened. Nothing urgent was found.",
+        "simplification",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "denial-in-impression-de",
+        "Leber unauffällig. Kein Aszites.\nBeurteilung: Unauffälliger Befund, kein Aszites.",
+        "Die Leber ist normal.",
+        "summary",
+        "de",
+        None,
+        "ok",
+    ),
+    (
+        "sentence-kept-en",
+        "Bilateral perihilar opacities.\nImpression: Worsening bilateral opacities in keeping with oedema.",
+        "The cloudy areas in both lungs have become more, which fits with fluid in the lungs (oedema).",
+        "simplification",
+        "en",
+        None,
+        "not review",
+    ),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
+def test_impression_finding_dropped(row: Row) -> None:
+    assert_row(row)
