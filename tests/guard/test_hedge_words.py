@@ -1,7 +1,8 @@
 """Hedge and denial words read by their place: "allenfalls" (at most, if at all) hedges what follows or
 precedes it; "eher" (rather) hedges a finding, but before a word of size or degree it grades that word
 ("eine eher kleine Zyste" is a cyst, rather small); English "none" denies ("none on the left", "none
-enlarged"). Every example is invented for this file; controls show that a hedge made definite is caught.
+enlarged"); an opinion verb ("thought to be", "considered to be", "gilt als", "vermutet wird") hedges
+what it names. Every example is invented for this file; controls show that a hedge made definite is caught.
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ LEVELS = [
     ("Lymph nodes: none enlarged.", "en", "enlargement", "absent"),
     ("Effusion on the right, none enlarged on the left.", "en", "enlargement", "absent"),
     ("None of the nodes is enlarged.", "en", "enlargement", "absent"),
+    # An opinion verb hedges what it names ("thought to be", "gilt als").
+    ("It is thought to be a fibroadenoma.", "en", "fibroadenoma", "probable"),
+    ("The nodule is considered to be a fibroadenoma.", "en", "fibroadenoma", "probable"),
+    ("The lesion is believed to be a cyst.", "en", "cyst", "probable"),
+    ("Der Herd gilt als Fibroadenom.", "de", "fibroadenoma", "probable"),
+    ("Vermutet wird ein Fibroadenom.", "de", "fibroadenoma", "probable"),
+    ("She has a fibroadenoma.", "en", "fibroadenoma", "present"),
 ]
 
 

@@ -4,6 +4,9 @@ confident omission (unsure where the output keeps the numbers of the finding's s
 would). Normal statements and denials in the impression are no such finding; where the
 output keeps another finding of the impression's sentence, a missing word is likely paraphrased.
 An output keeps a number of the source only in the same dimension ("6 mm" is not kept by "6 months").
+Where the impression states an important finding, the output must keep it where the impression puts it
+(side, organ); a lesser statement of it only in the findings part ("minimal stenosis" of another artery)
+may go.
 
 Every example is invented for this file; controls for each side of the rule.
 """
@@ -83,6 +86,36 @@ ROWS: list[Row] = [
         "de",
         None,
         "ok",
+    ),
+    (
+        "impression-place-kept-en",
+        "Coronary CTA.\nLAD: moderate stenosis proximal (50-69%).\nRCA: minimal stenosis (<25%).\n"
+        "Impression: Moderate proximal LAD stenosis.",
+        "- Moderate (50-69%) stenosis of the proximal LAD.\n- Minimal RCA disease.",
+        "summary",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "impression-place-kept-de",
+        "Duplex Karotiden.\nACI rechts: Stenose 70 %.\nACI links: geringe Stenose unter 50 %.\n"
+        "Beurteilung: Hochgradige ACI-Stenose rechts.",
+        "Hochgradige Stenose der ACI rechts (70 %); links geringe Plaques.",
+        "summary",
+        "de",
+        None,
+        "ok",
+    ),
+    (
+        "control-impression-place-dropped",
+        "Coronary CTA.\nLAD: moderate stenosis proximal (50-69%).\nRCA: minimal stenosis (<25%).\n"
+        "Impression: Moderate proximal LAD stenosis.",
+        "- Minimal RCA stenosis (<25%).",
+        "summary",
+        "en",
+        None,
+        "omission",
     ),
     (
         "sentence-kept-en",

@@ -342,7 +342,10 @@ def _kept_elsewhere_only(pair: Pair, important: list[Mention], keeping: set[str]
         return important[0]  # "a lump of stool, called an appendicolith": no word for the nodule
     said = own
     organs = pair.same_language and not pair.rules.lay
-    wanted = {(m.start, m.concept) for m in important}
+    # Where the impression states the finding, its statements are the ones to keep in place; the
+    # findings part may add lesser ones elsewhere ("minimal stenosis" of another artery).
+    summed_up = [m for m in important if _in_impression(pair.source, m)] or important
+    wanted = {(m.start, m.concept) for m in summed_up}
     for s in statements(pair.source):
         if (s.mention.start, s.concept) in wanted and said and all(apart(s, o, organs) for o in said):
             return s.mention

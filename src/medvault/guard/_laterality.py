@@ -28,7 +28,7 @@ from medvault.guard._context import Pair
 from medvault.guard._cues import AXES, COMPARISON, DIRECTION_PARTS, DIRECTIONS, GENERIC, MEANING_PREFIX
 from medvault.guard._lexicon import CONCEPTS, implied
 from medvault.guard._model import Flag, Severity
-from medvault.guard._sides import Anchor, _Clause, _is_finding, _side_words, _Sides, _weight
+from medvault.guard._sides import Anchor, _Clause, _is_finding, _is_normal, _side_words, _Sides, _weight
 from medvault.guard._text import Analysis, SideMention
 
 _INFLECTION = re.compile(r"(?<=[lr])(?:e|en|er|es|em)$")
@@ -93,8 +93,10 @@ def _names(sides: Iterable[str | None]) -> str:
 def _anchor_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
     for anchor, out_sides in out.sides.items():
         src_sides = src.counterpart(anchor)
-        if src_sides is None:
-            continue  # unknown to the source: new findings and numbers speak about it
+        if src_sides is None or _is_normal(anchor):
+            # Unknown to the source: new findings and numbers speak about it. A normal statement says
+            # how its organ is, not which one: the clauses compare its side.
+            continue
         extra = sorted(set(out_sides) - set(src_sides))
         if extra and (src_sides or not set(extra) <= src.doc_sides):
             missing = sorted(set(src_sides) - set(out_sides))
@@ -103,7 +105,7 @@ def _anchor_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
             # A side given to what the source names without one is sure only where it contradicts
             # every side of the source ("left" in a report on the right knee), not where it adds to
             # them ("die beiden Menisken" of a right knee: the two menisci, or both knees?).
-            if _measure_agrees(pair, src, at):
+            if _measure_agrees(pair, src, at) or _denied_alike(src, out, anchor, at):
                 continue
             adds = not src_sides and bool(set(out_sides) & src.doc_sides)
             agrees = _clause_agrees(src, out, anchor, at)
@@ -120,8 +122,19 @@ def _clause_agrees(src: _Sides, out: _Sides, anchor: Anchor, at: SideMention) ->
     for clause in out.clauses:
         if anchor in clause.keys and at in clause.side_mentions:
             matches = _matches(clause, src.clauses)
-            return bool(matches) and (matches[0][1].sides == clause.sides or _said_elsewhere(clause, matches))
+            aligned = _aligned(clause, matches)
+            return bool(aligned) and (aligned[0].sides == clause.sides or _said_elsewhere(clause, matches))
     return False
+
+
+def _denied_alike(src: _Sides, out: _Sides, anchor: Anchor, at: SideMention) -> bool:
+    """Whether a denial's clause is stated on its sides by the source (see `_denials_said`): "kein
+    Hinweis, dass der Krebs rechts zurückgekommen ist" for "Regelrechter Befund rechts", though the
+    source denies the cancer in words only on the left."""
+    return bool(anchor[2]) and any(
+        anchor in clause.keys and at in clause.side_mentions and _denials_said(clause, src)
+        for clause in out.clauses
+    )
 
 
 def _measure_agrees(pair: Pair, src: _Sides, at: SideMention) -> bool:
@@ -139,6 +152,17 @@ def _measure_agrees(pair: Pair, src: _Sides, at: SideMention) -> bool:
     )
 
 
+def _aligned(clause: _Clause, matches: list[tuple[float, _Clause]]) -> list[_Clause]:
+    """The source clauses aligned with an output clause: the most alike ones; among near ties, those
+    that state all it states ("hard, calcified plaque" is the right ICA's, though the left ICA's clause
+    is as alike in words)."""
+    if not matches:
+        return []
+    best = [other for score, other in matches if score == matches[0][0]]
+    close = [m for score, m in matches if score >= matches[0][0] * NEAR_TIE and _compatible(clause, m)]
+    return close if close and not any(m in close for m in best) else best
+
+
 def _clause_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
     """Clauses naming only organs are left to the anchors: "the right lung is clear" and "air around
     the left lung" are alike in words and far apart in meaning."""
@@ -146,13 +170,14 @@ def _clause_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
         if not clause.sides or not any(_weight(k) == 1 for k in clause.keys):
             continue
         matches = _matches(clause, src.clauses)
-        best = [other for score, other in matches if score == matches[0][0]] if matches else []
+        best = _aligned(clause, matches)
         best = [m for m in best if _same_level(clause, m)] or best
         sided = [m for m in best if m.sides]
         if (
             sided
-            and not any(m.sides == clause.sides for m in best)
+            and not any(clause.sides in (m.sides, m.umbrella) for m in best)
             and not _said_elsewhere(clause, matches, pair.rules.lay)
+            and not _denials_said(clause, src)
             and not _measured_elsewhere(clause, src)
         ):
             label = out.labels[clause.first]
@@ -175,6 +200,8 @@ def _clause_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
 #: same statement in the existential reading of sides.
 ALIKE = 0.9
 LAY_ALIKE = 0.8
+#: Scores this close to the best are a tie broken by what the clauses say (`_aligned`).
+NEAR_TIE = 0.95
 
 
 def _compatible(clause: _Clause, other: _Clause) -> bool:
@@ -183,12 +210,27 @@ def _compatible(clause: _Clause, other: _Clause) -> bool:
     findings = {k for k in clause.keys if _is_finding(k)}
     measures, theirs = ({k for k in c.keys if k[0] == "q"} for c in (clause, other))
     apart = bool(measures and theirs and not measures & theirs)  # "15 mm" is not the "6 mm" lesion
-    # A generic finding ("spot") is stated by a narrower one of the same polarity ("nodule").
-    stated = all(
-        k in other.keys or (k[1] in GENERIC and any(_likeness(k, o) for o in other.keys if o[2] == k[2]))
-        for k in findings
+    shared = bool(_organs(clause) & _organs(other))
+    return all(_states(other.keys, k, shared) for k in findings) and _same_level(clause, other) and not apart
+
+
+def _states(keys: frozenset[Anchor], k: Anchor, same_organ: bool) -> bool:
+    """Whether a clause's anchors state finding `k`: the same one; for a generic finding ("spot"), a
+    narrower one of the same polarity ("nodule"); for a denial, the denial of a broader finding ("keine
+    Herdbefunde": no nodules) or a normal statement ("Regelrechter Befund rechts": no cancer on the
+    right); for an organ said normal, a denial about the same organ (`same_organ`: "Left kidney 10.8 cm,
+    no hydronephrosis": "normal size")."""
+    return (
+        k in keys
+        or (k[1] in GENERIC and any(_likeness(k, o) for o in keys if o[2] == k[2]))
+        or (bool(k[2]) and any(_is_normal(o) for o in keys))
+        or any(
+            o[0] == "c"
+            and o[2]
+            and ((same_organ and _normal_vs_denied(k, o)) or (k[2] and o[1] in implied(str(k[1]))))
+            for o in keys
+        )
     )
-    return stated and _same_level(clause, other) and not apart
 
 
 def _same_level(clause: _Clause, other: _Clause) -> bool:
@@ -207,6 +249,33 @@ def _measured_elsewhere(clause: _Clause, src: _Sides) -> bool:
     )
 
 
+def _denials_said(clause: _Clause, src: _Sides) -> bool:
+    """Whether every denial or normal statement of an output clause that affirms nothing is stated by some
+    source clause of its sides, one by one ("Left: no suspicious lesion, no calcifications." split in
+    two clauses, restated as "the left breast shows no suspicious nodules and no calcifications")."""
+    findings = [k for k in clause.keys if _is_finding(k)]
+    if not findings or any(CONCEPTS[str(k[1])].kind == "F" and not k[2] for k in findings):
+        return False
+    organs = _organs(clause)
+    mine = [m for m in src.clauses if m.sides == clause.sides and _same_level(clause, m)]
+    # About the same organ; a denial also where the source names none ("Links keine Herdbefunde"), but
+    # an organ said normal only by a statement about it ("Samenblasen links unauffällig" is not said by
+    # "Links keine suspekte Läsion" of the prostate).
+    return all(
+        any(
+            _states(m.keys, k, bool(organs & _organs(m)))
+            and (not organs or organs & _organs(m) or (k[2] and not _organs(m)))
+            for m in mine
+        )
+        for k in findings
+    )
+
+
+def _organs(clause: _Clause) -> set[object]:
+    """The organs (and devices) a clause names."""
+    return {k[1] for k in clause.keys if k[0] == "c" and not _is_finding(k)}
+
+
 def _said_elsewhere(clause: _Clause, matches: list[tuple[float, _Clause]], lay: bool = False) -> bool:
     """Existential reading: the output's sides are those of some compatible source statement, or, for
     both sides, the union of compatible statements about each side ("Right kidney: normal. Left kidney:
@@ -215,21 +284,29 @@ def _said_elsewhere(clause: _Clause, matches: list[tuple[float, _Clause]], lay: 
     # stone in the left ureter" vs "stones in the left kidney") is another statement.
     # Lay words align less surely ("upper part of your right lung" names no lobe), so a lay output's
     # statement may stand for a slightly less alike one.
-    top = (matches[0][0] if matches else 0.0) * (LAY_ALIKE if lay else ALIKE)
+    # A clause naming no organ or measurement ("Rechts unauffällig") has nothing that tells the source's
+    # statements apart beyond its findings: any compatible one says it.
+    placed = any(k[0] == "q" or (k[0] == "c" and not _is_finding(k)) for k in clause.keys)
+    top = (matches[0][0] if matches and placed else 0.0) * (LAY_ALIKE if lay else ALIKE)
     compatible = [m for score, m in matches if score >= top and _compatible(clause, m) and m.sides]
     if any(m.sides == clause.sides for m in compatible):
         return True
-    single = {side for m in compatible if len(m.sides) == 1 for side in m.sides}
-    return len(clause.sides) == 2 and single >= clause.sides
+    if len(clause.sides) != 2:
+        return False
+    # Both sides: per side, the source statement most alike among those of that side alone says it
+    # ("Right kidney 11.2 cm, normal" and "Left kidney 10.8 cm, no hydronephrosis").
+    per_side = [[m for _, m in matches if m.sides == {side}] for side in clause.sides]
+    return all(of_side and _compatible(clause, of_side[0]) for of_side in per_side)
 
 
 def _comparison_flags(src: _Sides, out: _Sides) -> Iterable[Flag]:
     src_pairs = [dominance for dominance, _ in src.comparisons]
     for dominance, span in out.comparisons:
-        if src_pairs and not any(_agrees(dominance, other) for other in src_pairs):
-            message = (
-                f"comparison changed: output says {dominance[0]} dominant, source says {src_pairs[0][0]}"
-            )
+        # An output naming both ends ("right more than right") is held to the source's comparisons that
+        # do too, not only to "rechts betont".
+        full = [other for other in src_pairs if other[1] and dominance[1]] or src_pairs
+        if src_pairs and not any(_agrees(dominance, other) for other in full):
+            message = f"comparison changed: output says {_told(dominance)}, source says {_told(full[0])}"
             yield Flag("laterality", message, "major", src.comparisons[0][1], span, code="comparison_changed")
 
 
@@ -249,6 +326,10 @@ def _direction_flags(pair: Pair, src: _Sides, out: _Sides) -> Iterable[Flag]:
             None,
             "direction",
         )
+
+
+def _told(dominance: tuple[str, str | None]) -> str:
+    return f"{dominance[0]} more than {dominance[1]}" if dominance[1] else f"{dominance[0]} dominant"
 
 
 def _agrees(a: tuple[str, str | None], b: tuple[str, str | None]) -> bool:
@@ -278,10 +359,8 @@ def _axis_directions(doc: Analysis) -> dict[tuple[str, str | None], list[Directe
     posterior, ...) in the segments naming it ("Fraktur der proximalen Fibula" and "distale
     Tibiafraktur" keep their directions apart)."""
     in_segment: dict[int, list[Directed]] = defaultdict(list)
-    for w in doc.words:
-        direction = _direction_of(w.group(), doc.lang)
-        if direction:
-            in_segment[doc.segment_at(w.start())].append((direction, w))
+    for direction, w in _directed_words(doc):
+        in_segment[doc.segment_at(w.start())].append((direction, w))
     # A segment without an organ of its own takes those of its sentence ("Der 12. Brustwirbel ist
     # gebrochen: seine untere Platte ist eingedrückt").
     organs: dict[int, set[str]] = defaultdict(set)
@@ -296,6 +375,22 @@ def _axis_directions(doc: Analysis) -> dict[tuple[str, str | None], list[Directe
             context = organs[m.segment] or sentence_organs[doc.segments[m.segment].sentence]
             for key in (None, *context):
                 found[m.concept, key] += in_segment.get(m.segment, [])
+    return found
+
+
+#: A direction word before an article or possessive is a preposition ("the ligament inside the knee",
+#: "outside your body"): it says where within something, not which end of an axis.
+_PREPOSITION_USE = re.compile(r"\s+(?:the|a|an|your|its|his|her|their|this|that)\b")
+
+
+@lru_cache(maxsize=16)  # per document: three direction checks read it
+def _directed_words(doc: Analysis) -> list[Directed]:
+    """The words of a text that name a direction, each with its direction class."""
+    found = []
+    for w in doc.words:
+        direction = _direction_of(w.group(), doc.lang)
+        if direction and not (doc.lang == "en" and _PREPOSITION_USE.match(doc.lower, w.end())):
+            found.append((direction, w))
     return found
 
 
@@ -324,12 +419,34 @@ def _anatomy(word: str, lang: str) -> bool:
     return any(m.kind == "A" for m in Analysis(word, lang).mentions)
 
 
+_BETWEEN = re.compile(r"[^\W\d_]*\s+(?:[^\W\d_]+\s+)?")
+
+
+@lru_cache(maxsize=16)  # per document: both direction checks read it
+def _organ_parts(doc: Analysis) -> dict[int, tuple[str, str]]:
+    """Direction words right before an organ ("proximal ureter", "distaler Harnleiter", at most one
+    word between): start offset -> (direction class, organ)."""
+    organs = [m for m in doc.mentions if m.kind == "A"]
+    found = {}
+    for direction, w in _directed_words(doc):
+        gap = _BETWEEN.match(doc.lower, w.end())
+        reach = gap.end() if gap else w.end()
+        organ = next((m for m in organs if w.end() < m.start <= reach), None)
+        if organ is not None and _BETWEEN.fullmatch(doc.lower, w.end(), organ.start):
+            found[w.start()] = (direction, organ.concept)
+    return found
+
+
 def _axis_flags(pair: Pair) -> Iterable[Flag]:
     """A finding's direction on one axis (medial/lateral, anterior/posterior, cranial/caudal,
     proximal/distal) must not turn into the other end: "medial meniscus tear" -> "outer meniscus".
     Where both texts name the finding at the same organ, the directions said there count."""
     src, out = _axis_directions(pair.source), _axis_directions(pair.output)
+    # "proximal ureter 9 mm" kept beside "distal ureteric obstruction": a direction that names the
+    # same part of the same organ as in the source is that part, whatever finding its segment holds.
+    src_parts, out_parts = set(_organ_parts(pair.source).values()), _organ_parts(pair.output)
     for (concept, organ), directions in out.items():
+        directions = [(cls, w) for cls, w in directions if out_parts.get(w.start()) not in src_parts]
         if organ is None and any(c == concept and o and (c, o) in src for c, o in out):
             # Compared at the organ, except directions said where no organ is named ("seine untere
             # Platte ist eingedrückt").
@@ -362,10 +479,8 @@ def _sentence_directions(doc: Analysis) -> dict[int, list[Directed]]:
     """Per sentence: its direction words, and those of a label before it on its line ("Right breast,
     upper outer quadrant, 10 o'clock: 17 x 11 mm mass": the label says where the mass is)."""
     found: dict[int, list[Directed]] = defaultdict(list)
-    for w in doc.words:
-        direction = _direction_of(w.group().lower(), doc.lang)
-        if direction:
-            found[doc.segments[doc.segment_at(w.start())].sentence].append((direction, w))
+    for direction, w in _directed_words(doc):
+        found[doc.segments[doc.segment_at(w.start())].sentence].append((direction, w))
     ends: dict[int, int] = {}
     for seg in doc.segments:
         ends[seg.sentence] = seg.end
@@ -389,7 +504,9 @@ def _sentence_axis_flags(pair: Pair) -> Iterable[Flag]:
     only where that source sentence names the other end of the axis and never this one."""
     src_anchors, out_anchors = _sentence_anchors(pair.source), _sentence_anchors(pair.output)
     src_dirs, out_dirs = _sentence_directions(pair.source), _sentence_directions(pair.output)
+    src_parts, out_parts = set(_organ_parts(pair.source).values()), _organ_parts(pair.output)
     for sentence, directions in out_dirs.items():
+        directions = [(cls, w) for cls, w in directions if out_parts.get(w.start()) not in src_parts]
         anchors = out_anchors.get(sentence, {})
         scored = [
             (sum(min(w, theirs[a]) for a, w in anchors.items() if a in theirs), index)
@@ -407,6 +524,29 @@ def _sentence_axis_flags(pair: Pair) -> Iterable[Flag]:
                 message = f"direction changed: source says {min(others)}, output says {cls}"
                 yield Flag("laterality", message, "major", was.span(), word.span(), "direction_changed")
                 break
+
+
+def _line_flags(pair: Pair) -> Iterable[Flag]:
+    """Translations line by line: where both texts have the same number of lines, each output line may
+    only name sides its source line names ("Recall for ultrasound of the right breast" -> "Sonographie
+    der linken Brust"), whatever words carry them: a translation keeps the lines of its report."""
+    src_lines, out_lines = _lines(pair.source), _lines(pair.output)
+    if len(src_lines) != len(out_lines):
+        return
+    src_sides, out_sides = _side_words(pair.source), _side_words(pair.output)
+    for (src_start, src_end), (out_start, out_end) in zip(src_lines, out_lines, strict=True):
+        said = [sm for sm in src_sides if src_start <= sm.start < src_end and not sm.direction]
+        sides = {side for sm in said for side in sm.sides}
+        for sm in out_sides:
+            if out_start <= sm.start < out_end and not sm.direction and said and not sm.sides <= sides:
+                message = f"line sides changed: output says {_names(sm.sides)}, source says {_names(sides)}"
+                yield _flag(message, "major", said[0], sm)
+                break
+
+
+def _lines(doc: Analysis) -> list[tuple[int, int]]:
+    """The (start, end) offsets of the non-blank lines of a text."""
+    return [m.span() for m in re.finditer(r"[^\n]*\S[^\n]*", doc.lower)]
 
 
 def _side_at(mentions: list[SideMention], starts: list[int], offset: int) -> SideMention | None:
@@ -431,6 +571,8 @@ def laterality(pair: Pair) -> list[Flag]:
     found += _sentence_axis_flags(pair)
     if pair.rules.verbatim and pair.same_language:
         found += _verbatim_flags(pair)
+    if pair.rules.target_language:
+        found += _line_flags(pair)
     flags: dict[object, Flag] = {}
     for flag in found:
         flags.setdefault(flag.output_span or flag.source_span, flag)

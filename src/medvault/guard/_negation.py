@@ -30,6 +30,16 @@ from medvault.guard._context import Pair
 from medvault.guard._cues import GENERIC, UNCERTAIN
 from medvault.guard._lexicon import CONCEPTS, closure
 from medvault.guard._model import Flag, Severity
+from medvault.guard._priors import prior_changes
+from medvault.guard._readings import (
+    NOT_NOW_OR_NOW,
+    compared_level,
+    in_context,
+    known_before,
+    of_kind,
+    open_nature,
+    own_term,
+)
 from medvault.guard._statements import (
     _DIRECTION,
     _KIND,
@@ -214,7 +224,7 @@ def _compatible(pair: Pair, o: _Finding, src: list[_Finding], level: str) -> boo
         if f.concept == o.concept
         and not f.implied
         and (kind is None or f.kind == kind)
-        and pair.source.level(f.mention) == level
+        and compared_level(pair.source, f) == level
         and f.qualifier in (o.qualifier, None if o.qualifier in (None, _PERSISTING) else o.qualifier)
         and not apart(f, o)
         and not _other_organs(f, o)
@@ -231,7 +241,7 @@ def _worded_alike(pair: Pair, o: _Finding, known: list[_Finding], src: list[_Fin
     "Thrombus in der V. poplitea"); across languages (a translation keeps the order of sentences) it
     stands at its place and the others do not."""
     named = [f for f in known if not f.implied]
-    agreeing = [f for f in src if f.concept == o.concept and pair.source.level(f.mention) == level]
+    agreeing = [f for f in src if f.concept == o.concept and compared_level(pair.source, f) == level]
     if not pair.same_language:
         here = pair.output.segments[o.mention.segment].sentence
 
@@ -259,9 +269,13 @@ def _closest(candidates: list[_Finding], score: Callable[[_Finding], tuple[float
     return [f for f in top if not f.implied] or top
 
 
-def _flag(pair: Pair, s: Mention, o: Mention, confident: bool = True) -> Flag:
-    """A polarity or certainty change; certainty when either side is hedged or historical."""
-    levels = {"source_level": pair.source.level(s), "output_level": pair.output.level(o)}
+def _flag(
+    pair: Pair, s: Mention, o: Mention, confident: bool = True, read: tuple[str, str] | None = None
+) -> Flag:
+    """A polarity or certainty change; certainty when either side is hedged or historical. `read`: the
+    two levels as the comparison read them (`compared_level`), where not the written ones."""
+    source_level, output_level = read or (pair.source.level(s), pair.output.level(o))
+    levels = {"source_level": source_level, "output_level": output_level}
     hedged = bool(set(levels.values()) - {"present", "absent"})
     code = "certainty_changed" if hedged else "negation_changed"
     message = (
@@ -348,7 +362,10 @@ def _segment_words(doc: Analysis, seg: Segment) -> str:
 
 
 def _by_concept(pair: Pair) -> list[Flag]:
-    src = _findings(pair.source, with_implied=True)
+    # The output's statements are compared with the study's findings only: where the source names a
+    # finding only in its clinical context, a known disease the output calls present ("Bei Ihnen ist
+    # ein Prostatakrebs bekannt") or past is not compared.
+    src = [f for f in _findings(pair.source, with_implied=True) if not in_context(pair.source, f.mention)]
     named = {f.concept for f in src}
     verbatim = _verbatim_segments(pair)
     flags: dict[str, Flag] = {}
@@ -361,29 +378,38 @@ def _by_concept(pair: Pair) -> list[Flag]:
         if not pair.same_language:  # the other language writes the kind in words of its own
             qualifier = None if (o.qualifier or "").startswith(_KIND) else o.qualifier
             o = replace(o, qualifier=qualifier, kind=None)
+            src_o, named_kind = of_kind(pair, o, src)
+        else:
+            src_o, named_kind = src, False
         if o.mention.segment in verbatim and not o.gapped:
             continue  # the source has this very passage: its statement is the source's own
-        if pair.output.tells(o.mention):
+        if pair.output.tells(o.mention) or in_context(pair.output, o.mention):
             continue
-        known, index = _known(o, src) if o.concept in named else _consequence(pair, o, src)
+        known, index = (
+            _known(o, src_o, via_generic=named_kind) if o.concept in named else _consequence(pair, o, src_o)
+        )
         if not known:
             continue
         anchored = _anchored(pair, o, known, index)
-        level = pair.output.level(o.mention)
+        level = compared_level(pair.output, o)
         polarity = {f.mention.negated for f in known}
         # A certainty speaks for the finding it names, not for what that implies: "collection, likely
         # lymphocele" leaves the collection present.
-        levels = {pair.source.level(f.mention) if not f.implied else _polar(f): f for f in known}
+        levels = {compared_level(pair.source, f) if not f.implied else _polar(f): f for f in known}
         if level in levels or (not o.mention.negated and polarity == {False} and o.implied):
             continue
-        if (not anchored and _elsewhere(o, known)) or (index == 3 and _answered(pair, o, out, src, known)):
+        if {level, *levels} >= NOT_NOW_OR_NOW and known_before(pair, o, known):
+            continue
+        if open_nature(pair, o, known, level, set(levels)):
+            continue
+        if (not anchored and _elsewhere(o, known)) or (index == 3 and _answered(pair, o, out, src_o, known)):
             continue
         # The source says just this elsewhere, about a place the output's statement may be about: the
         # statement it was aligned with is not surely the one the output rewords.
         if _lesser(pair, o, known):
             continue
-        compatible = _compatible(pair, o, src, level)
-        if _worded_alike(pair, o, known, src, level):
+        compatible = _compatible(pair, o, src_o, level)
+        if _worded_alike(pair, o, known, src_o, level):
             compatible = False  # the output rewords the aligned statement
         elif compatible:
             continue
@@ -392,12 +418,17 @@ def _by_concept(pair: Pair) -> list[Flag]:
         # Confident only where the source's statements about it agree with each other and are
         # anchored to the output's (same organ or side, or both global).
         confident = len(polarity) == 1 and anchored and compatible is False
-        source = next(iter(levels.values())).mention
+        source_level, source = next(iter(levels.items()))
+        # The levels as compared, where they are not the written ones (`compared_level`).
+        written = (pair.source.level(source.mention), pair.output.level(o.mention))
+        compared = (written[0] if source.implied else source_level, level)
+        read = None if compared == written else compared
         if polarity == {not o.mention.negated} or not confident:
-            sure = confident and not _measured_elsewhere(pair, o, src, known)
-            flags[o.concept] = _flag(pair, source, o.mention, sure)
+            sure = confident and not _measured_elsewhere(pair, o, src_o, known)
+            flags[o.concept] = _flag(pair, source.mention, o.mention, sure, read)
         elif not o.mention.negated:  # same polarity, another certainty: "suspicious for" -> "is"
-            flags[o.concept] = _flag(pair, source, o.mention, not _measured_elsewhere(pair, o, src, known))
+            sure = not _measured_elsewhere(pair, o, src_o, known)
+            flags[o.concept] = _flag(pair, source.mention, o.mention, sure, read)
     return list(flags.values())
 
 
@@ -413,9 +444,10 @@ def _measured_elsewhere(pair: Pair, o: _Finding, src: list[_Finding], known: lis
     """Whether the output sentence of `o` keeps a measurement of a source sentence that says nothing
     of the finding ("extending 6 mm into the fat" rewords "Infiltration ... um 6 mm", not "Faszie
     nicht infiltriert"): it rewords that sentence, in words the vocabulary reads as another finding,
-    so the comparison is unsure."""
+    so the comparison is unsure. Not where the output keeps the source's own term for the finding
+    ("extraprostatischer Ausdehnung" for "Extraprostatische Ausdehnung"): a summary merges sentences."""
     values = _measures(pair.output, *pair.output.sentence_span(o.mention.start))
-    if not values:
+    if not values or own_term(pair, o, known):
         return False
     concepts = {o.concept} | {f.concept for f in known}
     spans = {_passage(pair.source, f.mention.start) for f in src if f.concept in concepts}
@@ -556,6 +588,8 @@ def _has_finding(pair: Pair, span: tuple[int, int]) -> bool:
 def negation(pair: Pair) -> list[Flag]:
     """Flag findings whose polarity differs between source and output."""
     flags = _by_concept(pair)
+    flagged = {f.output_span for f in flags}
+    flags += [f for f in prior_changes(pair) if f.output_span not in flagged]
     if pair.rules.verbatim and pair.same_language:
         seen = {f.output_span for f in flags}
         flags += [f for f in _by_alignment(pair) if f.output_span not in seen]

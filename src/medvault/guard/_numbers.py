@@ -211,6 +211,12 @@ def numbers(pair: Pair) -> list[Flag]:
                 flags.append(Flag("numbers", _change(p, q), "major", (p.start, p.end), (q.start, q.end)))
     src_len, out_len = max(1, len(pair.source.text)), max(1, len(pair.output.text))
     for q in new:
+        # A hedged value rounds the source measurement it is near ("about 4 cm" for a 4.2 x 1.8 cm
+        # collection), whichever left-over one stands nearest in the text.
+        rounds = next((p for p in missing if _rounded(pair, p, q)), None)
+        if rounds is not None:
+            missing.remove(rounds)
+            continue
         # The counterpart is the same number in another unit, else the nearest one of the same dimension.
         candidates = [p for p in missing if p.value == q.value and p.unit != q.unit] or [
             p for p in missing if p.dim == q.dim or "count" in (p.dim, q.dim)
@@ -220,8 +226,6 @@ def numbers(pair: Pair) -> list[Flag]:
         if candidates:
             p = min(candidates, key=lambda p: abs(p.start / src_len - q.start / out_len))
             missing.remove(p)
-            if _rounded(pair, p, q):
-                continue
             code = "unit_changed" if _unit_only(p, q) else "number_changed"
             span = (q.start, q.end)
             flag = Flag("numbers", _change(p, q), "major", (p.start, p.end), span, code)

@@ -124,6 +124,9 @@ _TENS = {
 }
 _SCALES = {"hundert": 100.0, "hundred": 100.0, "tausend": 1000.0, "thousand": 1000.0}
 _SOFT_WORDS = frozenset({"beide", "beiden", "both"})
+#: Words for a set of views by its size, also as the end of a compound ("Kahnbeinquartett" is the
+#: "four-view scaphoid series"): a soft count like "beide".
+_SERIES = {"quartett": 4.0, "quartet": 4.0}
 _WORD_PARTS = sorted([*_UNIT_WORDS, *_TENS, *_SCALES, "und"], key=len, reverse=True)
 _DE_BELOW_100 = re.compile(
     rf"(?:(?P<unit>{'|'.join(_UNIT_WORDS)})und)?(?P<tens>{'|'.join(_TENS)})|(?P<alone>{'|'.join(_UNIT_WORDS)})"
@@ -187,15 +190,20 @@ _WORD = rf"(?:{trie_regex(_WORD_PARTS)})+(?!{_L})"
 # letters only and of two or more, so that "L4-L5" (litre) or "C5-6" stay levels.
 _UNIT_GAP = rf"(?:\s?|-(?={_L}{{2}}[^\W\d]*(?!\d)))"
 # Scores and classes written in Roman numerals after their name ("Bosniak III", "Grad II", "stage IV",
-# "Segment VII"): the numeral is the number; "IIF" (Bosniak) is its own class between II and III.
+# "Segment VII", also in a compound: "Grad-II-Chondropathie"): the numeral is the number; "IIF" (Bosniak)
+# is its own class between II and III.
 _SCORED = (
     r"(?:bosniak|grade|grad|stage|stadium|type|typ|class|klasse|segment|salter[\s-]harris|kellgren"
     r"(?:[\s-]lawrence)?|tanner|forrest|fazekas)"
 )
 _ROMAN = {"i": 1, "v": 5, "x": 10}
-_AFTER_SCORED = re.compile(rf"\b{_SCORED}[\s-]*$", re.IGNORECASE)
+# A dictated spinal level spells its letter ("el one", "see five"): the number word after it is a level.
+_SPELLED_LEVEL = r"(?:el|ell|see|cee|tee|ess|[lcts])"
+_AFTER_SCORED = re.compile(rf"\b(?:{_SCORED}|{_SPELLED_LEVEL})[\s-]*$", re.IGNORECASE)
 # ... or with the grade sign instead of the name ("Harnstau II°" is "Harnstau Grad II").
 _NUMERAL = r"x{0,3}(?:ix|iv|v?i{0,3})"
+# A numeral ends at a word's end, or at a hyphen before a word ("Grad-II-Chondropathie"; not "V-VIII").
+_NUMERAL_END = rf"(?:(?![\w-])|(?=-(?![ivx]+\b){_L}{{3}}))"
 # The letters a word alternative of `_PATTERN` may start with.
 _FIRST_LETTERS = first_letters([*_MONTHS, "suv", *_WORD_PARTS, *_SOFT_WORDS, *_SCORED[3:].split("|"), *"ivx"])
 _PATTERN = re.compile(
@@ -211,9 +219,13 @@ _PATTERN = re.compile(
     rf"|(?P<suv>suv(?:max|mean)?\s*(\d+(?:[.,]\d+)?))"
     rf"|(?P<word>{_WORD}(?:[ \t]*-?[ \t]*{_WORD})*)(?:{_UNIT_GAP}(?P<word_unit>{_UNIT_RE})(?!{_L}))?"
     rf"|(?P<soft>{'|'.join(_SOFT_WORDS)})(?!{_L})"
-    rf"|(?P<roman>(?:{_SCORED}[\s-]*|(?={_NUMERAL}°))(?P<numeral>(?=[ivx]){_NUMERAL})(?P<f>f)?(?![\w-])))",
+    rf"|(?P<roman>(?:{_SCORED}[\s-]*|(?={_NUMERAL}°))(?P<numeral>(?=[ivx]){_NUMERAL})(?P<f>f)?{_NUMERAL_END}))"
+    # A set of views named by its size at the end of a word ("Kahnbeinquartett": four views).
+    rf"|(?P<series>{'|'.join(_SERIES)})(?!{_L})",
     re.IGNORECASE,
 )
+# "2:20 pm" is 14:20: a clock time written in 12-hour form is compared in 24-hour form.
+_MERIDIEM = re.compile(r"\s?(?:(?P<am>a\.?\s?m)|(?P<pm>p\.?\s?m))\b\.?", re.IGNORECASE)
 # What may stand between two numbers that share the unit written after the second: 3 x 4 cm, 3–5 mm.
 _SHARED_UNIT_GAP = re.compile(r"\s*(?:x|×|\*|-|–|—|bis|to|und|and|by|mal)\s*", re.IGNORECASE)
 _LIST_MARKER = re.compile(r"[.)]\s")
@@ -231,7 +243,7 @@ class Quantity:
     dim: str
     base: float
     alt_base: float | None = None  # the other reading of an ambiguous slash date
-    soft: bool = False  # "beide"/"both": matches a 2, is never reported missing or new itself
+    soft: bool = False  # "beide"/"both", "Quartett": matches its number, is never reported missing or new
 
     @property
     def keys(self) -> tuple[Key, ...]:
@@ -295,6 +307,9 @@ def _from_match(m: re.Match[str], text: str) -> Quantity | list[Quantity] | None
         return _roman(m)
     if kind == "soft":
         return Quantity(start, end, written, 2.0, "", "count", 2.0, soft=True)
+    if kind == "series":
+        value = _SERIES[written.lower()]
+        return Quantity(start, end, written, value, "", "count", value, soft=True)
     if kind == "dmy":
         return Quantity(start, end, written, 0, "", "date", _date(_year(g[3]), int(g[2]), int(g[1])))
     if kind == "iso":
@@ -311,7 +326,10 @@ def _from_match(m: re.Match[str], text: str) -> Quantity | list[Quantity] | None
             start, end, written, 0, "", "date", _date(int(g[25]), _MONTHS[g[23].lower()], int(g[24]))
         )
     if kind == "time":
-        return Quantity(start, end, written, 0, "", "time", int(g[17]) * 60 + int(g[18]))
+        hour, meridiem = int(g[17]) % 24, _MERIDIEM.match(text, end)
+        if meridiem and 1 <= hour <= 12:
+            hour = hour % 12 + (12 if meridiem["pm"] else 0)
+        return Quantity(start, end, written, 0, "", "time", hour * 60 + int(g[18]))
     if kind == "suv":
         value = _number(g[27])
         return Quantity(start, end, written, value, "SUV", "uptake", value)

@@ -7,7 +7,13 @@ import re
 
 from medvault.guard._cues import HOMOPHONES, NEG_CUES
 
-_THAT = re.compile(r"\s*(?:dass|ob|that|whether)\b")
+# A clause that continues a forward negation's scope: "kein Hinweis, dass ...", and a German relative
+# clause on the denied noun ("keine Stelle, die auf einen Krebs hindeutet"). A German relative pronoun
+# is told from an article by the preposition or "sich" after it ("die auf", "der sich"; not "die Leber
+# ist ..."). An English "which" after a comma adds a statement of its own ("no effusion, which ...").
+_THAT = re.compile(
+    r"\s*(?:dass|ob|that|whether|(?:die|der|das|welche[rs]?)\s+(?:auf|für|nach|sich|mit|zu|an|in|im)\b)"
+)
 _LIST_END = re.compile(r"\b(?:oder|noch|bzw|or|nor)\b")
 # The verb of a clause that says a finding is not seen: the negation then looks back over the clause
 # ("X was not seen", "X lässt sich nicht nachweisen", "X ist nicht mehr abgrenzbar").
@@ -18,7 +24,14 @@ _SEEN = (
     r"present|visuali[sz]ed|visible|apparent|appreciated|depicted|shown|demonstrable|detectable|"
     r"demonstrated|detected|evident|found|noted|observed)\b"
 )
-_NOT_SEEN = re.compile(rf"\s*(?:\w+\s+)?{_SEEN}")
+# ... but "not seen on the prior CT", "not present on the radiograph of 2021" says the finding is new,
+# not that it is absent now.
+_ON_EARLIER = (
+    r"\s+(?:on|in)\s+(?:the|your|an?)\s+(?:(?:prior|previous|earlier|old|last|preceding)\b"
+    r"|(?:\w+\s+)?(?:radiograph|x-?ray|film|study|scan|examination|exam|ct|mri|ultrasound|images?)"
+    r"\s+(?:of|from|dated)\s+(?:\w+\s+)?(?:19|20)\d\d)"
+)
+_NOT_SEEN = re.compile(rf"\s*(?:\w+\s+)?{_SEEN}(?!{_ON_EARLIER})")
 # "no longer visible": a forward cue whose clause is the verb of seeing looks back instead
 # ("the previously seen pneumothorax is no longer visible").
 _NO_LONGER_SEEN = re.compile(rf"no\s+longer\s+(?:be\s+)?(?:\w+ly\s+)?{_SEEN}")

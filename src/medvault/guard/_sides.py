@@ -64,6 +64,9 @@ _NOT_A_SIDE = re.compile(
     r"|\bleft\s+(?:behind|in\s+(?:place|situ))\b"
 )
 
+#: Two abbreviated sides side by side ("RV/LV", "LV : RV", "RV LV"): a ratio of the two, no side.
+_RATIO = re.compile(r"([lr])(v|ca|ica)\s*[/:]?\s*(?!\1)[lr]\2")
+
 
 @dataclass(frozen=True, slots=True)
 class _Clause:
@@ -72,6 +75,8 @@ class _Clause:
     keys: frozenset[Anchor]
     side_mentions: list[SideMention]
     first: Anchor
+    #: The sides of an umbrella word the clause holds ("Beidseitige ... (re., ..."): said of it as a whole.
+    umbrella: frozenset[Side] = frozenset()
     # Derived from `keys` once: `_matches` reads them for every pair of clauses of the two texts.
     size: float = field(init=False, compare=False)
     findings: tuple[Anchor, ...] = field(init=False, compare=False)
@@ -120,15 +125,28 @@ class _Sides:
                 items.append((lm.start(), ("l", level, False)))
         self.clauses = []
         umbrellas = _umbrellas(doc)
-        for anchors, side_mentions in _clauses(doc, sorted(items, key=lambda item: item[0])):
-            side_mentions = [sm for sm in side_mentions if sm not in umbrellas] or side_mentions
-            for sm in side_mentions:
+        for anchors, all_sides in _clauses(doc, sorted(items, key=lambda item: item[0])):
+            side_mentions = [sm for sm in all_sides if sm not in umbrellas] or all_sides
+            # The umbrella word still sides the findings of its clause and the organs they imply
+            # ("Beidseitige Lungenarterienembolien (... re., ... li. Unterlappen)": emboli of both lungs),
+            # not the organs of its list ("right lower lobe").
+            implied_organs = {o for a in anchors if _is_finding(a) for o in implied(str(a[1]))}
+            for sm in all_sides:
+                of_umbrella = sm not in side_mentions
+                # A liver segment sides what lies in it, not the liver: "Segment VII" and "Segment IVa"
+                # do not make two livers.
+                of_segment = bool(_LIVER_SEGMENT.fullmatch(doc.lower, sm.start, sm.end))
                 for anchor in anchors:
+                    if not _is_finding(anchor) and (
+                        of_segment or (of_umbrella and anchor[1] not in implied_organs)
+                    ):
+                        continue
                     for side in sm.sides:
                         self.sides[anchor].setdefault(side, sm)
             named = [a for a in anchors if a[0] != "l"]
             if named:
-                self.clauses.append(_Clause(frozenset(anchors), side_mentions, named[0]))
+                umbrella = frozenset(side for sm in all_sides if sm not in side_mentions for side in sm.sides)
+                self.clauses.append(_Clause(frozenset(anchors), side_mentions, named[0], umbrella))
         self.comparisons = [(_dominance(m), m.span()) for m in _COMPARISONS.finditer(doc.lower)]
 
     def counterpart(self, anchor: Anchor) -> dict[Side, SideMention] | None:
@@ -221,8 +239,17 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
         if merged and seg_index == previous_segment and (not _named(anchors) or not _named(merged[-1][0])):
             merged[-1][0].extend(anchors)
             merged[-1][1].extend(sides)
-        elif merged and sentences[-1] == sentence and _measures_only(anchors) and not sides and merged[-1][1]:
-            merged[-1][0].extend(anchors)  # "Läsion rechts, apikal, 14 mm": the size of that lesion
+        elif (
+            merged
+            and sentences[-1] == sentence
+            and not sides
+            and merged[-1][1]
+            and (_qualifies_only(anchors) or _opens_with_side(doc, merged[-1][1][0]))
+        ):
+            # "Läsion rechts, apikal, 14 mm": the size of that lesion; "Lymphknoten links, morphologisch
+            # unauffällig": how they look; "Links keine Herdbefunde, keine suspekten Verkalkungen": a
+            # side that opens the sentence speaks for its rest.
+            merged[-1][0].extend(anchors)
         elif merged and sentences[-1] == sentence and not _named(merged[-1][0]):
             merged[-1] = (anchors, merged[-1][1] + sides)  # a side-only segment joins the next one
         elif merged and sentences[-1] == sentence and not _named(anchors) and not (merged[-1][1] or waits):
@@ -302,9 +329,29 @@ def _relabel_candidates(doc: Analysis) -> tuple[list[int], list[Mention], list[i
     return [m.start for m in organs], organs, [sm.start for sm in sides], sides
 
 
-def _measures_only(anchors: list[Anchor]) -> bool:
-    """Whether a part names measurements and nothing else (spinal levels aside)."""
-    return any(a[0] == "q" for a in anchors) and all(a[0] in ("q", "l") for a in anchors)
+def _qualifies_only(anchors: list[Anchor]) -> bool:
+    """Whether a part names measurements or a normal statement and nothing else (spinal levels aside):
+    it qualifies what the part before it names."""
+    return any(a[0] == "q" or _is_normal(a) for a in anchors) and all(
+        a[0] in ("q", "l") or _is_normal(a) for a in anchors
+    )
+
+
+def _is_normal(anchor: Anchor) -> bool:
+    return anchor[0] == "c" and CONCEPTS[str(anchor[1])].kind == "N"
+
+
+def _opens_with_side(doc: Analysis, sm: SideMention) -> bool:
+    """Whether side word `sm` opens its sentence ("Links keine Herdbefunde, ...", "On the left, ...")."""
+    start, _ = doc.sentence_span(sm.start)
+    return _BEFORE_OPENING_SIDE.fullmatch(doc.lower, start, sm.start) is not None
+
+
+#: What may stand before a side word that opens a sentence: a list mark, a preposition and article ("On
+#: the left", "In Segment VII", "Auf der rechten Seite").
+_BEFORE_OPENING_SIDE = re.compile(
+    r"[\s\-*•]*(?:(?:on|in|at|im|an|am|auf)\s+(?:(?:the|der|dem|den|die)\s+)?)?"
+)
 
 
 def _named(anchors: list[Anchor]) -> bool:
@@ -324,12 +371,68 @@ def _levels(m: re.Match[str]) -> list[str]:
 
 @lru_cache(maxsize=16)  # a few documents at a time: those of the pair being checked
 def _side_words(doc: Analysis) -> list[SideMention]:
-    """The side mentions that name a side (see `_NOT_A_SIDE`); the same list for every caller."""
+    """The side mentions that name a side (see `_NOT_A_SIDE`), with the liver segments as sides (see
+    `_liver_segments`) and less ratios of the two sides ("RV/LV-Quotient", "RV LV ratio"); the same list
+    for every caller."""
+    mentions = sorted([*doc.side_mentions, *_liver_segments(doc)], key=lambda sm: sm.start)
+    ratios = {
+        id(sm)
+        for a, b in pairwise(mentions)
+        if a.sides != b.sides and _RATIO.fullmatch(doc.lower, a.start, b.end)
+        for sm in (a, b)
+    }
+    mentions = [sm for sm in mentions if id(sm) not in ratios]
     if doc.lang != "en":
-        return doc.side_mentions
+        return mentions
     spans = [m.span() for m in _NOT_A_SIDE.finditer(doc.lower)]
     starts = [a for a, _ in spans]  # in order and apart: only the last span starting before can hold
-    return [sm for sm in doc.side_mentions if not _in_span(spans, starts, sm.start)]
+    return [sm for sm in mentions if not _in_span(spans, starts, sm.start)]
+
+
+#: A numbered liver segment (Couinaud): II-IV lie in the left lobe, V-VIII in the right; I (the caudate
+#: lobe) in neither. "Segment VI" of the liver says "right lobe" as surely as the word does.
+_SEGMENT_SIDE: dict[str, Side] = {
+    **dict.fromkeys(("ii", "iii", "iv"), "left"),
+    **dict.fromkeys(("v", "vi", "vii", "viii"), "right"),
+}
+_SEGMENT_NAMES = {
+    **dict(zip("2345678", _SEGMENT_SIDE, strict=True)),
+    **dict(zip(("two", "three", "four", "five", "six", "seven", "eight"), _SEGMENT_SIDE, strict=True)),
+    **dict(zip(("zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht"), _SEGMENT_SIDE, strict=True)),
+}
+_NUMERAL = "|".join(sorted([*_SEGMENT_SIDE, *_SEGMENT_NAMES], key=len, reverse=True))
+_LIVER_SEGMENT = re.compile(rf"(?:\b|(?<=leber))(?:segmente?s?|seg\.|s)\s?(?P<n>{_NUMERAL})[ab]?(?![\w/])")
+
+
+def _liver_segments(doc: Analysis) -> list[SideMention]:
+    """The numbered liver segments of sentences about the liver, as the sides they lie on. A sentence is
+    about the liver where it (or its heading) names the liver or a finding of it, or where it names no
+    organ and follows one about the liver ("Leberläsion in Segment VII. Neue Läsion in Segment IVa.")."""
+    matches = list(_LIVER_SEGMENT.finditer(doc.lower))
+    if not matches:
+        return []  # most reports: no need to read which sentences are about the liver
+    liver: set[int] = set()
+    organs: set[int] = set()
+    for m in doc.mentions:
+        sentence = doc.segments[m.segment].sentence
+        if m.concept == "liver" or "liver" in CONCEPTS[m.concept].implies:
+            liver.add(sentence)
+        elif m.kind == "A":
+            organs.add(sentence)
+    about, previous = set(), False
+    for sentence in sorted({seg.sentence for seg in doc.segments}):
+        previous = (
+            sentence in liver or doc.headings.get(sentence) in liver or (previous and sentence not in organs)
+        )
+        if previous:
+            about.add(sentence)
+    found = []
+    for match in matches:
+        segment = doc.segment_at(match.start())
+        if doc.segments[segment].sentence in about:
+            side = _SEGMENT_SIDE[_SEGMENT_NAMES.get(match["n"], match["n"])]
+            found.append(SideMention(frozenset({side}), match.start(), match.end(), segment))
+    return found
 
 
 def _in_span(spans: list[tuple[int, int]], starts: list[int], offset: int) -> bool:

@@ -6,14 +6,31 @@ from __future__ import annotations
 import re
 
 _LETTER = r"[^\W\d_]"
+#: Reports abbreviate a side to the first letter of a lobe, quadrant, fossa, heart chamber or artery
+#: ("RUL", "LLL", "RUQ", "LIF", "LV", "RCA", "LAD", "LCx", "L MCA"), in both languages (a translation
+#: keeps them). English reports also write the letter alone before a word ("R kidney", "L M1 segment",
+#: "R-sided", but not "1.5 l fluid"). The text is lower-cased, so a letter counts only alone or in one
+#: of these fixed abbreviations.
+_GLUED = {"l": "ul|ll|uq|lq|if|ca|ad|cx|m|mca|ica|cca|v", "r": "ul|ml|ll|uq|lq|if|ca|mca|ica|cca|v"}
+
+
+def _abbreviated(letter: str, alone: bool) -> str:
+    """A side letter starting one of its abbreviations, or (`alone`) standing before a word."""
+    glued = rf"{letter}(?:{_GLUED[letter]})(?!{_LETTER})"
+    # Not a quantity ("1.5 l fluid", "mmol/l") nor an initial ("Dr R Smith").
+    not_after = r"(?<!\d\s)(?<![\d/])(?<!dr\s)(?<!dr\.\s)(?<!mr\s)(?<!ms\s)"
+    return rf"{glued}|{not_after}{letter}(?=\s+{_LETTER}\w|-sided)" if alone else glued
+
 
 _SIDES = {
     "de": re.compile(
-        rf"(?<!{_LETTER})(?:(?P<left>links\w*|linke[nmrs]?|li\.)|(?P<right>rechts\w*|rechte[nmrs]?|re\.)"
+        rf"(?<!{_LETTER})(?:(?P<left>links\w*|linke[nmrs]?|li\.|{_abbreviated('l', False)})"
+        rf"|(?P<right>rechts\w*|rechte[nmrs]?|re\.|{_abbreviated('r', False)})"
         rf"|(?P<both>beid\w*seit\w*|bds\.|bilateral\w*|beide[nrs]?(?!\w)))(?!{_LETTER})",
     ),
     "en": re.compile(
-        rf"(?<!{_LETTER})(?:(?P<left>left\w*|lt\.)|(?P<right>right\w*|rt\.)"
+        rf"(?<!{_LETTER})(?:(?P<left>left\w*|lt\.|{_abbreviated('l', True)})"
+        rf"|(?P<right>right\w*|rt\.|{_abbreviated('r', True)})"
         r"|(?P<both>bilateral\w*|both|either(?=\s+(?:side|hemi))))"
         rf"(?!{_LETTER})",
     ),
