@@ -11,7 +11,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -92,3 +93,38 @@ def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     ticks = int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of proc(5)
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _ticks(pid: int, children: bool) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    # utime, stime (fields 14, 15 of proc(5)); with `children`, also cutime, cstime of reaped children
+    return sum(int(value) for value in fields[11 : 15 if children else 13])
+
+
+@dataclass(frozen=True, slots=True)
+class CpuSnapshot:
+    """The machine's CPU ticks (all cores) and those of the processes measured, at one moment."""
+
+    total: int
+    idle: int
+    ours: int
+
+
+def cpu_snapshot(pids: Iterable[int]) -> CpuSnapshot:
+    """Ticks from /proc/stat and of `pids` plus this process and its reaped children (wrk)."""
+    values = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    ours = _ticks(os.getpid(), children=True) + sum(_ticks(pid, children=False) for pid in pids)
+    return CpuSnapshot(total=sum(values), idle=values[3] + values[4], ours=ours)
+
+
+def cpu_shares(before: CpuSnapshot, after: CpuSnapshot) -> tuple[float, float]:
+    """Between two snapshots: the share of all cores left idle, and the share other work took.
+
+    "Other work" is whatever ran besides the measured processes and this one's children: other
+    sessions' jobs on a shared machine, and the kernel's interrupt work (a few % for loopback TCP).
+    An idle share with no other work says that the measured processes waited on something.
+    """
+    total = max(1, after.total - before.total)
+    idle = after.idle - before.idle
+    other = total - idle - (after.ours - before.ours)
+    return idle / total, max(0.0, other / total)

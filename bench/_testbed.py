@@ -58,6 +58,7 @@ def testbed(
     workers: int = 1,
     profile_dir: Path | None = None,
     burst: bool = False,
+    lean: bool = False,
     gateway_env: dict[str, str] | None = None,
 ) -> Iterator[Testbed]:
     """Start the fake engine, optionally the embedded model, and a gateway over both; stop all after.
@@ -66,7 +67,8 @@ def testbed(
     _sandbox), on this loopback; `workdir` must then be traversable for others. `workers` > 1 starts
     that many gateway processes on the one port, as `gateway.workers` does. With `profile_dir`, the
     fake engine and each gateway run under cProfile and leave `engine.prof`, `gateway-N.prof` there.
-    `burst` has the fake engine write a stream's events in one write (its `--burst`); `gateway_env` is
+    `burst` has the fake engine write a stream's events in one write (its `--burst`), `lean` serve them
+    from its bare asyncio server (its `--lean`: usual answers only, no cues); `gateway_env` is
     added to the gateways' environment (say, a PYTHONPATH with other code to compare against).
     """
     engine_port, gateway_port = free_port(), free_port()
@@ -104,6 +106,7 @@ def testbed(
                     "--chunks",
                     str(chunks),
                     *(["--burst"] if burst else []),
+                    *(["--lean"] if lean else []),
                 ),
                 f"http://127.0.0.1:{engine_port}/v1/models",
                 workdir,
