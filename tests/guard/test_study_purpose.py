@@ -19,9 +19,17 @@ ASKED = [
     ("Die Untersuchung erfolgte zur Abklärung einer Thrombose.", "de", True),
     ("Die CT wurde gemacht, um eine Blutung auszuschließen.", "de", True),
     ("Suche nach einer Fraktur.", "de", True),
+    # What one looks for: "sucht man nach", "the scan looks for".
+    ("Bei diesem Ultraschall sucht man vor allem nach Blut im Bauch.", "de", True),
+    ("Der Arzt schaut dabei nach einem Bruch.", "de", True),
+    ("Im Röntgenbild suchten die Ärzte nach einem Erguss.", "de", True),
+    ("This quick scan looks for bleeding around the heart.", "en", True),
+    ("The doctors searched for a fracture on the images.", "en", True),
     # Controls: stated findings.
     ("There is a blood clot in the calf veins.", "en", False),
     ("Es zeigt sich eine frische Fraktur.", "de", False),
+    ("The heart looked normal for her age; a small effusion is seen.", "en", False),
+    ("Nach dem Sturz zeigt sich eine Fraktur.", "de", False),
 ]
 
 

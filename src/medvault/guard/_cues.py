@@ -34,6 +34,12 @@ def _pseudo(lang: str) -> re.Pattern[str]:
     return re.compile(rf"\b(?:{_alternatives(_DATA['negation'][lang]['pseudo'])})\b")
 
 
+# Words after which a hedge is attributive, of the noun after it: "stenosis with likely impingement",
+# "effusion and questionable consolidation" hedge the impingement and the consolidation only, so such a
+# hedge does not look back (cues.toml version 10).
+_ATTRIBUTIVE = ("with", "and", "a", "an", "the", "of", "mit", "und", "ein", "eine", "einer", "einem", "einen")
+
+
 def _certainty(lang: str, direction: str) -> re.Pattern[str]:
     families = _DATA["certainty"][lang][direction]
     groups = "|".join(
@@ -41,7 +47,8 @@ def _certainty(lang: str, direction: str) -> re.Pattern[str]:
         for name in ("possible", "probable", "historical")
         if families[name]
     )
-    return re.compile(rf"(?<!\w)(?:{groups})(?!\w)" if groups else r"(?!)")  # (?!) never matches
+    attributive = "".join(rf"(?<!\b{word}\s)" for word in _ATTRIBUTIVE) if direction == "backward" else ""
+    return re.compile(rf"(?<!\w){attributive}(?:{groups})(?!\w)" if groups else r"(?!)")  # (?!) never matches
 
 
 #: Words of a sentence that compares the two sides.

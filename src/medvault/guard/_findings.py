@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from medvault.guard._context import Pair
-from medvault.guard._cues import ACTIONABLE, DEPENDENT, GENERIC, RECOMMENDATION, UNCERTAIN
+from medvault.guard._cues import _IMPORTANCE, ACTIONABLE, DEPENDENT, GENERIC, RECOMMENDATION, UNCERTAIN
 from medvault.guard._lexicon import CONCEPTS, closure, implied
 from medvault.guard._model import Flag, Severity
 from medvault.guard._spelling import similar
@@ -256,6 +256,10 @@ def _important(pair: Pair, mentions: list[Mention]) -> list[Mention]:
     if not current:
         return []
     concept = current[0].concept
+    if concept in GRADED:
+        current = [m for m in current if not _mild(doc, m) or _in_impression(doc, m)]
+        if not current:
+            return []
     if concept in ACTIONABLE:
         return current
     if concept not in GENERIC and concept not in DEPENDENT:
@@ -272,6 +276,30 @@ def _important(pair: Pair, mentions: list[Mention]) -> list[Mention]:
         if beside:
             return beside
     return [m for m in current if RECOMMENDATION[doc.lang].search(doc.lower, *doc.sentence_span(m.start))]
+
+
+#: Findings that matter by their grade (data/importance.toml): a mild one outside the impression does not.
+GRADED: frozenset[str] = frozenset(_IMPORTANCE["graded"])
+#: A mild grade in the words before a finding in its clause; a higher grade beside it ("mild to moderate")
+#: keeps the finding's importance.
+_MILD = {
+    "de": re.compile(r"\b(?:gering\w*|leicht\w*|diskret\w*|minimal\w*|dezent\w*)\b"),
+    "en": re.compile(r"\b(?:mild\w*|minimal\w*|slight\w*|minor|trace)\b"),
+}
+_HIGHER = re.compile(
+    r"\b(?:moderat\w*|mittel\w*|mäßig\w*|severe\w*|schwer\w*|hochgradig\w*|höhergradig\w*|"
+    r"ausgeprägt\w*|marked\w*|significant\w*|high-grade|critical\w*|kritisch\w*)"
+)
+_CLAUSE_START = re.compile(r"[.;:,(\n][^.;:,(\n]*$")
+
+
+def _mild(doc: Analysis, m: Mention) -> bool:
+    """Whether the clause of `m` grades it mild or minimal, and no more, before it names it."""
+    start = doc.sentence_span(m.start)[0]
+    before = doc.lower[start : m.start]
+    opened = _CLAUSE_START.search(before)
+    clause = before[opened.start() + 1 :] if opened else before
+    return bool(_MILD[doc.lang].search(clause)) and not _HIGHER.search(clause)
 
 
 #: Headings of a report's impression ("Beurteilung:", "Impression:"): its findings are the ones that count.

@@ -30,6 +30,7 @@ from medvault.guard._context import Pair
 from medvault.guard._cues import GENERIC, UNCERTAIN
 from medvault.guard._lexicon import CONCEPTS, closure
 from medvault.guard._model import Flag, Severity
+from medvault.guard._placement import translated_agreeing, worded_alike
 from medvault.guard._priors import prior_changes
 from medvault.guard._readings import (
     NOT_NOW_OR_NOW,
@@ -68,6 +69,11 @@ _LESSER = re.compile(
 )
 
 
+_BOTH = frozenset({"left", "right"})
+# Qualifiers whose denial presupposes the unqualified finding (see `_known`).
+_PRESUPPOSING = frozenset({"new", "further"})
+
+
 def _known(o: _Finding, src: list[_Finding], via_generic: bool = False) -> tuple[list[_Finding], int]:
     """The source's statements about the same finding in the most specific context both share.
 
@@ -99,11 +105,17 @@ def _known(o: _Finding, src: list[_Finding], via_generic: bool = False) -> tuple
         normal = [f for f in normal if f.qualifier == o.qualifier]
     elif any(f.qualifier == o.qualifier for f in same):
         same = [f for f in same if f.qualifier == o.qualifier]
+    elif not (o.mention.negated or o.qualifier):
+        # "Keine neuen Metastasen", "no further fracture" presuppose the ones there are: they do not
+        # deny the unqualified finding.
+        same = [f for f in same if not (f.mention.negated and f.qualifier in _PRESUPPOSING)]
     elif o.mention.negated and (o.qualifier or "").startswith(_KIND):
         return [], 0  # "kein Spannungspneumothorax" says nothing about the pneumothorax
     if o.sides:  # a statement about the other side says nothing about this one
         same = [f for f in same if not f.sides or f.sides & o.sides]
-        normal = [f for f in normal if not f.sides or f.sides & o.sides]
+    # An organ said normal on one side ("Li. Lunge frei") says nothing of a finding named without a
+    # side ("fluid in the lung"): it may be the other side's. On both sides, it speaks for any.
+    normal = [f for f in normal if not f.sides or f.sides & o.sides or f.sides >= _BOTH]
     same = [f for f in same if not _other_level(f, o)]  # nor one about another spinal level
     if o.concept in GENERIC:  # "suspekte Lymphknoten" says nothing about a "suspicious" liver lesion
         same = [f for f in same if not f.implied]
@@ -232,32 +244,6 @@ def _compatible(pair: Pair, o: _Finding, src: list[_Finding], level: str) -> boo
     if any(_placed_alike(f, o) for f in agreeing):
         return True
     return None if agreeing else False
-
-
-def _worded_alike(pair: Pair, o: _Finding, known: list[_Finding], src: list[_Finding], level: str) -> bool:
-    """Whether the output's sentence rewords the aligned statements' sentence rather than any other source
-    sentence about the concept at the output's level: within one language it shares more words with it
-    ("In den Unterschenkelvenen gibt es Gerinnsel" rewords "Keine Thrombose der Unterschenkelvenen", not
-    "Thrombus in der V. poplitea"); across languages (a translation keeps the order of sentences) it
-    stands at its place and the others do not."""
-    named = [f for f in known if not f.implied]
-    agreeing = [f for f in src if f.concept == o.concept and compared_level(pair.source, f) == level]
-    if not pair.same_language:
-        here = pair.output.segments[o.mention.segment].sentence
-
-        def placed(f: _Finding) -> bool:
-            return abs(pair.source.segments[f.mention.segment].sentence - here) <= 1
-
-        return any(placed(f) for f in named) and not any(placed(f) for f in agreeing)
-    mine = _sentence_words(pair.output, o.mention.start)
-    best = max((len(mine & _sentence_words(pair.source, f.mention.start)) for f in agreeing), default=0)
-    return any(len(mine & _sentence_words(pair.source, f.mention.start)) > best for f in named)
-
-
-def _sentence_words(doc: Analysis, offset: int) -> set[str]:
-    """The longer words (five letters or more) of the sentence holding `offset`."""
-    start, end = doc.sentence_span(offset)
-    return {w for w in WORD.findall(doc.lower, start, end) if len(w) >= 5 and w.isalpha()}
 
 
 def _closest(candidates: list[_Finding], score: Callable[[_Finding], tuple[float, bool]]) -> list[_Finding]:
@@ -409,9 +395,9 @@ def _by_concept(pair: Pair) -> list[Flag]:
         if _lesser(pair, o, known):
             continue
         compatible = _compatible(pair, o, src_o, level)
-        if _worded_alike(pair, o, known, src_o, level):
+        if worded_alike(pair, o, known, src_o, level):
             compatible = False  # the output rewords the aligned statement
-        elif compatible:
+        elif compatible or translated_agreeing(pair, o, known, src_o, level):
             continue
         elif compatible is None and any(_placed_alike(f, o) for f in known):
             compatible = False  # the aligned statement shares the output's place, the other names none

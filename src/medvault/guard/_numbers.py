@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from itertools import pairwise
 
 from medvault.guard._context import Pair
 from medvault.guard._language import function_words
+from medvault.guard._lexicon import CONCEPTS
 from medvault.guard._model import Flag
-from medvault.guard._quantities import Quantity
+from medvault.guard._quantities import Quantity, spelled_number
 from medvault.guard._text import Analysis
 
 #: How far apart a rounded measurement may be from the source's (relative to the larger value): "etwa
@@ -168,7 +170,61 @@ def _contradicted(pair: Pair, q: Quantity, labels_only: bool) -> Quantity | None
         if p.dim == "count" and not p.soft and anchors & _anchors(pair.source, p)
     ]
     values = {p.value for p in counted}
-    return counted[0] if counted and q.value not in values and q.value != len(values) else None
+    listed = {len(values)} | _range_lengths(pair.source, counted)
+    return counted[0] if counted and q.value not in values | listed else None
+
+
+#: Words joining the ends of a numbered range: "Rippen 5 bis 8", "5–8", "levels 3 to 5".
+_RANGE = re.compile(r"\.?\s*(?:-|–|—|bis|to|through)\s*")
+
+
+def _range_lengths(doc: Analysis, counted: list[Quantity]) -> set[float]:
+    """How many items the numbered ranges among `counted` hold: "Rippen 5 bis 8" are four ribs."""
+    return {
+        b.value - a.value + 1
+        for a, b in pairwise(counted)
+        if a.value < b.value and _RANGE.fullmatch(doc.lower, a.end, b.start)
+    }
+
+
+def _in_compound(pair: Pair, q: Quantity) -> bool:
+    """Whether a count written in words heads a hyphenated compound ("three-vessel disease") that
+    the source writes as one word headed by its number ("Dreigefäßerkrankung"): the same count."""
+    if not pair.output.lower.startswith("-", q.end) or q.dim != "count":
+        return False
+    return any(
+        spelled_number(word[:cut]) == q.value
+        for word in {w.group() for w in pair.source.words if len(w.group()) > 6}
+        for cut in range(3, 8)
+    )
+
+
+def _moved(pair: Pair, missing: list[Quantity], matched: list[Quantity]) -> list[Flag]:
+    """Measurements whose value the output gives to another finding: "new 9 mm liver lesion" summed
+    up as "new 19 mm lesion" where 19 mm is the adrenal metastasis's. Values are compared as sets, so
+    19 mm matched; it is a change where the output's value names a finding that the source measures
+    with a value the output lost, and the source never gives its value to that finding."""
+    flags: dict[int, Flag] = {}  # one flag per output value, however often the source repeats its own
+    for p in list(missing):
+        findings = {a for a in _anchors(pair.source, p) if _finding_anchor(a)}
+        if p.dim in ("count", "date", "time") or not findings:
+            continue
+        for q in matched:
+            mine = findings & _anchors(pair.output, q)
+            same = [x for x in pair.source.quantities if set(x.keys) & set(q.keys)]
+            if q.dim == p.dim and mine and not any(mine & _anchors(pair.source, x) for x in same):
+                missing.remove(p)  # reported as changed, not as missing
+                flags.setdefault(
+                    q.start, Flag("numbers", _change(p, q), "major", (p.start, p.end), (q.start, q.end))
+                )
+                break
+    return list(flags.values())
+
+
+def _finding_anchor(anchor: str) -> bool:
+    """Whether an anchor names a finding (not a label, an organ or an organ said to be normal)."""
+    concept = anchor.removeprefix("c:")
+    return anchor != concept and CONCEPTS[concept].kind == "F"
 
 
 def _lay_count(doc: Analysis, q: Quantity) -> bool:
@@ -209,6 +265,7 @@ def numbers(pair: Pair) -> list[Flag]:
             p = _contradicted(pair, q, labels_only=True)
             if p:
                 flags.append(Flag("numbers", _change(p, q), "major", (p.start, p.end), (q.start, q.end)))
+        flags += _moved(pair, missing, matched)
     src_len, out_len = max(1, len(pair.source.text)), max(1, len(pair.output.text))
     for q in new:
         # A hedged value rounds the source measurement it is near ("about 4 cm" for a 4.2 x 1.8 cm
@@ -231,7 +288,7 @@ def numbers(pair: Pair) -> list[Flag]:
             flag = Flag("numbers", _change(p, q), "major", (p.start, p.end), span, code)
             rounding = lay and p.unit != q.unit and _ratio(p, q) <= NEAR
             flags.append(replace(flag, confident=not rounding))
-        elif any(_rounded(pair, p, q) for p in src_all):
+        elif any(_rounded(pair, p, q) for p in src_all) or _in_compound(pair, q):
             continue  # rounds a measurement the output also keeps: "about 1 cm (11 mm)"
         elif lay and _lay_count(pair.output, q):
             p = _contradicted(

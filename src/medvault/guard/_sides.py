@@ -16,6 +16,7 @@ from itertools import pairwise
 
 from medvault.guard._cues import GENERIC, NEG_CUES
 from medvault.guard._lexicon import CONCEPTS, implied
+from medvault.guard._quantities import Quantity
 from medvault.guard._text import Analysis, Mention, Side, SideMention
 
 Anchor = tuple[str, str, object]
@@ -46,6 +47,13 @@ _SIDES_NOUN = re.compile(r"\s+(?:\w+\s+)?(?:seiten?|sides?|hemi)")
 _LEVEL = re.compile(
     r"\b(?P<a>hwk|bwk|lwk|swk|th|[ctls])\s?(?P<x>\d{1,2})"
     r"(?:\s?[/-]\s?(?:(?P<b>hwk|bwk|lwk|swk|th|[ctls])\s?)?(?P<y>\d{1,2}))?\b"
+)
+#: The text before a later dimension of a size ("4.6 x ").
+_PRODUCT_TAIL = re.compile(r"\d\s*(?:cm|mm)?\s*[x×*]\s*$")
+#: A threshold ("1.5 cm or larger", "≥ 1,5 cm", "at least 10 mm"): a criterion, not a measurement.
+_THRESHOLD_BEFORE = re.compile(r"(?:≥|≤|>=|<=|\bat\s+least|\bmindestens)\s*$")
+_THRESHOLD_AFTER = re.compile(
+    r"\s*(?:or|oder|und|and)\s+(?:larger|greater|bigger|more|above|over|größer|mehr|darüber)\b"
 )
 _REGION = {"hwk": "c", "bwk": "t", "th": "t", "lwk": "l", "swk": "s"}
 _SIDE_OF = {"rechts": "right", "links": "left", "right": "right", "left": "left"}
@@ -107,7 +115,7 @@ class _Sides:
             self.labels.setdefault(anchor, m.word)
             items.append((m.start, anchor))
         for q in doc.quantities:  # a bare count ("zwei Ebenen") is no anchor of a side
-            if q.dim not in ("date", "time", "count") and not q.soft:
+            if q.dim not in ("date", "time", "count") and not q.soft and not _unmeasured(doc, q):
                 anchor = ("q", q.dim, q.keys[0][1])  # same type as the concept anchors above
                 self.labels.setdefault(anchor, q.text)
                 items.append((q.start, anchor))
@@ -173,6 +181,17 @@ class _Sides:
             for side, sm in self.sides.get(a, {}).items():
                 merged.setdefault(side, sm)
         return merged
+
+
+def _unmeasured(doc: Analysis, q: Quantity) -> bool:
+    """Whether a number measures nothing of its own: a later dimension of a size (the size is anchored
+    by its first: "4.6 x 1.5 x 1.4 cm" is not a "1.5 cm" said elsewhere) or a threshold ("meets criteria
+    for FNA (1.5 cm or larger)"), which speaks of no side."""
+    return bool(
+        _PRODUCT_TAIL.search(doc.lower, max(0, q.start - 12), q.start)
+        or _THRESHOLD_BEFORE.search(doc.lower, max(0, q.start - 12), q.start)
+        or _THRESHOLD_AFTER.match(doc.lower, q.end)
+    )
 
 
 def _umbrellas(doc: Analysis) -> set[SideMention]:
@@ -271,12 +290,30 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
             merged.append((anchors, sides))
             sentences.append(sentence)
         previous_segment = seg_index
-    # A clause without a side of its own takes that of the heading it stands under ("Right breast:").
+    # A clause without a side of its own takes that of the heading it stands under ("Right breast:"); one
+    # naming no spinal level, the levels of the clause before it in its sentence ("Mild L4-L5
+    # degeneration | with mild left foraminal narrowing": the narrowing is at L4-L5) or of the level
+    # label its line opens with ("L4-L5: disc bulge. Mild left foraminal narrowing.").
     headings = doc.heading_sides
-    return [
-        (anchors, sides or ([headings[sentence]] if sentence in headings else []))
-        for (anchors, sides), sentence in zip(merged, sentences, strict=True)
-    ]
+    result: list[Clause] = []
+    levels: list[Anchor] = []
+    for (anchors, sides), sentence, before in zip(merged, sentences, [-1, *sentences], strict=False):
+        own = [a for a in anchors if a[0] == "l"]
+        levels = own or (levels if sentence == before else _labelled_levels(doc, sentence))
+        sides = sides or ([headings[sentence]] if sentence in headings else [])
+        result.append((anchors if own else anchors + levels, sides))
+    return result
+
+
+#: A line opening with a spinal level as its label ("L4-L5:", "LWK 4/5:").
+_LEVEL_LABEL = re.compile(rf"[ \t]*(?:{_LEVEL.pattern})[ \t]*:")
+
+
+def _labelled_levels(doc: Analysis, sentence: int) -> list[Anchor]:
+    """The levels of the label that opens the line of a sentence, if any."""
+    start = next(seg.start for seg in doc.segments if seg.sentence == sentence)
+    label = _LEVEL_LABEL.match(doc.lower, doc.lower.rfind("\n", 0, start) + 1)
+    return [("l", level, False) for level in _levels(label)] if label else []
 
 
 def _elliptic(doc: Analysis, anchors: list[Anchor], sides: list[SideMention], before: Clause) -> list[Anchor]:

@@ -12,6 +12,11 @@ _LETTER = r"[^\W\d_]"
 #: "R-sided", but not "1.5 l fluid"). The text is lower-cased, so a letter counts only alone or in one
 #: of these fixed abbreviations.
 _GLUED = {"l": "ul|ll|uq|lq|if|ca|ad|cx|m|mca|ica|cca|v", "r": "ul|ml|ll|uq|lq|if|ca|mca|ica|cca|v"}
+#: "bi-" before a region names both sides of it in both languages ("bifrontal", "bibasal", "bihilar"):
+#: "in both frontal lobes".
+_BI_REGION = (
+    r"bi(?:frontal|parietal|temporal|okzipital|occipital|basal|basilar|hil[äa]r|apikal|apical|hemisph)\w*"
+)
 
 
 def _abbreviated(letter: str, alone: bool) -> str:
@@ -26,12 +31,12 @@ _SIDES = {
     "de": re.compile(
         rf"(?<!{_LETTER})(?:(?P<left>links\w*|linke[nmrs]?|li\.|{_abbreviated('l', False)})"
         rf"|(?P<right>rechts\w*|rechte[nmrs]?|re\.|{_abbreviated('r', False)})"
-        rf"|(?P<both>beid\w*seit\w*|bds\.|bilateral\w*|beide[nrs]?(?!\w)))(?!{_LETTER})",
+        rf"|(?P<both>beid\w*seit\w*|bds\.|bilateral\w*|beide[nrs]?(?!\w)|{_BI_REGION}))(?!{_LETTER})",
     ),
     "en": re.compile(
         rf"(?<!{_LETTER})(?:(?P<left>left\w*|lt\.|{_abbreviated('l', True)})"
         rf"|(?P<right>right\w*|rt\.|{_abbreviated('r', True)})"
-        r"|(?P<both>bilateral\w*|both|either(?=\s+(?:side|hemi))))"
+        rf"|(?P<both>bilateral\w*|both|either(?=\s+(?:side|hemi))|{_BI_REGION}))"
         rf"(?!{_LETTER})",
     ),
 }

@@ -283,7 +283,9 @@ def _qualifier(doc: Analysis, m: Mention) -> str | None:
     word_start = m.start - m.word.index(doc.lower[m.start : m.end]) if m.word else m.start
     segment_start = doc.segments[m.segment].start
     found = _QUALIFIER.search(doc.lower, max(segment_start, word_start - 80), word_start)
-    if found:
+    # A qualifier of another phrase does not qualify this finding: "neue Sinterungsfraktur ohne
+    # Hinterkantenbeteiligung" denies any involvement, not a new one.
+    if found and not _PHRASE_BREAK.search(doc.lower, found.end(found.lastgroup or 0), word_start):
         return found.lastgroup
     if m.negated and _kind(doc, m):
         return f"{_KIND}{m.word}"

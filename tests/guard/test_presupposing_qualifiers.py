@@ -1,0 +1,124 @@
+"""A denial qualified as "new" or "further" presupposes the finding it qualifies.
+
+"Keine neuen Metastasen" in a follow-up says the known metastases are still there; "no further fracture"
+says there is one. Neither denies an unqualified statement of the finding in the output ("the metastases
+have shrunk"). A qualifier of another phrase ("neue Fraktur ohne Hinterkantenbeteiligung") does not
+qualify the denied finding. Every example is invented for this file; controls show that a flip of the
+qualified statement itself is still caught.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.guard.rule_rows import Row, assert_row
+
+ROWS: list[Row] = [
+    (
+        "new-mets-de",
+        "CT Abdomen. Lebermetastasen in Segment VII (24 mm, Vor-U 35 mm) und IVa. Keine neuen Metastasen.",
+        "Die Tochtergeschwülste (Metastasen) in der Leber sind kleiner geworden. Es sind keine neuen "
+        "hinzugekommen.",
+        "simplification",
+        "de",
+        None,
+        "ok",
+    ),
+    (
+        "new-mets-de2",
+        "Zielläsionen: Leber Segment VII 24 mm (Vor-U 35 mm), Segment IVa 12 mm (Vor-U 18 mm). Keine "
+        "neuen Metastasen.",
+        "Die Metastasen in der Leber sind kleiner geworden.",
+        "simplification",
+        "de",
+        None,
+        "ok",
+    ),
+    (
+        "new-mets-en2",
+        "Target lesions: liver segment VII 24 mm (previously 35 mm). No new metastases.",
+        "The metastases in the liver have shrunk.",
+        "simplification",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "new-lesions-en",
+        "Known hepatic metastases, segment VII 24 mm (previously 35 mm). No new lesions.",
+        "The known liver metastases have shrunk, segment VII now 24 mm. There are metastases in the "
+        "liver, none of them new.",
+        "summary",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "new-de3",
+        "Zielläsionen Lunge: 14 mm (Vor-U 20 mm). Keine neuen Lungenrundherde.",
+        "Die Rundherde in der Lunge sind kleiner geworden.",
+        "simplification",
+        "de",
+        None,
+        "ok",
+    ),
+    (
+        "further-fracture-de",
+        "Fraktur des Os scaphoideum rechts. Keine weitere Fraktur.",
+        "Am rechten Kahnbein ist ein Bruch zu sehen; ein Bruch liegt also vor, weitere Brüche gibt es nicht.",
+        "simplification",
+        "de",
+        None,
+        "ok",
+    ),
+    (
+        "further-fracture-en",
+        "Undisplaced fracture of the right distal radius. No further fracture.",
+        "There is a crack in the right wrist bone (fracture), but no further fracture.",
+        "simplification",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "further-en2",
+        "Comminuted distal radius break with dorsal tilt. No further fractures.",
+        "The wrist bone is broken in several pieces; these fractures are tilted backwards.",
+        "simplification",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "new-mets-flipped",
+        "CT Abdomen. Lebermetastasen in Segment VII. Keine neuen Metastasen.",
+        "Lebermetastasen in Segment VII. Neue Metastasen.",
+        "correction",
+        "de",
+        None,
+        "review",
+    ),
+    (
+        "new-lesions-flipped-en",
+        "Known hepatic metastases. No new lesions.",
+        "Known hepatic metastases. New lesions.",
+        "correction",
+        "en",
+        None,
+        "review",
+    ),
+    (
+        "qualifier-other-phrase",
+        "Neue Sinterungsfraktur BWK 8 ohne Hinterkantenbeteiligung.",
+        "New compression fracture of T8 with involvement of the posterior wall.",
+        "translation",
+        "de",
+        "en",
+        "review",
+    ),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
+def test_presupposing_rows(row: Row) -> None:
+    assert_row(row)
