@@ -59,10 +59,6 @@ def _read(path: Path, what: str) -> str:
         _fail(f"cannot read the {what} file {path}: {exc}")
 
 
-def _excerpt(text: str, span: tuple[int, int] | None) -> str:
-    return " ".join(text[span[0] : span[1]].split()) if span else ""
-
-
 def _print_table(result: GuardResult, ui_lang: str) -> None:
     from rich.console import Console  # only for people reading a terminal: JSON stays fast
     from rich.table import Table

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from itertools import pairwise
 
 from medvault.guard._context import Pair
@@ -57,11 +58,13 @@ def _match(src: list[Quantity], out: list[Quantity], counts: bool) -> tuple[list
     """
     used: set[int] = set()
     left_out: list[Quantity] = []
+    # A soft count answers a soft one first ("both" for "beidseits"), a written number a written one:
+    # the source in the order for each (sorted once, not for every output quantity).
+    ranking = {soft: sorted(enumerate(src), key=lambda item: item[1].soft != soft) for soft in (False, True)}
     for strict in (True, False):
         pending, left_out = left_out if not strict else sorted(out, key=lambda q: q.soft), []
         for q in pending:
-            # A soft count answers a soft one first ("both" for "beidseits"), a written number a written one.
-            ranked = sorted(enumerate(src), key=lambda item: item[1].soft != q.soft)
+            ranked = ranking[q.soft]
             hit = next((i for i, p in ranked if (not counts or i not in used) and _same(p, q, strict)), None)
             if hit is None:
                 left_out.append(q)
@@ -124,6 +127,7 @@ def _on_scale(doc: Analysis, q: Quantity) -> bool:
     return bool(_SCALE_WORD.search(doc.lower, start, end)) and not _scale_explained(doc, q)
 
 
+@lru_cache(maxsize=1024)  # pure; asked again for each quantity of the other text it is compared with
 def _anchors(doc: Analysis, q: Quantity) -> frozenset[str]:
     """What a bare count is a count of: the label before it and the findings named next to it, in the
     same clause (an ordinal's dot, "7. und 8. Rippe", ends none)."""

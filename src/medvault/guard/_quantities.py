@@ -8,7 +8,7 @@ English slash date (`03/04/2024`) keeps both readings because it may be day- or 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ._lexicon import first_letters, trie_regex
@@ -244,11 +244,13 @@ class Quantity:
     base: float
     alt_base: float | None = None  # the other reading of an ambiguous slash date
     soft: bool = False  # "beide"/"both", "Quartett": matches its number, is never reported missing or new
+    # Derived once: the number checks compare keys for every pair of quantities of the two texts.
+    keys: tuple[Key, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def keys(self) -> tuple[Key, ...]:
+    def __post_init__(self) -> None:
         key = (self.dim, round(self.base, 6))
-        return (key,) if self.alt_base is None else (key, (self.dim, round(self.alt_base, 6)))
+        keys = (key,) if self.alt_base is None else (key, (self.dim, round(self.alt_base, 6)))
+        object.__setattr__(self, "keys", keys)
 
     def with_unit(self, unit: str, dim: str, factor: float) -> Quantity:
         return Quantity(self.start, self.end, self.text, self.value, unit, dim, self.value * factor)

@@ -119,16 +119,17 @@ def _pairs(xs: list[Match[str]], ys: list[Match[str]], lang: str) -> list[tuple[
     Passages of unequal length ("No pneumoperitooneum" -> "pneumoperitoneum", a dropped word beside a
     typo) are matched greedily, each output word with the next similar source word."""
     pairs: list[tuple[Match[str], Match[str]]] = []
+    # Each source word is tried against many output words: read it once.
+    words = [x.group().lower() if x.group().isalpha() else None for x in xs]
     start = 0
     for y in ys:
+        if not y.group().isalpha():
+            continue
+        word = y.group().lower()
         for k in range(start, len(xs)):
-            x = xs[k]
-            if (
-                x.group().isalpha()
-                and y.group().isalpha()
-                and _alike(x.group().lower(), y.group().lower(), lang)
-            ):
-                pairs.append((x, y))
+            x = words[k]
+            if x is not None and _alike(x, word, lang):
+                pairs.append((xs[k], y))
                 start = k + 1
                 break
     return pairs

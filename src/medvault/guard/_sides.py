@@ -61,9 +61,12 @@ _SIDE_OF = {"rechts": "right", "links": "left", "right": "right", "left": "left"
 #: right") and "left" as a verb ("was left in place", "left behind"): no side. A side adjective stands
 #: before its noun, so "right" before a particle or preposition is the adverb unless an article or
 #: preposition makes it the noun ("on the right behind the clavicle"); "right above-knee" is a side.
+#: The article or preposition test follows the literal "right" (as a lookbehind over both): written
+#: before it, eight lookbehinds ran at every offset of the text.
 _NOT_A_SIDE = re.compile(
-    r"(?<!\bthe )(?<!\bher )(?<!\bhis )(?<!\bits )(?<!\byour )(?<!\btheir )(?<!\bon )(?<!\bto )"
-    r"right\s+(?:through|away|now|after|before|here|there|into|onto|up|down|next|behind|across|along|"
+    "right"
+    + "".join(rf"(?<!\b{word} right)" for word in ("the", "her", "his", "its", "your", "their", "on", "to"))
+    + r"\s+(?:through|away|now|after|before|here|there|into|onto|up|down|next|behind|across|along|"
     r"back|off|then|inside|outside|over|under|beneath|beside|around|near|against|at|in|where|when|as)"
     r"\b(?!-)"
     r"|\ball\s+right(?=\s*(?:[,.;:!?)]|$))"
@@ -85,21 +88,17 @@ class _Clause:
     first: Anchor
     #: The sides of an umbrella word the clause holds ("Beidseitige ... (re., ..."): said of it as a whole.
     umbrella: frozenset[Side] = frozenset()
-    # Derived from `keys` once: `_matches` reads them for every pair of clauses of the two texts.
+    # Derived once: the laterality checks read them for every pair of clauses of the two texts.
     size: float = field(init=False, compare=False)
     findings: tuple[Anchor, ...] = field(init=False, compare=False)
+    levels: frozenset[object] = field(init=False, compare=False)
+    sides: frozenset[Side] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "size", sum(_weight(k) for k in self.keys))
         object.__setattr__(self, "findings", tuple(k for k in self.keys if _is_finding(k)))
-
-    @property
-    def levels(self) -> frozenset[object]:
-        return frozenset(k[1] for k in self.keys if k[0] == "l")
-
-    @property
-    def sides(self) -> frozenset[Side]:
-        return frozenset(side for sm in self.side_mentions for side in sm.sides)
+        object.__setattr__(self, "levels", frozenset(k[1] for k in self.keys if k[0] == "l"))
+        object.__setattr__(self, "sides", frozenset(side for sm in self.side_mentions for side in sm.sides))
 
 
 class _Sides:

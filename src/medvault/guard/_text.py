@@ -342,10 +342,13 @@ class Analysis:
         """Whether the concept ending at `end` has one of `suffixes` as the ending of its word, or of the
         word's part before a hyphen: a negating one ("stein|frei"), a procedure ("lump|ectomy",
         "Thromb|ektomie-Kandidat": a candidate for the procedure, not a finding)."""
+        lower = self.lower
         tail = end
-        while tail < len(self.lower) and (self.lower[tail].isalpha() or self.lower[tail] == "-"):
+        while tail < len(lower) and (lower[tail].isalpha() or lower[tail] == "-"):
             tail += 1
-        rest = self.lower[end:tail]
+        rest = lower[end:tail]
+        if not rest:  # most concepts end their word: only an empty suffix could match
+            return "" in suffixes
         parts = {rest, rest.split("-", 1)[0]}
         return any(
             part.endswith(suffix) and len(part) <= len(suffix) + 2 for part in parts for suffix in suffixes
