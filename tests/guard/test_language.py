@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -169,17 +168,12 @@ def _corpus_translations() -> list[tuple[str, str, str, str]]:
 
 def test_corpus_translations_never_flagged_and_their_sources_are() -> None:
     """No translation of the corpora is flagged; the same source handed back as its own translation is
-    (positive control); the language check stays well under 5 ms per report."""
+    (positive control). Its speed is the benchmark's business (`bench/guard_eval.py`), not a timed test's."""
     rows = _corpus_translations()
     assert len(rows) > 1000
-    missed, timings = [], []
+    missed = []
     for lang, target, source, output in rows:
         assert _language_flags(source, output, lang, target) == [], output[:80]
-        words = [m.group() for m in WORD.finditer(source.lower())]
-        start = time.perf_counter()
-        found = detect(words)
-        timings.append(time.perf_counter() - start)
-        if found != lang:
+        if detect([m.group() for m in WORD.finditer(source.lower())]) != lang:
             missed.append(source[:80])
     assert not missed
-    assert max(timings) < 0.005

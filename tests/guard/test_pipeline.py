@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
-import tomllib
-from pathlib import Path
 
 import pytest
 
 from medvault.errors import GuardError
 from medvault.guard import CHECKS, TASKS, Flag, GuardResult, check
 
-CORPUS = Path(__file__).resolve().parents[2] / "bench" / "guard_corpus" / "de_ct.toml"
 SOURCE = "Befund: Rundherd im rechten Unterlappen, 12 mm. Kein Pleuraerguss."
 BAD = "Befund: Rundherd im linken Unterlappen, 12 cm. Pleuraerguss."
 
@@ -89,16 +85,3 @@ def test_verdict_follows_major_flags() -> None:
     major = GuardResult("summary", ("numbers",), [Flag("numbers", "x", "major", (0, 1), None)])
     assert minor.verdict == "ok" and major.verdict == "review"
     assert major.to_dict()["flags"][0]["source_span"] == [0, 1]
-
-
-def test_typical_report_under_5_ms() -> None:
-    """A typical report (a corpus report and its noisy dictation) is checked in under 5 ms, median."""
-    report = tomllib.loads(CORPUS.read_text(encoding="utf-8"))["report"][1]["report"]
-    dictation = report.replace("Harnstau", "Harnstaau").replace("unauffällig", "unauffaellig")
-    check(dictation, report, task="correction", lang="de")
-    timings = []
-    for _ in range(25):
-        started = time.perf_counter()
-        check(dictation, report, task="correction", lang="de")
-        timings.append(time.perf_counter() - started)
-    assert sorted(timings)[len(timings) // 2] < 0.005
