@@ -314,7 +314,10 @@ class Layout:
         }
         path = state_file(self.settings)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(state, indent=2))
+        # Replaced whole, never rewritten in place: `status` and `down` may read it during a restart.
+        partial = path.with_suffix(".json.tmp")
+        partial.write_text(json.dumps(state, indent=2))
+        partial.replace(path)
 
     @property
     def gateway_port(self) -> int:
