@@ -14,7 +14,8 @@ from tests.gateway.conftest import make_settings, open_store, serve, start_engin
 def test_failover_and_recovery(tmp_path: Path) -> None:
     """With one of two replicas killed every request still succeeds; a restarted one rejoins."""
     first, second = start_engine(), start_engine()
-    settings = make_settings(tmp_path, [first.url, second.url], limits={"health_interval_s": 0.2})
+    # The probe waits as long as the interval (at most 2 s): 0.2 s timed both replicas out on a loaded host.
+    settings = make_settings(tmp_path, [first.url, second.url], limits={"health_interval_s": 0.5})
     store = open_store(settings)
     _, key = store.create_key("alice", Role.CLINICIAN)
     body = {"model": "fake", "messages": [{"role": "user", "content": "x"}]}
