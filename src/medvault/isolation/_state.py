@@ -75,7 +75,7 @@ def record_verify(data_dir: Path, since: object, ok: bool, failed: list[str]) ->
     if not isinstance(since, str):
         return False
     record = {"since": since, "verified_at": datetime.now(UTC).isoformat(), "ok": ok, "failed": failed}
-    _replace(verify_path(data_dir), record)
+    write_json_whole(verify_path(data_dir), record)
     return True
 
 
@@ -103,12 +103,12 @@ def heartbeat_path(data_dir: Path) -> Path:
 
 def beat(data_dir: Path) -> None:
     """Record that this process, the supervisor, is alive now (readable by all, like the state)."""
-    _replace(heartbeat_path(data_dir), {"pid": os.getpid(), "at": time.clock_gettime(_CLOCK)})
+    write_json_whole(heartbeat_path(data_dir), {"pid": os.getpid(), "at": time.clock_gettime(_CLOCK)})
 
 
 def stop_beating(data_dir: Path) -> None:
     """Mark the heartbeat stopped: the supervisor is leaving, so an `ok` left behind is not to be trusted."""
-    _replace(heartbeat_path(data_dir), {"pid": os.getpid(), "stopped": True})
+    write_json_whole(heartbeat_path(data_dir), {"pid": os.getpid(), "stopped": True})
 
 
 def _supervisor_gone(data_dir: Path) -> str | None:
@@ -135,11 +135,12 @@ def write_state(data_dir: Path, **fields: Any) -> dict[str, Any]:
     workload) reads it for `/readyz`, and must never be able to change it.
     """
     state = {**OFF, **fields, "since": datetime.now(UTC).isoformat()}
-    _replace(state_path(data_dir), state)
+    write_json_whole(state_path(data_dir), state)
     return state
 
 
-def _replace(path: Path, content: dict[str, Any]) -> None:
+def write_json_whole(path: Path, content: dict[str, Any]) -> None:
+    """Replace `path` with `content` as JSON in one rename: a reader never sees a half-written file."""
     # Temporary names per process and thread: the monitor's thread and the heartbeat's may write at once.
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")

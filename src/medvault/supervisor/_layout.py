@@ -29,6 +29,7 @@ from medvault.backends import OFFLINE_ENV, Launch, check_replica, llama_server_a
 from medvault.backends import launch as managed_launch
 from medvault.config import ReplicaSettings, Settings, bundled_model_path
 from medvault.errors import ConfigError
+from medvault.isolation._state import write_json_whole
 from medvault.store import sqlite_files
 from medvault.supervisor._environ import engine_environment, gateway_environment
 from medvault.supervisor._netns import _in_netns, http_ok
@@ -312,12 +313,8 @@ class Layout:
                 for p in self._processes
             ],
         }
-        path = state_file(self.settings)
-        path.parent.mkdir(parents=True, exist_ok=True)
         # Replaced whole, never rewritten in place: `status` and `down` may read it during a restart.
-        partial = path.with_suffix(".json.tmp")
-        partial.write_text(json.dumps(state, indent=2))
-        partial.replace(path)
+        write_json_whole(state_file(self.settings), state)
 
     @property
     def gateway_port(self) -> int:
