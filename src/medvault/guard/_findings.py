@@ -39,8 +39,8 @@ def new_findings(pair: Pair) -> list[Flag]:
     flags = []
     # A question ("Is it leaking?") names a finding without stating it.
     stated = [m for m in pair.output.mentions if not pair.output.asks(m)]
-    denied_only = _denied_only(pair)
     affirmed_source = closure(m.concept for m in pair.source.mentions if not m.negated)
+    denied_only = _denied_only(pair, affirmed_source)
     for concept, mentions in _first_per_concept(stated).items():
         if concept in grounded and concept not in denied_only:
             continue
@@ -120,11 +120,11 @@ def _as_at_bone(doc: Analysis, m: Mention) -> str | None:
     return _AT_BONE[m.concept] if organs and all("bone" in implied(o) for o in organs) else None
 
 
-def _denied_only(pair: Pair) -> dict[str, Mention]:
+def _denied_only(pair: Pair, affirmed: set[str]) -> dict[str, Mention]:
     """Findings the output affirms where the source only denies them, at other places: "Frische
     Rippenfraktur" added to "Keine Fraktur der Schädelkalotte" (by concept -> the output mention).
-    Organs tell places apart within one language outside lay text; sides always (see `apart`)."""
-    affirmed = closure(m.concept for m in pair.source.mentions if not m.negated)
+    Organs tell places apart within one language outside lay text; sides always (see `apart`).
+    `affirmed`: what the source affirms, with what that implies."""
     denied = [s for s in statements(pair.source) if s.concept not in affirmed]
     if not denied:
         return {}

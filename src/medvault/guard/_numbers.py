@@ -198,7 +198,8 @@ def _in_compound(pair: Pair, q: Quantity) -> bool:
         return False
     return any(
         spelled_number(word[:cut]) == q.value
-        for word in {w.group() for w in pair.source.words if len(w.group()) > 6}
+        for word in pair.source.word_set
+        if len(word) > 6
         for cut in range(3, 8)
     )
 
