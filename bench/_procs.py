@@ -90,9 +90,7 @@ def cpu_seconds(pid: int) -> float:
     Unlike throughput, CPU per request hardly moves when other work shares the cores, so it is the
     figure to compare changes by on a busy machine.
     """
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of proc(5)
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return _ticks(pid, children=False) / os.sysconf("SC_CLK_TCK")
 
 
 def _ticks(pid: int, children: bool) -> int:

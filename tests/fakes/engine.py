@@ -85,8 +85,12 @@ class FakeEngine:
         self.stats = {"started": 0, "finished": 0, "cancelled": 0}
         self.last: dict[str, Any] = {}
 
+    def model_list(self) -> dict[str, Any]:
+        """`GET /v1/models`: the one model this engine serves."""
+        return {"object": "list", "data": [{"id": self.model, "object": "model"}]}
+
     async def models(self, request: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [{"id": self.model, "object": "model"}]})
+        return web.json_response(self.model_list())
 
     async def stats_view(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats)
@@ -232,8 +236,7 @@ class _LeanConnection(asyncio.Protocol):
         body, self._body = b"".join(self._body), []
         method = self._parser.get_method()
         if method == b"GET" and url == b"/v1/models":
-            data = {"object": "list", "data": [{"id": self._engine.model, "object": "model"}]}
-            self._send(b"200 OK", b"application/json", orjson.dumps(data))
+            self._send(b"200 OK", b"application/json", orjson.dumps(self._engine.model_list()))
         elif method == b"POST" and url == b"/v1/chat/completions":
             self._chat(orjson.loads(body))
         else:
@@ -248,8 +251,6 @@ class _LeanConnection(asyncio.Protocol):
             self._send(b"400 Bad Request", b"application/json", orjson.dumps(error))
             return
         engine = self._engine
-        engine.stats["started"] += 1
-        engine.stats["finished"] += 1
         if not body.get("stream"):
             self._send(b"200 OK", b"application/json", engine.answer(cue, body))
             return
