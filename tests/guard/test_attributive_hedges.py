@@ -1,15 +1,17 @@
 """A hedge standing after "with", "and" or an article is attributive: it hedges the noun after it only.
 
 "Stenosis with likely impingement of the root" says the stenosis is there and the impingement likely;
-"likely", "questionable" and the like also look back over a clause ("Pneumonia likely."), but not from
-this position. Every example is invented for this file; controls show that a trailing hedge made
-definite is still caught.
+"likely", "questionable" and the like also look back over a clause ("Pneumonia likely."), but not from this
+position. A hedge after a finding followed by words of its own ("obstruction, probably adhesive") qualifies
+those words, not the finding. Every example is invented for this file; controls show that a trailing hedge
+made definite is still caught.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from tests.guard.conftest import assert_level
 from tests.guard.rule_rows import Row, assert_row
 
 ROWS: list[Row] = [
@@ -93,3 +95,16 @@ ROWS: list[Row] = [
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
 def test_attributive_rows(row: Row) -> None:
     assert_row(row)
+
+
+LEVELS = [
+    # A hedge followed by words qualifies those, not the finding before it.
+    ("Small bowel obstruction, probably adhesive.", "en", "obstruction", "present"),
+    ("Raumforderung, am ehesten ein Meningeom.", "de", "mass", "present"),
+    ("Fluid collection, likely a lymphocele.", "en", "effusion", "present"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang", "concept", "level"), LEVELS)
+def test_trailing_hedge_levels(text: str, lang: str, concept: str, level: str) -> None:
+    assert_level(text, lang, concept, level)

@@ -1,8 +1,9 @@
-"""A hedge reaches a finding across the segment boundary before it where a conjunction cut the hedge
-off ("DD Artefakt, eher | jedoch echtes Defizit": the cue ends its segment) and where the finding is an
-example of what the segment before it hedges ("most likely harmless, for example a fibroadenoma", "zum
-Beispiel ein Fibroadenom"). A statement of its own after "and" keeps its level. Every example is
-invented for this file; controls show that such a hedge made definite is caught.
+"""A hedge reaches a finding across the segment boundary before it where a conjunction cut the hedge off ("DD
+Artefakt, eher | jedoch echtes Defizit": the cue ends its segment) and where the finding is an example of what
+the segment before it hedges ("most likely harmless, for example a fibroadenoma", "zum Beispiel ein
+Fibroadenom"). A statement of its own after "and" keeps its level. A hedge in a sentence a semicolon joins to
+its finding reaches it too. Every example is invented for this file; controls show that such a hedge made
+definite is caught.
 """
 
 from __future__ import annotations
@@ -92,6 +93,35 @@ ROWS: list[Row] = [
         "translation",
         "en",
         "de",
+        "certainty_changed",
+    ),
+    # A hedge in a sentence a semicolon joins to its finding.
+    (
+        "semicolon-en-lung",
+        "Right lung: 9 mm nodule in the upper lobe, indeterminate; malignancy cannot be excluded.",
+        "R lung: 9 mm malignant nodule in the upper lobe.",
+        "summary",
+        "en",
+        None,
+        "certainty_changed",
+    ),
+    (
+        "semicolon-en-liver",
+        "Liver: 14 mm lesion in segment VI with arterial enhancement; "
+        "hepatocellular carcinoma cannot be excluded.",
+        "Liver: 14 mm hepatocellular carcinoma in segment VI.",
+        "summary",
+        "en",
+        None,
+        "certainty_changed",
+    ),
+    (
+        "semicolon-de-liver",
+        "Leber: 14 mm Läsion in Segment VI; ein Karzinom ist nicht auszuschließen.",
+        "Leber: 14 mm Karzinom in Segment VI.",
+        "summary",
+        "de",
+        None,
         "certainty_changed",
     ),
 ]

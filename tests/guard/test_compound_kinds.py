@@ -1,9 +1,10 @@
 """A German compound whose first part the vocabulary does not know names a narrower kind of its finding
-("Korbhenkel|riss", "Mantel|pneumothorax"): the output's statement of that kind is compared with what
-the source says of the same kind, not with a plain statement of the finding. "Komplexer Riss, V. a.
-Korbhenkelriss" made "Korbhenkelriss" is a suspicion made definite, though the plain tear is there.
-Across languages, a kind named by the same word before the finding ("Kein Hinweis auf HAGL-Läsion" and
-"a HAGL lesion" beside "Bankart-Läsion") is compared the same way.
+("Korbhenkel|riss", "Mantel|pneumothorax"): the output's statement of that kind is compared with what the
+source says of the same kind, not with a plain statement of the finding. "Komplexer Riss, V. a.
+Korbhenkelriss" made "Korbhenkelriss" is a suspicion made definite, though the plain tear is there. Across
+languages, a kind named by the same word before the finding ("Kein Hinweis auf HAGL-Läsion" and "a HAGL
+lesion" beside "Bankart-Läsion") is compared the same way. A denied narrower compound says nothing of the
+broader finding, and a joint's Greek or Latin name before "arthrose" ("Omarthrose") says where, not what kind.
 Every example is invented for this file; controls show that keeping the kind's level is no flag.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import pytest
 
+from medvault.guard._statements import _findings
+from medvault.guard._text import Analysis
 from tests.guard.rule_rows import Row, assert_row
 
 ROWS: list[Row] = [
@@ -125,9 +128,72 @@ ROWS: list[Row] = [
         "en",
         "ok",
     ),
+    # A denied narrower compound says nothing about the broader finding.
+    (
+        "narrower-denial",
+        "Pneumothorax rechts, deutlich regredient. Kein Spannungszeichen.",
+        "Pneumothorax rechts rückläufig, kein Spannungspneumothorax.",
+        "summary",
+        "de",
+        None,
+        "ok",
+    ),
+    (
+        "broader-denial",
+        "Pneumothorax rechts, deutlich regredient.",
+        "Kein Pneumothorax rechts.",
+        "summary",
+        "de",
+        None,
+        "negation_changed",
+    ),
+    # A joint's Greek or Latin name before "arthrose" says where, not what kind: the denial of the
+    # main joint's wear is the source's denial of the joint's arthrosis, not a flip of another joint's.
+    (
+        "joint-name-de-shoulder",
+        "AC-Gelenksarthrose mit Osteophyten. Keine Omarthrose.",
+        "Das Hauptgelenk zeigt keinen Verschleiß. Am Schultereckgelenk gibt es Verschleiß.",
+        "simplification",
+        "de",
+        None,
+        "ok",
+    ),
+    (
+        "joint-name-de-knee",
+        "Retropatellararthrose. Keine Gonarthrose.",
+        "Hinter der Kniescheibe gibt es Verschleiß. Das Gelenk selbst zeigt keinen Verschleiß.",
+        "simplification",
+        "de",
+        None,
+        "ok",
+    ),
+    (
+        "joint-name-en-shoulder",
+        "Acromioclavicular joint osteoarthritis. No omarthrosis.",
+        "The small shoulder joint at the collarbone shows wear and tear. The main joint shows no arthrosis.",
+        "simplification",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "joint-name-de-control",
+        "Ausgeprägte Omarthrose.",
+        "Das Hauptgelenk zeigt keinen Verschleiß.",
+        "simplification",
+        "de",
+        None,
+        "negation_changed",
+    ),
 ]
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
 def test_compound_kind_rows(row: Row) -> None:
     assert_row(row)
+
+
+def test_omarthrosis_is_no_narrower_kind() -> None:
+    """A denied "Omarthrose" is unqualified: it denies arthrosis at its joint, like "keine Arthrose"."""
+    found = _findings(Analysis("Keine Omarthrose.", "de"), with_implied=False)
+    assert [(f.concept, f.mention.negated, f.qualifier) for f in found] == [("osteoarthritis", True, None)]

@@ -3,7 +3,10 @@ deficit is also written "defect" / "Perfusionsdefekt", "Defizit" is a defect, "E
 extension, "PTX" a pneumothorax; "Abriss" is an avulsion (not the "Riss" inside it), "postentzündlich"
 a past inflammation that may have scarred, "engen ... ein" the separable verb of "Einengung", "grenzt an"
 what "abuts" says, "hineinreichend" what "extending into" says, a "burst fracture" a fracture. Otherwise
-a faithful translation reads as a new finding or a dropped one.
+a faithful translation reads as a new finding or a dropped one. Lay words name findings too ("torn" a
+laceration, "Enge" a stenosis, "slight growth" a progression, "subluxed" a dislocation, "Delle" a
+defect); blood flow is no finding, and a lay description followed by another finding's name still drops
+the described one.
 
 Every example is invented for this file; controls: the concept added where the source has none is still
 a new finding (an avulsion), a denied narrowing restated as present is caught, a dropped extraprostatic
@@ -14,6 +17,8 @@ from __future__ import annotations
 
 import pytest
 
+from medvault.guard import check
+from medvault.guard._text import Analysis
 from tests.guard.conftest import assert_reading
 from tests.guard.rule_rows import Row, assert_row
 
@@ -50,6 +55,18 @@ from tests.guard.rule_rows import Row, assert_row
         ("Burst appendix with free fluid.", "en", "burst", "perforation"),
         # control: "epe" inside a word is nothing
         ("Epithel intakt.", "de", "epithel", None),
+        ("Thrombose-Verdacht.", "de", "thrombose", "thrombus"),
+        ("Subakromiale Enge.", "de", "enge", "stenosis"),
+        ("Eine geringe Menge freier Flüssigkeit.", "de", "menge", None),
+        ("Keine Omarthrose.", "de", "omarthrose", "osteoarthritis"),
+        ("Slight growth since 2024.", "en", "slight", "progression"),
+        ("A harmless growth of breast tissue.", "en", "growth", "mass"),
+        ("Narbige Architekturstörung.", "de", "narbig", "scar"),
+        ("The arteries carry blood in the normal direction.", "en", "blood", None),
+        ("The heart pumps blood in the usual way.", "en", "blood", None),
+        ("Blood in the chest after the fall.", "en", "blood", "haemorrhage"),
+        ("The biceps tendon is subluxed medially.", "en", "subluxed", "dislocation"),
+        ("Anterior luxation of the humeral head.", "en", "luxation", "dislocation"),
     ],
 )
 def test_reading(text: str, lang: str, word: str, concept: str | None) -> None:
@@ -171,9 +188,175 @@ ROWS: list[Row] = [
         None,
         "omission",
     ),
+    # Lay words for a finding, and blood flow that is none.
+    (
+        "laceration-torn",
+        "Splenic laceration of 3 cm depth.",
+        "The spleen is torn 3 cm deep.",
+        "simplification",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "hyperaemia-lay",
+        "Flüssigkeitsansammlung mit Randhyperämie.",
+        "Eine Flüssigkeitsansammlung, der Rand ist stark durchblutet.",
+        "simplification",
+        "de",
+        None,
+        "ok",
+    ),
+    (
+        "blood-flow-is-no-finding",
+        "Solid mass of the left testis with increased vascularity.",
+        "A solid lump in the left testicle with a lot of blood flow.",
+        "simplification",
+        "en",
+        None,
+        "ok",
+    ),
+    # Narrowing written as the noun "Enge" is a stenosis: "eingeengt" rewords it.
+    (
+        "narrowing-de-subacromial",
+        "Subakromiale Enge mit Bursitis.",
+        "Der Raum unter dem Schulterdach ist eingeengt, der Schleimbeutel ist entzündet.",
+        "simplification",
+        "de",
+        None,
+        "ok",
+    ),
+    (
+        "narrowing-de-canal",
+        "LWK 4/5: relative Enge des Spinalkanals durch Protrusion.",
+        "Zwischen dem vierten und fünften Lendenwirbel ist der Wirbelkanal durch eine Vorwölbung eingeengt.",
+        "simplification",
+        "de",
+        None,
+        "ok",
+    ),
+    (
+        "narrowing-de-foramen",
+        "Foraminale Enge C5/6 links.",
+        "Bei C5/6 ist das Nervenaustrittsloch links eingeengt.",
+        "simplification",
+        "de",
+        None,
+        "ok",
+    ),
+    # Growth as a change in size ("slight growth") is progression, not a new mass.
+    (
+        "growth-en-slight",
+        "Fibroadenoma 17 mm, compared with 15 mm: slight growth.",
+        "The fibroadenoma measures 17 mm; it has grown a little since it measured 15 mm.",
+        "simplification",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "growth-en-interval",
+        "Hepatic cyst 3 cm with interval growth.",
+        "The cyst in the liver is 3 cm and has grown.",
+        "simplification",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "growth-de",
+        "Zyste der linken Niere, 25 mm, geringes Größenwachstum.",
+        "In der linken Niere ist eine Zyste von 25 mm, die etwas gewachsen ist.",
+        "simplification",
+        "de",
+        None,
+        "ok",
+    ),
+    (
+        "blood-flow-en",
+        "Both vertebral arteries with antegrade flow.",
+        "The arteries at the back of the neck carry blood in the normal direction on both sides.",
+        "simplification",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "blood-flow-control",
+        "Both vertebral arteries with antegrade flow.",
+        "There is blood in the space around the brain.",
+        "simplification",
+        "en",
+        None,
+        "new_finding",
+    ),
+    (
+        "subluxation-de-en",
+        "Lange Bizepssehne nach medial subluxiert.",
+        "The long head of the biceps tendon is subluxed medially.",
+        "translation",
+        "de",
+        "en",
+        "ok",
+    ),
+    (
+        "subluxation-control",
+        "Lange Bizepssehne nach medial subluxiert.",
+        "The long head of the biceps tendon is in normal position.",
+        "translation",
+        "de",
+        "en",
+        "omission",
+    ),
+    # A lay description followed by the name of another finding.
+    (
+        "naming-en-gallstones",
+        "Gallstones without cholecystitis. Incidental 2 cm nodule in the right adrenal gland.",
+        "There are small hard lumps, called gallstones, in your gallbladder. It is not inflamed.",
+        "simplification",
+        "en",
+        None,
+        "omission",
+    ),
+    (
+        "naming-de-gallensteine",
+        "Cholezystolithiasis. Zufällig 2 cm großer Knoten der linken Nebenniere.",
+        "In der Gallenblase liegen kleine harte Klumpen, sogenannte Gallensteine.",
+        "simplification",
+        "de",
+        None,
+        "omission",
+    ),
+    (
+        "naming-en-kidney-stone",
+        "Kidney stone of 5 mm in the left kidney. Incidental 15 mm nodule in the right adrenal gland.",
+        "There is a small lump, known as a kidney stone, in the left kidney.",
+        "simplification",
+        "en",
+        None,
+        "omission",
+    ),
+    (
+        "naming-control-kept",
+        "Kidney stone of 5 mm in the left kidney. Incidental 15 mm nodule in the right adrenal gland.",
+        "There is a small stone in the left kidney, and a small lump on the right adrenal gland.",
+        "simplification",
+        "en",
+        None,
+        "ok",
+    ),
 ]
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
 def test_synonyms_in_pairs(row: Row) -> None:
     assert_row(row)
+
+
+def test_delle_is_a_defect() -> None:
+    """'Hill-Sachs-Delle' translates 'Hill-Sachs defect': no omission."""
+    result = check("Hill-Sachs defect.", "Hill-Sachs-Delle.", task="translation", lang="en", target_lang="de")
+    assert not [f for f in result.flags if f.code == "omissions"]
+    # Control: the form matches at a word start only, not inside another word ("Modelle").
+    assert "defect" in {m.concept for m in Analysis("Hill-Sachs-Delle.", "de").mentions}
+    assert "defect" not in {m.concept for m in Analysis("Die Modelle passen.", "de").mentions}

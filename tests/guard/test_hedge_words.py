@@ -1,8 +1,11 @@
 """Hedge and denial words read by their place: "allenfalls" (at most, if at all) hedges what follows or
-precedes it; "eher" (rather) hedges a finding, but before a word of size or degree it grades that word
-("eine eher kleine Zyste" is a cyst, rather small); English "none" denies ("none on the left", "none
-enlarged"); an opinion verb ("thought to be", "considered to be", "gilt als", "vermutet wird") hedges
-what it names. Every example is invented for this file; controls show that a hedge made definite is caught.
+precedes it; "eher" (rather) hedges a finding, but before a word of size or degree it grades that word ("eine
+eher kleine Zyste" is a cyst, rather small); English "none" denies ("none on the left", "none enlarged"); an
+opinion verb ("thought to be", "considered to be", "gilt als", "vermutet wird") hedges what it names. A hedge
+paraphrase ("might possibly", "nicht ganz sicher", "indeterminate", "DD") keeps its hedge, also inside a
+compound ("...verdächtig"); lay text explaining the doubt repeats it; a hedge the source has on another word
+of the sentence makes a change unsure. Every example is invented for this file; controls show that a hedge
+made definite is caught.
 """
 
 from __future__ import annotations
@@ -31,6 +34,12 @@ LEVELS = [
     ("Der Herd gilt als Fibroadenom.", "de", "fibroadenoma", "probable"),
     ("Vermutet wird ein Fibroadenom.", "de", "fibroadenoma", "probable"),
     ("She has a fibroadenoma.", "en", "fibroadenoma", "present"),
+    # Hedge paraphrases ("might possibly", "nicht ganz sicher", "indeterminate").
+    ("It might possibly be a fracture.", "en", "fracture", "possible"),
+    ("This could possibly be an abscess.", "en", "abscess", "possible"),
+    ("A 2 cm lesion of the kidney, indeterminate.", "en", "lesion", "possible"),
+    ("Es könnte eine Entzündung sein.", "de", "inflammation", "possible"),
+    ("Ob es ein Abszess ist, ist nicht ganz sicher.", "de", "abscess", "possible"),
 ]
 
 
@@ -94,6 +103,130 @@ ROWS: list[Row] = [
         "en",
         None,
         "negation_changed",
+    ),
+    # A hedged finding does not support a certain, more specific one ("DD" -> "sicher").
+    (
+        "dd-to-certain-specific",
+        "Transparenzminderung rechts basal, DD Infiltrat, DD Atelektase.",
+        "Rechts unten ist die Lunge schlechter belüftet, das ist sicher eine Lungenentzündung.",
+        "simplification",
+        "de",
+        None,
+        "certainty_changed",
+    ),
+    (
+        "dd-kept-hedged",
+        "Transparenzminderung rechts basal, DD Infiltrat, DD Atelektase.",
+        "Rechts unten ist die Lunge schlechter belüftet, möglicherweise eine Lungenentzündung.",
+        "simplification",
+        "de",
+        None,
+        "ok",
+    ),
+    # The hedge inside a compound belongs to the finding it starts with, not to "verdächtig" itself.
+    (
+        "in-word-suspicion-translated",
+        "Malignitätsverdächtiger Rundherd im rechten Oberlappen.",
+        "Nodule in the right upper lobe, suspicious for malignancy.",
+        "translation",
+        "de",
+        "en",
+        "ok",
+    ),
+    # A hedge the source has in the same sentence, on another word: unsure, not a flag.
+    (
+        "hedge-moved",
+        "Mildly enlarged left lymph node, likely reactive.",
+        "The lymph node on the left is most likely swollen because it is reacting.",
+        "simplification",
+        "en",
+        None,
+        "unchecked",
+    ),
+    (
+        "hedge-added",
+        "Mildly enlarged left lymph node.",
+        "The lymph node on the left is most likely swollen.",
+        "simplification",
+        "en",
+        None,
+        "certainty_changed",
+    ),
+    # Hedge paraphrases keep a hedge; a hedge turned into a fact is still caught.
+    (
+        "hedge-en-might-possibly",
+        "Possible fracture of the scaphoid.",
+        "The scaphoid bone might possibly be broken.",
+        "simplification",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "hedge-de-nicht-ganz-sicher",
+        "Fraglich Fraktur des Kahnbeins.",
+        "Ob das Kahnbein gebrochen ist, ist nicht ganz sicher.",
+        "simplification",
+        "de",
+        None,
+        "ok",
+    ),
+    (
+        "hedge-en-indeterminate",
+        "A 2 cm lesion in the right kidney, indeterminate. Follow-up recommended.",
+        "In the right kidney there might be a 2 cm spot. A check-up is recommended.",
+        "simplification",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "hedge-control-en",
+        "Possible fracture of the scaphoid.",
+        "The scaphoid bone is broken.",
+        "simplification",
+        "en",
+        None,
+        "certainty_changed",
+    ),
+    (
+        "hedge-control-de",
+        "Ob eine Fraktur vorliegt, ist nicht ganz sicher.",
+        "Es liegt sicher eine Fraktur vor.",
+        "simplification",
+        "de",
+        None,
+        "certainty_changed",
+    ),
+    # Lay text explaining what the source's doubt could mean repeats the doubt.
+    (
+        "lay-speculation-de",
+        "Gruppierter Mikrokalk links, BI-RADS 4. Biopsie empfohlen.",
+        "Diese Kalkpunkte können harmlos sein, aber auch ein Hinweis auf Krebs. Deshalb wird eine "
+        "Gewebeprobe empfohlen.",
+        "simplification",
+        "de",
+        None,
+        "ok",
+    ),
+    (
+        "lay-speculation-en",
+        "Nodule in the right lung, 9 mm, suspicious. CT follow-up recommended.",
+        "There is a 9 mm spot in the right lung. Such spots might be harmless, but they could also be "
+        "cancer, so another scan is recommended.",
+        "simplification",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "lay-speculation-control",
+        "Simple renal cyst on the left, 2 cm. No other findings.",
+        "There is a cancer in your left kidney.",
+        "simplification",
+        "en",
+        None,
+        "new_finding",
     ),
 ]
 

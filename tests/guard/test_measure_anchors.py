@@ -1,6 +1,10 @@
 """A measurement anchors a side only where it measures something of its own: a size is anchored by its
 first dimension (the "1.5" of "4.6 x 1.5 x 1.4 cm" is no measurement said again elsewhere), and a
 threshold ("1.5 cm or larger", "≥ 10 mm", "mindestens 1 cm") is a criterion, not a finding's size.
+A measurement that keeps its side aligns the sentence; a measurement-only part measures the sided
+finding before it; a side said by existence stops at a conflicting measurement; and an output sentence
+that keeps a measurement of a source sentence not about the finding makes a flip against another
+sentence unsure.
 
 Every example is invented for this file; controls: a side changed on a measured finding is still caught.
 """
@@ -9,7 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.guard.rule_rows import Row, assert_row
+from medvault.guard import check
+from tests.guard.rule_rows import CheckedRow, Row, assert_checked_row, assert_row
 
 _THYROID = (
     "Thyroid ultrasound.\nRight lobe: 5.0 x 1.8 x 1.6 cm. Left lobe: 4.4 x 1.5 x 1.3 cm.\n"
@@ -86,9 +91,136 @@ ROWS: list[Row] = [
         None,
         "side_changed",
     ),
+    # A measurement that keeps its side aligns the sentence: the organ word is vocabulary, not a change.
+    (
+        "side-held-by-measurement",
+        "A 15 mm lesion in the right parietal lobe. A 6 mm lesion in the left cerebellar hemisphere.",
+        "A 15 mm spot in the right side of the brain. A 6 mm spot in the left side of the brain.",
+        "simplification",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "side-against-measurement",
+        "A 15 mm lesion in the right parietal lobe. A 6 mm lesion in the left cerebellar hemisphere.",
+        "A 15 mm spot in the left side of the brain. A 6 mm spot in the left side of the brain.",
+        "simplification",
+        "en",
+        None,
+        "side_changed",
+    ),
 ]
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
 def test_measure_anchors(row: Row) -> None:
     assert_row(row)
+
+
+CHECKED: list[CheckedRow] = [
+    # Existential sides stop at a conflicting measurement: the 15 mm lesion is not the 6 mm one.
+    (
+        "measure-control-de",
+        "Läsion 15 mm im rechten Parietallappen. Läsion 6 mm im linken Kleinhirn.",
+        "Ein 15 mm großer Herd links im Gehirn. Ein 6 mm großer Herd links im Gehirn.",
+        "simplification",
+        "de",
+        None,
+        "laterality",
+        "side_changed",
+    ),
+    (
+        "measure-union-en",
+        "Right ovary 3 cm, normal. Left ovary 3 cm, normal.",
+        "Both ovaries are normal, about 3 cm each.",
+        "simplification",
+        "en",
+        None,
+        "laterality",
+        "not review",
+    ),
+    # A measurement-only part measures the sided finding before it.
+    (
+        "measure-part-lay-de",
+        "Herd im Oberlappen rechts, dorsal, 9 mm, glatt begrenzt.",
+        "In der Lunge, auf der linken Seite und weiter hinten, zeigt sich ein etwa 0,9 cm großer Bereich, "
+        "der auffällig ist.",
+        "simplification",
+        "de",
+        None,
+        "laterality",
+        "side_changed",
+    ),
+    (
+        "measure-part-lay-en",
+        "Cyst in the lower pole of the left kidney, posterior, 23 mm, simple.",
+        "In your kidney, on the right side and towards the back, there is an area of 23 mm that stands out.",
+        "simplification",
+        "en",
+        None,
+        "laterality",
+        "side_changed",
+    ),
+    (
+        "measure-part-kept-de",
+        "Herd im Oberlappen rechts, dorsal, 9 mm, glatt begrenzt.",
+        "In der Lunge, auf der rechten Seite und weiter hinten, zeigt sich ein etwa 0,9 cm großer Bereich, "
+        "der auffällig ist.",
+        "simplification",
+        "de",
+        None,
+        "laterality",
+        "not review",
+    ),
+    (
+        "measure-part-kept-en",
+        "Cyst in the lower pole of the left kidney, posterior, 23 mm, simple.",
+        "On the left side, towards the back of your kidney, there is an area of 23 mm that stands out.",
+        "simplification",
+        "en",
+        None,
+        "laterality",
+        "not review",
+    ),
+    (
+        # control: parts with sides of their own keep them ("rechts, 12 mm, und links, 9 mm")
+        "measure-own-sides-control",
+        "Nierenzysten rechts, 12 mm, und links, 9 mm.",
+        "Zysten beider Nieren: links 12 mm, rechts 9 mm.",
+        "summary",
+        "de",
+        None,
+        "laterality",
+        "side_changed",
+    ),
+]
+
+
+@pytest.mark.parametrize("row", CHECKED, ids=[r[0] for r in CHECKED])
+def test_measure_anchor_checked_rows(row: CheckedRow) -> None:
+    assert_checked_row(row)
+
+
+def test_measurement_of_another_sentence_makes_a_flip_unsure() -> None:
+    """An output sentence keeping a measurement of a source sentence that does not speak of the
+    finding rewords that sentence: a polarity change against another sentence is not sure."""
+    result = check(
+        "Tumor des Rektums mit Infiltration des mesorektalen Fettgewebes um 6 mm. Mesorektale Faszie "
+        "nicht infiltriert.",
+        "Rectal tumour extending 6 mm into the mesorectal fat. The mesorectal fascia is not involved.",
+        task="translation",
+        lang="de",
+        target_lang="en",
+    )
+    assert result.verdict == "unchecked", result.flags
+    assert [u.reason for u in result.unchecked] == ["unsure_negation_changed"]
+    # Control: the same flip without a kept measurement elsewhere is sure.
+    control = check(
+        "Mesorektale Faszie nicht infiltriert.",
+        "The tumour has grown into the mesorectal fascia.",
+        task="translation",
+        lang="de",
+        target_lang="en",
+    )
+    assert control.verdict == "review", control.flags

@@ -1,8 +1,9 @@
 """A generic finding ("lesion", "spot", "Herd") hedged only in what it is, not in whether it is there
 ("indeterminate 9 mm lesion", "too small to characterise", "unklare Läsion", "nicht weiter
-charakterisierbar"), is there: an output saying "a 9 mm spot, too small to tell what it is" or just
-"lesion" keeps it. A specific finding said of it ("hepatocellular carcinoma") is still compared with the
-hedge, and so is a hedge on its existence ("possible lesion"). Every example is invented for this file.
+charakterisierbar"), is there: an output saying "a 9 mm spot, too small to tell what it is" or just "lesion"
+keeps it. A specific finding said of it ("hepatocellular carcinoma") is still compared with the hedge, and so
+is a hedge on its existence ("possible lesion"): a certain malignancy where the source leaves its lesion open
+is a hedge made definite. Every example is invented for this file.
 """
 
 from __future__ import annotations
@@ -74,6 +75,34 @@ ROWS: list[Row] = [
         "en",
         None,
         "certainty_changed",
+    ),
+    # A certain malignancy where the source leaves its lesion open.
+    (
+        "generic-lesion-en",
+        "A 3 cm lesion in the liver, indeterminate.",
+        "A 3 cm liver carcinoma.",
+        "summary",
+        "en",
+        None,
+        "certainty_changed",
+    ),
+    (
+        "generic-lesion-de",
+        "Läsion der Leber von 2 cm, unklar.",
+        "Leberkrebs, 2 cm.",
+        "summary",
+        "de",
+        None,
+        "certainty_changed",
+    ),
+    (
+        "generic-lesion-control",
+        "A 3 cm lesion in the liver, indeterminate.",
+        "A 3 cm liver lesion of unclear nature.",
+        "summary",
+        "en",
+        None,
+        "ok",
     ),
 ]
 

@@ -1,17 +1,18 @@
 """A denial qualified as "new" or "further" presupposes the finding it qualifies.
 
-"Keine neuen Metastasen" in a follow-up says the known metastases are still there; "no further fracture"
-says there is one. Neither denies an unqualified statement of the finding in the output ("the metastases
-have shrunk"). A qualifier of another phrase ("neue Fraktur ohne Hinterkantenbeteiligung") does not
-qualify the denied finding. Every example is invented for this file; controls show that a flip of the
-qualified statement itself is still caught.
+"Keine neuen Metastasen" in a follow-up says the known metastases are still there; "no further fracture" says
+there is one. Neither denies an unqualified statement of the finding in the output ("the metastases have
+shrunk"). A qualifier of another phrase ("neue Fraktur ohne Hinterkantenbeteiligung") does not qualify the
+denied finding. "Sonst" (otherwise) qualifies like "further"; a denied degree ("no significant stenosis")
+allows the finding to a lesser degree. Every example is invented for this file; controls show that a flip of
+the qualified statement itself is still caught.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.guard.rule_rows import Row, assert_row
+from tests.guard.rule_rows import Row, assert_confident_change, assert_row
 
 ROWS: list[Row] = [
     (
@@ -116,9 +117,58 @@ ROWS: list[Row] = [
         "en",
         "review",
     ),
+    # "sonst" ("otherwise") qualifies a denial like "further".
+    (
+        "sonst-qualifier",
+        "Zwei Läsionen der Leber. Keine weiteren fokalen Läsionen.",
+        "Zwei Knoten in der Leber. Sonst gibt es keine Herde in der Leber.",
+        "simplification",
+        "de",
+        None,
+        "ok",
+    ),
 ]
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
 def test_presupposing_rows(row: Row) -> None:
     assert_row(row)
+
+
+DEGREES = [
+    # A denied degree ("no significant") allows the finding to a lesser degree.
+    (
+        "Ohne relevante Mittellinienverlagerung (3 mm).",
+        "There is 3 mm of midline shift, which is not significant.",
+        "de",
+        "translation",
+        False,
+    ),
+    (
+        "No significant stenosis of the left carotid.",
+        "There is a slight narrowing of the left carotid.",
+        "en",
+        "simplification",
+        False,
+    ),
+    (
+        "Kein wesentlicher Pleuraerguss.",
+        "Ein kleiner Pleuraerguss ist vorhanden.",
+        "de",
+        "simplification",
+        False,
+    ),
+    # Control: the finding stated without a lesser degree is still a negation flip.
+    (
+        "No significant stenosis of the left carotid.",
+        "There is a stenosis of the left carotid.",
+        "en",
+        "simplification",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "output", "lang", "task", "flagged"), DEGREES)
+def test_denied_degree(source: str, output: str, lang: str, task: str, flagged: bool) -> None:
+    assert_confident_change(source, output, lang, task, flagged)

@@ -1,8 +1,9 @@
-"""A statement belongs to the spinal level its words give; where a clause names none, it speaks of the
-level of the clause before it in its sentence ("Mild L4-L5 degeneration | with mild left foraminal
-narrowing") or of the level label its line opens with ("L4-L5: disc bulge. Mild left foraminal
-narrowing."). Sides are then compared only with source statements that may be about the same level: a
-left narrowing at L4-L5 is not the bilateral narrowing at L5-S1.
+"""A statement belongs to the spinal level its words give; where a clause names none, it speaks of the level
+of the clause before it in its sentence ("Mild L4-L5 degeneration | with mild left foraminal narrowing") or of
+the level label its line opens with ("L4-L5: disc bulge. Mild left foraminal narrowing."). Sides are then
+compared only with source statements that may be about the same level: a left narrowing at L4-L5 is not the
+bilateral narrowing at L5-S1. Levels are read from "LWK 4/5" or "between L5 and S1"; an MRI sequence ("T2") is
+no level.
 
 Every example is invented for this file; controls: a side changed at the same level is still caught.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from medvault.guard._text import Analysis
 from tests.guard.rule_rows import Row, assert_row
 
 _SRC_EN = (
@@ -91,3 +93,19 @@ ROWS: list[Row] = [
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
 def test_spine_level_labels(row: Row) -> None:
     assert_row(row)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "levels"),
+    [
+        ("LWK 4/5: Protrusion.", "de", {"l4/l5"}),
+        ("LWK 5/SWK 1: Vorfall.", "de", {"l5/s1"}),
+        ("C5-C6 and Th12, HWK 5/6.", "de", {"c5/c6", "t12"}),
+        ("T2 hyperintense lesion at T11.", "en", {"t11"}),
+        ("Zwischen L5 und S1 wölbt sich die Bandscheibe vor.", "de", {"l5/s1"}),
+        ("Between C6 and C7 the disc bulges.", "en", {"c6/c7"}),
+    ],
+)
+def test_spine_levels(text: str, lang: str, levels: set[str]) -> None:
+    """Spinal levels of the first sentence; MRI sequences ("T2") are no level."""
+    assert Analysis(text, lang).spine_levels[0] == levels

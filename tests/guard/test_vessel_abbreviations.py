@@ -1,5 +1,6 @@
-"""Vessel abbreviations of duplex reports ("CFV", "GSV", "ICA", "AFS") name the vessel, so a side label
-after them is the side of the same vessel written out in the other language ("V. femoralis communis").
+"""Vessel abbreviations of duplex reports ("CFV", "GSV", "ICA", "AFS") name the vessel, so a side label after
+them is the side of the same vessel written out in the other language ("V. femoralis communis"). The "V." of
+"V. a." (Verdacht auf) is the hedge, not a vein.
 
 Every example is invented for this file; controls: a side flipped on an abbreviated vessel is still a
 side change.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from medvault.guard._lexicon import implied
 from medvault.guard._text import Analysis
 from tests.guard.rule_rows import Row, assert_row
 
@@ -86,3 +88,18 @@ ROWS: list[Row] = [
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
 def test_vessel_sides(row: Row) -> None:
     assert_row(row)
+
+
+@pytest.mark.parametrize(
+    ("text", "veins"),
+    [
+        ("V. a. Korbhenkelriss des Innenmeniskus.", 0),
+        ("V.a. Thrombose der V. femoralis links.", 1),
+        ("Thrombose der V. poplitea.", 1),
+    ],
+)
+def test_suspicion_abbreviation_is_no_vein(text: str, veins: int) -> None:
+    """The "V." of "V. a." (Verdacht auf) is the hedge, not the vein's abbreviation "V. femoralis"."""
+    doc = Analysis(text, "de")
+    # "V. femoralis" is one vein (lexicon v7: the concept femoral_vein, which implies vein).
+    assert sum("vein" in implied(m.concept) for m in doc.mentions if m.kind == "A") == veins

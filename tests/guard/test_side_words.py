@@ -1,22 +1,20 @@
-"""Round 8 (issue 11): side words that are no side, side labels inside one line, labels that say where,
-numbers joined to their unit by a hyphen, dimension pairs with "by", scores in Roman numerals.
+"""Which words name a side: "right" as an adverb ("right through") and "left" as a verb ("left in place")
+name none; side labels inside one dictated line ("right kidney ... left kidney ...") each start their own
+statement; a label may say where rather than which side; "on either side" is both sides; "bilateral"
+beside both sides named one by one is an umbrella word; a lay direction phrase ("pushed to the left")
+carries its side; a side the source does not give is sure only where it contradicts every side of the
+source.
 
-Every example is invented for this file (none comes from a pair batch). Clean rows must not raise
-`review`; each class has a control that the real error of the class is still caught.
+Every example is invented for the guard's tests; controls show that a flipped side is still caught.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from medvault.guard import check
-from medvault.guard._quantities import extract_quantities
 from medvault.guard._sides import _side_words
 from medvault.guard._text import Analysis
-from tests.guard.conftest import assert_expected
-from tests.guard.test_round6_sides_numbers import Row, _run
-
-# --- "right" as an adverb, "left" as a verb ----------------------------------------------------------
+from tests.guard.rule_rows import CheckedRow, Row, assert_checked_row, assert_row
 
 
 @pytest.mark.parametrize(
@@ -44,7 +42,76 @@ def test_side_words(text: str, sides: list[str]) -> None:
     assert [text[sm.start : sm.end].lower() for sm in _side_words(doc)] == sides
 
 
-ADVERBS: list[Row] = [
+ROWS: list[Row] = [
+    # "Bilateral" beside both sides named one by one is an umbrella word.
+    (
+        "bilateral-umbrella",
+        "Filling defects in the right main pulmonary artery extending into the right lower lobe "
+        "segmental arteries, and in a left upper lobe segmental artery, consistent with pulmonary emboli.",
+        "Acute bilateral pulmonary emboli (right main pulmonary artery into right lower lobe "
+        "segmental branches; one left upper lobe segmental artery).",
+        "summary",
+        "en",
+        None,
+        "ok",
+    ),
+    (
+        "bilateral-dominant-kept",
+        "Bilateral pleural effusions, right more than left.",
+        "Bilateral pleural effusions, left more than right.",
+        "summary",
+        "en",
+        None,
+        "comparison_changed",
+    ),
+    # A side given where the source names none: sure only where it contradicts every side of the source.
+    (
+        "side-added-overlapping",
+        "MRT Kniegelenk rechts. Innenmeniskus und Außenmeniskus intakt.",
+        "MRT des rechten Knies. Die beiden Menisken sind intakt.",
+        "simplification",
+        "de",
+        None,
+        "unchecked",
+    ),
+    (
+        "side-added-contradicting",
+        "MRT Kniegelenk rechts. Innenmeniskus und Außenmeniskus intakt.",
+        "MRT des linken Knies. Die Menisken links sind intakt.",
+        "simplification",
+        "de",
+        None,
+        "side_changed",
+    ),
+    # "on either side" is both sides.
+    (
+        "either-side-kept",
+        "In der peripheren Zone beidseits keine fokalen Läsionen.",
+        "No focal lesions in the peripheral zone on either side.",
+        "translation",
+        "de",
+        "en",
+        "ok",
+    ),
+    (
+        "either-side-lost",
+        "In der peripheren Zone beidseits keine fokalen Läsionen.",
+        "No focal lesions in the peripheral zone on the left.",
+        "translation",
+        "de",
+        "en",
+        "side_changed",
+    ),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
+def test_side_word_rows(row: Row) -> None:
+    assert_row(row)
+
+
+CHECKED: list[CheckedRow] = [
+    # "right" as an adverb names no side.
     (
         "adverb-through",
         "Left ankle, two views. Undisplaced fracture of the lateral malleolus.",
@@ -97,11 +164,7 @@ ADVERBS: list[Row] = [
         "laterality",
         "side_changed",
     ),
-]
-
-# --- side labels inside one unpunctuated line -----------------------------------------------------------
-
-LABELS: list[Row] = [
+    # Side labels inside one line start their own statements.
     (
         "inline-labels-breasts",
         "impression right breast new cluster of calcifications biopsy advised left breast simple cyst",
@@ -142,11 +205,7 @@ LABELS: list[Row] = [
         "laterality",
         "side_changed",
     ),
-]
-
-# --- a label before a finding on its line says where it is ---------------------------------------------
-
-PLACES: list[Row] = [
+    # A label that says where: its direction is compared.
     (
         "label-place-flip",
         "Left breast, upper outer quadrant, 2 o'clock: 12 x 8 mm oval mass, probably a fibroadenoma.",
@@ -177,36 +236,7 @@ PLACES: list[Row] = [
         "laterality",
         "direction_changed",
     ),
-]
-
-# --- numbers: hyphenated units, "by" pairs, Roman numeral scores ------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "lang", "found"),
-    [
-        ("a small nine-millimetre nodule", "en", [("length", 9.0)]),
-        ("a 9-mm nodule", "en", [("length", 9.0)]),
-        ("a 3-month follow-up", "en", [("duration", 91.3125)]),
-        ("ein 12-Millimeter-Knoten", "de", [("length", 12.0)]),
-        ("1.7 by 1.1 centimetres", "en", [("length", 17.0), ("length", 11.0)]),
-        ("3 mal 4 cm", "de", [("length", 30.0), ("length", 40.0)]),
-        ("Bosniak III", "de", [("count", 3.0)]),
-        ("Bosniak IIF", "de", [("count", 2.5)]),
-        ("Fraktur Salter-Harris II", "de", [("count", 2.0)]),
-        ("liver segment VII", "en", [("count", 7.0)]),
-        ("stage iv", "en", [("count", 4.0)]),
-        # controls: levels and bare letters are no numbers with units, a pronoun is no numeral
-        ("L4-L5 and C5-6", "en", [("count", 4.0), ("count", 5.0), ("count", 5.0), ("count", 6.0)]),
-        ("I saw type A", "en", []),
-        ("Bosniak IIIx", "de", []),
-    ],
-)
-def test_quantities(text: str, lang: str, found: list[tuple[str, float]]) -> None:
-    assert [(q.dim, round(q.base, 4)) for q in extract_quantities(text, lang)] == found
-
-
-NUMBERS: list[Row] = [
+    # Lay halves of an organ name its sides.
     (
         "nodules-left-half",
         "Right lobe, lower pole: solid nodule 14 mm. Left lobe, upper pole: cyst 5 mm. Left lobe, mid: "
@@ -229,137 +259,81 @@ NUMBERS: list[Row] = [
         "laterality",
         "side_changed",
     ),
+    # Lay direction phrases carry the side.
     (
-        "by-pair-converted",
-        "Right breast: 23 x 14 mm oval mass.",
-        "There is an oval lump of about 2.3 by 1.4 centimetres in your right breast.",
-        "simplification",
-        "en",
-        None,
-        "numbers",
-        "not review",
-    ),
-    (
-        "by-pair-control",
-        "Right breast: 23 x 14 mm oval mass.",
-        "There is an oval lump of about 2.8 by 1.4 centimetres in your right breast.",
-        "simplification",
-        "en",
-        None,
-        "numbers",
-        "review",
-    ),
-    (
-        "roman-kept-de",
-        "Linke Niere: komplexe Zyste 30 mm, Bosniak III. Rechte Niere: einfache Zyste, Bosniak I.",
-        "Komplexe Zyste der linken Niere (30 mm), Bosniak III; rechts einfache Zyste (Bosniak I).",
-        "summary",
-        "de",
-        None,
-        "numbers",
-        "not review",
-    ),
-    (
-        "roman-arabic-en",
-        "Chondrosarcoma, grade II, of the left femur.",
-        "A grade 2 chondrosarcoma of the left thigh bone.",
-        "simplification",
-        "en",
-        None,
-        "numbers",
-        "not review",
-    ),
-    (
-        "roman-changed-de",
-        "Linke Niere: komplexe Zyste 30 mm, Bosniak III.",
-        "Komplexe Zyste der linken Niere (30 mm), Bosniak IV.",
-        "summary",
-        "de",
-        None,
-        "numbers",
-        "review",
-    ),
-    (
-        "roman-changed-en",
-        "Distal radius fracture, Salter-Harris II.",
-        "Salter-Harris IV fracture of the distal radius.",
-        "summary",
-        "en",
-        None,
-        "numbers",
-        "review",
-    ),
-]
-
-ROWS = ADVERBS + LABELS + PLACES + NUMBERS
-
-
-@pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
-def test_row(row: Row) -> None:
-    if row[-1] == "review":
-        _review(row)
-    else:
-        _run(row)
-
-
-def _review(row: Row) -> None:
-    """A control whose flag code varies by check ("numbers", "number_added"): any major flag will do."""
-    _, source, output, task, lang, target, name, _ = row
-    result = check(source, output, task=task, lang=lang, target_lang=target, checks=[name])
-    assert result.verdict == "review", (result.verdict, result.flags)
-
-
-# -- a respelling never makes or unmakes a negation ------------------------------------------------------
-
-RESPELL_NEGATION = [
-    # A real word beside a negation word is no typo of it: the output's "kleinen" stays "kleinen".
-    (
-        "respell-de-kleinen",
-        "Keine Fraktur. Facettengelenkarthrose beidseits.",
-        "Es gibt keinen Bruch. Die kleinen Wirbelgelenke zeigen beidseits Verschleiß.",
+        "prolapse-kept",
+        "Bandscheibenvorfall L4/5 links mit Kompression der Wurzel L5.",
+        "Zwischen dem 4. und 5. Lendenwirbel ist Bandscheibengewebe nach links ausgetreten.",
         "simplification",
         "de",
         None,
+        "laterality",
         "ok",
     ),
     (
-        "respell-de-kleine-zyste",
-        "Kleine Zyste der linken Niere.",
-        "Keine Zyste der linken Niere.",
-        "correction",
-        "de",
+        "shift-kept",
+        "Herniation of the disc at C6/7 on the right.",
+        "The disc between C6 and C7 bulges out to the right.",
+        "simplification",
+        "en",
         None,
-        "negation_changed",
-    ),
-    ("respell-en-know", "Know pleural effusion.", "No pleural effusion.", "correction", "en", None, "ok"),
-    # Slips of the negation itself are still read as it: transposed or doubled letters.
-    (
-        "respell-de-kien",
-        "Kien Pleuraerguss rechts.",
-        "Kein Pleuraerguss rechts.",
-        "correction",
-        "de",
-        None,
+        "laterality",
         "ok",
     ),
     (
-        "respell-de-keeine",
-        "Keeine freie Flüssigkeit.",
-        "Keine freie Flüssigkeit.",
-        "correction",
+        "no-side-in-source",
+        "Lebersegment VII: Hämangiom 15 mm.",
+        "Im hinteren rechten Teil der Leber liegt ein 15 mm großes Blutschwämmchen.",
+        "simplification",
         "de",
         None,
-        "ok",
+        "laterality",
+        "not review",
+    ),
+    (
+        "no-side-en",
+        "Segment 6 liver cyst, 12 mm.",
+        "There is a 12 mm fluid bubble in the lower right part of the liver.",
+        "simplification",
+        "en",
+        None,
+        "laterality",
+        "not review",
+    ),
+    # negative controls: the direction phrase names the other side
+    (
+        "prolapse-flipped",
+        "Bandscheibenvorfall L4/5 links mit Kompression der Wurzel L5.",
+        "Zwischen dem 4. und 5. Lendenwirbel ist Bandscheibengewebe nach rechts ausgetreten.",
+        "simplification",
+        "de",
+        None,
+        "laterality",
+        "side_changed",
+    ),
+    (
+        "shift-flipped",
+        "Herniation of the disc at C6/7 on the right.",
+        "The disc between C6 and C7 bulges out to the left.",
+        "simplification",
+        "en",
+        None,
+        "laterality",
+        "side_changed",
+    ),
+    (
+        "side-contradicts-report",
+        "Kniegelenk rechts: Innenmeniskusriss.",
+        "Im linken Knie ist der innere Meniskus gerissen.",
+        "simplification",
+        "de",
+        None,
+        "laterality",
+        "side_changed",
     ),
 ]
 
 
-@pytest.mark.parametrize(
-    ("source", "output", "task", "lang", "target", "expected"),
-    [c[1:] for c in RESPELL_NEGATION],
-    ids=[c[0] for c in RESPELL_NEGATION],
-)
-def test_a_respelling_never_makes_or_unmakes_a_negation(
-    source: str, output: str, task: str, lang: str, target: str | None, expected: str
-) -> None:
-    assert_expected(source, output, task, lang, target, expected)
+@pytest.mark.parametrize("row", CHECKED, ids=[r[0] for r in CHECKED])
+def test_side_word_checked_rows(row: CheckedRow) -> None:
+    assert_checked_row(row)
