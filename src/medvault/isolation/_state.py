@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from medvault._files import write_json_whole
 
 OFF: dict[str, Any] = {"state": "off", "host_netns": None, "zones": []}
 HEARTBEAT_INTERVAL_S = 1.0
@@ -137,13 +138,3 @@ def write_state(data_dir: Path, **fields: Any) -> dict[str, Any]:
     state = {**OFF, **fields, "since": datetime.now(UTC).isoformat()}
     write_json_whole(state_path(data_dir), state)
     return state
-
-
-def write_json_whole(path: Path, content: dict[str, Any]) -> None:
-    """Replace `path` with `content` as JSON in one rename: a reader never sees a half-written file."""
-    # Temporary names per process and thread: the monitor's thread and the heartbeat's may write at once.
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(content, indent=2, default=str))
-    tmp.chmod(0o644)
-    tmp.replace(path)

@@ -25,11 +25,11 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from medvault import tls
+from medvault._files import write_json_whole
 from medvault.backends import OFFLINE_ENV, Launch, check_replica, llama_server_argv, replica_name
 from medvault.backends import launch as managed_launch
 from medvault.config import ReplicaSettings, Settings, bundled_model_path
 from medvault.errors import ConfigError
-from medvault.isolation._state import write_json_whole
 from medvault.store import sqlite_files
 from medvault.supervisor._environ import engine_environment, gateway_environment
 from medvault.supervisor._netns import _in_netns, http_ok
