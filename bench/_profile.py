@@ -16,7 +16,8 @@ from pathlib import Path
 
 # A py-spy raw frame: "function (path/to/file.py:123)"; the line is dropped to group by function.
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
-_SITE = re.compile(r".*/(site-packages|lib/python3\.\d+)/")
+# Up to the package: also `src/` of an editable install, where `medvault/` lives beside the venv.
+_SITE = re.compile(r".*/(?:site-packages|lib/python3\.\d+|src(?=/medvault/))/")
 
 
 @dataclass(frozen=True, slots=True)

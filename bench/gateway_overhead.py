@@ -13,15 +13,14 @@ embedded model's llama.cpp server, and a gateway over both; then measures with `
 3. 200 concurrent long streams (200 chunks, 50 ms apart, like a model writing 20 tokens/s): the p99
    latency the gateway adds when it is busy but, ideally, not saturated;
 4. tokens/s of the embedded model, direct vs through the gateway, alternating runs;
-5. a py-spy profile of the gateway under load (when py-spy is installed);
-6. scaling: 1, 2 and 4 gateway workers on one port (`gateway.workers`), plain and streamed, at 1 and
+5. scaling: 1, 2 and 4 gateway workers on one port (`gateway.workers`), plain and streamed, at 1 and
    50 connections, each worker count its own testbed (fake engine only), all up at once and measured
    in alternation over `--rounds` rounds (medians), each run repeated while other work on the machine
    took more than `--max-other` of the cores.
 
 A closed loop at 50 or 200 connections saturates the 2 cores, so its latencies are queueing time: they
 say how throughput falls, not what one request costs. Item 3 measures the streaming latency target.
-Results and their reading: bench/results-gateway.md.
+Where the gateway's CPU goes: `gateway_profile.py`. Results and their reading: bench/results-gateway.md.
 """
 
 from __future__ import annotations
@@ -46,7 +45,6 @@ from rich.table import Table
 
 from _load import LoadResult, require_wrk, run_wrk
 from _procs import cpu_seconds, cpu_shares, cpu_snapshot
-from _profile import Profile, py_spy, start, summarise
 from _testbed import EMBEDDED_MODEL, FAKE_MODEL, Testbed, testbed
 
 CONCURRENCY = (1, 50, 200)
@@ -399,26 +397,6 @@ def measure_model(bed: Testbed, runs: int) -> TokenRates:
     return TokenRates(direct, via)
 
 
-def profile_gateway(bed: Testbed, duration_s: float) -> Profile:
-    """Sample the gateway while wrk loads it: first plain, then streamed, 50 connections each."""
-    console.log("profiling the gateway under load (py-spy)")
-    out = bed.log_dir / "profile.txt"
-    sampler = start(bed.gateway_pid, out, duration_s=2 * duration_s + 1)
-    time.sleep(0.5)  # let py-spy attach before the load starts
-    for stream in (False, True):
-        run_wrk(
-            f"{bed.gateway_url}/chat/completions",
-            _body(FAKE_MODEL, stream=stream),
-            connections=50,
-            duration_s=duration_s,
-            auth=bed.auth,
-        )
-    _, errors = sampler.communicate(timeout=2 * duration_s + 30)
-    if sampler.returncode != 0 or not out.is_file():
-        raise RuntimeError(f"py-spy failed: {errors.decode(errors='replace')}")
-    return summarise(out)
-
-
 def _ms(value: float) -> str:
     return f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
 
@@ -501,23 +479,6 @@ def rates_table(rates: TokenRates) -> Table:
     return table
 
 
-def profile_tables(profile: Profile) -> list[Table]:
-    title = f"Gateway CPU profile, 50 connections plain then streamed (py-spy, {profile.samples} samples)"
-    functions = Table(title=title)
-    functions.add_column("self %", justify="right")
-    functions.add_column("function (self time)")
-    functions.add_column("incl. %", justify="right")
-    functions.add_column("our function (inclusive)")
-    for (own, own_share), (ours, ours_share) in zip(profile.self_time, profile.ours, strict=False):
-        functions.add_row(f"{own_share:.1%}", own, f"{ours_share:.1%}", ours)
-    areas = Table(title="Gateway CPU (self time) by library")
-    areas.add_column("library")
-    areas.add_column("share", justify="right")
-    for name, share in profile.by_area:
-        areas.add_row(name, f"{share:.1%}")
-    return [functions, areas]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -528,7 +489,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--model-runs", type=int, default=6, help="embedded-model runs per side and mode")
     parser.add_argument("--no-model", action="store_true", help="skip the embedded model")
-    parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
     parser.add_argument("--json", type=Path, help="also write every number to this file")
     parser.add_argument(
         "--workers", default="1,2,4", help="gateway worker counts to compare, comma-separated ('' to skip)"
@@ -551,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
         default=0.05,
         help="worker scaling: repeat a run (up to 5 tries) while other work took more than this share",
     )
-    parser.add_argument("--workdir", type=Path, help="keep data, logs and profile here (default: temporary)")
+    parser.add_argument("--workdir", type=Path, help="keep data and logs here (default: temporary)")
     args = parser.parse_args(argv)
     require_wrk()
     # SIGTERM (say, from `timeout`) unwinds like Ctrl-C, so every started process is stopped.
@@ -559,7 +519,6 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     long_streams: Pair | None = None
     rates: TokenRates | None = None
-    profile: Profile | None = None
     counts = [int(n) for n in args.workers.split(",") if n.strip()]
     with contextlib.ExitStack() as stack:
         workdir = args.workdir or Path(
@@ -585,20 +544,12 @@ def main(argv: list[str] | None = None) -> int:
             long_streams = measure_long_streams(bed, args.long_streams)
         if not args.no_model:
             rates = measure_model(bed, args.model_runs)
-        if not args.no_profile and py_spy():
-            try:
-                profile = profile_gateway(bed, args.duration)
-            except RuntimeError as exc:  # say, no ptrace rights: the measurements still stand
-                console.print(f"[yellow]profile skipped:[/] {exc}")
     console.print(matrix_table(pairs, "Fake engine (16 chunks), closed loop: direct vs through the gateway"))
     console.print(layers_table(layers, pairs, reported))
     if long_streams is not None:
         console.print(matrix_table([long_streams], "200 concurrent streams, 200 chunks 50 ms apart"))
     if rates is not None:
         console.print(rates_table(rates))
-    if profile is not None:
-        for table in profile_tables(profile):
-            console.print(table)
     console.print(targets_table(pairs, long_streams, rates))
     for table in scaling_tables(scaling):
         console.print(table)
@@ -611,7 +562,6 @@ def main(argv: list[str] | None = None) -> int:
             "self_reported_overhead_ms": reported,
             "long_streams": asdict(long_streams) if long_streams else None,
             "token_rates": asdict(rates) if rates else None,
-            "profile": asdict(profile) if profile else None,
             "workers": [asdict(s) for s in scaling],
         }
         args.json.write_text(json.dumps(results, indent=2))
