@@ -102,16 +102,22 @@ def _organ_parts(doc: Analysis) -> dict[int, tuple[str, str]]:
     return found
 
 
+def _kept_parts(pair: Pair) -> frozenset[int]:
+    """Where the output's direction words name the same part of the same organ as one in the source:
+    that part, whatever finding its segment holds ("proximal ureter 9 mm" kept beside "distal ureteric
+    obstruction"); both direction checks leave them out."""
+    src_parts = set(_organ_parts(pair.source).values())
+    return frozenset(start for start, part in _organ_parts(pair.output).items() if part in src_parts)
+
+
 def axis_flags(pair: Pair) -> Iterable[Flag]:
     """A finding's direction on one axis (medial/lateral, anterior/posterior, cranial/caudal,
     proximal/distal) must not turn into the other end: "medial meniscus tear" -> "outer meniscus".
     Where both texts name the finding at the same organ, the directions said there count."""
     src, out = _axis_directions(pair.source), _axis_directions(pair.output)
-    # "proximal ureter 9 mm" kept beside "distal ureteric obstruction": a direction that names the
-    # same part of the same organ as in the source is that part, whatever finding its segment holds.
-    src_parts, out_parts = set(_organ_parts(pair.source).values()), _organ_parts(pair.output)
+    kept = _kept_parts(pair)
     for (concept, organ), directions in out.items():
-        directions = [(cls, w) for cls, w in directions if out_parts.get(w.start()) not in src_parts]
+        directions = [(cls, w) for cls, w in directions if w.start() not in kept]
         if organ is None and any(c == concept and o and (c, o) in src for c, o in out):
             # Compared at the organ, except directions said where no organ is named ("seine untere
             # Platte ist eingedrückt").
@@ -146,12 +152,10 @@ def _sentence_directions(doc: Analysis) -> dict[int, list[Directed]]:
     found: dict[int, list[Directed]] = defaultdict(list)
     for direction, w in _directed_words(doc):
         found[doc.segments[doc.segment_at(w.start())].sentence].append((direction, w))
-    ends: dict[int, int] = {}
-    for seg in doc.segments:
-        ends[seg.sentence] = seg.end
-    for sentence, end in sorted(ends.items()):
+    spans = doc.sentence_spans
+    for sentence, (_, end) in sorted(spans.items()):
         label = sentence - 1
-        if label in found and label in ends and _labels_line(doc.lower, ends[label], end):
+        if label in found and label in spans and _labels_line(doc.lower, spans[label][1], end):
             found[sentence] = found[label] + found[sentence]
     return found
 
@@ -169,9 +173,9 @@ def sentence_axis_flags(pair: Pair) -> Iterable[Flag]:
     only where that source sentence names the other end of the axis and never this one."""
     src_anchors, out_anchors = _sentence_anchors(pair.source), _sentence_anchors(pair.output)
     src_dirs, out_dirs = _sentence_directions(pair.source), _sentence_directions(pair.output)
-    src_parts, out_parts = set(_organ_parts(pair.source).values()), _organ_parts(pair.output)
+    kept = _kept_parts(pair)
     for sentence, directions in out_dirs.items():
-        directions = [(cls, w) for cls, w in directions if out_parts.get(w.start()) not in src_parts]
+        directions = [(cls, w) for cls, w in directions if w.start() not in kept]
         anchors = out_anchors.get(sentence, {})
         scored = [
             (sum(min(w, theirs[a]) for a, w in anchors.items() if a in theirs), index)

@@ -47,7 +47,14 @@ def _certainty(lang: str, direction: str) -> re.Pattern[str]:
         for name in ("possible", "probable", "historical")
         if families[name]
     )
-    attributive = "".join(rf"(?<!\b{word}\s)" for word in _ATTRIBUTIVE) if direction == "backward" else ""
+    attributive = ""
+    if direction == "backward":
+        # The cue itself is checked first: the many lookbehinds then run where a cue starts, not at
+        # every word of the text.
+        cue = _alternatives(
+            [fragment for name in ("possible", "probable", "historical") for fragment in families[name]]
+        )
+        attributive = rf"(?=(?:{cue})(?!\w))" + "".join(rf"(?<!\b{word}\s)" for word in _ATTRIBUTIVE)
     return re.compile(rf"(?<!\w){attributive}(?:{groups})(?!\w)" if groups else r"(?!)")  # (?!) never matches
 
 

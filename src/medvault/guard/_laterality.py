@@ -66,13 +66,31 @@ def _matches(clause: _Clause, others: list[_Clause], threshold: float = 0.5) -> 
         # reach the threshold even so is skipped before the pairwise likeness.
         if 2 * clause.size / (clause.size + other.size) < threshold:
             continue
-        if findings and not any(_likeness(k, o) for k in findings for o in other.findings):
+        # A finding both name is alike itself: only clauses naming none of the same look further.
+        if (
+            findings
+            and other.keys.isdisjoint(findings)
+            and not any(_likeness(k, o) for k in findings for o in other.findings)
+        ):
             continue
-        shared = sum(max([_likeness(k, o) for o in other.keys], default=0.0) for k in clause.keys)
-        score = 2 * shared / (clause.size + other.size)
+        score = 2 * _shared(clause, other) / (clause.size + other.size)
         if score >= threshold:
             scored.append((score, other))
     return sorted(scored, key=lambda item: -item[0])
+
+
+def _shared(clause: _Clause, other: _Clause) -> float:
+    """What a clause shares with another: per anchor, its likeness to the most alike anchor there. An
+    anchor both hold shares its whole weight (no likeness exceeds it); other than that only concepts
+    are alike (`_likeness`)."""
+    return sum(
+        _weight(k)
+        if k in other.keys
+        else max([_likeness(k, o) for o in other.concepts], default=0.0)
+        if k[0] == "c"
+        else 0.0
+        for k in clause.keys
+    )
 
 
 def _flag(
@@ -209,7 +227,7 @@ def _compatible(clause: _Clause, other: _Clause) -> bool:
     findings = {k for k in clause.keys if _is_finding(k)}
     measures, theirs = ({k for k in c.keys if k[0] == "q"} for c in (clause, other))
     apart = bool(measures and theirs and not measures & theirs)  # "15 mm" is not the "6 mm" lesion
-    shared = bool(_organs(clause) & _organs(other))
+    shared = bool(clause.organs & other.organs)
     return all(_states(other.keys, k, shared) for k in findings) and _same_level(clause, other) and not apart
 
 
@@ -255,24 +273,19 @@ def _denials_said(clause: _Clause, src: _Sides) -> bool:
     findings = [k for k in clause.keys if _is_finding(k)]
     if not findings or any(CONCEPTS[str(k[1])].kind == "F" and not k[2] for k in findings):
         return False
-    organs = _organs(clause)
+    organs = clause.organs
     mine = [m for m in src.clauses if m.sides == clause.sides and _same_level(clause, m)]
     # About the same organ; a denial also where the source names none ("Links keine Herdbefunde"), but
     # an organ said normal only by a statement about it ("Samenblasen links unauffällig" is not said by
     # "Links keine suspekte Läsion" of the prostate).
     return all(
         any(
-            _states(m.keys, k, bool(organs & _organs(m)))
-            and (not organs or organs & _organs(m) or (k[2] and not _organs(m)))
+            _states(m.keys, k, bool(organs & m.organs))
+            and (not organs or organs & m.organs or (k[2] and not m.organs))
             for m in mine
         )
         for k in findings
     )
-
-
-def _organs(clause: _Clause) -> set[object]:
-    """The organs (and devices) a clause names."""
-    return {k[1] for k in clause.keys if k[0] == "c" and not _is_finding(k)}
 
 
 def _said_elsewhere(clause: _Clause, matches: list[tuple[float, _Clause]], lay: bool = False) -> bool:

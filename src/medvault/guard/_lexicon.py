@@ -67,29 +67,35 @@ _LETTER = r"[^\W\d_]"
 _CHAR_REGEX = {" ": r"\s+", "#": f"(?!{_LETTER})"}
 
 
-def trie_regex(words: list[str]) -> str:
-    """An alternation over literal words as a prefix trie: fast, and the longest match wins."""
+def _trie(words: list[str]) -> dict[str, dict]:
+    """The words as a prefix tree: a node per character, "" where a word ends."""
     trie: dict[str, dict] = {}
     for word in words:
         node = trie
         for char in word:
             node = node.setdefault(char, {})
         node[""] = {}
+    return trie
 
-    def render(node: dict[str, dict]) -> str:
-        branches = [
-            _CHAR_REGEX.get(char, re.escape(char)) + render(child)
-            for char, child in sorted(node.items())
-            if char
-        ]
-        end = "" in node
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        # Greedy optional child: a longer word is preferred over the prefix that also ends here.
-        return f"(?:{body})?" if end else body
 
-    return render(trie)
+def _render(node: dict[str, dict]) -> str:
+    """The regex of a trie node: an alternation over its children, optional where a word ends here."""
+    branches = [
+        _CHAR_REGEX.get(char, re.escape(char)) + _render(child)
+        for char, child in sorted(node.items())
+        if char
+    ]
+    end = "" in node
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    # Greedy optional child: a longer word is preferred over the prefix that also ends here.
+    return f"(?:{body})?" if end else body
+
+
+def trie_regex(words: list[str]) -> str:
+    """An alternation over literal words as a prefix trie: fast, and the longest match wins."""
+    return _render(_trie(words))
 
 
 def first_letters(words: list[str]) -> str:
@@ -110,15 +116,19 @@ def form_pattern(lang: str) -> tuple[re.Pattern[str], dict[str, str]]:
         word_start = raw.startswith("^") or (lang == "en" and not raw.startswith("*"))
         (start_only if word_start else inner).append(form)
         lookup[form.rstrip("#")] = cid
-    # At a word start every form may match (the longest wins); inside a word only the inner ones.
-    # Each alternative opens with a lookahead on its possible first letters, which lets the engine
-    # skip most positions without walking the trie.
-    every = start_only + inner
+    # At a word start every form may match (the longest wins); inside a word only the inner ones. One
+    # alternative per first letter, which the engine tells from the letter at hand: only there does it
+    # test for a word start, one character further back as the letter is read, and walk the tries.
     # A negating prefix ("un", "non") may stand before a word-start form: "uncomplicated".
-    start = f"(?:(?<!{_LETTER})|(?<=(?<!{_LETTER})un)|(?<=(?<!{_LETTER})non))"
-    alternatives = [f"{start}(?={first_letters(every)})(?:{trie_regex(every)})"]
-    if inner:
-        alternatives.append(f"(?={first_letters(inner)})(?:{trie_regex(inner)})")
+    start = f"(?:(?<!{_LETTER}.)|(?<=(?<!{_LETTER})un.)|(?<=(?<!{_LETTER})non.))"
+    every, inside = _trie(start_only + inner), _trie(inner)
+    alternatives = []
+    for char in sorted(every.keys() | inside.keys()):
+        if char in _CHAR_REGEX:
+            raise ValueError(f"a {lang} form starts with {char!r}")  # a blank or an end, not a letter
+        branches = [start + _render(every[char])] if char in every else []
+        branches += [_render(inside[char])] if char in inside else []
+        alternatives.append(f"{re.escape(char)}(?:{'|'.join(branches)})")
     return re.compile("|".join(alternatives)), lookup
 
 

@@ -46,6 +46,7 @@ from medvault.guard._statements import (
     _KIND,
     _NORMAL,
     _PERSISTING,
+    Statements,
     _Finding,
     _findings,
     _leaves,
@@ -56,6 +57,7 @@ from medvault.guard._statements import (
     _specific,
     apart,
     gapped,
+    grouped_by_concept,
     statements,
 )
 from medvault.guard._text import WORD, Analysis, Mention, Segment
@@ -74,8 +76,9 @@ _BOTH = frozenset({"left", "right"})
 _PRESUPPOSING = frozenset({"new", "further"})
 
 
-def _known(o: _Finding, src: list[_Finding], via_generic: bool = False) -> tuple[list[_Finding], int]:
-    """The source's statements about the same finding in the most specific context both share.
+def _known(o: _Finding, src: Statements, via_generic: bool = False) -> tuple[list[_Finding], int]:
+    """The source's statements (`src`, by concept) about the same finding in the most specific context
+    both share.
 
     A finding implied by another ("Hill-Sachs lesion" is a fracture) counts like a named one.
     Qualified findings ("keine weitere Fraktur", "no acute haemorrhage") are compared with findings of
@@ -86,7 +89,7 @@ def _known(o: _Finding, src: list[_Finding], via_generic: bool = False) -> tuple
     concept alone (see `_anchored`). `via_generic`: the output names a specific finding that implies
     this generic one ("carcinoma" for "lesion"), which then is compared anywhere too.
     """
-    same = [f for f in src if f.concept == o.concept]
+    same = src.get(o.concept, [])
     if o.kind and not o.implied:  # "Korbhenkelriss" is compared with what the source says of that kind
         same = [f for f in same if f.kind == o.kind] or same
     # An organ said to be normal denies findings of that organ only: not of another one that shares a
@@ -94,11 +97,8 @@ def _known(o: _Finding, src: list[_Finding], via_generic: bool = False) -> tuple
     # bones intact" nothing of the bone the report is about.
     normal = [
         f
-        for f in src
-        if f.concept == _NORMAL
-        and f.organs & o.organs
-        and _one_place(f, o)
-        and (f.qualifier != "further" or o.qualifier == "further")
+        for f in src.get(_NORMAL, [])
+        if f.organs & o.organs and _one_place(f, o) and (f.qualifier != "further" or o.qualifier == "further")
     ]
     if o.qualifier and any(f.qualifier == o.qualifier for f in same + normal):
         same = [f for f in same if f.qualifier == o.qualifier]
@@ -221,22 +221,21 @@ def _organ_anchor(f: _Finding, o: _Finding) -> bool:
     return not (mine and theirs) or bool(closure(mine) & closure(theirs))
 
 
-def _compatible(pair: Pair, o: _Finding, src: list[_Finding], level: str) -> bool | None:
-    """Whether the source says what the output says (`level`) in another statement of the concept that
-    may be about the same thing: True where one shares a side, spinal level or the anatomy at the
-    finding with it ("Mild pelvicalyceal dilatation" under "Right kidney:" for "in the right kidney
-    ... widened", beside "No ureteral dilatation"); None where one only does not differ (about no
-    place of its own); False where every such statement is about another place (`apart`)."""
+def _compatible(o: _Finding, of_concept: list[_Finding], at_level: list[_Finding]) -> bool | None:
+    """Whether the source says what the output says in another statement of the concept (`of_concept`;
+    `at_level`: those at the output's level) that may be about the same thing: True where one shares a
+    side, spinal level or the anatomy at the finding with it ("Mild pelvicalyceal dilatation" under
+    "Right kidney:" for "in the right kidney ... widened", beside "No ureteral dilatation"); None where
+    one only does not differ (about no place of its own); False where every such statement is about
+    another place (`apart`)."""
     # Where the source names the output's narrower kind ("V. a. Korbhenkelriss"), a statement of the
     # plain finding ("Komplexer Riss") does not say it.
-    kind = o.kind if any(f.concept == o.concept and f.kind == o.kind for f in src) else None
+    kind = o.kind if any(f.kind == o.kind for f in of_concept) else None
     agreeing = [
         f
-        for f in src
-        if f.concept == o.concept
-        and not f.implied
+        for f in at_level
+        if not f.implied
         and (kind is None or f.kind == kind)
-        and compared_level(pair.source, f) == level
         and f.qualifier in (o.qualifier, None if o.qualifier in (None, _PERSISTING) else o.qualifier)
         and not apart(f, o)
         and not _other_organs(f, o)
@@ -306,9 +305,9 @@ def _major(source: str, output: str) -> bool:
 _NOT_NOW = {"absent", "historical"}
 
 
-def _consequence(pair: Pair, o: _Finding, src: list[_Finding]) -> tuple[list[_Finding], int]:
-    """For an affirmed finding the source never names: the source's statements of what it implies,
-    where they all deny it or (for a certain output) all hedge it.
+def _consequence(pair: Pair, o: _Finding, src: Statements) -> tuple[list[_Finding], int]:
+    """For an affirmed finding the source never names: the source's statements (`src`, by concept) of
+    what it implies, where they all deny it or (for a certain output) all hedge it.
 
     "Pneumonie" implies an infiltrate; a source saying "kein Infiltrat" contradicts it, and one saying
     "DD Infiltrat" does not support "sicher eine Lungenentzündung".
@@ -335,12 +334,15 @@ def _verbatim_segments(pair: Pair) -> set[int]:
     """Output segments (same language) whose words stand in the source just so ("Aneurysmahals 22 mm")."""
     if not pair.same_language:
         return set()
-    source = {_segment_words(pair.source, seg) for seg in pair.source.segments}
-    return {
-        index
+    passages = {
+        index: words
         for index, seg in enumerate(pair.output.segments)
-        if len(words := _segment_words(pair.output, seg)) >= 8 and words in source
+        if len(words := _segment_words(pair.output, seg)) >= 8
     }
+    if not passages:  # none long enough to tell: the source's need not be read
+        return set()
+    source = {_segment_words(pair.source, seg) for seg in pair.source.segments}
+    return {index for index, words in passages.items() if words in source}
 
 
 def _segment_words(doc: Analysis, seg: Segment) -> str:
@@ -353,6 +355,7 @@ def _by_concept(pair: Pair) -> list[Flag]:
     # ein Prostatakrebs bekannt") or past is not compared.
     src = [f for f in _findings(pair.source, with_implied=True) if not in_context(pair.source, f.mention)]
     named = {f.concept for f in src}
+    grouped = grouped_by_concept(src)
     verbatim = _verbatim_segments(pair)
     flags: dict[str, Flag] = {}
     # `statements` is cached: the omission and new-finding checks read it too. Elliptic statements
@@ -363,7 +366,8 @@ def _by_concept(pair: Pair) -> list[Flag]:
             continue
         if not pair.same_language:  # the other language writes the kind in words of its own
             qualifier = None if (o.qualifier or "").startswith(_KIND) else o.qualifier
-            o = replace(o, qualifier=qualifier, kind=None)
+            if o.kind is not None or qualifier != o.qualifier:
+                o = replace(o, qualifier=qualifier, kind=None)
             src_o, named_kind = of_kind(pair, o, src)
         else:
             src_o, named_kind = src, False
@@ -371,8 +375,9 @@ def _by_concept(pair: Pair) -> list[Flag]:
             continue  # the source has this very passage: its statement is the source's own
         if pair.output.tells(o.mention) or in_context(pair.output, o.mention):
             continue
+        src_by = grouped if src_o is src else grouped_by_concept(src_o)
         known, index = (
-            _known(o, src_o, via_generic=named_kind) if o.concept in named else _consequence(pair, o, src_o)
+            _known(o, src_by, via_generic=named_kind) if o.concept in named else _consequence(pair, o, src_by)
         )
         if not known:
             continue
@@ -394,10 +399,13 @@ def _by_concept(pair: Pair) -> list[Flag]:
         # statement it was aligned with is not surely the one the output rewords.
         if _lesser(pair, o, known):
             continue
-        compatible = _compatible(pair, o, src_o, level)
-        if worded_alike(pair, o, known, src_o, level):
+        # The source's statements of the concept at the output's level, read once for the three tests.
+        of_concept = src_by.get(o.concept, [])
+        at_level = [f for f in of_concept if compared_level(pair.source, f) == level]
+        compatible = _compatible(o, of_concept, at_level)
+        if worded_alike(pair, o, known, at_level):
             compatible = False  # the output rewords the aligned statement
-        elif compatible or translated_agreeing(pair, o, known, src_o, level):
+        elif compatible or translated_agreeing(pair, o, known, at_level):
             continue
         elif compatible is None and any(_placed_alike(f, o) for f in known):
             compatible = False  # the aligned statement shares the output's place, the other names none

@@ -16,6 +16,7 @@ measurement rounded after "etwa"/"about" is the same measurement.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import replace
 from functools import lru_cache
 from itertools import pairwise
@@ -40,7 +41,8 @@ _HEDGE = re.compile(
 )
 #: The word right before a number, as a label of it ("PI-RADS 4", "Grad 2", "Läsion 1"), one spelling
 #: for both languages where they differ.
-_LABEL = re.compile(r"([^\W\d_]+(?:-[^\W\d_]+)?)[\s:(]*$")
+#: Possessive: giving back a letter or a blank never lets "$" match, so the engine need not try it.
+_LABEL = re.compile(r"([^\W\d_]++(?:-[^\W\d_]++)?)[\s:(]*+$")
 _LABEL_SPELLING = {"grad": "grade", "stufe": "grade", "kategorie": "category", "segment": "segment"}
 _IDENTIFIER = re.compile(r"[^\W\d_]\d*(?:\d[/-])?$")
 _L_AFTER = re.compile(r"[^\W\d_]")
@@ -147,9 +149,11 @@ def _anchors(doc: Analysis, q: Quantity) -> frozenset[str]:
         [m.end() for m in _CLAUSE_END.finditer(doc.lower, max(0, q.start - _PREVIOUS), q.start)]
         or [q.start - _PREVIOUS]
     )
-    before = [m for m in doc.mentions if before_start <= m.start and m.end <= q.start]
-    found |= {"c:" + m.concept for m in doc.mentions if q.end <= m.start < after_end}
-    found |= {"c:" + m.concept for m in doc.mentions if before and m.start == before[-1].start}
+    # Mentions are in text order and never overlap: their starts and ends both ascend.
+    found |= {"c:" + m.concept for m in doc.mentions_between(q.end, after_end)}
+    last = bisect_right(doc.mention_ends, q.start) - 1  # the last mention ending before the number
+    if last >= 0 and doc.mentions[last].start >= before_start:
+        found.add("c:" + doc.mentions[last].concept)
     return frozenset(found)
 
 
@@ -165,8 +169,10 @@ def _contradicted(pair: Pair, q: Quantity, labels_only: bool) -> Quantity | None
     """The source count that output count `q` contradicts: the source counts the same thing (same
     label or, unless `labels_only`, finding) and neither gives this value nor lists that many items
     ("Drei Rippen" for "7. und 8. Rippe"; "PI-RADS 3" for "PI-RADS 4")."""
+    if q.dim != "count" or q.soft:
+        return None
     anchors = {a for a in _anchors(pair.output, q) if not labels_only or a.startswith("w:")}
-    if q.dim != "count" or q.soft or not anchors:
+    if not anchors:
         return None
     counted = [
         p
@@ -210,20 +216,34 @@ def _moved(pair: Pair, missing: list[Quantity], matched: list[Quantity]) -> list
     19 mm matched; it is a change where the output's value names a finding that the source measures
     with a value the output lost, and the source never gives its value to that finding."""
     flags: dict[int, Flag] = {}  # one flag per output value, however often the source repeats its own
+    # Per output value, read once for every left-over measurement: what the source names beside the
+    # same value wherever it gives it.
+    given: dict[int, frozenset[str]] = {}
     for p in list(missing):
-        findings = {a for a in _anchors(pair.source, p) if _finding_anchor(a)}
-        if p.dim in ("count", "date", "time") or not findings:
+        if p.dim in ("count", "date", "time"):
             continue
-        for q in matched:
-            mine = findings & _anchors(pair.output, q)
-            same = [x for x in pair.source.quantities if set(x.keys) & set(q.keys)]
-            if q.dim == p.dim and mine and not any(mine & _anchors(pair.source, x) for x in same):
+        findings = {a for a in _anchors(pair.source, p) if _finding_anchor(a)}
+        if not findings:
+            continue
+        for index, q in enumerate(matched):
+            mine = findings & _anchors(pair.output, q) if q.dim == p.dim else None
+            if not mine:
+                continue
+            if index not in given:
+                given[index] = _given_anchors(pair.source, q)
+            if not mine & given[index]:
                 missing.remove(p)  # reported as changed, not as missing
                 flags.setdefault(
                     q.start, Flag("numbers", _change(p, q), "major", (p.start, p.end), (q.start, q.end))
                 )
                 break
     return list(flags.values())
+
+
+def _given_anchors(doc: Analysis, q: Quantity) -> frozenset[str]:
+    """What a text names beside each of its quantities of the same value as `q`."""
+    same = [x for x in doc.quantities if set(x.keys) & set(q.keys)]
+    return frozenset().union(*(_anchors(doc, x) for x in same))
 
 
 def _finding_anchor(anchor: str) -> bool:
@@ -273,8 +293,8 @@ def numbers(pair: Pair) -> list[Flag]:
         flags += _moved(pair, missing, matched)
     src_len, out_len = max(1, len(pair.source.text)), max(1, len(pair.output.text))
     for q in new:
-        # A hedged value rounds the source measurement it is near ("about 4 cm" for a 4.2 x 1.8 cm
-        # collection), whichever left-over one stands nearest in the text.
+        # A hedged value rounds a source measurement near it in value ("about 4 cm" for a 4.2 x 1.8 cm
+        # collection): the first left-over one, in the source's order, that it may round.
         rounds = next((p for p in missing if _rounded(pair, p, q)), None)
         if rounds is not None:
             missing.remove(rounds)

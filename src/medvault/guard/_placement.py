@@ -8,19 +8,17 @@ from __future__ import annotations
 import math
 
 from medvault.guard._context import Pair
-from medvault.guard._readings import compared_level
 from medvault.guard._statements import _Finding, apart
 from medvault.guard._text import WORD, Analysis
 
 
-def worded_alike(pair: Pair, o: _Finding, known: list[_Finding], src: list[_Finding], level: str) -> bool:
+def worded_alike(pair: Pair, o: _Finding, known: list[_Finding], agreeing: list[_Finding]) -> bool:
     """Whether the output's sentence rewords the aligned statements' sentence rather than any other source
-    sentence about the concept at the output's level: within one language it shares more words with it
-    ("In den Unterschenkelvenen gibt es Gerinnsel" rewords "Keine Thrombose der Unterschenkelvenen", not
-    "Thrombus in der V. poplitea"); across languages (a translation keeps the order of sentences) it
-    stands at its place and the others do not."""
+    sentence about the concept at the output's level (`agreeing`): within one language it shares more
+    words with it ("In den Unterschenkelvenen gibt es Gerinnsel" rewords "Keine Thrombose der
+    Unterschenkelvenen", not "Thrombus in der V. poplitea"); across languages (a translation keeps the
+    order of sentences) it stands at its place and the others do not."""
     named = [f for f in known if not f.implied]
-    agreeing = [f for f in src if f.concept == o.concept and compared_level(pair.source, f) == level]
     if not pair.same_language:
         return _at_place(pair, o, named) and not _at_place(pair, o, agreeing)
     mine = _sentence_words(pair.output, o.mention.start)
@@ -28,22 +26,17 @@ def worded_alike(pair: Pair, o: _Finding, known: list[_Finding], src: list[_Find
     return any(len(mine & _sentence_words(pair.source, f.mention.start)) > best for f in named)
 
 
-def translated_agreeing(
-    pair: Pair, o: _Finding, known: list[_Finding], src: list[_Finding], level: str
-) -> bool:
+def translated_agreeing(pair: Pair, o: _Finding, known: list[_Finding], at_level: list[_Finding]) -> bool:
     """Whether a translation's statement stands at the place of a source statement of the concept at
-    its own level and not at that of the aligned ones: a translation keeps the order of sentences, so
-    it translates that one ("vereinbar mit einer Bankart-Läsion" for "c/w bony Bankart lesion", not
-    "AC joint intact" which the alignment found through a shared organ)."""
+    its own level (`at_level`) and not at that of the aligned ones: a translation keeps the order of
+    sentences, so it translates that one ("vereinbar mit einer Bankart-Läsion" for "c/w bony Bankart
+    lesion", not "AC joint intact" which the alignment found through a shared organ)."""
     if pair.same_language:
         return False
     agreeing = [
         f
-        for f in src
-        if f.concept == o.concept
-        and not f.implied
-        and compared_level(pair.source, f) == level
-        and not apart(f, o, organs=False)  # the organs each language's words name may differ
+        for f in at_level
+        if not f.implied and not apart(f, o, organs=False)  # the organs each language's words name may differ
     ]
     return _distance(pair, o, agreeing) < min(1, _distance(pair, o, known))
 

@@ -69,12 +69,8 @@ def _then(doc: Analysis) -> list[tuple[_Finding, bool]]:
     for f in statements(doc):
         if not f.mention.negated:
             by_sentence.setdefault(doc.segments[f.mention.segment].sentence, []).append(f)
-    spans: dict[int, tuple[int, int]] = {}
-    for seg in doc.segments:
-        start, _ = spans.get(seg.sentence, (seg.start, seg.end))
-        spans[seg.sentence] = (start, seg.end)
     found = []
-    for sentence, (start, end) in spans.items():
+    for sentence, (start, end) in doc.sentence_spans.items():
         if not _EARLIER[doc.lang].search(doc.lower, start, end):
             continue
         new = _NOT_THEN[doc.lang].search(doc.lower, start, end)
@@ -90,7 +86,10 @@ def _then(doc: Analysis) -> list[tuple[_Finding, bool]]:
 def prior_changes(pair: Pair) -> list[Flag]:
     """Findings the source calls new since an earlier study that the output says were there already, or
     the reverse, where the two statements are about the same place and neither text says both."""
-    source, output = _then(pair.source), _then(pair.output)
+    output = _then(pair.output)
+    if not output:  # most outputs speak of no earlier study: the source need not be read
+        return []
+    source = _then(pair.source)
     flags: dict[str, Flag] = {}
     for o, there in output:
         if o.concept in flags or any(f.concept == o.concept and was != there for f, was in output):

@@ -15,7 +15,8 @@ from medvault.guard._statements import _Finding
 from medvault.guard._text import WORD, Analysis, Mention
 
 # The word joined to a finding's word by a hyphen ("HAGL-Läsion") or a space ("HAGL lesion").
-_WORD_BEFORE = re.compile(r"(\w+)[ \t-]+$")
+# Possessive: giving back a character never lets "$" match, so the engine need not try it.
+_WORD_BEFORE = re.compile(r"(\w++)[ \t-]++$")
 
 
 def _first_part(doc: Analysis, f: _Finding) -> str | None:
@@ -32,8 +33,10 @@ def of_kind(pair: Pair, o: _Finding, src: list[_Finding]) -> tuple[list[_Finding
     alike in both languages. Also says whether it found that kind: a generic finding of a named kind
     ("HAGL lesion") is then compared anywhere."""
     mine = _first_part(pair.output, o)
+    if not mine:
+        return src, False
     parts = {f.mention.start: _first_part(pair.source, f) for f in src if f.concept == o.concept}
-    if not mine or mine not in parts.values():
+    if mine not in parts.values():
         return src, False
     return [f for f in src if f.concept != o.concept or parts[f.mention.start] == mine], True
 

@@ -27,7 +27,9 @@ def respellings(source: str, output: str, lang: str) -> tuple[list[Replacement],
     alignment they came from (word for word the same as that of the respelled texts' `words`)."""
     fix_src = _decimals(source, output, lang)
     fix_out: list[Replacement] = []
-    a = [m for m in WORD.finditer(source) if not any(s <= m.start() < e for s, e, _ in fix_src)]
+    a = list(WORD.finditer(source))
+    if fix_src:  # words a spoken decimal replaces are read as that number
+        a = [m for m in a if not any(s <= m.start() < e for s, e, _ in fix_src)]
     b = list(WORD.finditer(output))
     keys_a = [m.group().lower() for m in a]
     keys_b = [m.group().lower() for m in b]

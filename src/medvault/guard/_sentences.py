@@ -31,6 +31,6 @@ def _ends_sentence(text: str, dot: int) -> bool:
     while start > 0 and not text[start - 1].isspace():
         start -= 1
     word = text[start:dot]
-    if any(c.isdigit() for c in word):
+    if not word.isalpha() and any(c.isdigit() for c in word):  # no letter is a digit
         return True  # "RV/LV 1,1. Kleiner ...": a number ends a sentence more often than it is an ordinal
     return not ((len(word) == 1 and word.isalpha()) or "." in word or word.lower() in _ABBREVIATIONS)

@@ -22,8 +22,10 @@ from medvault.guard._text import Analysis, Mention, Side, SideMention
 Anchor = tuple[str, str, object]
 _CLAUSE_SPLIT = re.compile(r"\b(?:mit|und|sowie|wobei|dadurch|with|and|as well as|that|which|where)\b")
 _R = r"(?P<{}>rechts|links|right|left)"
+# The lookahead on the first letters of the alternatives lets the engine pass other offsets at once.
 _COMPARISONS = re.compile(
-    "|".join(
+    "(?=[rlmwg])(?:"
+    + "|".join(
         (
             _R.format("a")
             + r"\s+(?:\w+\s+)?(?:mehr|stärker|größer|ausgeprägter|deutlicher|more|greater|worse|larger)"
@@ -36,6 +38,7 @@ _COMPARISONS = re.compile(
             _R.format("e") + r"(?:\s+|-)?(?:betont|predominant|dominant)",
         )
     )
+    + ")"
 )
 #: "beide"/"both" alone: a side word only before the paired organ or the sides it counts ("beide
 #: Nieren", "auf beiden Seiten", "both kidneys"), not before other things ("an beiden Etagen").
@@ -62,9 +65,10 @@ _SIDE_OF = {"rechts": "right", "links": "left", "right": "right", "left": "left"
 #: before its noun, so "right" before a particle or preposition is the adverb unless an article or
 #: preposition makes it the noun ("on the right behind the clavicle"); "right above-knee" is a side.
 #: The article or preposition test follows the literal "right" (as a lookbehind over both): written
-#: before it, eight lookbehinds ran at every offset of the text.
+#: before it, eight lookbehinds ran at every offset of the text. The lookahead on the first letters of
+#: the alternatives lets the engine pass every other offset at once.
 _NOT_A_SIDE = re.compile(
-    "right"
+    "(?=[rawibhgl])(?:right"
     + "".join(rf"(?<!\b{word} right)" for word in ("the", "her", "his", "its", "your", "their", "on", "to"))
     + r"\s+(?:through|away|now|after|before|here|there|into|onto|up|down|next|behind|across|along|"
     r"back|off|then|inside|outside|over|under|beneath|beside|around|near|against|at|in|where|when|as)"
@@ -72,7 +76,7 @@ _NOT_A_SIDE = re.compile(
     r"|\ball\s+right(?=\s*(?:[,.;:!?)]|$))"
     r"|\b(?:was|were|is|are|be|been|being|has|have|had|get|got)\s+(?:also\s+|still\s+|not\s+)?left\b"
     r"(?!\s*-?\s*sided|\s+of\b)"
-    r"|\bleft\s+(?:behind|in\s+(?:place|situ))\b"
+    r"|\bleft\s+(?:behind|in\s+(?:place|situ))\b)"
 )
 
 #: Two abbreviated sides side by side ("RV/LV", "LV : RV", "RV LV"): a ratio of the two, no side.
@@ -93,11 +97,30 @@ class _Clause:
     findings: tuple[Anchor, ...] = field(init=False, compare=False)
     levels: frozenset[object] = field(init=False, compare=False)
     sides: frozenset[Side] = field(init=False, compare=False)
+    organs: frozenset[object] = field(init=False, compare=False)  # the organs (and devices) it names
+    concepts: tuple[Anchor, ...] = field(init=False, compare=False)  # the anchors that may be alike others
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "size", sum(_weight(k) for k in self.keys))
-        object.__setattr__(self, "findings", tuple(k for k in self.keys if _is_finding(k)))
-        object.__setattr__(self, "levels", frozenset(k[1] for k in self.keys if k[0] == "l"))
+        size: float = 0
+        findings: list[Anchor] = []
+        concepts: list[Anchor] = []
+        organs: list[object] = []
+        levels: list[object] = []
+        for k in self.keys:  # one pass, in the order of the keys
+            size += _weight(k)
+            if k[0] == "c":
+                concepts.append(k)
+                if _is_finding(k):
+                    findings.append(k)
+                else:
+                    organs.append(k[1])
+            elif k[0] == "l":
+                levels.append(k[1])
+        object.__setattr__(self, "size", size)
+        object.__setattr__(self, "findings", tuple(findings))
+        object.__setattr__(self, "concepts", tuple(concepts))
+        object.__setattr__(self, "organs", frozenset(organs))
+        object.__setattr__(self, "levels", frozenset(levels))
         object.__setattr__(self, "sides", frozenset(side for sm in self.side_mentions for side in sm.sides))
 
 
@@ -233,7 +256,7 @@ def _clauses(doc: Analysis, items: list[tuple[int, Anchor | SideMention]]) -> li
             clauses = [m.start() for m in _CLAUSE_SPLIT.finditer(doc.lower, seg.start, seg.end)]
             points = [*sorted(clauses + _relabels(doc, seg.start, seg.end)), seg.end]
             splits[seg_index] = [a for a, b in pairwise(points) if _any_in(sides_at, a, b)]
-        part = sum(point <= pos for point in splits[seg_index])
+        part = bisect_right(splits[seg_index], pos)  # the split points (in order) at or before `pos`
         clause = by_key.setdefault((seg_index, part), ([], []))
         if isinstance(item, SideMention):
             clause[1].append(item)
@@ -310,7 +333,7 @@ _LEVEL_LABEL = re.compile(rf"[ \t]*(?:{_LEVEL.pattern})[ \t]*:")
 
 def _labelled_levels(doc: Analysis, sentence: int) -> list[Anchor]:
     """The levels of the label that opens the line of a sentence, if any."""
-    start = next(seg.start for seg in doc.segments if seg.sentence == sentence)
+    start = doc.sentence_spans[sentence][0]
     label = _LEVEL_LABEL.match(doc.lower, doc.lower.rfind("\n", 0, start) + 1)
     return [("l", level, False) for level in _levels(label)] if label else []
 
@@ -437,7 +460,10 @@ _SEGMENT_NAMES = {
     **dict(zip(("zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht"), _SEGMENT_SIDE, strict=True)),
 }
 _NUMERAL = "|".join(sorted([*_SEGMENT_SIDE, *_SEGMENT_NAMES], key=len, reverse=True))
-_LIVER_SEGMENT = re.compile(rf"(?:\b|(?<=leber))(?:segmente?s?|seg\.|s)\s?(?P<n>{_NUMERAL})[ab]?(?![\w/])")
+# Every form starts with "s": the lookahead lets the engine pass every other offset at once.
+_LIVER_SEGMENT = re.compile(
+    rf"(?=s)(?:\b|(?<=leber))(?:segmente?s?|seg\.|s)\s?(?P<n>{_NUMERAL})[ab]?(?![\w/])"
+)
 
 
 def _liver_segments(doc: Analysis) -> list[SideMention]:

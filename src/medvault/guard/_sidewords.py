@@ -27,14 +27,15 @@ def _abbreviated(letter: str, alone: bool) -> str:
     return rf"{glued}|{not_after}{letter}(?=\s+{_LETTER}\w|-sided)" if alone else glued
 
 
+# Every side word starts with one of a few letters: the lookahead passes other words at once.
 _SIDES = {
     "de": re.compile(
-        rf"(?<!{_LETTER})(?:(?P<left>links\w*|linke[nmrs]?|li\.|{_abbreviated('l', False)})"
+        rf"(?<!{_LETTER})(?=[lrb])(?:(?P<left>links\w*|linke[nmrs]?|li\.|{_abbreviated('l', False)})"
         rf"|(?P<right>rechts\w*|rechte[nmrs]?|re\.|{_abbreviated('r', False)})"
         rf"|(?P<both>beid\w*seit\w*|bds\.|bilateral\w*|beide[nrs]?(?!\w)|{_BI_REGION}))(?!{_LETTER})",
     ),
     "en": re.compile(
-        rf"(?<!{_LETTER})(?:(?P<left>left\w*|lt\.|{_abbreviated('l', True)})"
+        rf"(?<!{_LETTER})(?=[lrbe])(?:(?P<left>left\w*|lt\.|{_abbreviated('l', True)})"
         rf"|(?P<right>right\w*|rt\.|{_abbreviated('r', True)})"
         rf"|(?P<both>bilateral\w*|both|either(?=\s+(?:side|hemi))|{_BI_REGION}))"
         rf"(?!{_LETTER})",

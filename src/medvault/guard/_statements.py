@@ -107,23 +107,17 @@ def _all_findings(doc: Analysis) -> tuple[_Finding, ...]:
         )
         seg = doc.segments[segment]
         # The segment's anatomy, gathered once for `_near` of each of its findings.
-        anatomy = [a for a in doc.mentions if a.kind == "A" and seg.start <= a.start < seg.end]
+        anatomy = [a for a in doc.mentions_between(seg.start, seg.end) if a.kind == "A"]
         for m in mentions:
             own_organs = frozenset(c for c in CONCEPTS[m.concept].implies if CONCEPTS[c].kind != "F")
             organs = context_organs | own_organs
-            qualifier = _qualifier(doc, m)
+            kind = _kind(doc, m)
+            qualifier = _qualifier(doc, m, kind)
             near = _near(doc, m, mentions, anatomy)
             levels = doc.spine_levels.get(sentence, frozenset())
             found.append(
                 _Finding(
-                    m.concept,
-                    organs,
-                    sides,
-                    m,
-                    qualifier=qualifier,
-                    near=near,
-                    levels=levels,
-                    kind=_kind(doc, m),
+                    m.concept, organs, sides, m, qualifier=qualifier, near=near, levels=levels, kind=kind
                 )
             )
             # "Pleuraerguss" is an effusion; but "kein Perikarderguss" only denies an effusion of the
@@ -144,7 +138,8 @@ def _all_findings(doc: Analysis) -> tuple[_Finding, ...]:
             # Directions count as context: "medial meniscus intact" is not about the lateral one.
             organs = frozenset(organs_of[m.segment]) | directions_of[m.segment]
             sides = frozenset(sides_of[m.segment])
-            found.append(_Finding(_NORMAL, organs, sides, normal, qualifier=_qualifier(doc, m)))
+            # An organ's mention is never negated: it has no kind to qualify with.
+            found.append(_Finding(_NORMAL, organs, sides, normal, qualifier=_qualifier(doc, m, None)))
     found += _gapped(doc, found, findings_in, sides_of, normal_segments)
     return tuple(found)
 
@@ -243,8 +238,8 @@ def _findings(doc: Analysis, with_implied: bool) -> list[_Finding]:
 def _joined_before(doc: Analysis, sentence: int) -> int:
     """The sentence a semicolon joins before `sentence` ("node with cortical thickening; metastasis
     cannot be excluded"), or -1."""
-    first = next(seg for seg in doc.segments if seg.sentence == sentence)
-    return sentence - 1 if first.start > 0 and doc.lower[first.start - 1] == ";" else -1
+    start = doc.sentence_spans[sentence][0]
+    return sentence - 1 if start > 0 and doc.lower[start - 1] == ";" else -1
 
 
 _NEAR = 40  # characters: "Riss des Innenmeniskushinterhorns", "fracture of the left orbital floor"
@@ -276,10 +271,11 @@ def _near(doc: Analysis, m: Mention, findings: list[Mention], anatomy: list[Ment
 _PHRASE_BREAK = re.compile(r"\b(?:with|without|mit|ohne|bei|sowie)\b")
 
 
-def _qualifier(doc: Analysis, m: Mention) -> str | None:
+def _qualifier(doc: Analysis, m: Mention, kind: str | None) -> str | None:
     """The qualifier standing before a mention's word in its segment ("keine frische Blutung"); for a
     denied German compound whose first part names nothing the vocabulary knows ("kein
-    Spannungs|pneumothorax"), the compound itself: it denies a narrower kind of the finding only."""
+    Spannungs|pneumothorax"; `kind`, see `_kind`), the compound itself: it denies a narrower kind of
+    the finding only."""
     word_start = m.start - m.word.index(doc.lower[m.start : m.end]) if m.word else m.start
     segment_start = doc.segments[m.segment].start
     found = _QUALIFIER.search(doc.lower, max(segment_start, word_start - 80), word_start)
@@ -287,7 +283,7 @@ def _qualifier(doc: Analysis, m: Mention) -> str | None:
     # Hinterkantenbeteiligung" denies any involvement, not a new one.
     if found and not _PHRASE_BREAK.search(doc.lower, found.end(found.lastgroup or 0), word_start):
         return found.lastgroup
-    if m.negated and _kind(doc, m):
+    if m.negated and kind:
         return f"{_KIND}{m.word}"
     return None
 
@@ -296,11 +292,7 @@ def _kind(doc: Analysis, m: Mention) -> str | None:
     """The first part of a German compound naming a finding, where the vocabulary knows nothing in it:
     a narrower kind of the finding ("Korbhenkel|riss", "Spannungs|pneumothorax")."""
     word_start = m.start - m.word.index(doc.lower[m.start : m.end]) if m.word else m.start
-    if (
-        doc.lang == "de"
-        and word_start < m.start
-        and not any(word_start <= x.start < m.start for x in doc.mentions)
-    ):
+    if doc.lang == "de" and word_start < m.start and not doc.mentions_between(word_start, m.start):
         return doc.lower[word_start : m.start]
     return None
 
@@ -335,6 +327,18 @@ def gapped(doc: Analysis) -> list[_Finding]:
 def statements(doc: Analysis) -> tuple[_Finding, ...]:
     """The finding mentions of a text with the organs and sides of their context (no implied ones)."""
     return tuple(_findings(doc, with_implied=False))
+
+
+#: A text's statements by concept, each list in text order (see `grouped_by_concept`).
+Statements = dict[str, list[_Finding]]
+
+
+def grouped_by_concept(findings: list[_Finding]) -> Statements:
+    """Statements by their concept: the negation check reads them so for every output statement."""
+    grouped: Statements = {}
+    for f in findings:
+        grouped.setdefault(f.concept, []).append(f)
+    return grouped
 
 
 def apart(a: _Finding, b: _Finding, organs: bool = True) -> bool:

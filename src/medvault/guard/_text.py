@@ -8,7 +8,7 @@ Segments are the unit that ties a side word to a finding, and the default scope 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
@@ -165,10 +165,10 @@ class Analysis:
         return max(0, bisect_right(self._segment_starts, offset) - 1)
 
     def sentence_span(self, offset: int) -> tuple[int, int]:
-        """Start and end of the sentence holding `offset`."""
-        sentence = self.segments[self.segment_at(offset)].sentence if self.segments else 0
-        parts = [s for s in self.segments if s.sentence == sentence] or [Segment(0, len(self.lower), 0)]
-        return parts[0].start, parts[-1].end
+        """Start and end of the sentence holding `offset` (the whole text where it has no segment)."""
+        if not self.segments:
+            return 0, len(self.lower)
+        return self.sentence_spans[self.segments[self.segment_at(offset)].sentence]
 
     @cached_property
     def negated_ranges(self) -> list[tuple[int, int]]:
@@ -264,7 +264,7 @@ class Analysis:
     def questions(self) -> frozenset[int]:
         """Sentences that ask rather than state a finding: those ending in a question mark, and those
         under a question heading ("Fragestellung:", see `context`)."""
-        asked = {n for n, (_, end) in self._sentence_spans.items() if self.lower.startswith(_QUESTION, end)}
+        asked = {n for n, (_, end) in self.sentence_spans.items() if self.lower.startswith(_QUESTION, end)}
         return frozenset(asked | {n for n, kind in self.context.items() if kind == "question"})
 
     @cached_property
@@ -300,24 +300,42 @@ class Analysis:
             cid = concept_of(self.lang, m.group())
             if cid is None:
                 continue
-            kind = CONCEPTS[cid].kind
-            if kind == "F" and self._suffixed(m.end(), PROCEDURE_SUFFIXES[self.lang]):
+            kind, start, end = CONCEPTS[cid].kind, m.start(), m.end()
+            if kind == "F" and self._suffixed(end, PROCEDURE_SUFFIXES[self.lang]):
                 continue  # "Post-lumpectomy scar": a treatment, not a lump
-            if _SUSPICION_ABBREVIATION.match(self.lower, m.start()):
+            if _SUSPICION_ABBREVIATION.match(self.lower, start):
                 continue  # "V. a." is "Verdacht auf", a hedge (cues.toml), not "V." for a vein
-            word = self._word_around(m.start(), m.end())
-            affixed = self._prefixed(m.start(), word) or self._suffixed(m.end(), NEG_SUFFIXES[self.lang])
-            negated = kind == "F" and ((self.is_negated(m.start()) or self._verb_negated(m)) != affixed)
-            found.append(Mention(cid, kind, m.start(), m.end(), self.segment_at(m.start()), negated, word))
+            word_start, word_end = self._word_span(start, end)
+            word = self.lower[word_start:word_end]
+            # Only a finding has a polarity: its cues, and the affixes of its word, are read for it alone.
+            negated = kind == "F" and (
+                (self.is_negated(start) or self._verb_negated(word_start, word_end))
+                != (self._prefixed(start, word) or self._suffixed(end, NEG_SUFFIXES[self.lang]))
+            )
+            found.append(Mention(cid, kind, start, end, self.segment_at(start), negated, word))
         return found
 
-    def _verb_negated(self, m: re.Match[str]) -> bool:
-        """German: a finding written as a verb before its negated subject ("staut sich kein Urin"), or
-        as the verb that ends a clause holding "nicht" ("..., die sich nicht tiefer in den Hals
-        ausgebreitet hat"): German puts the negated verb last, however far from "nicht"."""
+    @cached_property
+    def _mention_starts(self) -> list[int]:
+        return [m.start for m in self.mentions]
+
+    def mentions_between(self, start: int, end: int) -> list[Mention]:
+        """The mentions starting from `start` up to `end`, in order (they never overlap: bisected)."""
+        starts = self._mention_starts
+        return self.mentions[bisect_left(starts, start) : bisect_left(starts, end)]
+
+    @cached_property
+    def mention_ends(self) -> list[int]:
+        """Where each mention ends, in order (ascending, as the mentions never overlap)."""
+        return [m.end for m in self.mentions]
+
+    def _verb_negated(self, start: int, end: int) -> bool:
+        """German: a finding written as a verb (the word from `start` to `end`) before its negated
+        subject ("staut sich kein Urin"), or as the verb that ends a clause holding "nicht" ("..., die
+        sich nicht tiefer in den Hals ausgebreitet hat"): German puts the negated verb last, however far
+        from "nicht"."""
         if self.lang != "de":
             return False
-        start, end = self._word_span(m.start(), m.end())
         if not self.respelled[start].islower():
             return False
         if _VERB_THEN_KEIN.match(self.lower, end):
@@ -361,10 +379,6 @@ class Analysis:
             if word.startswith(prefix) and self.lower[begin:start] == prefix:
                 return begin == 0 or not self.lower[begin - 1].isalpha()
         return False
-
-    def _word_around(self, start: int, end: int) -> str:
-        start, end = self._word_span(start, end)
-        return self.lower[start:end]
 
     def word_span(self, start: int, end: int) -> tuple[int, int]:
         """Start and end of the whole word holding the characters `start` to `end`."""
@@ -456,25 +470,26 @@ class Analysis:
 
     @cached_property
     def side_mentions(self) -> list[SideMention]:
-        return [
-            SideMention(
-                _SIDE_SETS[m.lastgroup or "both"],
-                m.start(),
-                m.end(),
-                self.segment_at(m.start()),
-                bound=self.lang == "de"
-                and not _UNBOUND.fullmatch(m.group())
-                and not _DIRECTION_WORD.fullmatch(m.group()),
-                direction=bool(
-                    _DIRECTION_WORD.fullmatch(m.group())
-                    or _DIRECTION_BEFORE.search(self.lower, max(0, m.start() - 12), m.start())
-                ),
+        found = []
+        for m in _SIDES[self.lang].finditer(self.lower):
+            word, start = m.group(), m.start()
+            direction_word = bool(_DIRECTION_WORD.fullmatch(word))
+            found.append(
+                SideMention(
+                    _SIDE_SETS[m.lastgroup or "both"],
+                    start,
+                    m.end(),
+                    self.segment_at(start),
+                    bound=self.lang == "de" and not _UNBOUND.fullmatch(word) and not direction_word,
+                    direction=direction_word
+                    or bool(_DIRECTION_BEFORE.search(self.lower, max(0, start - 12), start)),
+                )
             )
-            for m in _SIDES[self.lang].finditer(self.lower)
-        ]
+        return found
 
     @cached_property
-    def _sentence_spans(self) -> dict[int, tuple[int, int]]:
+    def sentence_spans(self) -> dict[int, tuple[int, int]]:
+        """Sentences -> their start and end, in text order."""
         spans: dict[int, tuple[int, int]] = {}
         for seg in self.segments:
             spans[seg.sentence] = (spans.get(seg.sentence, (seg.start, 0))[0], seg.end)
@@ -491,7 +506,7 @@ class Analysis:
         under: dict[int, int] = {}
         current: int | None = None
         until = 0
-        for sentence, (start, end) in sorted(self._sentence_spans.items()):
+        for sentence, (start, end) in sorted(self.sentence_spans.items()):
             if current is not None and start >= until:
                 current = None
             if self.lower.startswith(":", end) and len(WORD.findall(self.lower, start, end)) <= 4:
@@ -513,7 +528,7 @@ class Analysis:
         findings = {self.segments[m.segment].sentence for m in self.mentions if m.kind == "F"}
         own: dict[int, SideMention] = {}
         for heading in set(self.headings.values()) - findings:
-            start, end = self._sentence_spans[heading]
+            start, end = self.sentence_spans[heading]
             own.update((heading, sm) for sm in sides[::-1] if start <= sm.start < end)
         return {sentence: own[heading] for sentence, heading in self.headings.items() if heading in own}
 
@@ -524,7 +539,7 @@ class Analysis:
         made, not what it found: history is `historical` (`level`), a question states nothing (`asks`)."""
         kinds: dict[int, str] = {}
         for heading in set(self.headings.values()):
-            start, end = self._sentence_spans[heading]
+            start, end = self.sentence_spans[heading]
             for kind, pattern in CONTEXT_HEADINGS[self.lang].items():
                 if pattern.search(self.lower, start, end):
                     kinds[heading] = kind
