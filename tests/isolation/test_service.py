@@ -99,6 +99,7 @@ def test_down_command_stops_everything_and_can_repeat(lab: Lab, up: Up) -> None:
     The sandboxed gateway gets the SIGTERM itself and stops gracefully (its audit writer drained)."""
     first = up.cli("down")
     assert first.returncode == 0 and "stopped" in first.stdout, first.stdout + first.stderr
+    assert "killed" not in first.stdout, first.stdout  # it stopped on the SIGTERM, not the SIGKILL
     assert up.process.wait(timeout=30) == 0, up.tail()
     assert "gateway_stopped" in (lab.data_dir / "logs" / "gateway.log").read_text()
     assert lab.policy.zone_netns("vault") not in sh("ip", "netns", "list").stdout

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from medvault.cli.server import _alive
 from tests.conftest import Service
 from tests.gateway.conftest import Engine, free_port, start_engine, wait_http
 
@@ -95,13 +96,16 @@ def test_dead_engine_is_restarted(service: Service) -> None:
 
 
 def test_down_stops_and_is_safe_to_repeat(tmp_path: Path) -> None:
-    """`down` stops a running MedVault, removes its run state, and a second `down` is harmless."""
+    """`down` stops a running MedVault, removes its run state, and a second `down` is harmless. The
+    supervisor stops on the SIGTERM: `down` sees it gone although this test, its parent, has not reaped
+    it yet, and neither waits out its timeout nor kills it."""
     engine, env, port, process = _up_against_a_fake_engine(tmp_path)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", timeout_s=60)
         assert (tmp_path / "data" / "run" / "supervisor.json").is_file()
         first = medvault("down", env=env)
         assert first.returncode == 0 and "stopped" in first.stdout
+        assert "killed" not in first.stdout, first.stdout
         assert process.wait(timeout=30) == 0
         assert not (tmp_path / "data" / "run" / "supervisor.json").exists()
         second = medvault("down", env=env)
@@ -110,6 +114,21 @@ def test_down_stops_and_is_safe_to_repeat(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
         engine.kill()
+
+
+def test_an_exited_process_its_parent_has_not_reaped_is_not_alive() -> None:
+    """A supervisor that has exited counts as stopped even while its parent has not reaped it (a zombie,
+    which `kill(pid, 0)` still finds): `down` would otherwise wait out its whole timeout for it."""
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        assert _alive(running.pid)  # control: a live child is alive
+        os.waitid(os.P_PID, exited.pid, os.WEXITED | os.WNOWAIT)  # exited, left unreaped
+        assert _alive(exited.pid) is False
+    finally:
+        running.kill()
+        running.wait()
+        exited.wait()
 
 
 def test_status_after_the_supervisor_is_killed(tmp_path: Path) -> None:

@@ -32,13 +32,22 @@ def register(app: typer.Typer) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Whether `pid` still runs. A process that has exited but that its parent has not reaped yet (a
+    zombie: `up` started by a script or a process manager that waits for it later) no longer runs,
+    though `kill(pid, 0)` still finds it: `down` would otherwise wait its whole timeout for it."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:  # reaped since
+        return False
+    except OSError:  # it exists; whether it is a zombie cannot be read
         return True
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")  # "pid (name) state …"
 
 
 def _recorded_state(settings: Settings) -> dict[str, Any] | None:
@@ -132,7 +141,11 @@ def down(
             time.sleep(0.1)
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
-        console.print(f"stopped MedVault (pid {pid})")
+            console.print(
+                f"stopped MedVault (pid {pid}): it did not stop within {timeout:g} s, so it was killed"
+            )
+        else:
+            console.print(f"stopped MedVault (pid {pid})")
     else:
         console.print("MedVault was not running")
     # Leftovers of an isolated run that crashed: only ever what that run recorded it had built, and
