@@ -20,7 +20,6 @@ from medvault.cli._common import (
 )
 from medvault.cli.evidence import evidence, monitoring
 from medvault.errors import MedVaultError
-from medvault.governance.pilot import DEFAULT_SEED, Window, build_report
 
 report_app = typer.Typer(help="Reports for the hospital's governance.", no_args_is_help=True)
 report_app.command("evidence")(evidence)
@@ -42,17 +41,21 @@ def pilot(
         typer.Option("--until", help="only those before this time, or up to and including this day (UTC)"),
     ] = None,
     seed: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--seed", help="seed of the bootstrap and Monte Carlo p-values (same seed, same numbers)"
+            "--seed",
+            help="seed of the bootstrap and Monte Carlo p-values (same seed, same numbers; default: fixed)",
         ),
-    ] = DEFAULT_SEED,
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Pilot statistics (raters as the unit) by template, task type, model, language and version; HTML, CSV.
 
     Also: guard flags against clinician-reported errors, the survey, plots. See docs/pilot-report.md.
     """
+    # Imported here: the report's scipy and matplotlib would slow every other command (cli/__init__.py).
+    from medvault.governance.pilot import DEFAULT_SEED, Window, build_report
+
     window = Window(_moment(since, "--since", end_of_day=False), _moment(until, "--until", end_of_day=True))
     if window.since and window.until and window.since >= window.until:
         fail("--since must be before --until", status=2)
@@ -63,6 +66,7 @@ def pilot(
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console, transient=True) as progress:
+            seed = DEFAULT_SEED if seed is None else seed  # 0 is a seed too
             summary = build_report(url, out, progress, window=window, seed=seed)
     except MedVaultError as exc:
         fail(str(exc))
