@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -145,13 +146,19 @@ def test_swapped_weights_wait_for_approval_and_retired_ones_stop(
         assert f"medvault models approve {MODEL} --digest {changed}" in error["message"]
         ready = httpx.get(service.url + "/readyz", timeout=10)
         assert ready.status_code == 503 and "awaiting approval" in ready.json()["held"][MODEL]
-        status = json.loads(service.cli("status", "--json", check=False).stdout)
+        approve = ("models", "approve", MODEL, "--digest", changed, "--reason", "CAB-7 validated")
+        # Three commands at once (each spends seconds starting Python): a refused approval changes nothing
+        # that the other two read, and is itself checked right after.
+        with ThreadPoolExecutor() as pool:
+            status_run = pool.submit(service.cli, "status", "--json", check=False)
+            listed_run = pool.submit(service.cli, "models", "list", "--json")
+            refused_run = pool.submit(service.cli, *approve, check=False)
+        status = json.loads(status_run.result().stdout)
         assert status["ready"] is False and changed in status["held"][MODEL]
-        listed = json.loads(service.cli("models", "list", "--json").stdout)
+        listed = json.loads(listed_run.result().stdout)
         assert [(r["digest"], r["status"]) for r in listed] == [(changed, "pending")]
 
-        approve = ("models", "approve", MODEL, "--digest", changed, "--reason", "CAB-7 validated")
-        refused_approval = service.cli(*approve, check=False)
+        refused_approval = refused_run.result()
         assert refused_approval.returncode == 1
         assert "these weights were never evaluated" in " ".join(refused_approval.stderr.split())
         assert _offered(service) == []

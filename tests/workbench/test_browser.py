@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import Service
+from medvault.templates import builtin_dir
+from tests.conftest import Service, start_service
 from tests.workbench.conftest import PASSWORD, Bench, shot, sign_in
 from tests.workbench.test_api import seed_flipped_run
 
@@ -76,9 +80,33 @@ def rate(page: Any, utility: int, critical: bool, categories: tuple[str, ...] = 
     page.get_by_role("button", name="Absenden").click()
 
 
-@pytest.mark.timeout(480)  # the 135M model may write its full 2048 tokens: minutes on a small CPU
-def test_correction_run_on_the_embedded_model(page: Any, service: Service) -> None:
+@pytest.fixture(scope="module")
+def short_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """`medvault up` with the real embedded model whose correction template is the built-in one with its
+    answer capped at 256 tokens, as a hospital's replacement in `workbench.template_dirs`: at
+    temperature 0 the 135M model repeats itself up to the built-in's 2048, a minute of CPU that shows
+    nothing the flow checks (stream, diff, guard verdict, rating, audit)."""
+    data_dir = tmp_path_factory.mktemp("medvault-short")
+    templates = data_dir / "templates"
+    templates.mkdir()
+    for built_in in builtin_dir().glob("report-correction.*.toml"):
+        text = built_in.read_text()
+        assert "\nmax_tokens = 2048\n" in text, built_in
+        (templates / built_in.name).write_text(text.replace("\nmax_tokens = 2048\n", "\nmax_tokens = 256\n"))
+    config = data_dir / "medvault.toml"
+    config.write_text(
+        f"[retention]\ncontent_days = 0\n[workbench]\ntemplate_dirs = [{json.dumps(str(templates))}]\n"
+    )
+    running = start_service(data_dir, config, "mv-test-admin-" + os.urandom(8).hex())
+    yield running
+    running.process.send_signal(signal.SIGTERM)
+    running.process.wait(timeout=60)
+
+
+@pytest.mark.timeout(480)  # the 135M model on a small, shared CPU
+def test_correction_run_on_the_embedded_model(page: Any, short_service: Service) -> None:
     """The whole clinician flow against `medvault up` with the real embedded model; audited without text."""
+    service = short_service
     created = subprocess.run(
         [sys.executable, "-m", "medvault", "users", "create", "clara", "--role=clinician",
          "--password-stdin"],
@@ -90,6 +118,8 @@ def test_correction_run_on_the_embedded_model(page: Any, service: Service) -> No
     events = [json.loads(line) for line in listing.splitlines()]
     mine = [(e["action"], e["status"]) for e in events if e["user"] == "clara"]
     assert ("run.create", 200) in mine and ("feedback.create", 201) in mine and ("auth.logout", 303) in mine
+    [run] = [e for e in events if e["user"] == "clara" and e["action"] == "run.create"]
+    assert 0 < run["completion_tokens"] < 300  # the replacement's cap (256), not the built-in's 2048
     assert "Pleuraergus" not in listing
 
 
