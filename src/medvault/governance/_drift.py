@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
-from scipy.stats import fisher_exact, mannwhitneyu
 
 from medvault.config import MonitoringSettings
 
@@ -93,6 +92,10 @@ class Comparison:
 
 def one_sided_p(metric: Metric, week: Sample, baseline: Sample) -> float:
     """The one-sided p-value that the week is worse than the baseline on `metric`."""
+    # Imported here: scipy.stats takes ~0.7 s to import, and every gateway worker loads this module at
+    # start (for its metrics) long before a week is tested.
+    from scipy.stats import fisher_exact, mannwhitneyu
+
     if metric is Metric.UTILITY_MEDIAN:
         return float(mannwhitneyu(week.utilities, baseline.utilities, alternative="less").pvalue)
     k_week, n_week = week.count(metric), week.size(metric)

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -216,6 +214,10 @@ _RATE_COLOURS = ("#1f5f8b", "#b3261e", "#e07b39", "#7b5ea7", "#2e8b57")
 def monitoring_chart_svg(summary: MonitoringSummary, template_id: str) -> str:
     """An SVG chart of one template: utility median and critical-error rate per week and model, with
     the alerts marked (red circles) and the baseline weeks shaded."""
+    # Imported here, like scipy in `_drift`: gateway workers load this module but never draw.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     rows = [r for r in summary.rows if r.template_id == template_id]
     weeks = sorted({r.iso_week for r in rows})
     fig = Figure(figsize=(7.5, 3.2))
