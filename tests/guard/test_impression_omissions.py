@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pytest
 
+from medvault.guard._text import Analysis
 from tests.guard.rule_rows import Row, assert_row
 
 ROWS: list[Row] = [
@@ -132,3 +133,21 @@ ROWS: list[Row] = [
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
 def test_impression_finding_dropped(row: Row) -> None:
     assert_row(row)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "kinds"),
+    [
+        ("Befund: Erguss rechts.\nBeurteilung: Erguss rechts.", "de", ("impression",)),
+        ("Findings: effusion.\nImpression: Right effusion.", "en", ("impression",)),
+        ("Clinical summary: cough.\nFindings: effusion.", "en", ("history", "impression")),
+        # control: another language's heading word is no heading of this one
+        ("Findings: effusion.\nBeurteilung: Right effusion.", "en", ()),
+        ("Befund: Erguss rechts.\nFazit: Erguss rechts.", "de", ("impression",)),
+    ],
+)
+def test_impression_headings_are_read_per_language(text: str, lang: str, kinds: tuple[str, ...]) -> None:
+    """Impression headings come from cues.toml `[context.<lang>] impression`, like the other heading kinds."""
+    doc = Analysis(text, lang)
+    found = {k for ks in doc.heading_kinds.values() for k in ks}
+    assert found == set(kinds), doc.heading_kinds

@@ -150,10 +150,11 @@ def _words(fragments: list[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{_alternatives(fragments)})(?!\w)")
 
 
-#: Per language: words of a heading that introduces the clinical context ("Klinik:", "Fragestellung:"),
-#: by what it introduces ("history" or "question"); see `_text.Analysis.context`.
-CONTEXT_HEADINGS = {
-    lang: {kind: _words(_DATA["context"][lang][kind]) for kind in ("question", "history")}
+#: Per language: words of a heading by what it introduces: the clinical context ("Klinik:",
+#: "Fragestellung:": "history" or "question") or the impression ("Beurteilung:": "impression"); see
+#: `_text.Analysis.heading_kinds`.
+HEADING_KINDS = {
+    lang: {kind: _words(_DATA["context"][lang][kind]) for kind in ("question", "history", "impression")}
     for lang in ("de", "en")
 }
 #: Per language: words that make a question of their segment anywhere ("Frage nach", "?pneumonia").

@@ -188,6 +188,8 @@ def omissions(pair: Pair) -> list[Flag]:
     """
     at_bone = {c for m in pair.output.mentions if not m.negated and (c := _as_at_bone(pair.output, m))}
     present = pair.output.concepts | at_bone
+    # What the output affirms, a lay split at a bone as the fracture it names: one set for keeping a
+    # finding and for keeping the impression sentence of one (`_sentence_kept`).
     affirmed = {m.concept for m in pair.output.mentions if m.kind == "F" and not m.negated} | at_bone
     flags = []
     # The source's questions ("Fragestellung: Fraktur?") are not findings an output has to keep.
@@ -195,7 +197,7 @@ def omissions(pair: Pair) -> list[Flag]:
     for concept, mentions in _first_per_concept(stated).items():
         if CONCEPTS[concept].kind != "F":
             continue
-        important = _important(pair, mentions)
+        important = _important(pair, mentions, affirmed)
         elsewhere = None
         if important:
             # A broader word the source affirms for something else of its own ("Läsion" beside "DD
@@ -248,9 +250,10 @@ def _said(concept: str, concepts: set[str], findings_only: bool) -> bool:
     return concept in concepts or bool(broader & concepts) or any(concept in implied(c) for c in concepts)
 
 
-def _important(pair: Pair, mentions: list[Mention]) -> list[Mention]:
+def _important(pair: Pair, mentions: list[Mention], affirmed: set[str]) -> list[Mention]:
     """The mentions of an actionable finding, of one a recommendation hangs on, or of one the impression
-    states and the output drops with its whole statement, stated as there now (maybe suspected)."""
+    states and the output drops with its whole statement, stated as there now (maybe suspected).
+    `affirmed`: the findings the output affirms (see `omissions`)."""
     doc = pair.source
     current = [m for m in mentions if doc.level(m) not in ("absent", "historical")]
     if not current:
@@ -268,7 +271,7 @@ def _important(pair: Pair, mentions: list[Mention]) -> list[Mention]:
         # Where the output keeps another finding of the impression's sentence it restates that sentence,
         # and a word it lacks is more likely a paraphrase ("cloudy areas ... have become worse") than a
         # dropped finding.
-        summed_up = [m for m in current if _in_impression(doc, m) and not _sentence_kept(pair, m)]
+        summed_up = [m for m in current if _in_impression(doc, m) and not _sentence_kept(pair, m, affirmed)]
         if summed_up:
             return summed_up
     if concept in DEPENDENT:
@@ -302,26 +305,15 @@ def _mild(doc: Analysis, m: Mention) -> bool:
     return bool(_MILD[doc.lang].search(clause)) and not _HIGHER.search(clause)
 
 
-#: Headings of a report's impression ("Beurteilung:", "Impression:"): its findings are the ones that count.
-_IMPRESSION = re.compile(
-    r"\b(?:beurteilung|zusammenfassung|befundzusammenfassung|fazit|impression|conclusions?|assessment|"
-    r"summary|opinion)\b"
-)
-
-
 def _in_impression(doc: Analysis, m: Mention) -> bool:
-    """Whether `m` stands under an impression heading."""
-    heading = doc.headings.get(doc.segments[m.segment].sentence)
-    if heading is None:
-        return False
-    start = next(seg.start for seg in doc.segments if seg.sentence == heading)
-    return bool(_IMPRESSION.search(doc.lower, *doc.sentence_span(start)))
+    """Whether `m` stands under an impression heading ("Beurteilung:", see `Analysis.heading_kinds`)."""
+    return "impression" in doc.heading_kinds.get(doc.segments[m.segment].sentence, ())
 
 
-def _sentence_kept(pair: Pair, m: Mention) -> bool:
-    """Whether the output affirms another finding of the source sentence holding `m`."""
+def _sentence_kept(pair: Pair, m: Mention, affirmed: set[str]) -> bool:
+    """Whether the output affirms (`affirmed`, see `omissions`) another finding of the source sentence
+    holding `m`."""
     start, end = pair.source.sentence_span(m.start)
-    affirmed = {o.concept for o in pair.output.mentions if o.kind == "F" and not o.negated}
     return any(
         start <= o.start < end
         and o.kind == "F"

@@ -11,18 +11,16 @@ import re
 
 from medvault.guard._context import Pair
 from medvault.guard._model import Flag
+from medvault.guard._scopes import EARLIER_EN, STUDY_EN
 from medvault.guard._statements import _Finding, apart, statements
 from medvault.guard._text import Analysis
 
-_STUDY = {
-    "en": r"(?:radiograph|x-?ray|film|study|scan|examination|exam|ct|mri|ultrasound|images?|imaging)",
-    "de": r"(?:aufnahme|untersuchung|röntgen\w*|bild\w*|ct|mrt|sonographie)",
-}
+_STUDY = {"en": STUDY_EN, "de": r"(?:aufnahme|untersuchung|röntgen\w*|bild\w*|ct|mrt|sonographie)"}
 # An earlier study: "the prior CT", "the radiograph of 2021", "your X-ray from 2021", "der Voraufnahme",
 # "der Untersuchung vom 03/2024".
 _EARLIER = {
     "en": re.compile(
-        rf"\b(?:(?:prior|previous|earlier|last|old)\s+(?:\w+\s+)?{_STUDY['en']}"
+        rf"\b(?:{EARLIER_EN}\s+(?:\w+\s+)?{_STUDY['en']}"
         rf"|{_STUDY['en']}\s+(?:of|from|dated|in)\s+(?:\w+\s+)?(?:19|20)\d\d)\b"
     ),
     "de": re.compile(

@@ -15,11 +15,24 @@ from re import Match
 
 from medvault.guard._context import Opcodes
 from medvault.guard._cues import HOMOPHONES, NEG_CUES, SPOKEN_DECIMAL
+from medvault.guard._lexicon import form_pattern
 from medvault.guard._quantities import spelled_number
+from medvault.guard._sidewords import _SIDES
 from medvault.guard._spelling import Replacement, _apply, similar
-from medvault.guard._text import WORD, recognised
+from medvault.guard._text import WORD
 
 _LOCAL_WORDS = 12  # the longest replaced passage (words, shorter side) still read as typos
+
+
+def recognised(word: str, lang: str) -> int:
+    """How much of the guard's vocabulary (concepts, side words, negation cues) a word contains: of two
+    spellings, the one recognised more is kept."""
+    lower = word.lower()
+    return (
+        len(form_pattern(lang)[0].findall(lower))
+        + bool(_SIDES[lang].fullmatch(lower))
+        + bool(NEG_CUES[lang].fullmatch(lower))
+    )
 
 
 def respellings(source: str, output: str, lang: str) -> tuple[list[Replacement], list[Replacement], Opcodes]:

@@ -24,12 +24,15 @@ _SEEN = (
     r"present|visuali[sz]ed|visible|apparent|appreciated|depicted|shown|demonstrable|detectable|"
     r"demonstrated|detected|evident|found|noted|observed)\b"
 )
+# Words of an earlier study, English: what makes it earlier ("the prior CT") and the study itself ("the
+# radiograph of 2021"). Also read by `_priors`, which tells what a text says of a finding on it.
+EARLIER_EN = r"(?:prior|previous|earlier|old|last|preceding)"
+STUDY_EN = r"(?:radiograph|x-?ray|film|study|scan|examination|exam|ct|mri|ultrasound|images?|imaging)"
 # ... but "not seen on the prior CT", "not present on the radiograph of 2021" says the finding is new,
 # not that it is absent now.
 _ON_EARLIER = (
-    r"\s+(?:on|in)\s+(?:the|your|an?)\s+(?:(?:prior|previous|earlier|old|last|preceding)\b"
-    r"|(?:\w+\s+)?(?:radiograph|x-?ray|film|study|scan|examination|exam|ct|mri|ultrasound|images?)"
-    r"\s+(?:of|from|dated)\s+(?:\w+\s+)?(?:19|20)\d\d)"
+    rf"\s+(?:on|in)\s+(?:the|your|an?)\s+(?:{EARLIER_EN}\b"
+    rf"|(?:\w+\s+)?{STUDY_EN}\s+(?:of|from|dated)\s+(?:\w+\s+)?(?:19|20)\d\d)"
 )
 _NOT_SEEN = re.compile(rf"\s*(?:\w+\s+)?{_SEEN}(?!{_ON_EARLIER})")
 # "no longer visible": a forward cue whose clause is the verb of seeing looks back instead

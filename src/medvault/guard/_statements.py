@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from medvault.guard._cues import AXES, DIRECTIONS, NEG_CUES, PSEUDO_NEG
+from medvault.guard._cues import AXES, DIRECTIONS
 from medvault.guard._lexicon import CONCEPTS, closure, implied
 from medvault.guard._text import WORD, Analysis, Mention
 
@@ -176,8 +176,7 @@ def _gapped(
             or sides & sides_of[index - 1]
         ):
             continue
-        text = PSEUDO_NEG[doc.lang].sub(" ", doc.lower[seg.start : seg.end])  # "links nicht auszuschließen"
-        negated = index in normal_segments or bool(NEG_CUES[doc.lang].search(text))
+        negated = index in normal_segments or index in doc.negating_segments
         own_level = negated or index in cued
         if not own_level and index in mentioned:
             continue

@@ -16,7 +16,7 @@ from typing import Literal
 from medvault.guard._cues import (
     ASKS,
     CERTAINTY_CUES,
-    CONTEXT_HEADINGS,
+    HEADING_KINDS,
     HOMOPHONES,
     NEG_CUES,
     NEG_SUFFIXES,
@@ -175,7 +175,7 @@ class Analysis:
         """Character ranges inside the scope of a negation cue."""
         masked = self._masked
         ranges: list[tuple[int, int]] = []
-        for cue in _NEG_CUES[self.lang].finditer(masked):
+        for cue in self._negation_cues:
             index = self.segment_at(cue.start())
             seg = self.segments[index]
             if cue.group("forward") and _NO_LONGER_SEEN.match(masked, cue.start()):
@@ -204,6 +204,17 @@ class Analysis:
                 else:
                     ranges.append((cue.end(), min(seg.end, nxt.end())))
         return ranges
+
+    @cached_property
+    def _negation_cues(self) -> list[re.Match[str]]:
+        """The negation cues of the text, read in `_masked` (no pseudo-negation, dictated ones included)."""
+        return list(_NEG_CUES[self.lang].finditer(self._masked))
+
+    @cached_property
+    def negating_segments(self) -> frozenset[int]:
+        """Segments holding a negation cue, whatever its scope ("none on the left", "links nicht
+        abgrenzbar"); a pseudo-negation ("links nicht auszuschließen") is none (`_masked`)."""
+        return frozenset(self.segment_at(cue.start()) for cue in self._negation_cues)
 
     def _label_start(self, start: int, end: int) -> int:
         """Where a side label ("left kidney", "linke Niere") that starts a new statement stands between
@@ -533,18 +544,27 @@ class Analysis:
         return {sentence: own[heading] for sentence, heading in self.headings.items() if heading in own}
 
     @cached_property
+    def heading_kinds(self) -> dict[int, tuple[str, ...]]:
+        """Sentences under a heading -> what its words say it introduces, in the order of
+        `HEADING_KINDS` (data/cues.toml `context`): "question", "history" (see `context`) or "impression"
+        ("Beurteilung:"). One heading may say two ("Clinical summary:")."""
+        kinds: dict[int, tuple[str, ...]] = {}
+        for heading in set(self.headings.values()):
+            start, end = self.sentence_spans[heading]
+            found = tuple(
+                k for k, pattern in HEADING_KINDS[self.lang].items() if pattern.search(self.lower, start, end)
+            )
+            if found:
+                kinds[heading] = found
+        return {sentence: kinds[heading] for sentence, heading in self.headings.items() if heading in kinds}
+
+    @cached_property
     def context(self) -> dict[int, str]:
         """Sentences of the clinical context -> "history" or "question": those under a heading such as
         "Klinik:", "Indikation:" (history) or "Fragestellung:" (question). They tell why the study was
-        made, not what it found: history is `historical` (`level`), a question states nothing (`asks`)."""
-        kinds: dict[int, str] = {}
-        for heading in set(self.headings.values()):
-            start, end = self.sentence_spans[heading]
-            for kind, pattern in CONTEXT_HEADINGS[self.lang].items():
-                if pattern.search(self.lower, start, end):
-                    kinds[heading] = kind
-                    break
-        return {sentence: kinds[heading] for sentence, heading in self.headings.items() if heading in kinds}
+        made, not what it found: history is `historical` (`level`), a question states nothing (`asks`).
+        A heading saying both ("Klinik/Fragestellung:") asks: "question" comes first, "impression" last."""
+        return {n: kinds[0] for n, kinds in self.heading_kinds.items() if kinds[0] != "impression"}
 
     @cached_property
     def spine_levels(self) -> dict[int, frozenset[str]]:
@@ -572,16 +592,6 @@ class Analysis:
     @cached_property
     def word_set(self) -> frozenset[str]:
         return frozenset(m.group() for m in self.words)
-
-
-def recognised(word: str, lang: str) -> int:
-    """How much of the guard's vocabulary (concepts, side words, negation cues) a word contains."""
-    lower = word.lower()
-    return (
-        len(form_pattern(lang)[0].findall(lower))
-        + bool(_SIDES[lang].fullmatch(lower))
-        + bool(_NEG_CUES[lang].fullmatch(lower))
-    )
 
 
 #: "V. a." / "V.a." (Verdacht auf): the German hedge, whose "V." the vein's abbreviation would take.
