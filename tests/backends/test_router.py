@@ -109,9 +109,9 @@ BODY = {"model": "fake", "messages": [{"role": "user", "content": "x"}]}
 async def test_probe_timeouts_alone_do_not_stop_service() -> None:
     """Replicas out only because their probes timed out still serve, plain and streamed: the one that
     went down last is tried, and health stays the probe's verdict."""
-    first, second = start_engine(), start_engine()
-    router = ModelRouter("fake", [Replica("fake#0", first.url), Replica("fake#1", second.url)])
-    try:
+    with contextlib.ExitStack() as engines:
+        first, second = (engines.enter_context(_killed_after(start_engine())) for _ in range(2))
+        router = ModelRouter("fake", [Replica("fake#0", first.url), Replica("fake#1", second.url)])
         async with aiohttp.ClientSession() as session:
             await probe_until_healthy(router, session)
             await time_out_probes(router, session, first)
@@ -129,9 +129,14 @@ async def test_probe_timeouts_alone_do_not_stop_service() -> None:
 
             await router.check_health(session, timeout_s=10)
             assert router.ready
+
+
+@contextlib.contextmanager
+def _killed_after(engine: Engine) -> Iterator[Engine]:
+    try:
+        yield engine
     finally:
-        first.kill()
-        second.kill()
+        engine.kill()
 
 
 async def test_dead_replica_still_gets_readable_503() -> None:
@@ -159,6 +164,28 @@ async def test_dead_replica_still_gets_readable_503() -> None:
                     unavailable.value.message
                     == "model 'fake' has no healthy replica (fake#0: ClientConnectorError)"
                 )
+    finally:
+        engine.kill()
+
+
+async def test_a_replica_never_healthy_is_no_last_resort() -> None:
+    """A replica whose probes have only ever timed out may still be loading its model (and has not told
+    its model name): it gets no last-resort try; one that served before does."""
+    engine = start_engine()
+    router = ModelRouter("fake", [Replica("fake#0", engine.url)])
+    try:
+        async with aiohttp.ClientSession() as session:
+            await time_out_probes(router, session, engine)  # never healthy
+            assert router.replicas[0].last_error == "TimeoutError"
+            with pytest.raises(BackendUnavailable) as unavailable:
+                await router.call(chat(session))
+            assert unavailable.value.message == "model 'fake' has no healthy replica (fake#0: TimeoutError)"
+            assert engine.stats()["started"] == 0
+            # control: once it has served, the same timeout leaves it as the last resort
+            await probe_until_healthy(router, session)
+            await time_out_probes(router, session, engine)
+            replica, _ = await router.call(chat(session))
+            assert replica.name == "fake#0" and engine.stats()["started"] == 1
     finally:
         engine.kill()
 

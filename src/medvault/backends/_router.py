@@ -53,10 +53,14 @@ class ModelRouter:
         """The healthy replicas, best first; if there are none, the one last resort (flagged True)."""
         healthy = [r for r in self.replicas if r.healthy]
         if not healthy:
-            timed_out = [r for r in self.replicas if r.last_error == _PROBE_TIMED_OUT]
+            # Only one that served before: a replica never healthy may still be loading, and has not
+            # told its model name yet (`probe`).
+            timed_out = [
+                r for r in self.replicas if r.last_error == _PROBE_TIMED_OUT and r.name in self._down_at
+            ]
             if not timed_out:
                 raise self._no_healthy()
-            return [max(timed_out, key=lambda r: self._down_at.get(r.name, float("-inf")))], True
+            return [max(timed_out, key=lambda r: self._down_at[r.name])], True
         ranked = sorted(healthy, key=lambda r: (r.outstanding, r.picks))
         ranked[0].picks += 1
         return ranked, False

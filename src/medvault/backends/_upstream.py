@@ -227,5 +227,9 @@ async def probe(session: aiohttp.ClientSession, replica: Replica, timeout_s: flo
             return None
     except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
         return "malformed /models answer"
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except TimeoutError:
+        # Before ClientError: aiohttp's timeouts (ConnectionTimeoutError, SocketTimeoutError) are both; the
+        # router tells a slow engine from a dead one by this exact reason.
+        return "TimeoutError"
+    except aiohttp.ClientError as exc:
         return type(exc).__name__
