@@ -17,6 +17,7 @@ from rich.table import Table
 
 from medvault.cli._common import ConfigOption, console, operator, settings_from
 from medvault.cli.keys import cli_store
+from medvault.governance._monitoring import monitoring_summary
 
 
 def evidence(
@@ -28,7 +29,8 @@ def evidence(
     Exit status 0 only when isolation is verified and the audit chain is intact; 1 when the report was
     written but says otherwise (run as root while MedVault is up to verify isolation).
     """
-    from medvault.governance.evidence import build_evidence  # scipy, matplotlib: see cli/__init__.py
+    # Imported here: its plots and statistics would slow every command (tests/cli/test_startup.py).
+    from medvault.governance.evidence import build_evidence
 
     with cli_store(config) as store:
         settings = settings_from(config)
@@ -62,8 +64,6 @@ def monitoring(
 ) -> None:
     """Post-deployment monitoring: each template on each model per ISO week against its baseline; new
     drift alerts are recorded and audited (once each)."""
-    from medvault.governance._monitoring import monitoring_summary  # scipy, matplotlib
-
     with cli_store(config) as store:
         settings = settings_from(config)
         summary = monitoring_summary(store, settings.monitoring)

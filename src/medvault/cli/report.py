@@ -53,9 +53,10 @@ def pilot(
 
     Also: guard flags against clinician-reported errors, the survey, plots. See docs/pilot-report.md.
     """
-    # Imported here: the report's scipy and matplotlib would slow every other command (cli/__init__.py).
+    # Imported here: the report's scipy and matplotlib would slow every command (tests/cli/test_startup.py).
     from medvault.governance.pilot import DEFAULT_SEED, Window, build_report
 
+    seed = DEFAULT_SEED if seed is None else seed  # 0 is a seed too
     window = Window(_moment(since, "--since", end_of_day=False), _moment(until, "--until", end_of_day=True))
     if window.since and window.until and window.since >= window.until:
         fail("--since must be before --until", status=2)
@@ -66,7 +67,6 @@ def pilot(
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console, transient=True) as progress:
-            seed = DEFAULT_SEED if seed is None else seed  # 0 is a seed too
             summary = build_report(url, out, progress, window=window, seed=seed)
     except MedVaultError as exc:
         fail(str(exc))

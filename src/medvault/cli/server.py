@@ -40,11 +40,13 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        pass
+        hidden = True  # someone else's: /proc may hide it from us (hidepid), so a missing file proves nothing
+    else:
+        hidden = False
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:  # reaped since
-        return False
+    except FileNotFoundError:  # reaped since, or hidden from us
+        return hidden
     except OSError:  # it exists; whether it is a zombie cannot be read
         return True
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")  # "pid (name) state …"
