@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -97,13 +98,22 @@ def start_service(data_dir: Path, config: Path, admin_key: str) -> Service:
     raise TimeoutError(f"medvault up not ready: {output.read_text()}")
 
 
+@contextlib.contextmanager
+def running_service(data_dir: Path, config_text: str) -> Iterator[Service]:
+    """`medvault up` with this configuration (written to `data_dir/medvault.toml`), SIGTERM at the end."""
+    config = data_dir / "medvault.toml"
+    config.write_text(config_text)
+    running = start_service(data_dir, config, "mv-test-admin-" + os.urandom(8).hex())
+    try:
+        yield running
+    finally:
+        running.process.send_signal(signal.SIGTERM)
+        running.process.wait(timeout=60)
+
+
 @pytest.fixture(scope="session")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """One running MedVault (real llama.cpp engine, real gateway process) shared by the tests that read it."""
     data_dir = tmp_path_factory.mktemp("medvault-data")
-    config = data_dir / "medvault.toml"
-    config.write_text("[retention]\ncontent_days = 0\n")
-    running = start_service(data_dir, config, "mv-test-admin-" + os.urandom(8).hex())
-    yield running
-    running.process.send_signal(signal.SIGTERM)
-    running.process.wait(timeout=60)
+    with running_service(data_dir, "[retention]\ncontent_days = 0\n") as running:
+        yield running

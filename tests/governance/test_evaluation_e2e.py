@@ -4,8 +4,6 @@ engine, stored and audited, reported, and then the ground of an approval without
 from __future__ import annotations
 
 import csv
-import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,7 +13,7 @@ import pytest
 
 from medvault.config import DEFAULT_MODEL_ID, bundled_model_path, file_digest
 from medvault.store import ApprovalStatus, Store
-from tests.conftest import Service, start_service
+from tests.conftest import Service, running_service
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
@@ -39,13 +37,8 @@ min_agreement = 0
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    data_dir = tmp_path_factory.mktemp("mv-eval-e2e")
-    config = data_dir / "medvault.toml"
-    config.write_text(LENIENT)
-    running = start_service(data_dir, config, "mv-eval-" + os.urandom(8).hex())
-    yield running
-    running.process.send_signal(signal.SIGTERM)
-    running.process.wait(timeout=60)
+    with running_service(tmp_path_factory.mktemp("mv-eval-e2e"), LENIENT) as running:
+        yield running
 
 
 def _medvault(service: Service, *args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from medvault.templates import builtin_dir
-from tests.conftest import Service, start_service
+from tests.conftest import Service, running_service
 from tests.workbench.conftest import PASSWORD, Bench, shot, sign_in
 from tests.workbench.test_api import seed_flipped_run
 
@@ -93,14 +91,9 @@ def short_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]
         text = built_in.read_text()
         assert "\nmax_tokens = 2048\n" in text, built_in
         (templates / built_in.name).write_text(text.replace("\nmax_tokens = 2048\n", "\nmax_tokens = 256\n"))
-    config = data_dir / "medvault.toml"
-    config.write_text(
-        f"[retention]\ncontent_days = 0\n[workbench]\ntemplate_dirs = [{json.dumps(str(templates))}]\n"
-    )
-    running = start_service(data_dir, config, "mv-test-admin-" + os.urandom(8).hex())
-    yield running
-    running.process.send_signal(signal.SIGTERM)
-    running.process.wait(timeout=60)
+    config = f"[retention]\ncontent_days = 0\n[workbench]\ntemplate_dirs = [{json.dumps(str(templates))}]\n"
+    with running_service(data_dir, config) as running:
+        yield running
 
 
 @pytest.mark.timeout(480)  # the 135M model on a small, shared CPU
