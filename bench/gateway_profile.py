@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     require_wrk()
+    if args.py_spy and args.keep:
+        parser.error("--keep keeps cProfile's .prof files: there are none with --py-spy")
     if args.py_spy and py_spy() is None:
         parser.error("--py-spy: py-spy is missing (.venv/bin/pip install py-spy)")
     with tempfile.TemporaryDirectory(prefix="medvault-profile-") as tmp:

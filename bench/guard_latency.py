@@ -24,11 +24,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Runs inside each timed process: argv = repetitions, then the batch files; prints the times in ms.
+# Runs inside each timed process: argv = the tree's src, repetitions, the batch files; prints the times in ms.
 _TIMER = """
 import json, sys, time, tomllib
+import medvault.guard
 from medvault.guard import check
-reps, paths = int(sys.argv[1]), sys.argv[2:]
+src, reps, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+assert medvault.guard.__file__.startswith(src), (medvault.guard.__file__, src)  # the tree asked for
 pairs = [p for path in paths for p in tomllib.load(open(path, "rb"))["pair"]]
 def run(p):
     lang, target = p["languages"]
@@ -54,7 +56,7 @@ def _export(rev: str, into: Path) -> Path:
 def _times(src: Path, reps: int, batches: list[Path]) -> list[float]:
     """One warm process importing the guard from `src` (first on the path, before the installed one)."""
     out = subprocess.run(
-        [sys.executable, "-c", _TIMER, str(reps), *map(str, batches)],
+        [sys.executable, "-c", _TIMER, str(src), str(reps), *map(str, batches)],
         check=True,
         capture_output=True,
         text=True,
@@ -76,7 +78,8 @@ def main() -> None:
         pooled: dict[str, list[float]] = {name: [] for name in trees}
         for i in range(1, args.rounds + 1):
             medians = {}
-            for name, src in trees.items():
+            # Alternate which goes first too: a load that eases or grows within a round favours neither.
+            for name, src in sorted(trees.items(), reverse=i % 2 == 0):
                 times = _times(src, args.reps, args.batches)
                 pooled[name] += times
                 medians[name] = statistics.median(times)
