@@ -328,6 +328,7 @@ class Analysis:
 
     @cached_property
     def _mention_starts(self) -> list[int]:
+        """Where each mention starts, in order (for `mentions_between`; see `mention_ends`)."""
         return [m.start for m in self.mentions]
 
     def mentions_between(self, start: int, end: int) -> list[Mention]:
