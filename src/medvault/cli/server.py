@@ -139,9 +139,11 @@ def down(
         pid = int(running["pid"])
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        # Running means holding the data directory's lock too: a pid reused by another process after
+        # the supervisor exited is never waited for, nor killed.
+        while _running_state(settings) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if _alive(pid):
+        if _running_state(settings):
             os.kill(pid, signal.SIGKILL)
             console.print(
                 f"stopped MedVault (pid {pid}): it did not stop within {timeout:g} s, so it was killed"
