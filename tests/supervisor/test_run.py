@@ -14,7 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from medvault.cli.server import _alive
+from medvault.cli.server import _running_state
+from medvault.config import Settings
+from medvault.supervisor import data_dir_lock, state_file
 from tests.conftest import Service
 from tests.gateway.conftest import Engine, free_port, start_engine, wait_http
 
@@ -116,18 +118,38 @@ def test_down_stops_and_is_safe_to_repeat(tmp_path: Path) -> None:
         engine.kill()
 
 
-def test_an_exited_process_its_parent_has_not_reaped_is_not_alive() -> None:
+def test_a_supervisor_that_exited_unreaped_is_not_running(tmp_path: Path) -> None:
     """A supervisor that has exited counts as stopped even while its parent has not reaped it (a zombie,
-    which `kill(pid, 0)` still finds): `down` would otherwise wait out its whole timeout for it."""
-    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    which `kill(pid, 0)` still finds): its data-directory lock is gone, so `down` and `status` neither
+    wait out their timeout for it nor kill it."""
+    settings = Settings(data_dir=tmp_path)
+    lock = data_dir_lock(tmp_path)
+    lock.parent.mkdir(parents=True)
+    holder = (
+        "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
+        "print('locked', flush=True); time.sleep(float(sys.argv[2]))"
+    )
+
+    def supervisor(seconds: str) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "-c", holder, str(lock), seconds], stdout=subprocess.PIPE, text=True
+        )
+        assert process.stdout is not None and process.stdout.readline() == "locked\n"
+        state_file(settings).write_text(json.dumps({"pid": process.pid}))
+        return process
+
+    running = supervisor("60")
     try:
-        assert _alive(running.pid)  # control: a live child is alive
-        os.waitid(os.P_PID, exited.pid, os.WEXITED | os.WNOWAIT)  # exited, left unreaped
-        assert _alive(exited.pid) is False
+        assert _running_state(settings) == {"pid": running.pid}  # control: a live holder runs
     finally:
         running.kill()
         running.wait()
+    exited = supervisor("0")
+    try:
+        os.waitid(os.P_PID, exited.pid, os.WEXITED | os.WNOWAIT)  # exited, left unreaped
+        os.kill(exited.pid, 0)  # the zombie is still there for kill()
+        assert _running_state(settings) is None
+    finally:
         exited.wait()
 
 

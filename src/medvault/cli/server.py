@@ -32,24 +32,13 @@ def register(app: typer.Typer) -> None:
 
 
 def _alive(pid: int) -> bool:
-    """Whether `pid` still runs. A process that has exited but that its parent has not reaped yet (a
-    zombie: `up` started by a script or a process manager that waits for it later) no longer runs,
-    though `kill(pid, 0)` still finds it: `down` would otherwise wait its whole timeout for it."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        hidden = True  # someone else's: /proc may hide it from us (hidepid), so a missing file proves nothing
-    else:
-        hidden = False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:  # reaped since, or hidden from us
-        return hidden
-    except OSError:  # it exists; whether it is a zombie cannot be read
         return True
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")  # "pid (name) state …"
+    return True
 
 
 def _recorded_state(settings: Settings) -> dict[str, Any] | None:
@@ -62,7 +51,8 @@ def _recorded_state(settings: Settings) -> dict[str, Any] | None:
 
 def _running_state(settings: Settings) -> dict[str, Any] | None:
     """What the running supervisor wrote, or None when none runs: its data-directory lock is free (the
-    kernel drops it when the supervisor dies, SIGKILL included), or the pid it recorded is gone."""
+    kernel drops it when the supervisor exits, SIGKILL included, even before its parent reaps it, while
+    `kill(pid, 0)` still finds such a zombie), or the pid it recorded is gone."""
     from medvault.supervisor import data_dir_lock, lock_held
 
     state = _recorded_state(settings)
@@ -139,8 +129,8 @@ def down(
         pid = int(running["pid"])
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        # Running means holding the data directory's lock too: a pid reused by another process after
-        # the supervisor exited is never waited for, nor killed.
+        # Running means holding the data directory's lock too: the kernel frees it when the supervisor
+        # exits, before whoever started it reaps the zombie, and a pid reused since never holds it.
         while _running_state(settings) and time.monotonic() < deadline:
             time.sleep(0.1)
         if _running_state(settings):
