@@ -91,12 +91,11 @@ _BETWEEN = re.compile(r"[^\W\d_]*\s+(?:[^\W\d_]+\s+)?")
 def _organ_parts(doc: Analysis) -> dict[int, tuple[str, str]]:
     """Direction words right before an organ ("proximal ureter", "distaler Harnleiter", at most one
     word between): start offset -> (direction class, organ)."""
-    organs = [m for m in doc.mentions if m.kind == "A"]
     found = {}
     for direction, w in _directed_words(doc):
         gap = _BETWEEN.match(doc.lower, w.end())
         reach = gap.end() if gap else w.end()
-        organ = next((m for m in organs if w.end() < m.start <= reach), None)
+        organ = next((m for m in doc.mentions_between(w.end() + 1, reach + 1) if m.kind == "A"), None)
         if organ is not None and _BETWEEN.fullmatch(doc.lower, w.end(), organ.start):
             found[w.start()] = (direction, organ.concept)
     return found

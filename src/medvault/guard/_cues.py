@@ -85,6 +85,8 @@ ACTIONABLE: frozenset[str] = frozenset(_IMPORTANCE["actionable"])
 DEPENDENT: dict[str, frozenset[str]] = {
     concept: frozenset(heads) for concept, heads in _IMPORTANCE["dependent"].items()
 }
+#: Findings that matter by their grade (data/importance.toml): a mild one outside the impression does not.
+GRADED: frozenset[str] = frozenset(_IMPORTANCE["graded"])
 #: Concept ids too unspecific to be compared through related findings or other organs.
 GENERIC: frozenset[str] = frozenset(_IMPORTANCE["generic"])
 RECOMMENDATION = {

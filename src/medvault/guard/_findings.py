@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from medvault.guard._context import Pair
-from medvault.guard._cues import _IMPORTANCE, ACTIONABLE, DEPENDENT, GENERIC, RECOMMENDATION, UNCERTAIN
+from medvault.guard._cues import ACTIONABLE, DEPENDENT, GENERIC, GRADED, RECOMMENDATION, UNCERTAIN
 from medvault.guard._lexicon import CONCEPTS, closure, implied
 from medvault.guard._model import Flag, Severity
 from medvault.guard._spelling import similar
@@ -281,8 +281,6 @@ def _important(pair: Pair, mentions: list[Mention], affirmed: set[str]) -> list[
     return [m for m in current if RECOMMENDATION[doc.lang].search(doc.lower, *doc.sentence_span(m.start))]
 
 
-#: Findings that matter by their grade (data/importance.toml): a mild one outside the impression does not.
-GRADED: frozenset[str] = frozenset(_IMPORTANCE["graded"])
 #: A mild grade in the words before a finding in its clause; a higher grade beside it ("mild to moderate")
 #: keeps the finding's importance.
 _MILD = {

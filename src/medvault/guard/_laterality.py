@@ -224,11 +224,14 @@ NEAR_TIE = 0.95
 def _compatible(clause: _Clause, other: _Clause) -> bool:
     """Whether a source clause states what the output clause states: every finding of it with the same
     polarity, at no other spinal level, with no other measurement."""
-    findings = {k for k in clause.keys if _is_finding(k)}
     measures, theirs = ({k for k in c.keys if k[0] == "q"} for c in (clause, other))
     apart = bool(measures and theirs and not measures & theirs)  # "15 mm" is not the "6 mm" lesion
     shared = bool(clause.organs & other.organs)
-    return all(_states(other.keys, k, shared) for k in findings) and _same_level(clause, other) and not apart
+    return (
+        all(_states(other.keys, k, shared) for k in clause.findings)
+        and _same_level(clause, other)
+        and not apart
+    )
 
 
 def _states(keys: frozenset[Anchor], k: Anchor, same_organ: bool) -> bool:
@@ -270,7 +273,7 @@ def _denials_said(clause: _Clause, src: _Sides) -> bool:
     """Whether every denial or normal statement of an output clause that affirms nothing is stated by some
     source clause of its sides, one by one ("Left: no suspicious lesion, no calcifications." split in
     two clauses, restated as "the left breast shows no suspicious nodules and no calcifications")."""
-    findings = [k for k in clause.keys if _is_finding(k)]
+    findings = clause.findings
     if not findings or any(CONCEPTS[str(k[1])].kind == "F" and not k[2] for k in findings):
         return False
     organs = clause.organs
@@ -298,7 +301,7 @@ def _said_elsewhere(clause: _Clause, matches: list[tuple[float, _Clause]], lay: 
     # statement may stand for a slightly less alike one.
     # A clause naming no organ or measurement ("Rechts unauffällig") has nothing that tells the source's
     # statements apart beyond its findings: any compatible one says it.
-    placed = any(k[0] == "q" or (k[0] == "c" and not _is_finding(k)) for k in clause.keys)
+    placed = bool(clause.organs) or any(k[0] == "q" for k in clause.keys)
     top = (matches[0][0] if matches and placed else 0.0) * (LAY_ALIKE if lay else ALIKE)
     compatible = [m for score, m in matches if score >= top and _compatible(clause, m) and m.sides]
     if any(m.sides == clause.sides for m in compatible):
@@ -307,8 +310,8 @@ def _said_elsewhere(clause: _Clause, matches: list[tuple[float, _Clause]], lay: 
         return False
     # Both sides: per side, the source statement most alike among those of that side alone says it
     # ("Right kidney 11.2 cm, normal" and "Left kidney 10.8 cm, no hydronephrosis").
-    per_side = [[m for _, m in matches if m.sides == {side}] for side in clause.sides]
-    return all(of_side and _compatible(clause, of_side[0]) for of_side in per_side)
+    firsts = [next((m for _, m in matches if m.sides == {side}), None) for side in clause.sides]
+    return all(first is not None and _compatible(clause, first) for first in firsts)
 
 
 def _comparison_flags(src: _Sides, out: _Sides) -> Iterable[Flag]:

@@ -354,8 +354,15 @@ def _by_concept(pair: Pair) -> list[Flag]:
     # finding only in its clinical context, a known disease the output calls present ("Bei Ihnen ist
     # ein Prostatakrebs bekannt") or past is not compared.
     src = [f for f in _findings(pair.source, with_implied=True) if not in_context(pair.source, f.mention)]
-    named = {f.concept for f in src}
     grouped = grouped_by_concept(src)
+    # A statement's level as compared (`compared_level`) may read its evidence and hedges: once each.
+    source_levels: dict[_Finding, str] = {}
+
+    def source_level_of(f: _Finding) -> str:
+        if f not in source_levels:
+            source_levels[f] = compared_level(pair.source, f)
+        return source_levels[f]
+
     verbatim = _verbatim_segments(pair)
     flags: dict[str, Flag] = {}
     # `statements` is cached: the omission and new-finding checks read it too. Elliptic statements
@@ -376,9 +383,10 @@ def _by_concept(pair: Pair) -> list[Flag]:
         if pair.output.tells(o.mention) or in_context(pair.output, o.mention):
             continue
         src_by = grouped if src_o is src else grouped_by_concept(src_o)
-        known, index = (
-            _known(o, src_by, via_generic=named_kind) if o.concept in named else _consequence(pair, o, src_by)
-        )
+        if o.concept in grouped:
+            known, index = _known(o, src_by, via_generic=named_kind)
+        else:
+            known, index = _consequence(pair, o, src_by)
         if not known:
             continue
         anchored = _anchored(pair, o, known, index)
@@ -386,7 +394,7 @@ def _by_concept(pair: Pair) -> list[Flag]:
         polarity = {f.mention.negated for f in known}
         # A certainty speaks for the finding it names, not for what that implies: "collection, likely
         # lymphocele" leaves the collection present.
-        levels = {compared_level(pair.source, f) if not f.implied else _polar(f): f for f in known}
+        levels = {source_level_of(f) if not f.implied else _polar(f): f for f in known}
         if level in levels or (not o.mention.negated and polarity == {False} and o.implied):
             continue
         if {level, *levels} >= NOT_NOW_OR_NOW and known_before(pair, o, known):
@@ -401,7 +409,7 @@ def _by_concept(pair: Pair) -> list[Flag]:
             continue
         # The source's statements of the concept at the output's level, read once for the three tests.
         of_concept = src_by.get(o.concept, [])
-        at_level = [f for f in of_concept if compared_level(pair.source, f) == level]
+        at_level = [f for f in of_concept if source_level_of(f) == level]
         compatible = _compatible(o, of_concept, at_level)
         if worded_alike(pair, o, known, at_level):
             compatible = False  # the output rewords the aligned statement
@@ -413,10 +421,8 @@ def _by_concept(pair: Pair) -> list[Flag]:
         # anchored to the output's (same organ or side, or both global).
         confident = len(polarity) == 1 and anchored and compatible is False
         source_level, source = next(iter(levels.items()))
-        # The levels as compared, where they are not the written ones (`compared_level`).
-        written = (pair.source.level(source.mention), pair.output.level(o.mention))
-        compared = (written[0] if source.implied else source_level, level)
-        read = None if compared == written else compared
+        # The levels as compared (`compared_level`); an implied statement's own is the written one.
+        read = (pair.source.level(source.mention) if source.implied else source_level, level)
         if polarity == {not o.mention.negated} or not confident:
             sure = confident and not _measured_elsewhere(pair, o, src_o, known)
             flags[o.concept] = _flag(pair, source.mention, o.mention, sure, read)

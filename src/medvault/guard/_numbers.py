@@ -129,10 +129,22 @@ def _on_scale(doc: Analysis, q: Quantity) -> bool:
     return bool(_SCALE_WORD.search(doc.lower, start, end)) and not _scale_explained(doc, q)
 
 
-@lru_cache(maxsize=1024)  # pure; asked again for each quantity of the other text it is compared with
 def _anchors(doc: Analysis, q: Quantity) -> frozenset[str]:
     """What a bare count is a count of: the label before it and the findings named next to it, in the
-    same clause (an ordinal's dot, "7. und 8. Rippe", ends none)."""
+    same clause (an ordinal's dot, "7. und 8. Rippe", ends none). Asked again for each quantity of the
+    other text it is compared with: kept per document."""
+    known = _anchors_of(doc)
+    if q not in known:
+        known[q] = _read_anchors(doc, q)
+    return known[q]
+
+
+@lru_cache(maxsize=16)  # per document, a few documents at a time, like the guard's other caches
+def _anchors_of(doc: Analysis) -> dict[Quantity, frozenset[str]]:
+    return {}
+
+
+def _read_anchors(doc: Analysis, q: Quantity) -> frozenset[str]:
     found = set()
     label = _LABEL.search(doc.lower, max(0, q.start - 30), q.start)
     if label:
@@ -266,10 +278,12 @@ def _ratio(p: Quantity, q: Quantity) -> float:
     return abs(p.base - q.base) / max(p.base, q.base)
 
 
-def _rounded(pair: Pair, p: Quantity, q: Quantity) -> bool:
-    """A paraphrase's rounding of a measurement: "etwa 2 cm", "about 2 cm" for 18 mm."""
-    hedged = _HEDGE.search(pair.output.lower, max(0, q.start - 25), q.start)
-    return not pair.rules.number_counts and bool(hedged) and _ratio(p, q) <= ROUNDING
+def _hedged(pair: Pair, q: Quantity) -> bool:
+    """Whether an output value is written as a paraphrase's rounding ("etwa 2 cm", "about 2 cm" for
+    18 mm): it may then stand for a measurement within `ROUNDING` of it."""
+    return not pair.rules.number_counts and bool(
+        _HEDGE.search(pair.output.lower, max(0, q.start - 25), q.start)
+    )
 
 
 def numbers(pair: Pair) -> list[Flag]:
@@ -295,7 +309,8 @@ def numbers(pair: Pair) -> list[Flag]:
     for q in new:
         # A hedged value rounds a source measurement near it in value ("about 4 cm" for a 4.2 x 1.8 cm
         # collection): the first left-over one, in the source's order, that it may round.
-        rounds = next((p for p in missing if _rounded(pair, p, q)), None)
+        hedged = _hedged(pair, q)
+        rounds = next((p for p in missing if hedged and _ratio(p, q) <= ROUNDING), None)
         if rounds is not None:
             missing.remove(rounds)
             continue
@@ -313,7 +328,7 @@ def numbers(pair: Pair) -> list[Flag]:
             flag = Flag("numbers", _change(p, q), "major", (p.start, p.end), span, code)
             rounding = lay and p.unit != q.unit and _ratio(p, q) <= NEAR
             flags.append(replace(flag, confident=not rounding))
-        elif any(_rounded(pair, p, q) for p in src_all) or _in_compound(pair, q):
+        elif (hedged and any(_ratio(p, q) <= ROUNDING for p in src_all)) or _in_compound(pair, q):
             continue  # rounds a measurement the output also keeps: "about 1 cm (11 mm)"
         elif lay and _lay_count(pair.output, q):
             p = _contradicted(

@@ -222,7 +222,7 @@ _PATTERN = re.compile(
     rf"|(?P<roman>(?:{_SCORED}[\s-]*|(?={_NUMERAL}°))(?P<numeral>(?=[ivx]){_NUMERAL})(?P<f>f)?{_NUMERAL_END}))"
     # A set of views named by its size at the end of a word ("Kahnbeinquartett": four views); the
     # lookahead lets the engine pass other letters without entering the group.
-    rf"|(?=[{''.join(sorted({name[0] for name in _SERIES}))}])(?P<series>{'|'.join(_SERIES)})(?!{_L})",
+    rf"|(?={first_letters(list(_SERIES))})(?P<series>{'|'.join(_SERIES)})(?!{_L})",
     re.IGNORECASE,
 )
 # "2:20 pm" is 14:20: a clock time written in 12-hour form is compared in 24-hour form.

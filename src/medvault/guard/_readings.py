@@ -128,7 +128,7 @@ def _evidence(doc: Analysis, f: _Finding) -> bool:
         for segment, _, cue_end, _, direction in doc.certainty_cues
         if segment == f.mention.segment and direction == "forward" and cue_end <= opened
     ]
-    qualified = [m for m in doc.mentions if hedged and min(hedged) <= m.start < opened]
+    qualified = doc.mentions_between(min(hedged), opened) if hedged else []
     # A parenthesis naming what stands before it is its name, hedged alike ("most likely spread from a
     # cancer elsewhere (metastases)"); so is one holding the finding's word alone.
     word_start, word_end = doc.word_span(at, f.mention.end)
