@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from medvault.cli import app
 from medvault.errors import StoreError
+from medvault.governance import PILOT_SEED
 from medvault.governance.pilot import build_report
 from medvault.store import Store
 
@@ -224,3 +225,10 @@ def test_cli_writes_report(seeded: str, tmp_path: Path, monkeypatch: pytest.Monk
     assert result.exit_code == 0, result.output
     assert "11 runs, 9 ratings by 1 rater, 4 survey answers" in result.output.replace("\n", " ")
     assert (tmp_path / "r" / "report.html").is_file() and (tmp_path / "r" / "templates.csv").is_file()
+
+
+def test_cli_help_shows_the_default_seed() -> None:
+    """The help names the seed a report without `--seed` uses, so that its intervals can be reproduced."""
+    result = CliRunner().invoke(app, ["report", "pilot", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert f"[default: {PILOT_SEED}]" in result.output

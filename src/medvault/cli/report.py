@@ -20,6 +20,7 @@ from medvault.cli._common import (
 )
 from medvault.cli.evidence import evidence, monitoring
 from medvault.errors import MedVaultError
+from medvault.governance import PILOT_SEED
 
 report_app = typer.Typer(help="Reports for the hospital's governance.", no_args_is_help=True)
 report_app.command("evidence")(evidence)
@@ -41,12 +42,11 @@ def pilot(
         typer.Option("--until", help="only those before this time, or up to and including this day (UTC)"),
     ] = None,
     seed: Annotated[
-        int | None,
+        int,
         typer.Option(
-            "--seed",
-            help="seed of the bootstrap and Monte Carlo p-values (same seed, same numbers; default: fixed)",
+            "--seed", help="seed of the bootstrap and Monte Carlo p-values (same seed, same numbers)"
         ),
-    ] = None,
+    ] = PILOT_SEED,
     config: ConfigOption = None,
 ) -> None:
     """Pilot statistics (raters as the unit) by template, task type, model, language and version; HTML, CSV.
@@ -54,9 +54,8 @@ def pilot(
     Also: guard flags against clinician-reported errors, the survey, plots. See docs/pilot-report.md.
     """
     # Imported here: the report's scipy and matplotlib would slow every command (tests/cli/test_startup.py).
-    from medvault.governance.pilot import DEFAULT_SEED, Window, build_report
+    from medvault.governance.pilot import Window, build_report
 
-    seed = DEFAULT_SEED if seed is None else seed  # 0 is a seed too
     window = Window(_moment(since, "--since", end_of_day=False), _moment(until, "--until", end_of_day=True))
     if window.since and window.until and window.since >= window.until:
         fail("--since must be before --until", status=2)

@@ -21,8 +21,13 @@ from medvault.governance._change_control import (
 )
 from medvault.governance._combination import Combination, current_combination, guard_version
 
+# The pilot report's bootstrap and Monte Carlo seed when none is given; here, not in `pilot`, so that
+# `medvault report pilot --help` can show it without importing the report's scipy and matplotlib.
+PILOT_SEED = 20_260_101
+
 __all__ = [
     "APPROVAL_TTL_S",
+    "PILOT_SEED",
     "SYSTEM",
     "ApprovalGate",
     "ApprovalRefused",

@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError
 
 from medvault import __version__
 from medvault.errors import MedVaultError, StoreError
+from medvault.governance import PILOT_SEED
 from medvault.governance import _pilot_plots as plots
 from medvault.governance._pilot_data import (
     CATEGORIES,
@@ -53,9 +54,8 @@ from medvault.governance._pilot_stats import (
 from medvault.store import RATER_ROLES
 from medvault.templates import TemplateLibrary
 
-__all__ = ["DEFAULT_SEED", "TASK_TYPES", "ReportSummary", "Window", "build_report"]
+__all__ = ["TASK_TYPES", "ReportSummary", "Window", "build_report"]
 
-DEFAULT_SEED = 20_260_101
 TASK_TYPES = {
     "anchored": "text-anchored",
     "semi": "semi-anchored",
@@ -376,7 +376,7 @@ def build_report(
     progress: Progress | None = None,
     *,
     window: Window | None = None,
-    seed: int = DEFAULT_SEED,
+    seed: int = PILOT_SEED,
     resamples: int = BOOTSTRAP_RESAMPLES,
 ) -> ReportSummary:
     """Read the pilot (inside `window`) from the database and write report.html and the CSVs to out_dir."""
