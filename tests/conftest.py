@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -72,6 +73,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def allow_core_dumps() -> None:
+    """Core dumps up to the hard limit, as on hosts whose shell allows them: the service must forbid
+    them itself (tests/supervisor/test_children.py)."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+
+
 def start_service(data_dir: Path, config: Path, admin_key: str) -> Service:
     """Start `medvault up --no-isolation` on a free port and wait until its models are ready."""
     port = _free_port()
@@ -81,7 +89,11 @@ def start_service(data_dir: Path, config: Path, admin_key: str) -> Service:
     data_dir.mkdir(parents=True, exist_ok=True)
     with output.open("wb") as out:
         process = subprocess.Popen(
-            [*argv, "--config", str(config)], env=env, stdout=out, stderr=subprocess.STDOUT
+            [*argv, "--config", str(config)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=allow_core_dumps,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180

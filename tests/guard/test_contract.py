@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
 
 from medvault.guard import GuardResult, check
 from medvault.guard._model import Flag, Unchecked
+from medvault.guard._text import Analysis
 
 SOURCE = "Kleiner Pleuraerguss links. Kein Pneumothorax. Knoten 5 mm."
 BAD = "Kleiner Pleuraerguss rechts. Pneumothorax. Knoten 5 cm."
@@ -182,3 +184,19 @@ def test_direction_of_a_finding(lang: str, source: str, output: str, flagged: bo
     task = "simplification" if lang == "en" else "correction"
     result = check(source, output, task=task, lang=lang)
     assert ("direction_changed" in {f.stable_code for f in result.flags}) == flagged
+
+
+def _live_analyses(text: str) -> list[Analysis]:
+    gc.collect()
+    return [o for o in gc.get_objects() if isinstance(o, Analysis) and o.text == text]
+
+
+@pytest.mark.parametrize("task", ["correction", "simplification", "summary"])
+def test_no_report_outlives_its_check(task: str) -> None:
+    """Once a check returns, none of its texts' analyses is kept (a gateway worker would otherwise hold
+    the last reports in memory); the control shows that the scan sees one that is still held."""
+    source = f"Patient Canary-{task}-4711. {SOURCE}"
+    check(source, BAD, task=task, lang="de")
+    assert _live_analyses(source) == []
+    held = Analysis(source, "de")
+    assert _live_analyses(source) == [held]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Service
+from tests.conftest import Service, allow_core_dumps
 
 pytestmark = [pytest.mark.model]
 
@@ -79,3 +80,21 @@ def test_malformed_requests_leave_no_content_in_any_file(service: Service) -> No
         str(path) for path in service.data_dir.rglob("*") if path.is_file() and needle in path.read_bytes()
     ]
     assert not leaked
+
+
+def _core_limit(pid: int) -> str:
+    line = next(x for x in Path(f"/proc/{pid}/limits").read_text().splitlines() if x.startswith("Max core"))
+    return line.split()[4]  # "Max core file size  <soft>  <hard>  bytes": the soft limit
+
+
+def test_no_process_of_the_service_writes_a_core_dump(service: Service) -> None:
+    """The service was started allowing core dumps (as some hosts' shells do); the supervisor, the
+    gateway and the engine have lowered that to 0, so a crash writes no request text to disk. The
+    control: a process started the same way keeps the allowance."""
+    with subprocess.Popen(["sleep", "30"], preexec_fn=allow_core_dumps) as control:
+        try:
+            assert _core_limit(control.pid) != "0"
+        finally:
+            control.kill()
+    pids = [service.process.pid, *_children(service).values()]
+    assert len(pids) >= 3 and {pid: _core_limit(pid) for pid in pids} == dict.fromkeys(pids, "0")

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import json
 import os
+import resource
 import signal
 import socket
 import time
@@ -89,6 +90,9 @@ def up(
             f"[bold yellow]warning:[/] {settings.port_conflict}", highlight=False, soft_wrap=True
         )
     configure_logging(settings.log_level)
+    # No process of the service writes a core dump when it crashes: the gateway's and the engines'
+    # memory holds the requests in flight, patient text included. Children inherit the limit.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
     isolate = not no_isolation and settings.isolation.enabled
     if isolate and os.geteuid() != 0:
         fail(

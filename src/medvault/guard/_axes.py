@@ -12,7 +12,7 @@ from medvault.guard._context import Pair
 from medvault.guard._cues import AXES, DIRECTION_PARTS, DIRECTIONS, MEANING_PREFIX
 from medvault.guard._model import Flag
 from medvault.guard._sides import Anchor
-from medvault.guard._text import Analysis
+from medvault.guard._text import Analysis, per_document
 
 _INFLECTION = re.compile(r"(?<=[lr])(?:e|en|er|es|em)$")
 
@@ -48,7 +48,7 @@ def _axis_directions(doc: Analysis) -> dict[tuple[str, str | None], list[Directe
 _PREPOSITION_USE = re.compile(r"\s+(?:the|a|an|your|its|his|her|their|this|that)\b")
 
 
-@lru_cache(maxsize=16)  # per document: three direction checks read it
+@per_document
 def _directed_words(doc: Analysis) -> list[Directed]:
     """The words of a text that name a direction, each with its direction class."""
     found = []
@@ -87,7 +87,7 @@ def _anatomy(word: str, lang: str) -> bool:
 _BETWEEN = re.compile(r"[^\W\d_]*\s+(?:[^\W\d_]+\s+)?")
 
 
-@lru_cache(maxsize=16)  # per document: both direction checks read it
+@per_document
 def _organ_parts(doc: Analysis) -> dict[int, tuple[str, str]]:
     """Direction words right before an organ ("proximal ureter", "distaler Harnleiter", at most one
     word between): start offset -> (direction class, organ)."""

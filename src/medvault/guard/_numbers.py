@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import replace
-from functools import lru_cache
 from itertools import pairwise
 
 from medvault.guard._context import Pair
@@ -26,7 +25,7 @@ from medvault.guard._language import function_words
 from medvault.guard._lexicon import CONCEPTS
 from medvault.guard._model import Flag
 from medvault.guard._quantities import Quantity, spelled_number
-from medvault.guard._text import Analysis
+from medvault.guard._text import Analysis, per_document
 
 #: How far apart a rounded measurement may be from the source's (relative to the larger value): "etwa
 #: 2 cm" for 18 mm is rounding, "etwa 2 cm" for 12 mm is not.
@@ -139,7 +138,7 @@ def _anchors(doc: Analysis, q: Quantity) -> frozenset[str]:
     return known[q]
 
 
-@lru_cache(maxsize=16)  # per document, a few documents at a time, like the guard's other caches
+@per_document
 def _anchors_of(doc: Analysis) -> dict[Quantity, frozenset[str]]:
     return {}
 

@@ -17,7 +17,7 @@ from itertools import pairwise
 from medvault.guard._cues import GENERIC, NEG_CUES
 from medvault.guard._lexicon import CONCEPTS, implied
 from medvault.guard._quantities import Quantity
-from medvault.guard._text import Analysis, Mention, Side, SideMention
+from medvault.guard._text import Analysis, Mention, Side, SideMention, per_document
 
 Anchor = tuple[str, str, object]
 _CLAUSE_SPLIT = re.compile(r"\b(?:mit|und|sowie|wobei|dadurch|with|and|as well as|that|which|where)\b")
@@ -379,7 +379,7 @@ def _relabels(doc: Analysis, start: int, end: int) -> list[int]:
     return points
 
 
-@lru_cache(maxsize=16)  # per document, not per segment: `_relabels` runs for every segment
+@per_document
 def _relabel_candidates(doc: Analysis) -> tuple[list[int], list[Mention], list[int], list[SideMention]]:
     """The organ mentions and the side words of one side (no directions) that `_relabels` pairs, each
     in text order with their start offsets for bisecting."""
@@ -428,7 +428,7 @@ def _levels(m: re.Match[str]) -> list[str]:
     return [f"{first}/{second}"]
 
 
-@lru_cache(maxsize=16)  # a few documents at a time: those of the pair being checked
+@per_document
 def _side_words(doc: Analysis) -> list[SideMention]:
     """The side mentions that name a side (see `_NOT_A_SIDE`), with the liver segments as sides (see
     `_liver_segments`) and less ratios of the two sides ("RV/LV-Quotient", "RV LV ratio"); the same list

@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 from medvault.guard._cues import AXES, DIRECTIONS
 from medvault.guard._lexicon import CONCEPTS, closure, implied
-from medvault.guard._text import WORD, Analysis, Mention
+from medvault.guard._text import WORD, Analysis, Mention, per_document
 
 _NORMAL = "normal"  # the lexicon's concept of an organ said to be normal ("Leber unauffällig")
 # Qualifiers that make a statement apart from the unqualified one: "keine frische Blutung" says nothing
@@ -57,7 +56,7 @@ class _Finding:
     kind: str | None = None  # the unknown first part of a German compound ("korbhenkel|riss"): see `_kind`
 
 
-@lru_cache(maxsize=4)  # a source text's findings serve the negation check and, as statements, two others
+@per_document
 def _all_findings(doc: Analysis) -> tuple[_Finding, ...]:
     """Finding mentions with context; each also stands for what it directly implies (marked `implied`),
     and a normal organ stands as its own negated finding.
@@ -322,7 +321,7 @@ def gapped(doc: Analysis) -> list[_Finding]:
     return [f for f in _all_findings(doc) if f.gapped]
 
 
-@lru_cache(maxsize=4)  # the omission and new-finding checks read the same pair's statements
+@per_document
 def statements(doc: Analysis) -> tuple[_Finding, ...]:
     """The finding mentions of a text with the organs and sides of their context (no implied ones)."""
     return tuple(_findings(doc, with_implied=False))

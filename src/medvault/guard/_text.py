@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Literal
+from functools import cached_property, wraps
+from typing import Literal, TypeVar
 
 from medvault.guard._cues import (
     ASKS,
@@ -129,6 +130,7 @@ class Analysis:
             text, self._origin = _apply(text, replacements)
         self.respelled = text
         self.lower = _same_length_lower(text)
+        self.memo: dict[Callable[..., object], object] = {}  # see `per_document`
 
     def to_original(self, span: tuple[int, int] | None) -> tuple[int, int] | None:
         if span is None or self._origin is None:
@@ -597,3 +599,21 @@ class Analysis:
 
 #: "V. a." / "V.a." (Verdacht auf): the German hedge, whose "V." the vein's abbreviation would take.
 _SUSPICION_ABBREVIATION = re.compile(r"v\.\s?a\.")
+
+
+_T = TypeVar("_T")
+
+
+def per_document(read: Callable[[Analysis], _T]) -> Callable[[Analysis], _T]:
+    """`read(doc)` computed once per document and kept on it, so it lives and dies with the check that
+    made it: a module-level cache would keep the last reports' text alive in a gateway worker."""
+
+    @wraps(read)
+    def cached(doc: Analysis) -> _T:
+        try:
+            return doc.memo[read]  # type: ignore[return-value]
+        except KeyError:
+            value = doc.memo[read] = read(doc)
+            return value
+
+    return cached
