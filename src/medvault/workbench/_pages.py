@@ -56,6 +56,11 @@ SIGNIN_ROLES = USERS | READERS
 Authenticate = Callable[[str, str], Awaitable[Outcome]]
 # The HTTP status of a refused sign-in, by the form's message (default 401).
 _REFUSAL_STATUS = {"signin.directory_unavailable": 503, "signin.not_enabled": 403}
+# Sent with sign-out: the browser drops this origin's sessionStorage (the tab's drafts and answers) and
+# localStorage (only the theme), so the next user of a shared PC finds nothing of the last one's. A
+# quoted directive; browsers honour it on secure origins only (https, localhost, 127.0.0.1), so the
+# page's script forgets too.
+CLEAR_STORAGE = '"storage"'
 
 
 def landing(principal: Principal) -> str:
@@ -279,12 +284,18 @@ class Pages:
         """End the session (the CSRF token is checked, so another site cannot sign a user out).
 
         A session that already ended (idle, too old, user disabled) goes to the sign-in form saying so.
+        Both answers tell the browser to clear this origin's storage (`CLEAR_STORAGE`).
         """
         if "authorization" not in request.headers and await self._access.session(request) is None:
             call.detail["reason"] = "no_session"
-            return self._to_signin(request)
+            response = self._to_signin(request)
+            # Only with the (SameSite=Strict) cookie: another site's form post must not wipe the tab.
+            if COOKIE in request.cookies:
+                response.headers["clear-site-data"] = CLEAR_STORAGE
+            return response
         call.principal = await self._access(request)
         await asyncio.to_thread(self._access.sessions.drop, request.cookies.get(COOKIE))
         response = RedirectResponse(SIGNIN, status_code=303)
         self._drop_cookie(request, response)
+        response.headers["clear-site-data"] = CLEAR_STORAGE
         return response

@@ -6,6 +6,9 @@
 (function () {
   const API = "/api/v1";
   const STORE = "mv.workbench"; // sessionStorage: this tab's draft and its last answers
+  // Who is signed in on this page ("" on the sign-in form). The tab's memory belongs to that user: on a
+  // shared ward PC the next user signs in in the same tab and must not find the last one's dictation.
+  const user = document.body.dataset.user || "";
   const KEPT_RUNS = 5; // answers kept in the tab, newest first
   const $ = (id) => document.getElementById(id);
   const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
@@ -50,7 +53,9 @@
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   // -- this tab's memory (sessionStorage: gone with the tab, never on the server) ----------------
-  function loadState() {
+  let signingOut = false; // set at sign-out: a pending debounced save must not write the draft back
+
+  function storedState() {
     try {
       return JSON.parse(window.sessionStorage.getItem(STORE)) || {};
     } catch (e) {
@@ -58,14 +63,47 @@
     }
   }
 
+  function forgetState() {
+    try {
+      window.sessionStorage.removeItem(STORE);
+    } catch (e) {
+      /* storage off: nothing was kept */
+    }
+  }
+
+  // Before anything is restored: drop memory without an owner (kept by an older page) or of another
+  // user. The sign-in form (no user) keeps its owner's memory, so a dictation saved when the session
+  // expired comes back after that user, and only that user, signs in again.
+  function checkOwner() {
+    const owner = storedState().owner;
+    if (!owner || (user && owner !== user)) forgetState();
+  }
+
+  function loadState() {
+    const state = storedState();
+    return user && state.owner === user ? state : {};
+  }
+
   function saveState(change) {
-    const state = Object.assign(loadState(), change);
+    const state = Object.assign(loadState(), change, { owner: user });
+    if (!user || signingOut) return state;
     try {
       window.sessionStorage.setItem(STORE, JSON.stringify(state));
     } catch (e) {
       /* storage full or off: the page still works, it just forgets on reload */
     }
     return state;
+  }
+
+  function watchSignout() {
+    // The server also sends Clear-Site-Data, but browsers ignore it on plain-http origins other than
+    // localhost; this form is the user's own sign-out, so forget here as well.
+    const form = document.querySelector('form[action="/workbench/signout"]');
+    if (!form) return;
+    form.addEventListener("submit", () => {
+      signingOut = true;
+      forgetState();
+    });
   }
 
   function saveDraft() {
@@ -1033,6 +1071,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    checkOwner();
+    watchSignout();
     setupTheme();
     watchIsolation();
     const workbench = $("workbench");
