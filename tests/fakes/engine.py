@@ -19,9 +19,15 @@ The last user message selects the behaviour:
                    `Retry-After: R` when `:R` is given
     __tool__       the answer calls the first tool, as llama-cpp-python does for a named tool_choice:
                    `tool_calls` and the legacy `function_call` side by side
+    __redirect__   the engine answers `307 Location: <--redirect-to>` (a compromised engine pointing the
+                   gateway, with the patient's prompt, at a host of its choosing)
 Anything else: a short answer (streamed in `--chunks` pieces when asked to stream).
 `GET /_stats` reports how many requests started, finished and were cancelled; `GET /_last` returns the
 last chat request's body as the engine received it.
+
+With `--redirect-all`, every request (`/v1/models`, `/metrics`, tokenize, chat, any path) answers
+`307 Location: <--redirect-to><path>`: a compromised engine trying to make a health probe or metrics
+poll count another host's answer as its own.
 
 With `--burst`, a stream's events that are ready together (all of them, for the usual short answer)
 go out in one write instead of one write each: still one SSE event per token chunk, as llama.cpp and
@@ -36,7 +42,7 @@ measures. It serves `GET /v1/models` and `POST /v1/chat/completions` without cue
 saying so) and nothing else; tests use the aiohttp server.
 
 Run: python -m tests.fakes.engine --port 9000 [--host 127.0.0.1] [--chunks 16] [--model fake-model] [--burst]
-     [--lean]
+     [--lean] [--redirect-to URL [--redirect-all]]
 """
 
 from __future__ import annotations
@@ -78,10 +84,11 @@ def _chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> byte
 
 
 class FakeEngine:
-    def __init__(self, model: str, chunks: int, burst: bool = False) -> None:
+    def __init__(self, model: str, chunks: int, burst: bool = False, redirect_to: str | None = None) -> None:
         self.model = model
         self.chunks = chunks
         self.burst = burst
+        self.redirect_to = redirect_to  # where `__redirect__` and `--redirect-all` send the client
         self.stats = {"started": 0, "finished": 0, "cancelled": 0}
         self.last: dict[str, Any] = {}
 
@@ -116,6 +123,9 @@ class FakeEngine:
                     "error": {"message": _internals(body), "type": "internal_server_error"}
                 }
                 return web.json_response(error, status=int(found[1]), headers=headers)
+            if "__redirect__" in cue:
+                assert self.redirect_to is not None, "__redirect__ needs --redirect-to"
+                return web.Response(status=307, headers={"location": self.redirect_to})
             if "__context__" in cue:
                 error = {
                     "message": "This model's maximum context length is 2048 tokens; you requested 9000",
@@ -283,9 +293,25 @@ async def _serve_lean(engine: FakeEngine, host: str, port: int) -> None:
         await server.serve_forever()
 
 
-def build_app(model: str = "fake-model", chunks: int = 16, burst: bool = False) -> web.Application:
-    engine = FakeEngine(model, chunks, burst)
-    app = web.Application()
+def build_app(
+    model: str = "fake-model",
+    chunks: int = 16,
+    burst: bool = False,
+    redirect_to: str | None = None,
+    redirect_all: bool = False,
+) -> web.Application:
+    engine = FakeEngine(model, chunks, burst, redirect_to)
+    middlewares: list[Any] = []
+    if redirect_all:
+        assert redirect_to is not None, "--redirect-all needs --redirect-to"
+
+        @web.middleware
+        async def redirect(request: web.Request, handler: Any) -> web.StreamResponse:
+            await request.read()
+            return web.Response(status=307, headers={"location": redirect_to + request.path_qs})
+
+        middlewares.append(redirect)
+    app = web.Application(middlewares=middlewares)
     app.router.add_get("/v1/models", engine.models)
     app.router.add_post("/v1/chat/completions", engine.chat)
     app.router.add_get("/_stats", engine.stats_view)
@@ -301,6 +327,8 @@ def main() -> None:
     parser.add_argument("--model", default="fake-model")
     parser.add_argument("--burst", action="store_true", help="write a stream's ready events at once")
     parser.add_argument("--lean", action="store_true", help="bare asyncio server, usual answers only")
+    parser.add_argument("--redirect-to", help="where `__redirect__` (and --redirect-all) point the client")
+    parser.add_argument("--redirect-all", action="store_true", help="answer every request with a 307")
     args = parser.parse_args()
     try:
         import uvloop
@@ -315,7 +343,7 @@ def main() -> None:
         return
     # handler_cancellation: like a real engine, stop working on a request whose client went away.
     web.run_app(
-        build_app(args.model, args.chunks, args.burst),
+        build_app(args.model, args.chunks, args.burst, args.redirect_to, args.redirect_all),
         host=args.host,
         port=args.port,
         access_log=None,

@@ -180,6 +180,18 @@ print(json.dumps({
     "inet_tcp": attempt(sock(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)),
     "inet_udp": attempt(sock(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)),
     "inet_raw_icmp": attempt(sock(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)),
+    # SOCK_PACKET (10) under AF_INET is a packet socket in the kernel, whatever the protocol; SOCK_RAW
+    # with TCP's number is a raw socket; both with SOCK_NONBLOCK|SOCK_CLOEXEC set above the type bits.
+    "inet_sock_packet": attempt(sock(socket.AF_INET, 10, 0)),
+    "inet_sock_packet_udp": attempt(sock(socket.AF_INET, 10, socket.IPPROTO_UDP)),
+    "inet_sock_packet_flags": attempt(
+        sock(socket.AF_INET, 10 | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC, 0)
+    ),
+    "inet_raw_tcp": attempt(sock(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)),
+    "inet_tcp_flags": attempt(
+        sock(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC, 0)
+    ),
+    "inet6_udp": attempt(sock(socket.AF_INET6, socket.SOCK_DGRAM, 0)),
     "inet_sctp": attempt(sock(socket.AF_INET, socket.SOCK_STREAM, 132)),
     "inet_mptcp": attempt(sock(socket.AF_INET, socket.SOCK_STREAM, 262)),
     "inet6_mptcp": attempt(sock(socket.AF_INET6, socket.SOCK_STREAM, 262)),
@@ -200,6 +212,10 @@ DENIED = {
     "unshare_user": "EPERM",
     "af_packet": "EPERM",
     "inet_raw_icmp": "EPERM",
+    "inet_sock_packet": "EPERM",
+    "inet_sock_packet_udp": "EPERM",
+    "inet_sock_packet_flags": "EPERM",
+    "inet_raw_tcp": "EPERM",
     "inet_sctp": "EPERM",
     "inet_mptcp": "EPERM",
     "inet6_mptcp": "EPERM",
@@ -219,7 +235,13 @@ DENIED = {
 
 
 # What the filter allows, and must keep allowing, in every run.
-ALLOWED = {"netlink_route": "ok", "inet_tcp": "ok", "inet_udp": "ok"}
+ALLOWED = {
+    "netlink_route": "ok",
+    "inet_tcp": "ok",
+    "inet_udp": "ok",
+    "inet_tcp_flags": "ok",
+    "inet6_udp": "ok",
+}
 # Families and protocols a kernel may be built without (SCTP is a module, often missing; MPTCP and IPv6
 # may be compiled out): there the unfiltered attempt meets one of these errnos, which is not a refusal
 # (the filtered one must still say EPERM: the filter answers before the kernel looks).
@@ -255,9 +277,10 @@ def _attempts(prefix: list[str], bpf: str, target: Path) -> dict[str, str]:
 
 def test_filter_refuses_what_no_workload_needs_even_for_root(tmp_path: Path) -> None:
     """Loaded into a process (root in CI), the exported filter refuses namespaces, packet and netfilter
-    sockets, IP sockets of any protocol but TCP and UDP (also with the high half of an argument set),
+    sockets, IP sockets of any protocol but TCP and UDP (also with the high half of an argument set) or
+    of any type but stream and datagram (SOCK_PACKET, SOCK_RAW; also with SOCK_NONBLOCK|SOCK_CLOEXEC),
     bpf, keyctl, mount, ptrace, syslog and adjtimex with EPERM and clone3 with ENOSYS, while
-    NETLINK_ROUTE, TCP and UDP sockets still work."""
+    NETLINK_ROUTE, TCP and UDP sockets (IPv4 and IPv6, with or without those flags) still work."""
     bpf = _seccomp.export(tmp_path / "isolation" / "seccomp.bpf")
     assert bpf.stat().st_mode & 0o777 == 0o600
     target = tmp_path / "mnt"

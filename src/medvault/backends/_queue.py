@@ -78,7 +78,10 @@ class QueueDepth:
         url = replica.url.removesuffix("/").removesuffix("/v1") + "/metrics"
         try:
             async with session.get(
-                url, headers=replica.headers(), timeout=aiohttp.ClientTimeout(total=timeout_s)
+                url,
+                headers=replica.headers(),
+                timeout=aiohttp.ClientTimeout(total=timeout_s),
+                allow_redirects=False,  # another host's metrics must not count as the engine's queue
             ) as response:
                 text = await response.text() if response.status == 200 else ""
         except (aiohttp.ClientError, TimeoutError, UnicodeDecodeError):

@@ -143,7 +143,10 @@ async def _ask(
 
 
 async def _post(session: aiohttp.ClientSession, replica: Replica, url: str, body: dict[str, Any]) -> Any:
-    async with session.post(url, data=orjson.dumps(body), headers=replica.headers()) as response:
+    # An engine's redirect is never followed: it would carry the prompt to a host of the engine's choice.
+    async with session.post(
+        url, data=orjson.dumps(body), headers=replica.headers(), allow_redirects=False
+    ) as response:
         payload = await response.read()
         if response.status != 200:
             # The body may echo the prompt: only the status is kept.

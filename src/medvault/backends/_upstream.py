@@ -3,6 +3,9 @@
 This is the one place where aiohttp's errors become MedVault's: connection refused -> 503, no answer in
 time -> 504, an engine's 429 -> 503 with `Retry-After`, its 401/403/404 -> 502 (the gateway's own
 configuration, not the client's fault), its other 4xx -> 400, its 5xx or a broken stream -> 502.
+An engine's redirect (3xx) is never followed, on any request: a compromised engine would otherwise send
+the gateway, with the patient's prompt, to a host of its choosing (and make a health check count that
+host's answer as its own). It is an engine fault -> 502.
 aiohttp rather than httpx on this path: see bench/README.md for the measurement behind the choice.
 
 What an engine says when it fails never reaches the client or the log: its error bodies carry Python
@@ -87,6 +90,13 @@ def _retry_after(value: str | None) -> int:
 
 def _engine_error(replica: Replica, response: aiohttp.ClientResponse, body: bytes) -> ApiError:
     status = response.status
+    if status < 400:  # a redirect: where it points is the engine's choice, so it is neither logged nor used
+        log.warning("engine_error", replica=replica.name, status=status, category="engine_redirected")
+        return BadGateway(
+            f"the inference engine answered with a redirect (engine status {status}), which the gateway "
+            "does not follow",
+            code="engine_redirected",
+        )
     if status == 429:
         retry = _retry_after(response.headers.get("retry-after"))
         log.warning("engine_error", replica=replica.name, status=status, category="engine_busy")
@@ -120,10 +130,14 @@ async def post_json(
     """POST a JSON body and return the engine's JSON answer."""
     try:
         async with session.post(
-            replica.url + path, data=orjson.dumps(body), headers=replica.headers(), timeout=timeout
+            replica.url + path,
+            data=orjson.dumps(body),
+            headers=replica.headers(),
+            timeout=timeout,
+            allow_redirects=False,
         ) as response:
             payload = await response.read()
-            if response.status >= 400:
+            if response.status >= 300:
                 raise _engine_error(replica, response, payload)
             result: dict[str, Any] = orjson.loads(payload)
             return result
@@ -150,9 +164,13 @@ async def stream_batches(
     """
     try:
         async with session.post(
-            replica.url + path, data=orjson.dumps(body), headers=replica.headers(), timeout=timeout
+            replica.url + path,
+            data=orjson.dumps(body),
+            headers=replica.headers(),
+            timeout=timeout,
+            allow_redirects=False,
         ) as response:
-            if response.status >= 400:
+            if response.status >= 300:
                 raise _engine_error(replica, response, await response.read())
             pending = b""
             end: str | ApiError | None = None
@@ -216,7 +234,10 @@ async def probe(session: aiohttp.ClientSession, replica: Replica, timeout_s: flo
     """Health check: None when `/models` answers 200, else the reason."""
     try:
         async with session.get(
-            replica.url + "/models", headers=replica.headers(), timeout=aiohttp.ClientTimeout(total=timeout_s)
+            replica.url + "/models",
+            headers=replica.headers(),
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+            allow_redirects=False,  # a 3xx is "HTTP 3xx": not healthy, and nobody else is asked
         ) as response:
             payload = await response.read()
             if response.status != 200:

@@ -24,6 +24,10 @@ Refused with EPERM:
   for SCTP, DCCP, L2TP, UDP-Lite or MPTCP would load or reach protocol code no workload uses (the
   kernel autoloads a missing protocol module on the first `socket()`), and raw or ping sockets are
   refused before the kernel looks at capabilities;
+- `AF_INET`/`AF_INET6` sockets of any type but `SOCK_STREAM` and `SOCK_DGRAM` (the type's low four
+  bits; `SOCK_NONBLOCK`/`SOCK_CLOEXEC` above them may be set): the protocol alone is not enough, since
+  `socket(AF_INET, SOCK_PACKET, p)` opens a packet socket in the kernel (the obsolete SOCK_PACKET
+  interface), and `SOCK_RAW` with TCP's or UDP's number is a raw socket;
 - the host's clock, log, accounting, quota, swap and power: `syslog`, `acct`, `quotactl`,
   `swapon`/`swapoff`, `reboot`, `settimeofday`, `clock_settime`, `adjtimex`/`clock_adjtime` (even a
   read: no workload needs it), `vhangup`, and the legacy `modify_ldt`, `lookup_dcookie`, `nfsservctl`,
@@ -118,6 +122,12 @@ _FIRST_REFUSED_HIGH_FAMILY = socket.AF_PACKET
 _ALLOWED_IP_PROTOCOLS = (0, socket.IPPROTO_TCP, socket.IPPROTO_UDP)
 _REFUSED_LOW_IP_PROTOCOLS = tuple(p for p in range(1, socket.IPPROTO_UDP) if p not in _ALLOWED_IP_PROTOCOLS)
 _FIRST_REFUSED_HIGH_IP_PROTOCOL = socket.IPPROTO_UDP + 1
+# Socket types other than SOCK_STREAM and SOCK_DGRAM, refused for AF_INET and AF_INET6: the kernel reads
+# the type from the low four bits (SOCK_TYPE_MASK) and only the SOCK_NONBLOCK/SOCK_CLOEXEC flags above.
+_SOCK_TYPE_MASK = 0xF
+_REFUSED_IP_TYPES = tuple(
+    t for t in range(_SOCK_TYPE_MASK + 1) if t not in (socket.SOCK_STREAM, socket.SOCK_DGRAM)
+)
 # Netlink protocols are 0..31 (MAX_LINKS; the kernel refuses higher ones): any of the low five bits set
 # means a protocol other than NETLINK_ROUTE (0).
 _NETLINK_PROTOCOL_BITS = tuple(1 << bit for bit in range(5))
@@ -156,6 +166,8 @@ def build() -> Any:
                 flt.add_rule(deny, call, is_family, masked(2, _LOW32, protocol))
             # On the whole register, as for the families: a protocol with the high half set fails closed.
             flt.add_rule(deny, call, is_family, sc.Arg(2, sc.GE, _FIRST_REFUSED_HIGH_IP_PROTOCOL))
+            for kind in _REFUSED_IP_TYPES:
+                flt.add_rule(deny, call, is_family, masked(1, _SOCK_TYPE_MASK, kind))
     return flt
 
 

@@ -15,6 +15,7 @@ import os
 import shutil
 import socket
 import sys
+import tomllib
 import urllib.error
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+import tomli_w
 from sqlalchemy.engine import make_url
 
 from medvault import tls
@@ -48,6 +50,24 @@ def run_dir(settings: Settings) -> Path:
 
 def state_file(settings: Settings) -> Path:
     return run_dir(settings) / "supervisor.json"
+
+
+# Settings only the supervisor reads, left out of the gateway's copy of the config file: the admin key
+# seeds the admin's API key in the database before the gateway starts; a gateway that an attacker runs
+# code in must not learn it. (The gateway needs the rest: `database_url`, `directory.bind_password` and
+# the replicas' `api_key` are used by the gateway itself.)
+SUPERVISOR_ONLY = ("admin_key",)
+
+
+def write_gateway_config(source: Path, copy: Path) -> None:
+    """Write the operator's config file `source` to `copy` without `SUPERVISOR_ONLY` (mode 0600, made
+    anew, never through a link; `_share` then gives the gateway's group read access)."""
+    settings = tomllib.loads(source.read_text(encoding="utf-8"))
+    text = tomli_w.dumps({key: value for key, value in settings.items() if key not in SUPERVISOR_ONLY})
+    copy.unlink(missing_ok=True)
+    fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
 
 
 def metrics_dir(settings: Settings) -> Path:
@@ -154,11 +174,11 @@ class Layout:
 
     def _gateway_config(self) -> Path | None:
         """The config file the gateway reads: with isolation a copy in run/, readable by the workload user
-        (the operator's own file may sit in a directory only root can enter)."""
+        (the operator's own file may sit in a directory only root can enter), without `SUPERVISOR_ONLY`."""
         if self.config_file is None or self._iso is None:
             return self.config_file.resolve() if self.config_file else None
         copy = run_dir(self.settings) / "medvault.toml"
-        shutil.copyfile(self.config_file, copy)
+        write_gateway_config(self.config_file, copy)
         self._share(copy)
         return copy
 

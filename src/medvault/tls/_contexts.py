@@ -7,6 +7,10 @@ The pinned client is for MedVault's own probes of its gateway (the supervisor's 
 `medvault status`): it trusts exactly the server certificate `prepare` put in place, as its only trust
 anchor, so it needs neither the hospital's CA nor a host name that matches the zone address it connects
 to, and nothing else verifies.
+
+The same opener makes the supervisor's readiness probe of every engine, from the dmz zone: it follows
+no redirect, so an engine (which a compromised model server controls) cannot point the probe at a host
+the dmz reaches and have that host's 200 count as "ready"; a 3xx is an `HTTPError`, a failed probe.
 """
 
 from __future__ import annotations
@@ -42,10 +46,18 @@ def pinned_context(cert_file: Path) -> ssl.SSLContext:
     return context
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow no redirect: urllib then raises the 3xx as an `HTTPError`."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
 def direct_opener(pin: Path | None = None) -> urllib.request.OpenerDirector:
-    """A urllib opener that ignores proxy settings (a probe of our own gateway must never go through one)
-    and, given `pin`, accepts for https only the server certificate first in that file."""
-    handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
+    """A urllib opener that ignores proxy settings (a probe of our own gateway must never go through one),
+    follows no redirect and, given `pin`, accepts for https only the server certificate first in that
+    file."""
+    handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({}), _NoRedirects()]
     if pin is not None:
         handlers.append(urllib.request.HTTPSHandler(context=pinned_context(pin)))
     return urllib.request.build_opener(*handlers)
