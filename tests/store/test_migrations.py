@@ -21,6 +21,7 @@ TABLES = {
     "evaluations",  # 0006
     "drift_alerts",  # 0007
     "run_claims",  # 0009
+    "compaction_owed",  # 0010
 }  # fmt: skip
 
 

@@ -8,8 +8,19 @@ from medvault.config._base import _Frozen
 
 
 class RetentionSettings(_Frozen):
-    content_days: int = Field(default=0, ge=0, description="0: run content is never stored")
-    audit_days: int = Field(default=3650, ge=1)
+    content_days: int = Field(
+        default=0,
+        ge=0,
+        le=36500,
+        description="run content, feedback and survey comments are blanked this many days after they were "
+        "stored, also when stored under a longer setting; 0: never stored, and what is stored is purged",
+    )
+    audit_days: int = Field(
+        default=3650,
+        ge=1,
+        description="how long the hospital's policy asks to keep audit events; nothing deletes them (the "
+        "trail is a hash chain): the evidence report compares the oldest event's age with this",
+    )
     log_days: int = Field(default=30, ge=1, description="rotated process logs older than this are deleted")
 
 

@@ -30,7 +30,7 @@ from medvault.gateway._request import header
 from medvault.gateway.errors import hardened, install_error_handlers
 from medvault.governance import ApprovalGate
 from medvault.governance._monitoring import MonitoringCollector
-from medvault.store import AuditEvent, AuditWriter, Store
+from medvault.store import AuditEvent, AuditWriter, CompactionFailed, Store
 
 log = structlog.get_logger("medvault.gateway")
 PURGE_INTERVAL_S = 3600.0
@@ -92,8 +92,8 @@ class Gateway:
                 health_loop(list(self.routers.values()), self.session, self.settings.limits.health_interval_s)
             )
         ]
-        if self.settings.retention.content_days > 0:
-            background.append(asyncio.create_task(self._purge_loop()))
+        # Always, also with content_days = 0: content stored under an earlier, longer setting must go.
+        background.append(asyncio.create_task(self._purge_loop()))
         if self.settings.limits.busy_queue_depth > 0:
             background.append(
                 asyncio.create_task(self.queue.poll_loop(self.session, self.settings.limits.queue_poll_s))
@@ -111,12 +111,18 @@ class Gateway:
             log.info("gateway_stopped")  # the mark of a graceful stop (the audit writer has drained)
 
     async def _purge_loop(self) -> None:
-        """Content retention really deletes: expired content is blanked and the file compacted, at start
-        and then hourly. Done here, by the process that owns the database, not by the supervisor as root
-        (see docs/security-model.md); the rows purged are audited, never what they held."""
+        """Content retention really deletes: content past the retention in force (a lowered setting, 0
+        included, shortens what is stored) is blanked and the file compacted, at start and then hourly. Done
+        here, by the process that owns the database, not by the supervisor as root (see
+        docs/security-model.md); the rows blanked are audited, never what they held, also when the
+        compaction failed (it stays owed, and the next purge of any process does it)."""
         while True:
+            detail: dict[str, bool] = {}
             try:
                 purged = await asyncio.to_thread(self.store.purge_expired)
+            except CompactionFailed as exc:  # the blanking stands; the compaction stays owed
+                log.error("purge_compaction_failed", error=str(exc), rows=exc.rows)
+                purged, detail = exc.rows, {"compacted": False}
             except StoreError as exc:  # the next round tries again; the service goes on meanwhile
                 log.error("purge_failed", error=str(exc))
                 purged = 0
@@ -124,7 +130,7 @@ class Gateway:
                 event = AuditEvent(
                     ts=datetime.now(UTC), user="medvault", role="system", action="retention.purge",
                     status=200, client_kind="gateway", request_id=f"purge-{time.time_ns()}",
-                    detail={"rows": purged},
+                    detail={"rows": purged, **detail},
                 )  # fmt: skip
                 await self.audit.submit(event)
             await asyncio.sleep(PURGE_INTERVAL_S)

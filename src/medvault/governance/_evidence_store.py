@@ -10,7 +10,7 @@ from typing import Any
 
 from medvault.config import Settings
 from medvault.store import EvaluationRecord, ModelApproval, Store
-from medvault.store._monitoring import latest_audit_events, overdue_content
+from medvault.store._monitoring import latest_audit_events, oldest_audit_event_at, overdue_content
 
 INCIDENT_ACTIONS = {"isolation.breach": "isolation breach", "isolation.monitor_failed": "monitor failure"}
 
@@ -32,7 +32,15 @@ class RetentionStatus:
     last_purge_at: datetime | None
     last_purge_rows: int | None
     last_purge_by: str | None  # the client kind: gateway (hourly) or cli (`medvault purge`)
-    overdue_rows: int  # content past its retention that a purge has not blanked yet
+    overdue_rows: int  # content past the retention in force, not blanked or blanked but not compacted yet
+    uncompacted_rows: int  # of those: blanked, but the compaction that wipes the files is still owed
+    compaction_owed_since: datetime | None
+    oldest_audit_at: datetime | None  # nothing deletes audit events: compared with `audit_days`
+    now: datetime
+
+    @property
+    def oldest_audit_days(self) -> int | None:
+        return None if self.oldest_audit_at is None else (self.now - self.oldest_audit_at).days
 
 
 @dataclass(frozen=True)
@@ -62,10 +70,12 @@ def retention_status(store: Store, settings: Settings, now: datetime) -> Retenti
     purges = latest_audit_events(store, ["retention.purge"], limit=1)
     last = purges[0].event if purges else None
     rows = last.detail.get("rows") if last else None
+    owed = store.compaction_owed()
     return RetentionStatus(
         retention.content_days, retention.audit_days, retention.log_days,
         last.ts if last else None, rows if isinstance(rows, int) else None,
-        last.client_kind if last else None, overdue_content(store, now),
+        last.client_kind if last else None, overdue_content(store, now, retention.content_days),
+        owed[1] if owed else 0, owed[0] if owed else None, oldest_audit_event_at(store), now,
     )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ Errors of SQLAlchemy, Alembic and the drivers leave this package as `medvault.er
 from __future__ import annotations
 
 from medvault.store._claims import RunClaim, claim_run, finish_claim, release_claim
+from medvault.store._content import CompactionFailed
 from medvault.store._engine import sqlite_files
 from medvault.store._evaluations import EvaluationRecord
 from medvault.store._passwords import POLICY as PASSWORD_POLICY
@@ -42,6 +43,7 @@ __all__ = [
     "AuditEvent",
     "AuditWriter",
     "ChainReport",
+    "CompactionFailed",
     "EvaluationRecord",
     "Feedback",
     "KeyInfo",

@@ -1,8 +1,13 @@
 """Workbench runs, feedback and the usability survey, and the purge of expired content.
 
 Content (a run's input, output and reasoning; free-text comments) is written only when the store
-was opened with `content_days` > 0, and then carries an expiry. `purge_expired` blanks expired
-content and compacts the database, so the text cannot be read back from the files afterwards.
+was opened with `content_days` > 0, and then carries an expiry. `purge_expired` blanks content past
+its expiry or older than the `content_days` in force now (so lowering the setting, even to 0, shortens
+what is already stored) and compacts the database, so the text cannot be read back from the files
+afterwards. The blanking records in its own transaction that a compaction is owed (table
+`compaction_owed`); only a successful compaction clears that, so a compaction that failed (a reader
+held SQLite's write-ahead log, VACUUM FULL timed out on a lock) is retried by the next purge of any
+process, and the evidence report counts the rows as overdue until then.
 
 There is one rating per run and one survey answer per user (unique indexes, migration 0002): saving
 again replaces the earlier one in a single `INSERT ... ON CONFLICT DO UPDATE`, so two racing saves
@@ -12,17 +17,19 @@ cannot both land. The audit trail keeps every submission's numbers; see docs/wor
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from medvault.errors import StoreError
-from medvault.store._engine import translated
+from medvault.store._engine import BUSY_TIMEOUT_MS, translated
+from medvault.store._models import compaction_owed as _owed
 from medvault.store._models import feedback as _feedback
 from medvault.store._models import runs as _runs
 from medvault.store._models import survey as _survey
@@ -30,6 +37,37 @@ from medvault.store._models import users as _users
 from medvault.store._types import FEEDBACK_CATEGORIES, Feedback, Run, Survey
 
 _RUN_CONTENT = ("input_json", "output_text", "reasoning_text")
+# Every table that holds content, with its content columns.
+CONTENT_TABLES: tuple[tuple[Table, tuple[str, ...]], ...] = (
+    (_runs, _RUN_CONTENT), (_feedback, ("comment",)), (_survey, ("comment",)),
+)  # fmt: skip
+_OWED = "content"  # the one row of `compaction_owed`
+# A reader's snapshot pins the old pages in SQLite's write-ahead log, so the checkpoint that empties it
+# waits for readers (the busy handler) this long per try, a few times, before the purge gives up.
+_CHECKPOINT_TRIES = 3
+_CHECKPOINT_WAIT_MS = 2000
+_CHECKPOINT_PAUSE_S = 0.5
+# VACUUM FULL queues for an exclusive lock, and every query on the table queues behind it: waiting for a
+# long reader would stall the gateway, so it gives up after this and the next purge retries.
+PG_LOCK_TIMEOUT_MS = 10_000
+
+
+class CompactionFailed(StoreError):
+    """The purge blanked `rows` rows (committed) but the compaction failed; it stays owed."""
+
+    def __init__(self, message: str, rows: int) -> None:
+        super().__init__(message)
+        self.rows = rows
+
+
+def content_due(
+    table: Table, columns: Sequence[str], now: datetime, content_days: int
+) -> ColumnElement[bool]:
+    """Rows that still hold content the retention in force no longer allows: past the expiry they were
+    stored with, or older than `content_days` now (0: every row)."""
+    holding = or_(*(table.c[name].is_not(None) for name in columns))
+    cutoff = now - timedelta(days=content_days)
+    return and_(holding, or_(table.c.expires_at <= now, table.c.created_at <= cutoff))
 
 
 def _score(name: str, value: int) -> int:
@@ -202,35 +240,88 @@ class ContentMixin:
         return int(conn.execute(statement.returning(table.c.id)).scalar_one())
 
     def purge_expired(self, now: datetime | None = None) -> int:
-        """Blank content whose retention ran out, then compact; returns how many rows lost content."""
+        """Blank content the retention no longer allows, then compact when rows were blanked now or a
+        compaction is still owed; returns how many rows lost content. Raises `CompactionFailed` (which
+        carries that count) when the compaction fails: the blanking stands and the compaction stays owed.
+        A store opened with `content_days` = 0 (the default) blanks every row's content."""
         now = now or datetime.now(UTC)
         purged = 0
         with self._write("purging expired content") as conn:
-            for table, columns in ((_runs, _RUN_CONTENT), (_feedback, ("comment",)), (_survey, ("comment",))):
+            for table, columns in CONTENT_TABLES:
                 result = conn.execute(
                     update(table)
-                    .where(table.c.expires_at.is_not(None), table.c.expires_at <= now)
+                    .where(content_due(table, columns, now, self.content_days))
                     .values(expires_at=None, **dict.fromkeys(columns))
                 )
                 purged += result.rowcount
-        if purged:  # VACUUM rewrites the whole file and holds the write lock: only when there is a reason
-            self.compact()
+            if purged:
+                self._owe_compaction(conn, purged)
+        # VACUUM rewrites the whole file and holds the write lock: only when there is a reason.
+        if purged or self.compaction_owed() is not None:
+            try:
+                self.compact()
+            except StoreError as exc:
+                raise CompactionFailed(
+                    f"{exc}; content of {purged} rows was blanked now, the compaction is owed and the next "
+                    "purge retries it",
+                    purged,
+                ) from exc
         return purged
 
+    def _owe_compaction(self, conn: Connection, rows: int) -> None:
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(_owed).values(name=_OWED, since=datetime.now(UTC), rows=rows, generation=1)
+        conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=["name"],
+                set_={"rows": _owed.c.rows + rows, "generation": _owed.c.generation + 1},
+            )
+        )
+
+    def compaction_owed(self) -> tuple[datetime, int] | None:
+        """(since, rows) of content blanked but not yet compacted out of the files, or None."""
+        with self._read("checking for an owed compaction") as conn:
+            row = conn.execute(select(_owed.c.since, _owed.c.rows).where(_owed.c.name == _OWED)).first()
+        return None if row is None else (row.since, int(row.rows))
+
     def compact(self) -> None:
-        """Rewrite the database so deleted text is gone from its files, not just unreferenced."""
+        """Rewrite the database so deleted text is gone from its files, not just unreferenced; then clear
+        the owed compaction of every blanking committed before it started."""
+        with self._read("checking for an owed compaction") as conn:
+            owed = conn.execute(select(_owed.c.generation).where(_owed.c.name == _OWED)).scalar()
         with translated("compacting the database"), self._engine.connect() as conn:
             autocommit = conn.execution_options(isolation_level="AUTOCOMMIT")
             if self._engine.dialect.name == "sqlite":
                 _compact_sqlite(autocommit)
             else:
-                # VACUUM FULL writes new table files and unlinks the old ones with the dead rows.
-                for table in (_runs, _feedback, _survey):
-                    autocommit.exec_driver_sql(f"VACUUM FULL {table.name}")
+                _compact_postgresql(autocommit)
+        if owed is not None:  # a blanking committed meanwhile has a higher generation and stays owed
+            with self._write("clearing the owed compaction") as conn:
+                conn.execute(delete(_owed).where(_owed.c.name == _OWED, _owed.c.generation <= owed))
 
 
 def _compact_sqlite(conn: Connection) -> None:
     conn.exec_driver_sql("VACUUM")
-    busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
-    if busy:
-        raise StoreError("could not truncate the write-ahead log (a reader holds it); run the purge again")
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={_CHECKPOINT_WAIT_MS}")
+    try:
+        for attempt in range(_CHECKPOINT_TRIES):
+            if attempt:
+                time.sleep(_CHECKPOINT_PAUSE_S)
+            busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            if not busy:
+                return
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    raise StoreError(
+        f"could not truncate the write-ahead log: a reader held it through {_CHECKPOINT_TRIES} tries"
+    )
+
+
+def _compact_postgresql(conn: Connection) -> None:
+    # VACUUM FULL writes new table files and unlinks the old ones with the dead rows.
+    conn.exec_driver_sql(f"SET lock_timeout = {int(PG_LOCK_TIMEOUT_MS)}")
+    try:
+        for table, _columns in CONTENT_TABLES:
+            conn.exec_driver_sql(f"VACUUM FULL {table.name}")
+    finally:
+        conn.exec_driver_sql("RESET lock_timeout")

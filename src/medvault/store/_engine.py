@@ -20,7 +20,7 @@ from medvault.errors import StoreError
 # Execution option that asks for a write transaction (SQLite: BEGIN IMMEDIATE, so the write lock is
 # taken up front and concurrent writers wait on busy_timeout instead of failing on lock upgrade).
 WRITE = "medvault_write"
-_BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_MS = 30_000
 
 
 def _describe(exc: SQLAlchemyError) -> str:
@@ -48,7 +48,7 @@ def _sqlite_hooks(engine: Engine, power_safe: bool) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         # NORMAL in WAL mode survives a killed process (the commit is in the OS page cache);
         # FULL also survives power loss at the cost of an fsync per (group) commit.
@@ -89,8 +89,12 @@ def make_engine(url: str, *, power_safe: bool = False) -> Engine:
     """Create the engine for `url` (sqlite:///abs/path.db or postgresql+psycopg://...)."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise StoreError(f"database URL {url!r} is not valid: {exc}") from exc
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        # Neither the URL nor SQLAlchemy's message (which quotes it) is echoed: it may hold a password.
+        raise StoreError(
+            "the database URL is not valid; expected sqlite:////abs/path.db or "
+            "postgresql+psycopg://user:password@host:port/database"
+        ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":

@@ -305,6 +305,18 @@ class RunClaimRow(Base):
     finished_at: Mapped[float | None] = mapped_column(Float, comment="epoch seconds")
 
 
+class CompactionOwedRow(Base):
+    """Content blanked but not yet compacted out of the database files (migration 0010): set in the
+    purge's transaction, removed only after a compaction succeeded. At most one row ("content")."""
+
+    __tablename__ = "compaction_owed"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    since: Mapped[datetime] = mapped_column(comment="the first blanking the compaction still owes")
+    rows: Mapped[int] = mapped_column(BigInteger, comment="rows blanked since then")
+    generation: Mapped[int] = mapped_column(BigInteger, comment="counts blankings; a compaction clears <=")
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -324,3 +336,4 @@ signin_failures = _table(SigninFailureRow)
 signin_familiar = _table(SigninFamiliarRow)
 rate_windows = _table(RateWindowRow)
 run_claims = _table(RunClaimRow)
+compaction_owed = _table(CompactionOwedRow)

@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from medvault.store._audit import _to_stored
+from medvault.store._content import CONTENT_TABLES, content_due
 from medvault.store._models import audit_events as _events
 from medvault.store._models import drift_alerts as _alerts
 from medvault.store._models import feedback as _feedback
 from medvault.store._models import runs as _runs
-from medvault.store._models import survey as _survey
 from medvault.store._types import StoredAuditEvent
 
 if TYPE_CHECKING:
@@ -135,11 +135,22 @@ def latest_audit_events(store: Store, actions: Sequence[str], limit: int = 20) -
         return [_to_stored(row) for row in conn.execute(query)]
 
 
-def overdue_content(store: Store, now: datetime) -> int:
-    """Rows whose content retention has run out but which still hold it (a purge is overdue)."""
-    total = 0
+def overdue_content(store: Store, now: datetime, content_days: int | None = None) -> int:
+    """Rows whose content the retention in force (`content_days`, by default the store's) no longer
+    allows but which may still be read from the database files: not blanked yet, or blanked while the
+    compaction that wipes the text from the files is still owed."""
+    days = store.content_days if content_days is None else content_days
+    owed = store.compaction_owed()
+    total = owed[1] if owed else 0
     with store._read("counting expired content") as conn:
-        for table in (_runs, _feedback, _survey):
-            query = select(func.count()).where(table.c.expires_at.is_not(None), table.c.expires_at <= now)
+        for table, columns in CONTENT_TABLES:
+            query = select(func.count()).where(content_due(table, columns, now, days))
             total += int(conn.execute(query).scalar_one())
     return total
+
+
+def oldest_audit_event_at(store: Store) -> datetime | None:
+    """When the oldest audit event still stored was recorded (None: the trail is empty)."""
+    query = select(_events.c.ts).order_by(_events.c.seq).limit(1)
+    with store._read("reading the oldest audit event") as conn:
+        return conn.execute(query).scalar()

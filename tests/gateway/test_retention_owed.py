@@ -1,0 +1,44 @@
+"""The gateway's purge loop runs with `content_days = 0` too, and audits what it blanked even when the
+compaction after it fails (the compaction then stays owed for the next purge)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from medvault.store import Store, _content
+from tests.gateway.conftest import Engine, make_settings, serve
+from tests.store.test_purge_owed import _reader
+
+
+def test_content_days_zero_purges_and_audits_a_failed_compaction(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Content stored under an earlier 30 days is blanked at start under 0; a reader holds the
+    write-ahead log, so the compaction fails: the audit event still counts the row and says so."""
+    monkeypatch.setattr(_content, "_CHECKPOINT_WAIT_MS", 50)
+    monkeypatch.setattr(_content, "_CHECKPOINT_PAUSE_S", 0.01)
+    settings = make_settings(tmp_path, [engine.url], retention={"content_days": 0})
+    earlier = Store.open(settings.resolved_database_url, content_days=30)
+    earlier.migrate()
+    run = earlier.save_run(user="alice", status="ok", output_text="RETENTION-OWED-CANARY")
+    earlier.close()
+    store = Store.from_settings(settings)
+    wanted = ("retention.purge", {"rows": 1, "compacted": False})
+    try:
+        with _reader(settings.resolved_database_url), serve(settings, store):
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:  # the purge runs at start; its audit event follows it
+                events = [(e.event.action, e.event.detail) for e in store.audit_events()]
+                if wanted in events:
+                    break
+                time.sleep(0.1)
+        reread = store.get_run(run.id)
+        owed = store.compaction_owed()
+    finally:
+        store.close()
+    assert wanted in events
+    assert reread is not None and reread.output_text is None
+    assert owed is not None and owed[1] == 1
