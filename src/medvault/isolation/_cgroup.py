@@ -11,6 +11,16 @@ child per zone. The path is persisted in the isolation state so that `down` from
 finds it, and a persisted path is used only if its last component is the expected name. Where no
 cgroup v2 hierarchy is mounted, or it is not writable, `create` returns None and the caller falls back
 to the pid loop with a warning.
+
+Each zone's cgroup also caps its tasks (`pids.max`, processes and threads): a fork bomb in a zone then
+fails inside the zone instead of exhausting the host's pids and starving the supervisor and its monitor.
+The pids controller is enabled for the zones where the hierarchy offers it (the one write outside the
+subtree: `+pids` in the supervisor's own cgroup's `cgroup.subtree_control`, where it is not on already;
+pids is a threaded controller, which the kernel lets a cgroup with processes enable). Where it is not
+offered (pids bound to a cgroup v1 hierarchy) the zones run without the cap, with a warning.
+No `memory.max`: what an engine needs depends on the model (vLLM holds gigabytes of host memory for
+weights being loaded, pinned buffers and CPU swap space), and a wrong cap kills the engine mid-load;
+the operator caps the whole service (systemd `MemoryMax=`), see docs/isolation.md.
 """
 
 from __future__ import annotations
@@ -113,11 +123,13 @@ def create(
     netns_prefix: str,
     zones: list[str],
     *,
+    pids_max: int | None = None,
     mountinfo: Path = Path("/proc/self/mountinfo"),
     proc_cgroup: Path = Path("/proc/self/cgroup"),
 ) -> ZoneCgroups | None:
-    """Create the deployment's cgroup under the caller's own, one child per zone; None (with a warning)
-    where cgroup v2 is not mounted or not writable, or `cgroup.kill` is missing (kernels before 5.14)."""
+    """Create the deployment's cgroup under the caller's own, one child per zone, each capped at
+    `pids_max` tasks where given; None (with a warning) where cgroup v2 is not mounted or not writable,
+    or `cgroup.kill` is missing (kernels before 5.14)."""
     mount, own = _cgroup2_mount(mountinfo), _own_cgroup(proc_cgroup)
     if mount is None or own is None:
         return _unavailable("no cgroup v2 hierarchy is mounted")
@@ -131,7 +143,33 @@ def create(
     if not (cgroups.path(zones[0]) / "cgroup.kill").exists():
         cgroups.remove()
         return _unavailable("the kernel has no cgroup.kill (Linux 5.14 or later needed)")
+    if pids_max is not None:
+        limit_tasks(cgroups, pids_max)
     return cgroups
+
+
+def limit_tasks(cgroups: ZoneCgroups, pids_max: int) -> bool:
+    """Cap every zone at `pids_max` tasks; False (with a warning) where the pids controller is not
+    offered to the zones or cannot be enabled (they then run without the cap)."""
+    try:
+        for directory in (cgroups.root.parent, cgroups.root):  # the zones' grandparent, then parent
+            if "pids" not in (directory / "cgroup.controllers").read_text().split():
+                return _uncapped(f"{directory} is not offered the pids controller (bound to cgroup v1?)")
+            control = directory / "cgroup.subtree_control"
+            if "pids" not in control.read_text().split():
+                control.write_text("+pids")
+        for zone in cgroups.zones:
+            (cgroups.path(zone) / "pids.max").write_text(str(pids_max))
+    except OSError as exc:
+        return _uncapped(f"the pids controller cannot be set up under {cgroups.root}: {exc.strerror or exc}")
+    return True
+
+
+def _uncapped(reason: str) -> bool:
+    log.warning(
+        "zone_pids_unlimited", reason=reason, effect="a fork bomb in a zone could exhaust the host's pids"
+    )
+    return False
 
 
 def persisted(path: str | None, netns_prefix: str, zones: list[str]) -> ZoneCgroups | None:

@@ -59,6 +59,7 @@ class Isolation:
         self._users: dict[str, _workload.WorkloadUser] = {}
         self._cgroups: _cgroup.ZoneCgroups | None = None
         self._lock = threading.RLock()  # rules change and drift audits never interleave
+        self._monitor_pending = False  # `up(monitored=True)` built the zones; the state says `off` until then
 
     # -- rendering and applying ------------------------------------------------------------------
     def render(self, gateway_port: int | None = None, *, link_chains: bool = True) -> str:
@@ -110,8 +111,12 @@ class Isolation:
         if self.host_netns is not None and "/" in self.host_netns:
             raise IsolationError(f"--host-netns {self.host_netns!r} must be a namespace name, not a path")
 
-    def up(self) -> None:
-        """Clean leftovers, apply the firewall, then create the zones (filtered from their first packet)."""
+    def up(self, *, monitored: bool = False) -> None:
+        """Clean leftovers, apply the firewall, then create the zones (filtered from their first packet).
+
+        The state says `ok` at the end, or with `monitored` (the supervisor) only once `start_monitor` has
+        the monitor running: green means watched (docs/isolation.md), and until then it says `off`.
+        """
         if self.dry_run:
             self._apply(None)
             return
@@ -124,24 +129,41 @@ class Isolation:
             _sys.ip(self.host_netns, "link", "set", "lo", "up")
         # Recorded before anything changes them, so that `down` can put them back.
         before = _topology.host_globals_before(self.host_netns, self.links)
-        self._cgroups = _cgroup.create(self.policy.netns_prefix, list(self.links))
+        self._cgroups = _cgroup.create(
+            self.policy.netns_prefix, list(self.links), pids_max=self.policy.zone_pids_max
+        )
         cgroup = str(self._cgroups.root) if self._cgroups else None
         self._persist("off", host_netns_created=created_host, host_sysctls_before=before, cgroup=cgroup)
         # The second line first, so the zones are filtered from their first packet; the link chains
-        # once their devices exist (kernels before 6.16 refuse a hook on a missing device).
+        # once their devices exist (kernels before 6.16 refuse a hook on a missing device). In between
+        # no zone process exists yet (`down` above emptied the zones, workloads start after `up`), and
+        # the second line already filters whatever the kernel itself sends.
         self._apply(None, link_chains=False)
         _topology.create(self.host_netns, self.links)
         self._apply(None)
         problems = _topology.audit(self.host_netns, self.links)
         if problems:
             raise IsolationError("the zones are not as created: " + "; ".join(problems))
-        self._persist("ok")
+        self._monitor_pending = monitored
+        if not monitored:
+            self._persist("ok")
 
     def set_ingress(self, gateway_port: int | None) -> None:
-        """Render and apply the ruleset with (or without) ingress DNAT to the dmz's `gateway_port`."""
-        self._apply(gateway_port)
-        if not self.dry_run:
-            self._persist("ok")
+        """Render and apply the ruleset with (or without) ingress DNAT to the dmz's `gateway_port`.
+
+        Refused once a breach is recorded: the panic ruleset stays (the check and the apply hold the
+        lock under which `contain` cuts and records).
+        """
+        with self._lock:
+            if not self.dry_run and self.breached():
+                raise IsolationError("isolation was breached: the cut stays, no ruleset is applied over it")
+            self._apply(gateway_port)
+            if not self.dry_run:
+                self._persist("ok")
+
+    def breached(self) -> bool:
+        """Whether the persisted state records a breach."""
+        return bool(_state.read_state(self.data_dir)["state"] == "breached")
 
     def expose_ingress(self, port: int) -> IngressHandle:
         """DNAT the policy's ingress to the dmz gateway on `port`; with a named host role also bridge the
@@ -156,20 +178,43 @@ class Isolation:
 
     def _withdraw_ingress(self) -> None:
         # After a breach the panic ruleset is in place and must stay: never re-apply over it.
-        if not self.dry_run and _state.read_state(self.data_dir)["state"] == "ok":
-            self.set_ingress(None)
+        with self._lock:
+            if not self.dry_run and _state.read_state(self.data_dir)["state"] == "ok":
+                self.set_ingress(None)
 
     def start_monitor(self, on_breach: Callable[[str], None], on_failure: Callable[[str], None]) -> Monitor:
-        """Start the active monitor (probes, netlink watch, kill switch); `stop()` on it ends it."""
+        """Start the active monitor (probes, netlink watch, kill switch); `stop()` on it ends it.
+
+        After `up(monitored=True)` the state turns `ok` here, once the monitor's baseline audit passed
+        and its threads run (a breach that audit found stays recorded).
+        """
         if self.dry_run:
             raise IsolationError("a dry run has no zones to monitor")
-        return Monitor(self, on_breach, on_failure).start()
+        monitor = Monitor(self, on_breach, on_failure).start()
+        with self._lock:
+            if self._monitor_pending and _state.read_state(self.data_dir)["state"] == "off":
+                self._persist("ok")
+            self._monitor_pending = False
+        return monitor
 
-    def down(self) -> None:
-        """Remove every namespace, link and table MedVault created; safe to repeat."""
+    def down(self, *, unless_breached: bool = False) -> bool:
+        """Remove every namespace, link and table MedVault created; safe to repeat.
+
+        With `unless_breached` (the supervisor's stop) a recorded breach leaves everything as it is, the
+        cut included, and returns False; the check holds the lock `contain` records a breach under.
+        """
         if self.dry_run:
-            return
-        state = _state.read_state(self.data_dir)
+            return True
+        with self._lock:
+            state = _state.read_state(self.data_dir)
+            if unless_breached and state["state"] == "breached":
+                log.warning("down_skipped_after_breach", reason=state.get("reason"))
+                return False
+            self._remove(state)
+        return True
+
+    def _remove(self, state: dict[str, Any]) -> None:
+        """`down`'s work: kill, then remove cgroups, zones, host sysctls, tables and a created host role."""
         host_alive = self.host_netns is None or _sys.netns_exists(self.host_netns)
         survivors = self.kill_zone_processes()
         cgroups = self._zone_cgroups()
@@ -188,7 +233,7 @@ class Isolation:
             _sys.run(["ip", "netns", "del", self.host_netns], check=False)
         if state["state"] != "breached":  # a breach stays recorded until `isolation reset`
             _state.write_state(self.data_dir)
-        self._expected, self.gateway_port = None, None
+        self._expected, self.gateway_port, self._monitor_pending = None, None, False
         if survivors:
             raise IsolationError(f"zone processes survived SIGKILL: {survivors}")
 
@@ -232,17 +277,20 @@ class Isolation:
         return self._cgroups
 
     def _persist(self, state: str, **extra: Any) -> None:
-        previous = _state.read_state(self.data_dir)
-        kept = {key: previous.get(key) for key in ("host_netns_created", "host_sysctls_before", "cgroup")}
-        _state.write_state(
-            self.data_dir,
-            state=state,
-            host_netns=self.host_netns,
-            netns_prefix=self.policy.netns_prefix,
-            gateway_port=self.gateway_port,
-            zones=[self._zone_entry(link, with_processes=False) for link in self.links.values()],
-            **(kept | extra),
-        )
+        with self._lock:  # `contain` records a breach under this lock: never `ok` over it
+            previous = _state.read_state(self.data_dir)
+            if state == "ok" and previous["state"] == "breached":
+                raise IsolationError(f"isolation was breached ({previous.get('reason')}): `ok` not recorded")
+            kept = {key: previous.get(key) for key in ("host_netns_created", "host_sysctls_before", "cgroup")}
+            _state.write_state(
+                self.data_dir,
+                state=state,
+                host_netns=self.host_netns,
+                netns_prefix=self.policy.netns_prefix,
+                gateway_port=self.gateway_port,
+                zones=[self._zone_entry(link, with_processes=False) for link in self.links.values()],
+                **(kept | extra),
+            )
 
     # -- facts for the supervisor ----------------------------------------------------------------
     def zone_address(self, zone: str) -> str:
@@ -344,7 +392,7 @@ class Isolation:
             "host_netns": self.host_netns,
             "since": state.get("since"),
             "reason": state.get("reason"),
-            "zones": zones if state["state"] != "off" else [],
+            "zones": zones if state["state"] != "off" or self._monitor_pending else [],
         }
 
     # -- audit and probes ------------------------------------------------------------------------
@@ -428,8 +476,10 @@ class Isolation:
 
     # -- kill switch ------------------------------------------------------------------------------
     def contain(self, reason: str) -> None:
-        """Cut every zone link in one transaction, kill every zone process, record the breach.
+        """Cut every zone link in one transaction, record the breach, kill every zone process.
 
+        Cut and record happen under the lock, before the kill (which may take seconds): a stop asked for
+        meanwhile finds `breached` and never re-applies the normal ruleset or records `ok` over it.
         Every step runs even if an earlier one failed (a half-done cut must still kill and record);
         failures are raised together at the end so the caller reports the containment as incomplete.
         """
@@ -447,6 +497,10 @@ class Isolation:
                     failures.append(f"panic ruleset not applied: {exc}")
             for name in present:
                 _sys.ip(self.host_netns, "link", "set", name, "down", check=False)
+            try:
+                self._persist("breached", reason=reason)
+            except OSError as exc:  # the kill below still runs
+                failures.append(f"breach not recorded: {exc}")
         try:
             survivors = self.kill_zone_processes()
         except IsolationError as exc:  # the zones could not be listed: the breach is recorded all the same
@@ -454,7 +508,6 @@ class Isolation:
         else:
             if survivors:
                 failures.append(f"zone processes survived SIGKILL: {survivors}")
-        self._persist("breached", reason=reason)
         if failures:
             raise IsolationError("; ".join(failures))
 

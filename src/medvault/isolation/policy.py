@@ -186,6 +186,10 @@ class IsolationPolicy(_Frozen):
     ingress: Ingress = Ingress()
     airlocks: list[Airlock] = Field(default_factory=list)
     monitor: MonitorPolicy = MonitorPolicy()
+    # Tasks are processes and threads: vLLM with tensor parallelism on a many-core host runs thousands.
+    zone_pids_max: int = Field(
+        default=8192, ge=64, le=4_194_304, description="processes and threads each zone may hold (pids.max)"
+    )
 
     @field_validator("link_network")
     @classmethod

@@ -131,7 +131,7 @@ class Layout:
         )
         iso.preflight()
         self._iso = iso  # set before `up`, so that a half-built topology is still torn down
-        iso.up()
+        iso.up(monitored=True)
         iso.share_data_dir(self._database_files())
         zones = {zone["name"]: zone for zone in iso.status()["zones"]}
         return Placement(

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -32,6 +32,10 @@ from medvault.supervisor._instance import Heartbeat, InstanceLock, data_dir_lock
 from medvault.supervisor._layout import GATEWAY_ZONE_PORT, Layout, Placement, run_dir, state_file
 from medvault.supervisor._output import purge_logs
 from medvault.supervisor._process import ManagedProcess
+
+if TYPE_CHECKING:  # the isolation machinery is loaded only when isolating (see _layout)
+    from medvault.isolation import Monitor
+    from medvault.isolation._ingress import IngressHandle
 
 __all__ = ["GATEWAY_ZONE_PORT", "Supervisor", "state_file"]
 
@@ -230,14 +234,34 @@ class Supervisor(Layout):
                 lock.release()
 
     async def _serve(self) -> int:
+        try:
+            return await self._build_and_serve()
+        except MedVaultError:
+            if self._exit_code == 0:
+                raise
+            # The kill switch (or a failed monitor) killed the zones: an engine or gateway start failed
+            # for that, and the halt's status, not the start's error, is the outcome.
+            return self._exit_code
+
+    async def _build_and_serve(self) -> int:
         key_note = await asyncio.to_thread(self._prepare_store)
-        ingress = monitor = None
+        ingress: IngressHandle | None = None
+        monitor: Monitor | None = None
         place = Placement()
         await asyncio.to_thread(self._purge_logs)
         purging = asyncio.create_task(self._purge_logs_hourly())
         try:
             self._write_state(place)  # before anything is built, so `down` can clean up after a crash
             place = self._place = await asyncio.to_thread(self._placement)
+            if self._iso is not None:
+                # Watched from here on, while engines load for many minutes: a ruleset flushed meanwhile
+                # is contained at once. The ingress applied later replaces the expected ruleset under the
+                # lock the audits take, so the monitor never takes it for drift.
+                monitor = await asyncio.to_thread(
+                    self._iso.start_monitor, self._on_breach, self._on_monitor_failure
+                )
+                if self._stop.is_set():  # its baseline audit found a breach: nothing starts
+                    return self._exit_code
             engines, urls = self._engines(place)
             self._processes.extend(engines)  # before they start: a failed start still stops the others
             if not await self._unless_stopped(self._start_engines(engines)):
@@ -253,7 +277,6 @@ class Supervisor(Layout):
                 await asyncio.gather(*(gateway.start() for gateway in gateways))
             if self._iso is not None:
                 ingress = self._iso.expose_ingress(self.gateway_port)
-                monitor = self._iso.start_monitor(self._on_breach, self._on_monitor_failure)
             self._write_state(place)
             self._banner(key_note)
             watchers = [asyncio.create_task(p.keep_alive()) for p in self._processes]
@@ -262,16 +285,22 @@ class Supervisor(Layout):
                 watcher.cancel()
         finally:
             purging.cancel()
-            if monitor is not None:
-                monitor.stop()
-            await asyncio.gather(*(p.stop() for p in reversed(self._processes)))
-            if ingress is not None:
-                ingress.close()
-            if self._iso is not None and self._exit_code != 3:  # after a breach the cut stays in place
-                await asyncio.to_thread(self._iso.down)
+            await self._shut_down(monitor, ingress)
             with contextlib.suppress(FileNotFoundError):
                 state_file(self.settings).unlink()
         return self._exit_code
+
+    async def _shut_down(self, monitor: Monitor | None, ingress: IngressHandle | None) -> None:
+        """Stop the monitor (a breach it is containing finishes first), the children, the ingress, then
+        the isolation. After a breach the cut stays in place, also one recorded while stopping."""
+        if monitor is not None:
+            await asyncio.to_thread(monitor.stop)
+        await asyncio.gather(*(p.stop() for p in reversed(self._processes)))
+        if ingress is not None:
+            ingress.close()  # withdraws the ingress unless a breach is recorded
+        skip = self._iso is None or self._exit_code == 3  # after a breach the cut stays in place
+        if not skip and not await asyncio.to_thread(self._iso.down, unless_breached=True):
+            self._exit_code = 3  # the breach came with the stop: it is the outcome all the same
 
     def _purge_logs(self) -> None:
         removed = purge_logs(self.settings.data_dir / "logs", self.settings.retention.log_days)
