@@ -52,7 +52,7 @@ def test_toml_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         (
             '[[models]]\nid = "m"\n[[models.replicas]]\nkind = "embedded"\n'
             '[[models]]\nid = "m"\n[[models.replicas]]\nkind = "embedded"\n',
-            ["unique", "m appear twice"],
+            ["unique", "used more than once: m"],
         ),
     ],
 )

@@ -25,18 +25,24 @@ def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ["users", "list"],
         ["users", "create", "clara", "--role", "clinician", "--password-stdin"],
         ["keys", "list"],
+        ["keys", "create", "--user", "clara", "--role", "clinician"],
         ["audit", "verify"],
+        ["audit", "list"],
+        ["purge"],
         ["models", "list"],
         ["report", "pilot", "--out", "report"],
+        ["report", "monitoring"],
     ],
 )
 def test_a_missing_database_is_refused_not_created(elsewhere: Path, args: list[str]) -> None:
-    """Run where no database is, a command names the data directory and refuses; nothing is created."""
+    """Run where no database is, a command names the data directory and refuses; nothing is created. Only
+    the commands that have --init (`users create`, `keys create`) suggest it."""
     result = CliRunner().invoke(app, args, input="correct horse battery\n")
     assert result.exit_code == 2, result.output
     data = elsewhere / "data"
     assert result.stderr.startswith(f"data directory: {data} (database sqlite:///{data}/medvault.db)")
-    assert "no MedVault database" in result.stderr and "--init" in result.stderr
+    assert "no MedVault database" in result.stderr and "medvault up" in result.stderr
+    assert ("--init" in result.stderr) == (args[1:2] == ["create"]), result.stderr
     assert not (data / "medvault.db").exists()
     assert "SELECT" not in result.output  # no raw SQL error, `report pilot` included
 

@@ -98,7 +98,7 @@ def test_a_decision_without_a_valid_digest_is_refused(
     config, _ = _configured(tmp_path, monkeypatch)
     args = ["models", "approve", "local", "--digest", "sha 256", "--reason", "x", "--config", str(config)]
     result = CliRunner().invoke(app, args)
-    assert result.exit_code == 1 and "not a digest" in result.output
+    assert result.exit_code == 2 and "not a digest" in result.output
     assert _list(config)[0]["status"] == "pending"
 
 

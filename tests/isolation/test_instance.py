@@ -149,4 +149,4 @@ def test_status_is_not_ok_once_the_supervisor_is_killed(lab: Lab, first: Up) -> 
     assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
     assert lab.policy.zone_netns("dmz") not in sh("ip", "netns", "list").stdout
     after = first.cli("status", "--json")
-    assert after.returncode == 0 and json.loads(after.stdout)["running"] is False
+    assert after.returncode == 1 and json.loads(after.stdout)["running"] is False

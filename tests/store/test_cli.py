@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from medvault.cli import audit, keys, users
-from medvault.store import Role, Store
+from medvault.store import Role, Store, _content
+from tests.store.test_purge_owed import _reader
 
 
 @pytest.fixture
@@ -125,3 +126,28 @@ def test_purge_command_deletes_expired_content(cli: CliRunner, db_url: str) -> N
     assert reread is not None and reread.output_text is None
     assert [s.event.action for s in store.audit_events()][-1] == "retention.purge"
     store.close()
+
+
+def test_purge_command_audits_the_blanking_when_the_compaction_fails(
+    cli: CliRunner, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader holds the database: `medvault purge` blanks the content, fails readably because the
+    compaction is owed, and still audits the blanked rows (`compacted` false); the next purge, with the
+    reader gone, does the owed compaction (control: it succeeds and audits nothing blanked)."""
+    monkeypatch.setattr(_content, "_CHECKPOINT_WAIT_MS", 100)
+    monkeypatch.setattr(_content, "_CHECKPOINT_PAUSE_S", 0.05)
+    monkeypatch.setattr(_content, "PG_LOCK_TIMEOUT_MS", 300)
+    store = Store.open(db_url, content_days=30)
+    store.save_run(user="alice", status="ok", output_text="PURGE-CANARY links")
+    store.close()
+    app = typer.Typer()
+    audit.register(app)
+    with _reader(db_url):
+        failed = cli.invoke(app, ["purge"])  # content_days 0 now: the stored text is past retention
+    assert failed.exit_code == 1 and "owed" in failed.output, failed.output
+    again = cli.invoke(app, ["purge"])
+    assert again.exit_code == 0, again.output
+    store = Store.open(db_url)
+    purges = [s.event.detail for s in store.audit_events() if s.event.action == "retention.purge"]
+    store.close()
+    assert purges == [{"rows": 1, "compacted": False}, {"rows": 0}]

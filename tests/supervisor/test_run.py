@@ -173,7 +173,7 @@ def test_status_after_the_supervisor_is_killed(tmp_path: Path) -> None:
         cleaned = medvault("down", env=env)
         assert cleaned.returncode == 0 and "not running" in cleaned.stdout
         assert not record.exists()
-        assert medvault("status", env=env).returncode == 0
+        assert medvault("status", env=env).returncode == 1
     finally:
         if process.poll() is None:
             process.kill()

@@ -9,6 +9,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -29,12 +30,17 @@ ConfigOption = Annotated[
 ]
 
 
+def config_file(config: Path | None) -> Path | None:
+    """The config file a command reads: --config / MEDVAULT_CONFIG, else ./medvault.toml if present."""
+    if config is None and Path("medvault.toml").is_file():
+        return Path("medvault.toml")
+    return config
+
+
 def settings_from(config: Path | None, **overrides: Any) -> Settings:
     """Load the settings, or print the key, the problem and the fix and exit with status 2."""
-    if config is None and Path("medvault.toml").is_file():
-        config = Path("medvault.toml")
     try:
-        return load_settings(config, **overrides)
+        return load_settings(config_file(config), **overrides)
     except MedVaultError as exc:
         fail(str(exc), status=2)
 
@@ -59,10 +65,11 @@ def announce_data_dir(settings: Settings, database_url: str | None = None) -> No
     )  # fmt: skip
 
 
-def require_database(url: str, init: bool = False) -> None:
+def require_database(url: str, init: bool | None = None) -> None:
     """Refuse a SQLite database that does not exist yet, unless `init`: a command started in the wrong
     directory would otherwise create an empty one there, and a user created in it would be lost. Only
-    `medvault up` and `--init` create one. (A PostgreSQL database is created by its administrator.)"""
+    `medvault up` and `--init` create one. (A PostgreSQL database is created by its administrator.)
+    `init` is None for a command that has no --init option: the refusal then does not suggest it."""
     if init:
         return
     try:
@@ -70,18 +77,37 @@ def require_database(url: str, init: bool = False) -> None:
     except ArgumentError:  # the store names the problem when it opens the URL
         return
     if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).is_file():
+        create = (
+            " (it creates it)" if init is None else ", or pass --init to create a new, empty database there"
+        )
         fail(
             f"no MedVault database at {parsed.database}; fix: run the command where `medvault up` runs "
-            "(or pass its --config / MEDVAULT_DATA_DIR), start `medvault up` once, or pass --init to "
-            "create a new, empty database there",
+            f"(or pass its --config / MEDVAULT_DATA_DIR), or start `medvault up` once{create}",
             status=2,
         )
 
 
 def fail(message: str, status: int = 1) -> NoReturn:
-    """Print an error the operator can act on and leave with `status`."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print an error the operator can act on and leave with `status`. The message is printed as it is:
+    it quotes what the operator typed and paths (`[x]` would read as markup, `:abc:` become an emoji),
+    unwrapped so that it can be copied whole."""
+    _plain("error:", "bold red", message)
     raise typer.Exit(status)
+
+
+def warn(message: str) -> None:
+    """Print a warning as it is (see `fail`) and go on."""
+    _plain("warning:", "bold yellow", message)
+
+
+def say(text: str) -> None:
+    """Print `text` as it is: paths, ids, digests, URLs and fingerprints (`:AB:` would become an emoji, `[x]`
+    read as markup) neither interpreted nor wrapped, so that they can be copied whole."""
+    console.print(text, markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+
+def _plain(label: str, style: str, message: str) -> None:
+    err_console.print(Text.assemble((label, style), " ", message), highlight=False, soft_wrap=True)
 
 
 # The audit subsystem's record of who logged in: it survives `sudo` and `su`, and only root can set it.

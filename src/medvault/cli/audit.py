@@ -10,6 +10,7 @@ from rich.table import Table
 
 from medvault.cli._common import ConfigOption, console
 from medvault.cli.keys import cli_store, record_cli_action
+from medvault.store import CompactionFailed
 
 audit_app = typer.Typer(
     help="Verify and read the audit trail (it never holds prompts or answers).", no_args_is_help=True
@@ -19,7 +20,12 @@ audit_app = typer.Typer(
 def purge(config: ConfigOption = None) -> None:
     """Delete run content whose retention period has ended, now, and compact the database."""
     with cli_store(config) as store:
-        purged = store.purge_expired()
+        try:
+            purged = store.purge_expired()
+        except CompactionFailed as exc:  # the blanking stands and is audited; the compaction stays owed
+            if exc.rows:
+                record_cli_action(store, "retention.purge", rows=exc.rows, compacted=False)
+            raise
         record_cli_action(store, "retention.purge", rows=purged)
     console.print(
         f"purged content of {purged} rows; the database was compacted" if purged else "nothing to purge"
@@ -50,7 +56,11 @@ def verify(
 
 @audit_app.command("list")
 def list_events(
-    after: Annotated[int, typer.Option("--after", help="start after this sequence number")] = 0,
+    # Capped at what the database's 64-bit sequence numbers hold: larger is refused by name, not by an
+    # OverflowError from the driver.
+    after: Annotated[
+        int, typer.Option("--after", min=0, max=2**63 - 1, help="start after this sequence number")
+    ] = 0,
     limit: Annotated[int, typer.Option("--limit", min=1, max=100_000)] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON lines")] = False,
     config: ConfigOption = None,

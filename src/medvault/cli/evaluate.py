@@ -41,8 +41,10 @@ def evaluate(
     ),
     config: ConfigOption = None,
 ) -> None:
-    """Evaluate a model before it is approved: guard verdicts, schema and quote validity, agreement with
-    the guideline calculator, length, latency and speed per template; exit 1 when the policy fails it."""
+    """Evaluate a model before it is approved; exit 1 when the policy fails it.
+
+    Per template: guard verdicts, schema and quote validity, agreement with the guideline calculator,
+    length, latency and speed."""
     from medvault.cli._eval_engine import GatewayEngine, in_gateway_zone
     from medvault.governance.evaluation import EvaluationError, evaluate_model, write_report
 

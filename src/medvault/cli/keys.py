@@ -31,7 +31,7 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 
 
 @contextmanager
-def cli_store(config: Path | None, *, init: bool = False) -> Iterator[Store]:
+def cli_store(config: Path | None, *, init: bool | None = None) -> Iterator[Store]:
     """The configured store, migrated; store and validation errors end the command readably. Says which
     data directory it opens, and refuses to create a database unless `init` (see `require_database`)."""
     settings = settings_from(config)

@@ -4,13 +4,16 @@ and change control (only approved digests serve, approved on a passed evaluation
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from medvault.cli._common import ConfigOption, console, fail, operator, settings_from
+from medvault.cli._common import ConfigOption, console, fail, operator, say, settings_from
 from medvault.cli.keys import cli_store, record_cli_action
 from medvault.config import ReplicaSettings, Settings, bundled_model_path, model_digest
 from medvault.errors import MedVaultError
@@ -34,6 +37,8 @@ ModelId = Annotated[str, typer.Argument(help="the model id, as in `medvault mode
 DigestOption = Annotated[str, typer.Option("--digest", help="the weights' digest, as `models list` shows it")]
 ReasonOption = Annotated[str, typer.Option("--reason", help="why: the change ticket, the validation done")]
 UNPINNED = "unpinned"  # an `openai` replica without a declared digest: outside change control
+_UNBOUNDED = 100_000  # columns to measure a table's natural width in
+SHA256_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")  # what `model_digest` writes for weights on disk
 
 
 def _weights(replica: ReplicaSettings) -> Path | None:
@@ -85,8 +90,10 @@ def list_models(
     config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Every model's replicas with the digest of their weights (SHA-256, cached), its status (approved,
-    pending, retired), who decided, when and why."""
+    """Every model's replicas, the digest of their weights and its change-control status.
+
+    The digest is SHA-256 (cached); the status is approved, pending or retired, with who decided, when and
+    why. Ids and digests are printed whole."""
     settings = settings_from(config)
     try:
         replicas = _replicas(settings)
@@ -100,26 +107,67 @@ def list_models(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("model", "replica", "kind", "weights / URL", "digest", "status", "by", "when", "why")
+    table = _table("model", "replica", "kind", "weights / URL", "digest", "status", "by", "when", "why")
     for row in rows:
-        table.add_row(
-            row["model"], str(row["replica"]), row["kind"], row["source"], row["digest"] or "",
-            row["status"], row["decided_by"] or "", row["decided_at"] or "", row["reason"] or "",
+        _add_row(
+            table, row["model"], row["replica"], row["kind"], row["source"], row["digest"], row["status"],
+            row["decided_by"], row["decided_at"], row["reason"],
         )  # fmt: skip
-    console.print(table)
+    _print_table(table)
+
+
+def _table(*columns: str) -> Table:
+    """A table whose cells are never cut short: ids, digests and paths are copied from it whole."""
+    table = Table()
+    for name in columns:
+        table.add_column(name, overflow="fold")
+    return table
+
+
+def _add_row(table: Table, *cells: object) -> None:
+    """Cells as plain text: an id, a path or a reason is never read as markup (`[x]`) or an emoji
+    (`sha256:abc:`); None is left empty."""
+    table.add_row(*(Text("" if cell is None else str(cell)) for cell in cells))
+
+
+def _print_table(table: Table) -> None:
+    """In a terminal, long cells fold onto further lines; piped (`| grep`, a file) each row stays on one
+    line, however wide, so that a digest is found and copied whole."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    natural = console.measure(table, options=console.options.update_width(_UNBOUNDED)).maximum
+    # `print(width=...)` never exceeds the console's own width: a console as wide as the table prints it.
+    Console(file=console.file, width=max(console.width, natural)).print(table)
+
+
+def _checked_digest(settings: Settings, model_id: str, digest: str) -> str:
+    """`digest` if it is one `models list` can show for `model_id`: SHA-256 of weights on disk, or the digest
+    an `openai` replica of it declares; else exit 2 saying what a digest looks like."""
+    declared = {r.digest for m in settings.models if m.id == model_id for r in m.replicas if r.digest}
+    if not (SHA256_DIGEST.fullmatch(digest) or digest in declared):
+        fail(
+            f"--digest {digest!r} is not a digest of {model_id}'s weights: `sha256:` and 64 lowercase hex "
+            "digits; copy it whole from `medvault models list`",
+            status=2,
+        )
+    return digest
 
 
 def _decide(model_id: str, digest: str, status: ApprovalStatus, reason: str, config: Path | None) -> None:
     """Record an admin's decision under the real operator's name and audit it."""
     settings = settings_from(config)
-    if model_id not in {model.id for model in settings.models}:
-        console.print(f"note: {model_id} is not configured here; recorded for when it is", highlight=False)
+    _checked_digest(settings, model_id, digest)
+    _note_unconfigured(settings, model_id)
     with cli_store(config) as store:
         decision = store.decide_model(model_id, digest, status, decided_by=operator(), reason=reason)
         record_decision(store, decision, role="admin", client_kind="cli")
-    console.print(
-        f"{model_id} {digest}: {status.value} (running gateways follow within a few seconds)", highlight=False
-    )
+    say(f"{model_id} {digest}: {status.value} (running gateways follow within a few seconds)")
+
+
+def _note_unconfigured(settings: Settings, model_id: str) -> None:
+    if model_id not in {model.id for model in settings.models}:
+        say(f"note: {model_id} is not configured here; recorded for when it is")
 
 
 def _combination(settings: Settings, digest: str) -> Combination:
@@ -140,11 +188,13 @@ def approve(
     ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Let these weights serve this model, once an evaluation of exactly this combination (weights,
-    enabled templates, guard) passed; or with --override (audited, under your login)."""
+    """Let these weights serve this model, once an evaluation of them passed (or with --override).
+
+    The evaluation must cover exactly this combination (weights, enabled templates, guard); an override is
+    audited under your login."""
     settings = settings_from(config)
-    if model_id not in {model.id for model in settings.models}:
-        console.print(f"note: {model_id} is not configured here; recorded for when it is", highlight=False)
+    _checked_digest(settings, model_id, digest)
+    _note_unconfigured(settings, model_id)
     combination = _combination(settings, digest)
     with cli_store(config) as store:
         try:
@@ -154,10 +204,7 @@ def approve(
         except ApprovalRefused as exc:
             fail(str(exc))
     ground = "OVERRIDE, no passed evaluation" if decision.override else f"evaluation {decision.evaluation_id}"
-    console.print(
-        f"{model_id} {digest}: approved ({ground}; running gateways follow within a few seconds)",
-        highlight=False,
-    )
+    say(f"{model_id} {digest}: approved ({ground}; running gateways follow within a few seconds)")
 
 
 @models_app.command("retire")
@@ -185,8 +232,9 @@ def history(
     config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Every change-control event from the audit trail: digests seen, evaluations, approvals (and
-    overrides) and retirements, oldest first, with who and why."""
+    """Every change-control event from the audit trail, oldest first, with who and why.
+
+    Digests seen, evaluations, approvals (and overrides) and retirements."""
     with cli_store(config) as store:
         events = model_history(store, model_id)
     rows: list[dict[str, Any]] = [
@@ -200,16 +248,14 @@ def history(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("when", "model", "digest", "event", "by", "evaluation / reason")
+    table = _table("when", "model", "digest", "event", "by", "evaluation / reason")
     for row in rows:
         detail = row["detail"]
         note = detail.get("reason") or ""
         if "evaluation" in detail:
             note = f"{detail['evaluation']} {note}".strip()
-        table.add_row(
-            row["when"], row["model"] or "", row["digest"] or "", row["event"], row["by"] or "", str(note)
-        )
-    console.print(table)
+        _add_row(table, row["when"], row["model"], row["digest"], row["event"], row["by"], note)
+    _print_table(table)
 
 
 def _event_name(action: str, detail: Any) -> str:
@@ -223,8 +269,9 @@ def _event_name(action: str, detail: Any) -> str:
 
 @models_app.command("verify")
 def verify(config: ConfigOption = None) -> None:
-    """Hash every model's weights in full, ignoring the cache; fail when weights changed since the last
-    start or are not approved. The cache is refreshed, so the next start sees what is on disk."""
+    """Hash every model's weights in full; fail when they changed since the last start or are not approved.
+
+    The cache is ignored and refreshed, so the next start sees what is on disk."""
     settings = settings_from(config)
     try:
         replicas = _replicas(settings, cached=False)
@@ -256,7 +303,7 @@ def verify(config: ConfigOption = None) -> None:
                     )
         record_cli_action(store, "models.verify", replicas=len(replicas), problems=len(problems))
     for problem in problems:
-        console.print(f"[bold red]{problem}[/]", highlight=False)
+        console.print(Text(problem, style="bold red"))
     if problems:
         raise typer.Exit(1)
     console.print(f"{len(replicas)} replica(s): weights unchanged since the last start and approved")

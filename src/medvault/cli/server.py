@@ -10,6 +10,7 @@ import resource
 import signal
 import socket
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -19,8 +20,18 @@ import typer
 from starlette.types import ASGIApp
 
 from medvault import tls
-from medvault.cli._common import ConfigOption, announce_data_dir, console, err_console, fail, settings_from
-from medvault.config import Settings
+from medvault.cli._common import (
+    ConfigOption,
+    announce_data_dir,
+    config_file,
+    console,
+    err_console,
+    fail,
+    say,
+    settings_from,
+    warn,
+)
+from medvault.config import Settings, load_settings
 from medvault.errors import MedVaultError
 from medvault.logs import configure_logging
 
@@ -62,10 +73,27 @@ def _running_state(settings: Settings) -> dict[str, Any] | None:
     return None
 
 
-def _announce(text: str) -> None:
-    """Print the supervisor's messages as they are: paths, URLs and fingerprints (`:AB:` would become an
-    emoji) neither read as Rich markup nor wrapped, so that they can be copied whole."""
-    console.print(text, markup=False, emoji=False, highlight=False, soft_wrap=True)
+def _instance_settings(config: Path | None) -> tuple[Settings, str | None]:
+    """The settings `down` and `status` act on, and the config problem if the file no longer loads.
+
+    A medvault.toml edited while MedVault runs must not lock the operator out of the running instance:
+    it is found by its data directory (where the supervisor records its pid and holds its lock), read from
+    MEDVAULT_DATA_DIR, else from the file's `data_dir` if the file still parses, else the default."""
+    config = config_file(config)
+    try:
+        return load_settings(config), None
+    except MedVaultError as exc:
+        problem = str(exc)
+    data_dir = os.environ.get("MEDVAULT_DATA_DIR")
+    if data_dir is None and config is not None:
+        try:
+            data_dir = str(tomllib.loads(config.read_text(encoding="utf-8")).get("data_dir", "")) or None
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data_dir = None
+    # Unvalidated on purpose: only `data_dir` is read, and the broken values must not be read again.
+    settings = Settings.model_construct(data_dir=Path(data_dir)) if data_dir else Settings.model_construct()
+    warn(f"{problem}\n(looking for the running MedVault by its data directory {settings.data_dir.resolve()})")
+    return settings, problem
 
 
 def up(
@@ -85,10 +113,9 @@ def up(
 
     settings = settings_from(config, **({"port": port} if port else {}))
     announce_data_dir(settings)
+    _check_templates(settings, config)
     if settings.port_conflict:
-        err_console.print(
-            f"[bold yellow]warning:[/] {settings.port_conflict}", highlight=False, soft_wrap=True
-        )
+        warn(settings.port_conflict)
     configure_logging(settings.log_level)
     # No process of the service writes a core dump when it crashes: the gateway's and the engines'
     # memory holds the requests in flight, patient text included. Children inherit the limit.
@@ -107,7 +134,7 @@ def up(
         config_file=config,
         isolate=isolate,
         host_netns=host_netns,
-        announce=_announce,
+        announce=say,
         status=console.status,
         environ=os.environ,
     )
@@ -120,35 +147,52 @@ def up(
     raise typer.Exit(code)
 
 
+def _check_templates(settings: Settings, config: Path | None) -> None:
+    """Load the template library as the gateway will, before anything starts: a broken template file or a
+    missing directory in `workbench.template_dirs` stops `up` here (status 2), not in a gateway's log."""
+    from medvault.templates import TemplateLibrary
+
+    try:
+        TemplateLibrary.for_settings(settings)
+    except MedVaultError as exc:
+        fail(
+            f"{exc}; fix: correct that template file, or take its directory out of "
+            f"`workbench.template_dirs` in {config_file(config) or 'the configuration'}",
+            status=2,
+        )
+
+
 def down(
     config: ConfigOption = None,
     timeout: Annotated[float, typer.Option(help="seconds to wait before SIGKILL")] = 30.0,
 ) -> None:
     """Stop MedVault and remove what it created; safe to repeat."""
-    settings = settings_from(config)
-    announce_data_dir(settings)
+    settings, problem = _instance_settings(config)
+    if problem is None:
+        announce_data_dir(settings)
+    broken = str(config_file(config) or "the configuration")
     recorded = _recorded_state(settings)
     running = _running_state(settings)
     if running:
-        pid = int(running["pid"])
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        # Running means holding the data directory's lock too: the kernel frees it when the supervisor
-        # exits, before whoever started it reaps the zombie, and a pid reused since never holds it.
-        while _running_state(settings) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if _running_state(settings):
-            os.kill(pid, signal.SIGKILL)
-            console.print(
-                f"stopped MedVault (pid {pid}): it did not stop within {timeout:g} s, so it was killed"
-            )
-        else:
-            console.print(f"stopped MedVault (pid {pid})")
+        _stop(int(running["pid"]), settings, timeout, broken if problem else None)
+    elif problem is not None:
+        fail(
+            f"no MedVault runs with the data directory {settings.data_dir.resolve()}; if one runs with "
+            f"another, fix {broken} (or set MEDVAULT_DATA_DIR to its data directory) and run `medvault down` "
+            "again",
+            status=2,
+        )
     else:
         console.print("MedVault was not running")
     # Leftovers of an isolated run that crashed: only ever what that run recorded it had built, and
     # only while no supervisor holds the prefix (another data directory's instance may use it now).
     if recorded and recorded.get("isolation") == "on" and os.geteuid() == 0:
+        if problem is not None:  # the namespace prefix is in the file that does not load
+            fail(
+                f"MedVault is stopped; its namespaces and firewall are named in {broken}: fix it and run "
+                "`medvault down` again to remove any it left",
+                status=2,
+            )
         from medvault.isolation import build_isolation
         from medvault.supervisor import first_holder, isolation_locks
 
@@ -163,6 +207,30 @@ def down(
         from medvault.supervisor import state_file
 
         state_file(settings).unlink(missing_ok=True)
+
+
+def _stop(pid: int, settings: Settings, timeout: float, broken: str | None) -> None:
+    """SIGTERM the supervisor `pid` and wait for it (SIGKILL after `timeout`); `broken` names the config
+    file that did not load, if any, for the advice when it cannot be signalled."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except PermissionError:
+        fix = f"fix {broken}" if broken else "run `medvault down` as the user that started it"
+        fail(
+            f"MedVault is still running as pid {pid} (not permitted to signal it); {fix} or send SIGTERM "
+            f"to {pid}",
+            status=1,
+        )
+    deadline = time.monotonic() + timeout
+    # Running means holding the data directory's lock too: the kernel frees it when the supervisor
+    # exits, before whoever started it reaps the zombie, and a pid reused since never holds it.
+    while _running_state(settings) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _running_state(settings):
+        os.kill(pid, signal.SIGKILL)
+        console.print(f"stopped MedVault (pid {pid}): it did not stop within {timeout:g} s, so it was killed")
+    else:
+        console.print(f"stopped MedVault (pid {pid})")
 
 
 def _get(url: str, pin: Path | None = None) -> tuple[int, Any]:
@@ -180,38 +248,46 @@ def status(
     config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Is MedVault running, are its models ready, is isolation intact?"""
+    """Is MedVault running, are its models ready, is isolation intact? Exit 0 when it runs and is ready,
+    1 when not (not running included), 2 when it runs but the config file does not load."""
     from medvault.isolation import read_state
 
-    settings = settings_from(config)
-    announce_data_dir(settings)
+    settings, problem = _instance_settings(config)
+    if problem is None:
+        announce_data_dir(settings)
     running = _running_state(settings)
     report: dict[str, Any] = {"running": running is not None, "pid": None, "url": None, "ready": False}
     isolation: dict[str, Any] = dict(read_state(settings.data_dir))
     if running:
         report.update(pid=running["pid"], url=running["url"])
         report["starting"] = _starting(running)
-        served = tls.served(settings) if running["url"].startswith("https://") else None
-        if served is not None:
-            report["tls"] = {"certificate": str(served.cert_file), "sha256": served.fingerprint}
-        code, body = _get(running["url"] + "/readyz", served.cert_file if served else None)
-        report["ready"] = code == 200
-        report["models"] = (body or {}).get("models", {})
-        report["held"] = (body or {}).get("held", {})  # models change control holds back, and why
         if running.get("isolation") == "off":
             isolation = {"state": "off", "host_netns": None, "zones": []}
-        elif os.geteuid() == 0:
-            from medvault.isolation import build_isolation
+        if problem is not None:
+            # Readiness is not asked: the certificate to pin and the isolation policy are in that file.
+            report["config_error"] = problem
+        else:
+            served = tls.served(settings) if running["url"].startswith("https://") else None
+            if served is not None:
+                report["tls"] = {"certificate": str(served.cert_file), "sha256": served.fingerprint}
+            code, body = _get(running["url"] + "/readyz", served.cert_file if served else None)
+            report["ready"] = code == 200
+            report["models"] = (body or {}).get("models", {})
+            report["held"] = (body or {}).get("held", {})  # models change control holds back, and why
+            if running.get("isolation") != "off" and os.geteuid() == 0:
+                from medvault.isolation import build_isolation
 
-            iso = build_isolation(
-                settings.isolation, data_dir=settings.data_dir, host_netns=running.get("host_netns")
-            )
-            isolation = iso.status()
+                iso = build_isolation(
+                    settings.isolation, data_dir=settings.data_dir, host_netns=running.get("host_netns")
+                )
+                isolation = iso.status()
     else:
         isolation, gone = _without_supervisor(settings, isolation)
         if gone:
             report["down"] = gone
             err_console.print(f"[bold red]{gone}[/]", highlight=False)
+        else:
+            err_console.print("MedVault is not running", highlight=False)
     isolation.setdefault("state", "off")
     report["isolation"] = isolation
     if as_json:
@@ -221,13 +297,13 @@ def status(
         console.print(f"running: {report['running']}  url: {report['url']}  ready: {report['ready']}")
         console.print(f"isolation: [{colour}]{isolation['state']}[/]")
         if report.get("tls"):
-            _announce(f"tls: {report['tls']['certificate']}  SHA-256 {report['tls']['sha256']}")
+            say(f"tls: {report['tls']['certificate']}  SHA-256 {report['tls']['sha256']}")
         for reason in report.get("held", {}).values():
-            _announce(f"not served: {reason}")
+            say(f"not served: {reason}")
         for child in report.get("starting", []):
-            _announce(f"starting: {child['name']} (loading for {child['loading_s']} s)")
-    if isolation["state"] == "breached" or (running and not report["ready"]) or report.get("down"):
-        raise typer.Exit(1)
+            say(f"starting: {child['name']} (loading for {child['loading_s']} s)")
+    if isolation["state"] == "breached" or not running or not report["ready"] or report.get("down"):
+        raise typer.Exit(2 if running and problem is not None and isolation["state"] != "breached" else 1)
 
 
 def _starting(running: dict[str, Any]) -> list[dict[str, Any]]:

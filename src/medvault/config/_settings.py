@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from functools import cached_property
 from pathlib import Path
@@ -62,7 +63,7 @@ class Settings(BaseSettings):
         ids = [m.id for m in models]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ValueError(f"model ids must be unique, {', '.join(dupes)} appear twice")
+            raise ValueError(f"model ids must be unique; used more than once: {', '.join(dupes)}")
         return models
 
     @field_validator("models")
@@ -150,8 +151,12 @@ def _fix_for(error: dict[str, Any]) -> str:
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build the settings, or raise `ConfigError` naming each bad key, the problem and the fix."""
-    source = str(config_file) if config_file else "the environment"
     if config_file is not None:
+        if config_file.is_dir():
+            raise ConfigError(
+                f"{config_file}: is a directory, not a config file; fix: pass the file itself "
+                f"(e.g. --config {config_file / 'medvault.toml'})"
+            )
         if not config_file.is_file():
             raise ConfigError(f"{config_file}: no such file; fix: pass an existing --config file")
         try:
@@ -162,13 +167,50 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             ) from exc
         except UnicodeDecodeError as exc:
             raise ConfigError(f"{config_file}: not UTF-8 text; fix: save it as UTF-8") from exc
+    given = set(overrides)  # keys set by the command's own flags (they win over the environment)
+    if config_file is not None:
         overrides["_toml_file"] = config_file
     try:
         return Settings(**overrides)
     except ValidationError as exc:
+        sources: list[str] = []
         lines = []
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            fix = "" if "; fix: " in err["msg"] else f"; fix: {_fix_for(dict(err))}"  # says its own
-            lines.append(f"  key `{key}`: {err['msg']}{fix}")
-        raise ConfigError(f"invalid settings in {source}:\n" + "\n".join(lines)) from exc
+            flag = bool(err["loc"]) and err["loc"][0] in given
+            variable = None if flag else _variable_for(err["loc"])
+            source = (
+                "the command line" if flag
+                else f"environment variable {variable}" if variable
+                else str(config_file or "the environment")
+            )  # fmt: skip
+            if source not in sources:
+                sources.append(source)
+            if variable:
+                fix = f"; fix: correct or unset {variable}" + _env_hint(dict(err))
+                lines.append(f"  key `{key}` (from {source}): {err['msg']}{fix}")
+            else:
+                fix = "" if "; fix: " in err["msg"] else f"; fix: {_fix_for(dict(err))}"  # says its own
+                lines.append(f"  key `{key}`: {err['msg']}{fix}")
+        raise ConfigError(f"invalid settings from {' and '.join(sources)}:\n" + "\n".join(lines)) from exc
+
+
+def _variable_for(loc: tuple[int | str, ...]) -> str | None:
+    """The MEDVAULT_* environment variable that set the value at `loc` (or a section holding it), if any:
+    a bad value from the environment is not the config file's fault. Names match case-insensitively, as
+    pydantic-settings reads them."""
+    present = {name.upper(): name for name in os.environ}
+    for end in range(len(loc), 0, -1):
+        name = "MEDVAULT_" + "__".join(str(part).upper() for part in loc[:end])
+        if name in present:
+            return present[name]
+    return None
+
+
+def _env_hint(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind.startswith(("int", "float")):
+        return " (a plain number)"
+    if kind.startswith("bool"):
+        return " (true or false)"
+    return ""
