@@ -227,7 +227,8 @@ def test_a_session_ends_at_its_absolute_lifetime(tmp_path: Path, fake_engine: En
 
 
 def test_sign_out_after_the_session_expired_goes_to_sign_in(bench: Bench) -> None:
-    """Signing out of a session that already idled out lands on the sign-in form saying so, not a 401."""
+    """Signing out of a session that already idled out lands on the sign-in form saying so, not a 401,
+    and still clears the tab's storage (the browser sent its SameSite=Strict cookie)."""
     client, token = bench.sign_in()
     sessions = bench.workbench.sessions
     later = sessions.clock() + bench.settings.workbench.session_idle_minutes * 60 + 1
@@ -235,6 +236,7 @@ def test_sign_out_after_the_session_expired_goes_to_sign_in(bench: Bench) -> Non
     response = client.post("/workbench/signout", data={"csrf_token": token})
     assert response.status_code == 303
     assert response.headers["location"] == "/workbench/signin?expired=1"
+    assert response.headers["clear-site-data"] == '"storage"'
     form = client.get(response.headers["location"])
     assert form.status_code == 200 and "Ihre Sitzung ist abgelaufen" in form.text
     assert [e["detail"] for e in bench.audit() if e["action"] == "auth.logout"] == [{"reason": "no_session"}]

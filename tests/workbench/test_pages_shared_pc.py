@@ -23,17 +23,6 @@ def test_sign_out_sends_clear_site_data_storage(bench: Bench) -> None:
     assert "data-user" not in form.text
 
 
-def test_sign_out_of_an_expired_session_clears_too(bench: Bench) -> None:
-    """The session idled out: the sign-out still clears (the browser sent its SameSite=Strict cookie)."""
-    client, token = bench.sign_in()
-    sessions = bench.workbench.sessions
-    later = sessions.clock() + bench.settings.workbench.session_idle_minutes * 60 + 1
-    sessions.clock = lambda: later
-    response = client.post("/workbench/signout", data={"csrf_token": token})
-    assert response.headers["location"] == "/workbench/signin?expired=1"
-    assert response.headers[CLEAR] == '"storage"'
-
-
 def test_no_clearing_without_the_session_cookie_or_the_csrf_token(bench: Bench) -> None:
     """Another site's form post arrives without the cookie (SameSite=Strict) or without the token: it
     must not wipe the tab's work."""
