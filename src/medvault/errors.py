@@ -13,6 +13,7 @@
         ├── Forbidden               403 authenticated but not allowed
         ├── NotFound                404 unknown model, template, run
         ├── PayloadTooLarge         413 body over the configured limit
+        ├── UnsupportedMediaType    415 body declared as something other than JSON
         ├── ValidationFailed        422 body does not fit the schema (names the field)
         ├── RateLimited             429 over the per-key request rate
         ├── ClientClosed            499 the client went away before the answer (audited, never sent)
@@ -100,6 +101,12 @@ class PayloadTooLarge(ApiError):
     status_code = 413
     error_type = "invalid_request_error"
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status_code = 415
+    error_type = "invalid_request_error"
+    code = "unsupported_media_type"
 
 
 class ValidationFailed(ApiError):

@@ -5,7 +5,9 @@ security-header middleware, each wrapping `send` once more; a streamed answer pa
 The API routes need none of it: `endpoint()` already turns every error into an OpenAI-shaped answer and
 the security headers are for HTML pages. So an exact (method, path) match is handed straight to its
 handler; everything else (and the same paths with other methods, for the usual 405) takes the full app.
-The routes stay registered on the app as well, so they are in the OpenAPI document.
+The routes stay registered on the app as well (plain Starlette routes, so the app answers other methods
+with 405 and `Allow`); they are not in `/openapi.json`, which describes the workbench API: the OpenAI
+API's shapes are OpenAI's, and docs/api.md lists what MedVault adds to them.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class GatewayApp(FastAPI):
         self._fast: dict[tuple[str, str], Endpoint] = {}
 
     def api_route_fast(self, path: str, endpoint: Endpoint, methods: list[str]) -> None:
-        """Add a route that skips the middleware stack (and still appears in the schema)."""
+        """Add a route that skips the middleware stack."""
         self.router.add_route(path, endpoint, methods)
         for method in methods:
             self._fast[(method, path)] = endpoint

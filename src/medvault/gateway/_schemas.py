@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 import orjson
 from starlette.requests import Request
 
-from medvault.errors import BadRequest, PayloadTooLarge, ValidationFailed
+from medvault.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from medvault.gateway._request import header
 from medvault.gateway.errors import IDENTIFIER
 
@@ -42,8 +42,47 @@ class ChatRequest:
     body: dict[str, Any]
 
 
+def _is_json(content_type: str) -> bool:
+    """Whether a Content-Type declares JSON in UTF-8: `application/json` or an `application/*+json`
+    type, with parameters, but no charset other than UTF-8 (RFC 8259: JSON between systems is UTF-8)."""
+    media_type, *params = content_type.lower().split(";")
+    media_type = media_type.strip()
+    if media_type != "application/json" and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        return False
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip() == "charset" and value.strip().strip('"') not in ("utf-8", "utf8"):
+            return False
+    return True
+
+
+def _require_json(request: Request) -> None:
+    """415 for a body declared as anything but JSON. A request without a Content-Type is read as JSON:
+    the OpenAI SDKs always send one, and plain HTTP clients that send none mean JSON here. The declared
+    type is not quoted back: it is client text."""
+    declared = header(request, b"content-type")
+    if declared.strip() and not _is_json(declared):
+        raise UnsupportedMediaType(
+            "request body must be JSON in UTF-8: send Content-Type: application/json", param="Content-Type"
+        )
+
+
+def _not_json(raw: bytes, exc: orjson.JSONDecodeError) -> BadRequest:
+    """A readable 400 for a body orjson refused; its own message for bytes that are not UTF-8 names
+    surrogates, which is not what the client got wrong."""
+    try:
+        raw.decode("utf-8")  # only on the failure path: a valid body is never decoded twice
+    except UnicodeDecodeError:
+        return BadRequest("request body is not valid UTF-8 JSON: send the JSON encoded as UTF-8")
+    return BadRequest(f"request body is not valid JSON: {exc}")
+
+
 async def read_json(request: Request, limit: int) -> Any:
-    """The request body as JSON, refusing more than `limit` bytes before reading them all."""
+    """The request body as JSON, refusing a declared non-JSON type (415) and more than `limit` bytes
+    (413) before reading them all."""
+    _require_json(request)
     declared = header(request, b"content-length")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit} bytes")
@@ -60,7 +99,7 @@ async def read_json(request: Request, limit: int) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"request body is not valid JSON: {exc}") from exc
+        raise _not_json(raw, exc) from exc
 
 
 def _fail(param: str, problem: str) -> NoReturn:

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import orjson
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match, Mount
 
 from medvault.errors import ApiError, BadRequest, Forbidden, NotFound, Unauthenticated, ValidationFailed
 
 # A key that an error may name in `param`: anything else could be client text (a patient's name).
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _LOC_ROOTS = frozenset({"body", "query", "path"})
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")  # those a 405's `Allow` may name
 
 # Every API answer carries these: answers hold patient text (no cache may keep them), and a JSON error
 # must never be sniffed into something a browser runs. Precomputed, appended as raw header pairs.
@@ -27,6 +31,44 @@ def hardened(response: Response) -> Response:
     """`response` with `NO_STORE` added: for answers that do not pass through `endpoint()`."""
     response.raw_headers += NO_STORE
     return response
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: `code` is stable for clients to act on; `param` names the field or header."""
+
+    message: str
+    type: str
+    code: str | None = None
+    param: str | None = None
+
+
+class ErrorOut(BaseModel):
+    """Every error answer's body (OpenAI's shape), as the OpenAPI document declares it."""
+
+    error: ErrorDetail
+
+
+# Why each status is answered, for the OpenAPI document.
+_WHY = {
+    400: "the body is not JSON, or not UTF-8",
+    401: "no API key or session, or an unknown or revoked one",
+    403: "authenticated, but the role may not do this",
+    404: "no such template, run or model",
+    409: "a run with this Idempotency-Key was already started (the message names it)",
+    413: "the body is over `limits.max_body_bytes`",
+    415: "the body is declared as something other than JSON (send Content-Type: application/json)",
+    422: "the body, a query parameter or a header does not fit the schema (`param` names it)",
+    429: "over the caller's request or token rate (see Retry-After)",
+    500: "internal error (the gateway log says more)",
+    502: "the engine answered with an error or broke off",
+    503: "no engine is ready, or the model is held by change control",
+    504: "the engine did not answer in time",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` declaring `ErrorOut` for each of `statuses` (a route's `responses=`)."""
+    return {status: {"model": ErrorOut, "description": _WHY[status]} for status in statuses}
 
 
 def error_body(exc: ApiError) -> dict[str, object]:
@@ -73,6 +115,19 @@ def validation_failed(exc: RequestValidationError) -> ValidationFailed:
     return ValidationFailed(f"field `{field or 'body'}`: {first['msg']}", param=field or None)
 
 
+def _allowed(request: Request) -> str | None:
+    """The methods this path answers, for the `Allow` header HTTP requires of a 405 (None if no route
+    does): Starlette names only those of the first route it found on the path, and `/api/v1/runs` has a
+    GET and a POST. Each method is tried against the app's routes, as the router would try it."""
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    allowed = [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
+    return ", ".join(allowed) or None
+
+
 def install_error_handlers(app: Starlette) -> None:
     """Unknown routes, wrong methods, FastAPI validation errors and crashes answer in the same shape."""
 
@@ -87,7 +142,13 @@ def install_error_handlers(app: Starlette) -> None:
         cls = kinds.get(exc.status_code, ApiError)
         error = cls(str(exc.detail))
         error.status_code = exc.status_code
-        return hardened(error_response(error))
+        response = error_response(error)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        allowed = _allowed(request) if exc.status_code == 405 else None
+        if allowed:
+            response.headers["allow"] = allowed
+        return hardened(response)
 
     async def invalid(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

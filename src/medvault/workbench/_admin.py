@@ -44,6 +44,7 @@ ADMIN = "/workbench/admin"
 ADMINS = frozenset({Role.ADMIN.value})
 AUDIT_PAGE = 200  # events per audit page
 EVALUATIONS_PAGE = 100  # newest evaluations listed
+INT64_MAX = 2**63 - 1
 
 Render = Callable[..., Response]
 SessionOf = Callable[[Request], Awaitable[Session | Response]]
@@ -136,6 +137,15 @@ def _last_seq(store: Store) -> int:
         else:
             high = middle
     return high
+
+
+def query_int(given: str) -> int | None:
+    """A query parameter as a whole number from 0 to `INT64_MAX` (what a database integer holds), else
+    None: a larger one fails in the driver, a 500 instead of the client's mistake."""
+    if not (given.isascii() and given.isdigit()) or len(given) > len(str(INT64_MAX)):
+        return None
+    value = int(given)
+    return value if value <= INT64_MAX else None
 
 
 def audit_page(store: Store, before: int | None) -> tuple[list[StoredAuditEvent], int | None]:
@@ -288,7 +298,11 @@ class AdminPages:
 
     async def audit(self, request: Request, call: Call, session: Session) -> Response:
         given = request.query_params.get("before", "")
-        before = int(given) if given.isdigit() else None
+        before = query_int(given) if given else None
+        if given and before is None:  # 400 in the page's own format, saying what `before` takes
+            call.detail["reason"] = "before"
+            notice = message("admin.bad_before", session.lang, max=INT64_MAX)
+            return self._page(request, session, "admin_refused.html", status=400, notice=notice)
         events, older = await asyncio.to_thread(audit_page, self._gateway.store, before)
         call.detail["listed"] = len(events)
         return self._page(request, session, "admin_audit.html", events=events, older=older)

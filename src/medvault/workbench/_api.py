@@ -6,7 +6,8 @@ gateway's one error shape, through `medvault.gateway.endpoint`. Each request is 
 its role checked before its body is read: a stranger gets 401, never a parse or validation error, and
 the bytes of an unauthenticated body are never looked at. Bodies are then read through the gateway's
 `read_json`, which counts the bytes as they arrive: a chunked body without `Content-Length` meets the
-same `limits.max_body_bytes` as a declared one.
+same `limits.max_body_bytes` as a declared one, and which applies the API's one Content-Type rule (415
+for a body declared as anything but JSON).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.requests import Request
@@ -26,6 +27,7 @@ from starlette.types import Message
 
 from medvault.errors import NotFound, StoreError, ValidationFailed
 from medvault.gateway import Call, CallLog, Gateway, endpoint, read_json, require_role, validation_failed
+from medvault.gateway.errors import error_responses
 from medvault.store import Feedback, Principal, SurveyAnswer, get_survey_answer, save_survey_answer
 from medvault.templates import Template, TemplateLibrary
 from medvault.workbench._access import READERS, USERS, Access
@@ -34,6 +36,7 @@ from medvault.workbench._runs import Runner
 from medvault.workbench._schemas import (
     FeedbackIn,
     FeedbackOut,
+    InputTooLongOut,
     Lang,
     RecentRunsOut,
     RunIn,
@@ -49,11 +52,16 @@ from medvault.workbench._schemas import (
 PREFIX = "/api/v1"
 # Who may call each route (by audit action); every other route is for USERS.
 _ROLES = {"run.read": USERS | READERS}
+_IDEMPOTENCY_KEY_DOC = "a UUID the client picks per run: a retry with the same key is a 409 naming the run"
+# The errors every route may answer, those of a route with a body, and those of a route that looks one up.
+_EVERY = error_responses(401, 403, 422, 429, 500)
+_BODY = error_responses(400, 413, 415)
+_FOUND = error_responses(404)
 
 
 async def limited(request: Request, max_body_bytes: int) -> Request:
-    """The request with its JSON body read under the byte limit (413 past it, 400 if not JSON), replayed
-    to FastAPI's own parsing; GET and friends pass unread."""
+    """The request with its JSON body read under the byte limit (413 past it, 415 if declared as another
+    type, 400 if not JSON), replayed to FastAPI's own parsing; GET and friends pass unread."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return request
     raw = orjson.dumps(await read_json(request, max_body_bytes))
@@ -69,9 +77,8 @@ async def limited(request: Request, max_body_bytes: int) -> Request:
     return Request(request.scope, replay)
 
 
-def _idempotency_key(request: Request) -> str | None:
-    """The request's `Idempotency-Key` as a canonical UUID (None without one); 422 if it is not a UUID."""
-    given = request.headers.get("idempotency-key")
+def _idempotency_key(given: str | None) -> str | None:
+    """An `Idempotency-Key` as a canonical UUID (None without one); 422 if it is not a UUID."""
     if given is None:
         return None
     try:
@@ -184,13 +191,21 @@ class Api:
         call.detail.update(input_tokens=measure.tokens, input_limit=measure.limit, exact=measure.exact)
         return TokensOut(tokens=measure.tokens, limit=measure.limit, over=measure.over, exact=measure.exact)
 
-    async def create_run(self, request: Request, call: CurrentCall, body: RunIn) -> Response:
+    async def create_run(
+        self,
+        request: Request,
+        call: CurrentCall,
+        body: RunIn,
+        idempotency_key: Annotated[
+            str | None, Header(alias="Idempotency-Key", description=_IDEMPOTENCY_KEY_DOC)
+        ] = None,
+    ) -> Response:
         """Run a template; the answer streams back as server-sent events (see docs/api.md).
 
         An `Idempotency-Key` header (a UUID the client picks per run) makes a retry of the same request a
         409 naming the run it started, never a second run."""
         principal = self._who(call)
-        key = _idempotency_key(request)
+        key = _idempotency_key(idempotency_key)
         try:
             return await self._runner.start(call, principal, body, await self._lang(request, None), key)
         except InputTooLong as exc:  # 413 with the numbers the UI shows beside its counter
@@ -295,10 +310,18 @@ class Api:
             prefix=PREFIX,
             tags=["workbench"],
             route_class=audited_route(self._gateway.calls, self._access, settings.limits.max_body_bytes),
+            responses=_EVERY,
+            # `limited` has applied the gateway's one Content-Type rule (read_json): a body it let through
+            # without a type is JSON here too, as on /v1/chat/completions.
+            strict_content_type=False,
         )
         router.add_api_route("/templates", self.list_templates, methods=["GET"], name="templates.list")
         router.add_api_route(
-            "/templates/{template_id}", self.get_template, methods=["GET"], name="templates.read"
+            "/templates/{template_id}",
+            self.get_template,
+            methods=["GET"],
+            name="templates.read",
+            responses=_FOUND,
         )
         router.add_api_route(
             "/runs",
@@ -306,19 +329,40 @@ class Api:
             methods=["POST"],
             name="run.create",
             response_class=Response,
-            responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}},
+            responses={
+                200: {"content": {"text/event-stream": {}}, "description": "server-sent events"},
+                **_BODY,
+                **_FOUND,
+                **error_responses(409, 502, 503, 504),
+                413: {"model": InputTooLongOut, "description": "the body is over `limits.max_body_bytes`, "
+                      "or the inputs do not fit the model (`code` input_too_long, with the numbers)"},
+            },
+        )  # fmt: skip
+        router.add_api_route(
+            "/tokens",
+            self.count_tokens,
+            methods=["POST"],
+            name="tokens.count",
+            responses={**_BODY, **_FOUND},
         )
-        router.add_api_route("/tokens", self.count_tokens, methods=["POST"], name="tokens.count")
         router.add_api_route("/runs", self.list_runs, methods=["GET"], name="runs.list")
-        router.add_api_route("/runs/{run_id}", self.get_run, methods=["GET"], name="run.read")
+        router.add_api_route(
+            "/runs/{run_id}", self.get_run, methods=["GET"], name="run.read", responses=_FOUND
+        )
         router.add_api_route(
             "/runs/{run_id}/feedback",
             self.create_feedback,
             methods=["POST"],
             name="feedback.create",
             status_code=201,
+            responses={**_BODY, **_FOUND},
         )
         router.add_api_route(
-            "/survey", self.create_survey, methods=["POST"], name="survey.create", status_code=201
+            "/survey",
+            self.create_survey,
+            methods=["POST"],
+            name="survey.create",
+            status_code=201,
+            responses=_BODY,
         )
         return router

@@ -90,6 +90,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "admin.status": ("Status", "Status"),
     "admin.users": ("Benutzer und API-Schlüssel", "Users and API keys"),
     "admin.audit": ("Prüfpfad", "Audit trail"),
+    "admin.bad_before": (
+        "Der Parameter `before` muss eine ganze Zahl von 0 bis {max} sein.",
+        "The parameter `before` must be a whole number from 0 to {max}.",
+    ),
     "admin.reports": ("Berichte", "Reports"),
     "admin.metrics": ("Metriken", "Metrics"),
     "admin.isolation": ("Netzisolation", "Network isolation"),

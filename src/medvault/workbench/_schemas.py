@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from medvault.gateway.errors import ErrorDetail
 from medvault.store import Feedback
 from medvault.templates import Template
 
@@ -277,3 +278,16 @@ class SurveyOut(BaseModel):
     critical_errors_seen: int | None = None
     rater_role: str | None = None
     replaced: bool = False
+
+
+class InputTooLongDetail(ErrorDetail):
+    """A run's 413: with `code` input_too_long (the inputs do not fit the model) also the numbers the UI
+    shows by its counter; without them the body was over the byte limit."""
+
+    tokens: int | None = None
+    limit: int | None = None
+    exact: bool | None = None
+
+
+class InputTooLongOut(BaseModel):
+    error: InputTooLongDetail
