@@ -23,6 +23,7 @@ from medvault.config import Settings, load_settings
 from medvault.errors import ConfigError
 from medvault.store import Store
 from medvault.supervisor import data_dir_lock, state_file
+from tests.conftest import require_root
 
 TYPO = "prot = 8080\n"  # a misspelt key: the file no longer loads
 
@@ -58,19 +59,30 @@ def gateway() -> Iterator[str]:
     server.server_close()
 
 
-def _supervisor(data_dir: Path, url: str = "http://127.0.0.1:9") -> subprocess.Popen[str]:
+def _supervisor(
+    data_dir: Path, url: str = "http://127.0.0.1:9", isolation: str = "off", cleans_up: bool = False
+) -> subprocess.Popen[str]:
     """A stand-in supervisor, as `down` and `status` find one: it holds the data directory's lock, has
-    recorded its pid in run/supervisor.json, and exits on SIGTERM."""
+    recorded its pid in run/supervisor.json, and exits on SIGTERM (removing its record first, as the
+    real one does after a clean stop, when `cleans_up`)."""
     lock = data_dir_lock(data_dir)
     lock.parent.mkdir(parents=True, exist_ok=True)
-    holder = (
-        "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
-        "print('locked', flush=True); time.sleep(120)"
+    record_file = state_file(Settings(data_dir=data_dir))
+    # On SIGTERM: remove the record, then die of the signal as before.
+    cleanup = (
+        "def term(*_): os.unlink(sys.argv[2]); signal.signal(15, signal.SIG_DFL); os.kill(os.getpid(), 15)\n"
+        "signal.signal(15, term)\n"
     )
-    process = subprocess.Popen([sys.executable, "-c", holder, str(lock)], stdout=subprocess.PIPE, text=True)
+    holder = (
+        "import fcntl, os, signal, sys, time\nf = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX)\n"
+        + (cleanup if cleans_up else "")
+        + "print('locked', flush=True); time.sleep(120)"
+    )
+    argv = [sys.executable, "-c", holder, str(lock), str(record_file)]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None and process.stdout.readline() == "locked\n"
-    record = {"pid": process.pid, "url": url, "isolation": "off", "processes": []}
-    state_file(Settings(data_dir=data_dir)).write_text(json.dumps(record))
+    record = {"pid": process.pid, "url": url, "isolation": isolation, "processes": []}
+    record_file.write_text(json.dumps(record))
     return process
 
 
@@ -240,6 +252,16 @@ def test_up_refuses_a_broken_template_directory_before_starting_anything(
     assert not (tmp_path / "data" / "run").exists()
 
 
+@pytest.mark.parametrize("port", ["0", "70000"])
+def test_up_refuses_a_port_out_of_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, port: str) -> None:
+    """`up --port 0` is refused like any other port out of range (it used to be ignored silently)."""
+    monkeypatch.setattr("medvault.cli.server.configure_logging", lambda level: None)
+    monkeypatch.setenv("MEDVAULT_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(app, ["up", "--no-isolation", "--port", port])
+    assert result.exit_code == 2 and "from the command line" in result.stderr, result.output
+    assert not (tmp_path / "data" / "run").exists()
+
+
 def test_templates_list_refuses_an_unknown_language() -> None:
     """`templates list --lang fr` refuses as `templates show --lang fr` does; `--lang en` lists (control)."""
     unknown = CliRunner().invoke(app, ["templates", "list", "--lang", "fr"])
@@ -356,3 +378,30 @@ def test_help_lists_each_command_on_one_line() -> None:
         for name in names:
             summary = " ".join(inspect.cleandoc(commands[name].help).split("\n\n")[0].split())
             assert any(summary in line for line in result.stdout.splitlines()), (summary, result.stdout)
+
+
+@pytest.mark.root
+@pytest.mark.parametrize("cleans_up", [True, False])
+def test_down_with_a_broken_config_after_an_isolated_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cleans_up: bool
+) -> None:
+    """An isolated MedVault that removes what it built when stopped (as the real supervisor does) is
+    stopped with exit 0 although the file does not load; one that left its record behind (a crash) makes
+    `down` say that the leftovers are named in the broken file (exit 2)."""
+    require_root()
+    data = tmp_path / "data"
+    process = _supervisor(data, isolation="on", cleans_up=cleans_up)
+    try:
+        monkeypatch.setenv("MEDVAULT_DATA_DIR", str(data))
+        config = tmp_path / "medvault.toml"
+        config.write_text(TYPO)
+        result = CliRunner().invoke(app, ["down", "--timeout", "20", "--config", str(config)])
+        assert f"stopped MedVault (pid {process.pid})" in result.stdout, result.output
+        if cleans_up:
+            assert result.exit_code == 0, result.output
+        else:
+            assert result.exit_code == 2 and "its namespaces and firewall are named in" in result.output
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()

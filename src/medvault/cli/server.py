@@ -111,7 +111,7 @@ def up(
     """Start MedVault in the foreground: isolation, engines, gateway and monitor."""
     from medvault.supervisor import InstanceRunning, Supervisor
 
-    settings = settings_from(config, **({"port": port} if port else {}))
+    settings = settings_from(config, **({"port": port} if port is not None else {}))
     announce_data_dir(settings)
     _check_templates(settings, config)
     if settings.port_conflict:
@@ -175,6 +175,7 @@ def down(
     running = _running_state(settings)
     if running:
         _stop(int(running["pid"]), settings, timeout, broken if problem else None)
+        recorded = _recorded_state(settings)  # a clean stop removed its record along with what it built
     elif problem is not None:
         fail(
             f"no MedVault runs with the data directory {settings.data_dir.resolve()}; if one runs with "
