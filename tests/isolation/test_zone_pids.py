@@ -79,21 +79,25 @@ def test_the_cap_is_a_setting_with_a_generous_default(tmp_path: Path) -> None:
 @pytest.mark.root
 @pytest.mark.slow
 def test_a_fork_beyond_the_cap_fails_inside_the_zone(lab: Lab) -> None:
-    """With a cap of 48, a vault workload starts (control) but its 80 forks are partly refused."""
+    """With a cap of 48, a vault workload starts (control) but its 80 forks are partly refused. On a
+    host whose pids controller is not in cgroup v2 (this project's CI machine: cgroup v1), `up` warns
+    that the zones run uncapped, as documented, and the workload forks freely."""
     policy = lab.policy.model_copy(update={"zone_pids_max": 48})
     iso = build_isolation(policy, data_dir=lab.data_dir, host_netns=lab.host)
     iso.preflight()
-    iso.up()
+    with capture_logs() as logs:
+        iso.up()
     try:
         cgroups = iso._zone_cgroups()
-        if cgroups is None or not (cgroups.path("vault") / "pids.max").exists():
-            pytest.skip(
-                "no cgroup v2 pids controller on this machine (the fake-hierarchy tests cover the writes)"
-            )
-        assert (cgroups.path("vault") / "pids.max").read_text().strip() == "48"
+        capped = cgroups is not None and (cgroups.path("vault") / "pids.max").exists()
         out = sh(*iso.exec_prefix("vault"), sys.executable, "-c", FORKS, timeout=60).stdout
         started, refused = map(int, out.split())
         assert started > 0  # the workload itself runs and forks
-        assert refused > 0 and started < 48
+        if capped:
+            assert cgroups is not None and (cgroups.path("vault") / "pids.max").read_text().strip() == "48"
+            assert refused > 0 and started < 48
+        else:
+            assert "zone_pids_unlimited" in [entry["event"] for entry in logs]
+            assert refused == 0 and started == 80
     finally:
         iso.down()
