@@ -8,7 +8,7 @@ from medvault.gateway._app import METRICS_PAGE, Gateway, create_app
 from medvault.gateway._auth import ADMIN_ROLES, CHAT_ROLES, Authenticator, require_role
 from medvault.gateway._calls import Call, CallLog, Handler, endpoint
 from medvault.gateway._metrics import Metrics, use_multiprocess
-from medvault.gateway._schemas import read_json
+from medvault.gateway._schemas import read_body, read_json
 from medvault.gateway.errors import error_body, error_response, validation_failed
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "endpoint",
     "error_body",
     "error_response",
+    "read_body",
     "read_json",
     "require_role",
     "use_multiprocess",

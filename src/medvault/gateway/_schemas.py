@@ -79,10 +79,9 @@ def _not_json(raw: bytes, exc: orjson.JSONDecodeError) -> BadRequest:
     return BadRequest(f"request body is not valid JSON: {exc}")
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    """The request body as JSON, refusing a declared non-JSON type (415) and more than `limit` bytes
-    (413) before reading them all."""
-    _require_json(request)
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing more than `limit` bytes (413) by its declared length or, for a
+    chunked one, as soon as it grows past the limit: never read whole first."""
     declared = header(request, b"content-length")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit} bytes")
@@ -93,7 +92,14 @@ async def read_json(request: Request, limit: int) -> Any:
         if size > limit:
             raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
         chunks.append(chunk)
-    raw = b"".join(chunks)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The request body as JSON, refusing a declared non-JSON type (415) and more than `limit` bytes
+    (413) before reading them all."""
+    _require_json(request)
+    raw = await read_body(request, limit)
     if not raw:
         raise BadRequest("request body is empty; send a JSON object")
     try:

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from medvault.errors import Forbidden, Unauthenticated
-from medvault.gateway import ADMIN_ROLES, CHAT_ROLES
+from medvault.errors import BadRequest, Forbidden, Unauthenticated
+from medvault.gateway import ADMIN_ROLES, CHAT_ROLES, read_body
 from medvault.store import Principal
 from medvault.workbench._sessions import COOKIE, Session, Sessions, same_token
 
@@ -33,6 +34,11 @@ READERS = ADMIN_ROLES
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
+# The workbench's own forms (sign-in, sign-out) hold a few short fields: a larger body, or more fields,
+# is no browser filling them in, and is refused before it is read whole (no sign-in needed to send one).
+FORM_TYPE = "application/x-www-form-urlencoded"
+FORM_MAX_BYTES = 16 * 1024
+_FORM_MAX_FIELDS = 16
 
 KeyAuth = Callable[[Request], Awaitable[Principal]]
 # The user's current stamp, None when their sessions must end; async because it may ask the directory.
@@ -88,10 +94,21 @@ class Access:
     @staticmethod
     async def _check_csrf(request: Request, session: Session) -> None:
         token = request.headers.get(CSRF_HEADER)
-        if token is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")
-        ):
-            field = (await request.form()).get(CSRF_FIELD)
-            token = field if isinstance(field, str) else None
+        if token is None and request.headers.get("content-type", "").startswith(FORM_TYPE):
+            token = (await read_form(request)).get(CSRF_FIELD)
         if not same_token(token, session.csrf):
             raise Forbidden("missing or wrong CSRF token; reload the page", code="csrf_failed")
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The url-encoded form of a sign-in or sign-out post: 413 past `FORM_MAX_BYTES`, 400 for more
+    than a few fields or bytes that are not UTF-8 (the first value of a repeated field counts)."""
+    raw = await read_body(request, FORM_MAX_BYTES)
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=_FORM_MAX_FIELDS)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest("the form is not one of the workbench's: reload the page and send it again") from exc
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        form.setdefault(name, value)
+    return form

@@ -34,7 +34,7 @@ from medvault.directory import Outcome
 from medvault.gateway import Call, Gateway, endpoint
 from medvault.store import Principal, get_survey_answer
 from medvault.templates import TemplateLibrary
-from medvault.workbench._access import CSRF_FIELD, READERS, USERS, Access
+from medvault.workbench._access import CSRF_FIELD, READERS, USERS, Access, read_form
 from medvault.workbench._admin import ADMIN, AdminPages
 from medvault.workbench._cookies import wants_secure
 from medvault.workbench._i18n import CATEGORIES, TASK_TYPES, pick_lang, texts
@@ -227,23 +227,18 @@ class Pages:
 
     async def signin(self, request: Request, call: Call) -> Response:
         """Check the form's CSRF token and the password; on success open a fresh session."""
-        form = await request.form()
-        given = form.get(CSRF_FIELD)
-        if not same_token(
-            given if isinstance(given, str) else None, request.cookies.get(LOGIN_CSRF_COOKIE, "")
-        ):
+        form = await read_form(request)
+        if not same_token(form.get(CSRF_FIELD), request.cookies.get(LOGIN_CSRF_COOKIE, "")):
             call.action = "auth.failed"
             call.detail["reason"] = "csrf"
             return await self.signin_form(request, "signin.csrf", 403)
-        username, password = form.get("username"), form.get("password")
+        username, password = form.get("username", ""), form.get("password", "")
         client = address_key(request.client.host if request.client else None)
-        attempt = await asyncio.to_thread(
-            self._throttle.begin, username if isinstance(username, str) else "", client
-        )
+        attempt = await asyncio.to_thread(self._throttle.begin, username, client)
         if isinstance(attempt, Refusal):
             return await self._throttled(request, call, attempt)
         outcome = Outcome(None, None, "credentials")
-        if isinstance(username, str) and isinstance(password, str) and username and password:
+        if username and password:
             outcome = await self._authenticate(username, password)
         principal, stamp = outcome.principal, outcome.stamp
         # A right password takes its attempt back, also when the account is not enabled here; an
