@@ -355,6 +355,25 @@ def test_approve_and_retire_take_only_a_digest(tmp_path: Path, monkeypatch: pyte
         assert approved.exit_code == 0, approved.output
 
 
+def test_a_digest_the_registry_knows_can_be_retired_after_the_config_moved_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An `openai` replica's declared digest was approved, then the config declares another: the old one
+    is no longer in the config but is in the registry, so it can still be retired (control: an unknown
+    free-form digest is still refused)."""
+    config, _ = _models_config(tmp_path, monkeypatch, "local", "vendor-build-7")
+    base = ["--reason", "CAB-4", "--config", str(config)]
+    approved = CliRunner().invoke(
+        app, ["models", "approve", "remote", "--digest", "vendor-build-7", *base, "--override"]
+    )
+    assert approved.exit_code == 0, approved.output
+    config.write_text(config.read_text().replace("vendor-build-7", "vendor-build-8"))
+    unknown = CliRunner().invoke(app, ["models", "retire", "remote", "--digest", "vendor-build-6", *base])
+    assert unknown.exit_code == 2, unknown.output
+    retired = CliRunner().invoke(app, ["models", "retire", "remote", "--digest", "vendor-build-7", *base])
+    assert retired.exit_code == 0 and "retired" in retired.stdout, retired.output
+
+
 def test_decisions_print_what_the_operator_typed_as_it_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -143,11 +143,41 @@ def test_purge_command_audits_the_blanking_when_the_compaction_fails(
     app = typer.Typer()
     audit.register(app)
     with _reader(db_url):
-        failed = cli.invoke(app, ["purge"])  # content_days 0 now: the stored text is past retention
+        failed = cli.invoke(app, ["purge", "--yes"])  # content_days 0 here: the text is past retention
     assert failed.exit_code == 1 and "owed" in failed.output, failed.output
-    again = cli.invoke(app, ["purge"])
+    again = cli.invoke(app, ["purge", "--yes"])
     assert again.exit_code == 0, again.output
     store = Store.open(db_url)
     purges = [s.event.detail for s in store.audit_events() if s.event.action == "retention.purge"]
     store.close()
     assert purges == [{"rows": 1, "compacted": False}, {"rows": 0}]
+
+
+def test_purge_cuts_stored_retention_short_only_when_asked(cli: CliRunner, db_url: str) -> None:
+    """Content stored for 30 days is past the retention of a configuration that keeps none (a shell
+    without the service's medvault.toml reads content_days 0): `medvault purge` keeps it and says how to
+    purge it, `--yes` purges it. Control: content past its stored expiry is purged either way."""
+    store = Store.open(db_url, content_days=30)
+    kept = store.save_run(user="alice", status="ok", output_text="KEPT-CANARY links")
+    expired = store.save_run(user="alice", status="ok", output_text="EXPIRED-CANARY links")
+    store.close()
+    with create_engine(db_url).begin() as conn:
+        conn.execute(
+            text("update runs set expires_at = :t where id = :id"),
+            {"t": datetime.now(UTC) - timedelta(days=1), "id": expired.id},
+        )
+    app = typer.Typer()
+    audit.register(app)
+    asked = cli.invoke(app, ["purge"])
+    assert asked.exit_code == 0, asked.output
+    assert "purged content of 1 rows" in asked.output and "kept the content of 1 rows" in asked.output
+    assert "medvault purge --yes" in asked.output
+    store = Store.open(db_url)
+    assert store.get_run(expired.id).output_text is None  # type: ignore[union-attr]
+    assert store.get_run(kept.id).output_text == "KEPT-CANARY links"  # type: ignore[union-attr]
+    store.close()
+    confirmed = cli.invoke(app, ["purge", "--yes"])
+    assert confirmed.exit_code == 0 and "purged content of 1 rows" in confirmed.output, confirmed.output
+    store = Store.open(db_url)
+    assert store.get_run(kept.id).output_text is None  # type: ignore[union-attr]
+    store.close()

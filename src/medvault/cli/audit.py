@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from medvault.cli._common import ConfigOption, console
+from medvault.cli._common import ConfigOption, config_file, console
 from medvault.cli.keys import cli_store, record_cli_action
 from medvault.store import CompactionFailed
 
@@ -17,19 +17,41 @@ audit_app = typer.Typer(
 )
 
 
-def purge(config: ConfigOption = None) -> None:
+def purge(
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            help="also purge content stored to be kept longer than this configuration's "
+            "retention.content_days allows (the setting was lowered)",
+        ),
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
     """Delete run content whose retention period has ended, now, and compact the database."""
     with cli_store(config) as store:
+        # Cutting short what was stored for longer cannot be undone: a shell that reads another
+        # configuration than the service's (or none: content_days 0) must not do it unasked.
+        kept = 0 if yes else store.content_kept_longer()
         try:
-            purged = store.purge_expired()
+            purged = store.purge_expired(shorten=not kept)
         except CompactionFailed as exc:  # the blanking stands and is audited; the compaction stays owed
             if exc.rows:
                 record_cli_action(store, "retention.purge", rows=exc.rows, compacted=False)
             raise
         record_cli_action(store, "retention.purge", rows=purged)
+        days = store.content_days
     console.print(
         f"purged content of {purged} rows; the database was compacted" if purged else "nothing to purge"
     )
+    if kept:
+        console.print(
+            f"[yellow]kept[/] the content of {kept} rows stored to be kept longer than "
+            f"retention.content_days = {days} of {config_file(config) or 'this configuration'} allows: "
+            "if that is the service's setting, run `medvault purge --yes` (the service applies it "
+            "itself within the hour)",
+            highlight=False,
+        )
 
 
 @audit_app.command("verify")

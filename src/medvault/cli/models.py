@@ -26,7 +26,7 @@ from medvault.governance import (
     model_history,
     record_decision,
 )
-from medvault.store import ApprovalStatus, ModelApproval
+from medvault.store import ApprovalStatus, ModelApproval, Store
 from medvault.templates import TemplateLibrary
 
 models_app = typer.Typer(
@@ -141,14 +141,16 @@ def _print_table(table: Table) -> None:
     Console(file=console.file, width=max(console.width, natural)).print(table)
 
 
-def _checked_digest(settings: Settings, model_id: str, digest: str) -> str:
-    """`digest` if it is one `models list` can show for `model_id`: SHA-256 of weights on disk, or the digest
-    an `openai` replica of it declares; else exit 2 saying what a digest looks like."""
+def _checked_digest(settings: Settings, store: Store, model_id: str, digest: str) -> str:
+    """`digest` if it is one `models list` can show for `model_id` (SHA-256 of weights on disk, or the
+    digest an `openai` replica of it declares) or one the registry already holds a decision for (a
+    replica's declared digest may have changed since); else exit 2 saying what a digest looks like."""
     declared = {r.digest for m in settings.models if m.id == model_id for r in m.replicas if r.digest}
-    if not (SHA256_DIGEST.fullmatch(digest) or digest in declared):
+    known = {a.digest for a in store.model_approvals() if a.model_id == model_id}
+    if not (SHA256_DIGEST.fullmatch(digest) or digest in declared | known):
         fail(
             f"--digest {digest!r} is not a digest of {model_id}'s weights: `sha256:` and 64 lowercase hex "
-            "digits; copy it whole from `medvault models list`",
+            "digits, or the digest an `openai` replica declares; copy it whole from `medvault models list`",
             status=2,
         )
     return digest
@@ -157,9 +159,9 @@ def _checked_digest(settings: Settings, model_id: str, digest: str) -> str:
 def _decide(model_id: str, digest: str, status: ApprovalStatus, reason: str, config: Path | None) -> None:
     """Record an admin's decision under the real operator's name and audit it."""
     settings = settings_from(config)
-    _checked_digest(settings, model_id, digest)
     _note_unconfigured(settings, model_id)
     with cli_store(config) as store:
+        _checked_digest(settings, store, model_id, digest)
         decision = store.decide_model(model_id, digest, status, decided_by=operator(), reason=reason)
         record_decision(store, decision, role="admin", client_kind="cli")
     say(f"{model_id} {digest}: {status.value} (running gateways follow within a few seconds)")
@@ -193,10 +195,10 @@ def approve(
     The evaluation must cover exactly this combination (weights, enabled templates, guard); an override is
     audited under your login."""
     settings = settings_from(config)
-    _checked_digest(settings, model_id, digest)
     _note_unconfigured(settings, model_id)
     combination = _combination(settings, digest)
     with cli_store(config) as store:
+        _checked_digest(settings, store, model_id, digest)
         try:
             decision = approve_model(
                 store, model_id, combination, decided_by=operator(), reason=reason, override=override

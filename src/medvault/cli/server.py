@@ -117,9 +117,12 @@ def up(
     if settings.port_conflict:
         warn(settings.port_conflict)
     configure_logging(settings.log_level)
-    # No process of the service writes a core dump when it crashes: the gateway's and the engines'
-    # memory holds the requests in flight, patient text included. Children inherit the limit.
-    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    # No process of the service leaves a core dump when it crashes: the gateway's and the engines' memory
+    # holds the requests in flight, patient text included. Children inherit the limit. 1 byte, not 0:
+    # the kernel ignores 0 when core_pattern pipes dumps to a handler (systemd-coredump, apport) but
+    # takes 1 as "no dump" there, and 1 byte is below the smallest core file it would write.
+    hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+    resource.setrlimit(resource.RLIMIT_CORE, (0 if hard == 0 else 1, hard))  # RLIM_INFINITY is -1
     isolate = not no_isolation and settings.isolation.enabled
     if isolate and os.geteuid() != 0:
         fail(

@@ -24,7 +24,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from medvault.errors import StoreError
@@ -61,13 +61,15 @@ class CompactionFailed(StoreError):
 
 
 def content_due(
-    table: Table, columns: Sequence[str], now: datetime, content_days: int
+    table: Table, columns: Sequence[str], now: datetime, content_days: int | None
 ) -> ColumnElement[bool]:
     """Rows that still hold content the retention in force no longer allows: past the expiry they were
-    stored with, or older than `content_days` now (0: every row)."""
+    stored with, or older than `content_days` now (0: every row; None: the stored expiry only)."""
     holding = or_(*(table.c[name].is_not(None) for name in columns))
-    cutoff = now - timedelta(days=content_days)
-    return and_(holding, or_(table.c.expires_at <= now, table.c.created_at <= cutoff))
+    expired = table.c.expires_at <= now
+    if content_days is None:
+        return and_(holding, expired)
+    return and_(holding, or_(expired, table.c.created_at <= now - timedelta(days=content_days)))
 
 
 def _score(name: str, value: int) -> int:
@@ -239,18 +241,20 @@ class ContentMixin:
         statement = insert.on_conflict_do_update(index_elements=[key], set_=changed)
         return int(conn.execute(statement.returning(table.c.id)).scalar_one())
 
-    def purge_expired(self, now: datetime | None = None) -> int:
+    def purge_expired(self, now: datetime | None = None, *, shorten: bool = True) -> int:
         """Blank content the retention no longer allows, then compact when rows were blanked now or a
         compaction is still owed; returns how many rows lost content. Raises `CompactionFailed` (which
         carries that count) when the compaction fails: the blanking stands and the compaction stays owed.
-        A store opened with `content_days` = 0 (the default) blanks every row's content."""
+        With `shorten`, the store's `content_days` also cuts what was stored to be kept longer (a store
+        opened with 0, the default, blanks every row's content); without, only stored expiries count."""
         now = now or datetime.now(UTC)
+        days = self.content_days if shorten else None
         purged = 0
         with self._write("purging expired content") as conn:
             for table, columns in CONTENT_TABLES:
                 result = conn.execute(
                     update(table)
-                    .where(content_due(table, columns, now, self.content_days))
+                    .where(content_due(table, columns, now, days))
                     .values(expires_at=None, **dict.fromkeys(columns))
                 )
                 purged += result.rowcount
@@ -267,6 +271,19 @@ class ContentMixin:
                     purged,
                 ) from exc
         return purged
+
+    def content_kept_longer(self, now: datetime | None = None) -> int:
+        """Rows whose stored expiry still allows their content but the store's `content_days` does not:
+        what only a purge with `shorten` blanks (the setting was lowered, or this process reads another
+        configuration than the service's)."""
+        now = now or datetime.now(UTC)
+        total = 0
+        with self._read("counting content kept longer than the setting allows") as conn:
+            for table, columns in CONTENT_TABLES:
+                due = content_due(table, columns, now, self.content_days)
+                query = select(func.count()).select_from(table).where(due, table.c.expires_at > now)
+                total += int(conn.execute(query).scalar_one())
+        return total
 
     def _owe_compaction(self, conn: Connection, rows: int) -> None:
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
