@@ -188,6 +188,7 @@ print(json.dumps({
         sock(socket.AF_INET, 10 | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC, 0)
     ),
     "inet_raw_tcp": attempt(sock(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)),
+    "inet6_raw_tcp": attempt(sock(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_TCP)),
     "inet_tcp_flags": attempt(
         sock(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC, 0)
     ),
@@ -216,6 +217,7 @@ DENIED = {
     "inet_sock_packet_udp": "EPERM",
     "inet_sock_packet_flags": "EPERM",
     "inet_raw_tcp": "EPERM",
+    "inet6_raw_tcp": "EPERM",
     "inet_sctp": "EPERM",
     "inet_mptcp": "EPERM",
     "inet6_mptcp": "EPERM",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from medvault.store import Role
-from medvault.workbench._admin import INT64_MAX, query_int
+from medvault.store import ID_MAX, Role
+from medvault.workbench._admin import query_int
 from tests.workbench.conftest import PASSWORD, Bench
 
 AUDIT = "/workbench/admin/audit"
@@ -14,7 +14,7 @@ AUDIT = "/workbench/admin/audit"
 
 @pytest.mark.parametrize(
     ("given", "value"),
-    [("0", 0), ("17", 17), (str(INT64_MAX), INT64_MAX), (str(INT64_MAX + 1), None), ("9" * 4000, None),
+    [("0", 0), ("17", 17), (str(ID_MAX), ID_MAX), (str(ID_MAX + 1), None), ("9" * 4000, None),
      ("-1", None), ("1e3", None), ("²", None), ("١٢", None), (" 1", None)],
 )  # fmt: skip
 def test_query_int_takes_whole_numbers_a_database_integer_holds(given: str, value: int | None) -> None:
@@ -31,7 +31,7 @@ def test_audit_page_answers_a_huge_or_malformed_before_with_a_400_page(bench: Be
         assert refused.status_code == 400, (given, refused.text[:200])
         assert refused.headers["content-type"].startswith("text/html")
         assert "must be a whole number from 0 to 9223372036854775807" in refused.text
-    largest = auditor.get(AUDIT, params={"before": str(INT64_MAX)})
+    largest = auditor.get(AUDIT, params={"before": str(ID_MAX)})
     assert largest.status_code == 200 and 'id="admin-audit"' in largest.text
     assert auditor.get(AUDIT).status_code == 200
     views = [(e["status"], e["detail"].get("reason")) for e in bench.audit() if e["action"] == "admin.audit"]

@@ -21,13 +21,6 @@ def _signin(bench: Bench, body: bytes | Iterator[bytes]) -> tuple[int, str]:
     return response.status_code, response.text
 
 
-def _valid(bench: Bench, **extra: str) -> bytes:
-    client = bench.browser()
-    token = login_token(client)
-    fields = {"username": "alice", "password": PASSWORD, "csrf_token": token, **extra}
-    return "&".join(f"{k}={v}" for k, v in fields.items()).encode()
-
-
 def test_a_normal_sign_in_form_is_read(bench: Bench) -> None:
     """Control: the form a browser sends signs in (303 to the workbench)."""
     client = bench.browser()
@@ -55,6 +48,7 @@ def test_an_oversized_sign_in_form_is_refused_with_413(bench: Bench, chunked: bo
     [
         (b"&".join(b"f%d=x" % i for i in range(40)), "form"),
         (b"username=\xff\xfe&password=x", "form"),
+        (b"username=%ff%fe&password=x", "form"),
     ],
 )
 def test_a_malformed_sign_in_form_is_refused_with_400(bench: Bench, body: bytes, needle: str) -> None:
@@ -72,3 +66,14 @@ def test_an_oversized_sign_out_form_is_refused_with_413(bench: Bench) -> None:
     assert client.get("/workbench").status_code == 200  # still signed in
     control = client.post("/workbench/signout", data={"csrf_token": token})
     assert control.status_code == 303 and control.headers["location"] == "/workbench/signin"
+
+
+def test_a_sign_in_form_of_another_type_is_refused_with_415(bench: Bench) -> None:
+    """A multipart (or JSON) sign-in is not the page's form: 415 saying what to send, not a misleading
+    CSRF refusal (control: the same fields url-encoded sign in)."""
+    client = bench.browser()
+    token = login_token(client)
+    fields = {"username": "alice", "password": PASSWORD, "csrf_token": token}
+    multipart = client.post("/workbench/signin", files={k: (None, v) for k, v in fields.items()})
+    assert multipart.status_code == 415 and "application/x-www-form-urlencoded" in multipart.text
+    assert client.post("/workbench/signin", data=fields).status_code == 303

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from medvault.cli._common import ConfigOption, config_file, console
 from medvault.cli.keys import cli_store, record_cli_action
-from medvault.store import CompactionFailed
+from medvault.store import ID_MAX, CompactionFailed
 
 audit_app = typer.Typer(
     help="Verify and read the audit trail (it never holds prompts or answers).", no_args_is_help=True
@@ -81,7 +81,7 @@ def list_events(
     # Capped at what the database's 64-bit sequence numbers hold: larger is refused by name, not by an
     # OverflowError from the driver.
     after: Annotated[
-        int, typer.Option("--after", min=0, max=2**63 - 1, help="start after this sequence number")
+        int, typer.Option("--after", min=0, max=ID_MAX, help="start after this sequence number")
     ] = 0,
     limit: Annotated[int, typer.Option("--limit", min=1, max=100_000)] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON lines")] = False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -225,13 +226,16 @@ def _stop(pid: int, settings: Settings, timeout: float, broken: str | None) -> N
             f"to {pid}",
             status=1,
         )
+    except ProcessLookupError:  # it exited since `down` looked: what the wait below would find
+        pass
     deadline = time.monotonic() + timeout
     # Running means holding the data directory's lock too: the kernel frees it when the supervisor
     # exits, before whoever started it reaps the zombie, and a pid reused since never holds it.
     while _running_state(settings) and time.monotonic() < deadline:
         time.sleep(0.1)
     if _running_state(settings):
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
         console.print(f"stopped MedVault (pid {pid}): it did not stop within {timeout:g} s, so it was killed")
     else:
         console.print(f"stopped MedVault (pid {pid})")

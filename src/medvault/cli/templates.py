@@ -61,7 +61,7 @@ def list_templates(
     """List templates by task type (anchored, semi, open); the risk of each is in `show` and `--json`."""
     library = _library(config)
     templates = library.list(lang)
-    if not templates:  # an unknown language is refused, as `show --lang` refuses it, not an empty table
+    if lang is not None and not templates:  # an unknown language is refused, as `show --lang` does
         fail(f"no template has language {lang!r}; the library has {sorted({t.lang for t in library.list()})}")
     if as_json:
         typer.echo(json.dumps([_summary(t) for t in templates], indent=2, ensure_ascii=False))

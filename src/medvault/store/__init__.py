@@ -15,6 +15,7 @@ from medvault.store._claims import RunClaim, claim_run, finish_claim, release_cl
 from medvault.store._content import CompactionFailed
 from medvault.store._engine import sqlite_files
 from medvault.store._evaluations import EvaluationRecord
+from medvault.store._models import ID_MAX
 from medvault.store._passwords import POLICY as PASSWORD_POLICY
 from medvault.store._registry import ApprovalStatus, ModelApproval, check_decision
 from medvault.store._shared import RateCaller, SessionRow, SigninCounts
@@ -37,6 +38,7 @@ from medvault.store._writer import AuditWriter
 
 __all__ = [
     "FEEDBACK_CATEGORIES",
+    "ID_MAX",
     "PASSWORD_POLICY",
     "RATER_ROLES",
     "ApprovalStatus",

@@ -49,6 +49,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 # SQLite only auto-numbers INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 _BigId = BigInteger().with_variant(Integer, "sqlite")
+# The largest id or sequence number either database holds: a number past it is refused, not queried.
+ID_MAX = 2**63 - 1
 
 
 class Base(DeclarativeBase):

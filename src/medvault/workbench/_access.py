@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from medvault.errors import BadRequest, Forbidden, Unauthenticated
+from medvault.errors import BadRequest, Forbidden, Unauthenticated, UnsupportedMediaType
 from medvault.gateway import ADMIN_ROLES, CHAT_ROLES, read_body
 from medvault.store import Principal
 from medvault.workbench._sessions import COOKIE, Session, Sessions, same_token
@@ -103,9 +103,13 @@ class Access:
 async def read_form(request: Request) -> dict[str, str]:
     """The url-encoded form of a sign-in or sign-out post: 413 past `FORM_MAX_BYTES`, 400 for more
     than a few fields or bytes that are not UTF-8 (the first value of a repeated field counts)."""
+    if not request.headers.get("content-type", "").startswith(FORM_TYPE):
+        raise UnsupportedMediaType(f"send the form as {FORM_TYPE}, as the sign-in page does")
     raw = await read_body(request, FORM_MAX_BYTES)
     try:
-        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=_FORM_MAX_FIELDS)
+        pairs = parse_qsl(
+            raw.decode("utf-8"), keep_blank_values=True, max_num_fields=_FORM_MAX_FIELDS, errors="strict"
+        )
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest("the form is not one of the workbench's: reload the page and send it again") from exc
     form: dict[str, str] = {}

@@ -32,7 +32,7 @@ from starlette.responses import Response
 
 from medvault.config import Settings
 from medvault.gateway import Call, Gateway, endpoint
-from medvault.store import Principal, Role, Store, StoredAuditEvent
+from medvault.store import ID_MAX, Principal, Role, Store, StoredAuditEvent
 from medvault.workbench._access import READERS
 from medvault.workbench._messages import admin_texts, message
 from medvault.workbench._sessions import Session
@@ -44,7 +44,6 @@ ADMIN = "/workbench/admin"
 ADMINS = frozenset({Role.ADMIN.value})
 AUDIT_PAGE = 200  # events per audit page
 EVALUATIONS_PAGE = 100  # newest evaluations listed
-INT64_MAX = 2**63 - 1
 
 Render = Callable[..., Response]
 SessionOf = Callable[[Request], Awaitable[Session | Response]]
@@ -140,12 +139,12 @@ def _last_seq(store: Store) -> int:
 
 
 def query_int(given: str) -> int | None:
-    """A query parameter as a whole number from 0 to `INT64_MAX` (what a database integer holds), else
+    """A query parameter as a whole number from 0 to `ID_MAX` (what a database integer holds), else
     None: a larger one fails in the driver, a 500 instead of the client's mistake."""
-    if not (given.isascii() and given.isdigit()) or len(given) > len(str(INT64_MAX)):
+    if not (given.isascii() and given.isdigit()) or len(given) > len(str(ID_MAX)):
         return None
     value = int(given)
-    return value if value <= INT64_MAX else None
+    return value if value <= ID_MAX else None
 
 
 def audit_page(store: Store, before: int | None) -> tuple[list[StoredAuditEvent], int | None]:
@@ -301,7 +300,7 @@ class AdminPages:
         before = query_int(given) if given else None
         if given and before is None:  # 400 in the page's own format, saying what `before` takes
             call.detail["reason"] = "before"
-            notice = message("admin.bad_before", session.lang, max=INT64_MAX)
+            notice = message("admin.bad_before", session.lang, max=ID_MAX)
             return self._page(request, session, "admin_refused.html", status=400, notice=notice)
         events, older = await asyncio.to_thread(audit_page, self._gateway.store, before)
         call.detail["listed"] = len(events)
