@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from medvault.app import create_app
+from medvault.backends import resolve_runtime
 from medvault.store import Store, _content
-from tests.gateway.conftest import Engine, make_settings, serve
+from tests.gateway.conftest import Engine, make_settings, serve, serve_app
 from tests.store.test_purge_owed import _reader
 
 
@@ -42,3 +44,28 @@ def test_content_days_zero_purges_and_audits_a_failed_compaction(
     assert wanted in events
     assert reread is not None and reread.output_text is None
     assert owed is not None and owed[1] == 1
+
+
+@pytest.mark.parametrize(("worker", "purges"), [(1, True), (2, False)])
+def test_one_worker_per_host_purges(tmp_path: Path, engine: Engine, worker: int, purges: bool) -> None:
+    """Of several gateway workers only worker 1 runs the purge (each purge may rewrite the whole file);
+    worker 2 leaves content past retention to it. Control: worker 1 blanks it at start."""
+    settings = make_settings(tmp_path, [engine.url], retention={"content_days": 0})
+    earlier = Store.open(settings.resolved_database_url, content_days=30)
+    earlier.migrate()
+    run = earlier.save_run(user="alice", status="ok", output_text="ONE-PURGER-CANARY")
+    earlier.close()
+    store = Store.from_settings(settings)
+    app = create_app(settings, resolve_runtime(settings, {}), store)
+    app.state.gateway.worker = worker
+    try:
+        with serve_app(app):
+            deadline = time.monotonic() + (10 if purges else 2)
+            while time.monotonic() < deadline:
+                reread = store.get_run(run.id)
+                if reread is not None and reread.output_text is None:
+                    break
+                time.sleep(0.1)
+    finally:
+        store.close()
+    assert reread is not None and (reread.output_text is None) is purges

@@ -92,8 +92,11 @@ class Gateway:
                 health_loop(list(self.routers.values()), self.session, self.settings.limits.health_interval_s)
             )
         ]
-        # Always, also with content_days = 0: content stored under an earlier, longer setting must go.
-        background.append(asyncio.create_task(self._purge_loop()))
+        # Always, also with content_days = 0: content stored under an earlier, longer setting must go. One
+        # process per host (the only one, or worker 1): each purge may rewrite the whole database file, and
+        # a SQLite checkpoint waiting for readers holds back every writer meanwhile.
+        if self.worker <= 1:
+            background.append(asyncio.create_task(self._purge_loop()))
         if self.settings.limits.busy_queue_depth > 0:
             background.append(
                 asyncio.create_task(self.queue.poll_loop(self.session, self.settings.limits.queue_poll_s))
