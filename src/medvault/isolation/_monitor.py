@@ -128,6 +128,11 @@ class Monitor:
         for sock in self._sockets:
             sock.close()
 
+    def breach(self, reason: str) -> None:
+        """A breach found outside this monitor (the supervisor's engine port check): the same kill switch,
+        taken once, and the monitor stops (its probes would otherwise fail against the cut zones)."""
+        self._breach(reason)
+
     # -- the two loops ----------------------------------------------------------------------------
     def _guard(self, loop: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:

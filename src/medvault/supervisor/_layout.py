@@ -36,7 +36,8 @@ from medvault.store import sqlite_files
 from medvault.supervisor._environ import engine_environment, gateway_environment
 from medvault.supervisor._netns import _in_netns, http_ok
 from medvault.supervisor._output import LineFilter, OutputPump, RotatingLog, engine_line
-from medvault.supervisor._process import ManagedProcess
+from medvault.supervisor._ports import PortGuard
+from medvault.supervisor._process import ManagedProcess, ReadyCheck
 
 log = structlog.get_logger("medvault.supervisor")
 # The gateway's port inside the dmz zone when isolated: the zone is its own namespace, so a fixed,
@@ -106,6 +107,7 @@ class Placement:
     gateway_host: str = "127.0.0.1"
     gateway_prefix: list[str] = field(default_factory=list)
     probe_netns: str | None = None
+    engine_netns: str | None = None  # where the engines listen (the vault zone), for the port check
 
 
 class Layout:
@@ -141,6 +143,7 @@ class Layout:
                 [*self._database_files(), *self._metrics_files()], self.settings.workbench.template_dirs
             ),
             probe_netns=zones["dmz"]["netns"],
+            engine_netns=zones["vault"]["netns"],
         )
 
     def _check_engines(self) -> None:
@@ -204,16 +207,27 @@ class Layout:
             )
         return configured or allowed[index]
 
-    def _engines(self, place: Placement) -> tuple[list[ManagedProcess], dict[str, str]]:
-        """Every engine MedVault starts (all but `openai` replicas) and its URL, keyed by replica name."""
+    def _engines(self, place: Placement, ports: PortGuard) -> tuple[list[ManagedProcess], dict[str, str]]:
+        """Every engine MedVault starts (all but `openai` replicas) and its URL, keyed by replica name.
+
+        Each is ready only once its probe answers and `ports` finds that the engine itself listens on its
+        address and port (see _ports): engines share a namespace and a user, and one could take
+        another's port."""
         engines: list[ManagedProcess] = []
         urls: dict[str, str] = {}
+        taken: dict[int, str] = {}
         for model in self.settings.models:
             for index, replica in enumerate(model.replicas):
                 if replica.kind == "openai":
                     continue
                 name = replica_name(model.id, index)
                 port = self._engine_port(replica.port, len(engines), place)
+                if port in taken:  # else the second would fail to bind, or pass for a hijacked port
+                    raise ConfigError(
+                        f"models: replicas {taken[port]} and {name} both use port {port}; "
+                        "fix: give each replica its own `port` (isolation.vault_ports)"
+                    )
+                taken[port] = name
                 if replica.kind == "embedded":
                     run = _embedded_launch(model.id, replica, place.engine_host, port)
                 else:
@@ -222,17 +236,18 @@ class Layout:
                 if self._iso is not None:  # the engine's user reads its model and code, nothing else
                     self._iso.check_engine_files(run.python, run.files)
                     prefix = self._iso.exec_prefix("vault", read_only=run.read_only, devices=run.devices)
-                engines.append(
-                    ManagedProcess(
-                        f"engine {name}",
-                        [*prefix, *run.argv],
-                        _probe(f"http://{place.engine_host}:{port}{run.health_path}", place.probe_netns),
-                        output=self._log(f"engine-{model.id.replace('/', '_')}-{index}.log", engine_line),
-                        env=engine_environment(self._environ, run.env),
-                        start_timeout_s=run.startup_timeout_s,
-                        on_spawn=self._record_processes,
-                    )
+                probe = _probe(f"http://{place.engine_host}:{port}{run.health_path}", place.probe_netns)
+                engine = ManagedProcess(
+                    f"engine {name}",
+                    [*prefix, *run.argv],
+                    ports.ready_check(f"engine {name}", probe),
+                    output=self._log(f"engine-{model.id.replace('/', '_')}-{index}.log", engine_line),
+                    env=engine_environment(self._environ, run.env),
+                    start_timeout_s=run.startup_timeout_s,
+                    on_spawn=self._record_processes,
                 )
+                ports.add(engine, place.engine_host, port)
+                engines.append(engine)
                 urls[name] = f"http://{place.engine_host}:{port}/v1"
         return engines, urls
 
@@ -374,7 +389,7 @@ def _engine_code() -> list[Path]:
     return [Path(spec.origin) for spec in specs if spec is not None and spec.origin]
 
 
-def _probe(url: str, netns: str | None) -> Any:
+def _probe(url: str, netns: str | None) -> ReadyCheck:
     async def ready() -> bool:
         return await http_ok(url, netns)
 

@@ -60,6 +60,9 @@ class ManagedProcess:
         self.restarts = 0
         self.ready = False  # between spawn and readiness a large model may load for many minutes
         self.spawned_at: float | None = None  # wall clock, for `status`
+        # True while a (re)start spawns the child: `process` is still the previous one, so what the new
+        # child already holds cannot be told yet (read by the engine port check, see _ports).
+        self.spawning = False
         self._stopping = False
         self._held = False
 
@@ -72,14 +75,18 @@ class ManagedProcess:
             raise ProcessFailed(f"{self.name} is held: the service is stopping and must not restart it")
         self._stopping = False
         out = asyncio.subprocess.PIPE if self.output else asyncio.subprocess.DEVNULL
-        self.process = await asyncio.create_subprocess_exec(
-            *self.argv,
-            stdout=out,
-            stderr=asyncio.subprocess.STDOUT if self.output else out,
-            stdin=asyncio.subprocess.DEVNULL,
-            env=self._env,
-            start_new_session=True,
-        )
+        self.spawning = True
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.argv,
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT if self.output else out,
+                stdin=asyncio.subprocess.DEVNULL,
+                env=self._env,
+                start_new_session=True,
+            )
+        finally:
+            self.spawning = False
         if self.output and self.process.stdout is not None:
             self._copying = asyncio.create_task(self.output.copy(self.process.stdout))
         self.ready, self.spawned_at = False, time.time()
@@ -159,6 +166,14 @@ def workload_pids(root: int, proc: Path = Path("/proc")) -> list[int]:
     Sent SIGTERM first when a child stops, so that a gateway or an engine inside bwrap shuts down
     gracefully instead of dying with the sandbox. Read from /proc (`proc` is a seam for tests).
     """
+    children, names = process_table(proc)
+    if names.get(root) != "bwrap":
+        return []
+    return [pid for pid in descendants(root, children) if names.get(pid) != "bwrap"]
+
+
+def process_table(proc: Path = Path("/proc")) -> tuple[dict[int, list[int]], dict[int, str]]:
+    """Every process's children (by parent pid) and name, read from /proc/*/stat in one pass."""
     children: dict[int, list[int]] = {}
     names: dict[int, str] = {}
     for stat in proc.glob("[0-9]*/stat"):
@@ -168,12 +183,14 @@ def workload_pids(root: int, proc: Path = Path("/proc")) -> list[int]:
             name, rest = text[text.index("(") + 1 :].rsplit(")", 1)
             children.setdefault(int(rest.split()[1]), []).append(pid)
             names[pid] = name
-    if names.get(root) != "bwrap":
-        return []
+    return children, names
+
+
+def descendants(root: int, children: dict[int, list[int]]) -> list[int]:
+    """Every process below `root` in `children` (see `process_table`), sorted; `root` itself not."""
     found, todo = [], list(children.get(root, []))
     while todo:
         pid = todo.pop()
         todo += children.get(pid, [])
-        if names.get(pid) != "bwrap":
-            found.append(pid)
+        found.append(pid)
     return sorted(found)

@@ -31,7 +31,8 @@ from medvault.store import AuditEvent, Store
 from medvault.supervisor._instance import Heartbeat, InstanceLock, data_dir_lock, isolation_locks
 from medvault.supervisor._layout import GATEWAY_ZONE_PORT, Layout, Placement, run_dir, state_file
 from medvault.supervisor._output import purge_logs
-from medvault.supervisor._process import ManagedProcess
+from medvault.supervisor._ports import PortGuard
+from medvault.supervisor._process import ManagedProcess, ProcessFailed
 
 if TYPE_CHECKING:  # the isolation machinery is loaded only when isolating (see _layout)
     from medvault.isolation import Monitor
@@ -67,6 +68,7 @@ class Supervisor(Layout):
         self._processes: list[ManagedProcess] = []
         self._place = Placement()
         self._iso: Any = None
+        self._monitor: Monitor | None = None
         self._environ = dict(environ or {})  # the operator's environment: children get allow-listed parts
 
     # -- set-up -------------------------------------------------------------------------------------
@@ -97,15 +99,20 @@ class Supervisor(Layout):
         except ConfigError:  # not installed: nothing is bundled, so nothing is approved by itself
             return None
 
-    async def _start_engines(self, engines: list[ManagedProcess]) -> None:
+    async def _start_engines(self, engines: list[ManagedProcess], ports: PortGuard) -> None:
         """Start every engine at once; the status line counts the ready ones and the seconds (a large model
-        loads for many minutes), and the log names those still loading every half minute."""
+        loads for many minutes), and the log names those still loading every half minute. An engine that
+        fails to start has its port checked at once: one that died of EADDRINUSE names its thief."""
         loop = asyncio.get_running_loop()
         began = loop.time()
         ready: list[str] = []
 
         async def start(engine: ManagedProcess) -> None:
-            await engine.start()
+            try:
+                await engine.start()
+            except ProcessFailed:
+                await ports.check()
+                raise
             ready.append(engine.name)
             self._record_processes()  # `status` shows which engines are still loading
 
@@ -113,17 +120,23 @@ class Supervisor(Layout):
             return f"loading {len(engines)} engine(s): {len(ready)} ready after {loop.time() - began:.0f} s …"
 
         starting = asyncio.gather(*(start(e) for e in engines))
-        with self._status(progress()) as spinner:
-            ticks = 0
-            while not starting.done():
-                await asyncio.wait([starting], timeout=1.0)
-                ticks += 1
-                if hasattr(spinner, "update"):  # Rich's status; the tests' null context has none
-                    spinner.update(progress())
-                if ticks % 30 == 0 and not starting.done():
-                    waiting = [e.name for e in engines if e.name not in ready]
-                    log.info("engines_loading", waiting=waiting, elapsed_s=round(loop.time() - began))
-            await starting
+        try:
+            with self._status(progress()) as spinner:
+                ticks = 0
+                while not starting.done():
+                    await asyncio.wait([starting], timeout=1.0)
+                    ticks += 1
+                    if hasattr(spinner, "update"):  # Rich's status; the tests' null context has none
+                        spinner.update(progress())
+                    if ticks % 30 == 0 and not starting.done():
+                        waiting = [e.name for e in engines if e.name not in ready]
+                        log.info("engines_loading", waiting=waiting, elapsed_s=round(loop.time() - began))
+                await starting
+        finally:
+            # A stop (SIGTERM, a breach) while loading ends the starts here; the outcome is the halt's, and
+            # retrieving theirs keeps asyncio from logging "exception was never retrieved".
+            starting.cancel()
+            starting.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     async def _unless_stopped(self, work: Awaitable[None]) -> bool:
         """Run `work` unless a stop is asked for first (SIGTERM or Ctrl-C while a large model loads for
@@ -150,6 +163,24 @@ class Supervisor(Layout):
             "Investigate, then run `medvault isolation reset`.",
         )
         self._record_safely("isolation.breach", reason)
+
+    def _on_port_hijack(self, reason: str) -> None:
+        """A process not an engine's own listens on its address and port (see _ports): with isolation a
+        breach (a vault workload took a sibling's traffic), through the monitor's kill switch; without,
+        the service stops (fail closed)."""
+        if self._monitor is not None:
+            self._monitor.breach(f"engine port taken over: {reason}")
+            return
+        self._halt(5, f"ENGINE PORT TAKEN OVER: {reason}; stopping the service (fail closed)")
+        self._record_safely("engine.port_taken", reason)
+
+    def _on_port_check_failure(self, reason: str) -> None:
+        """The port check cannot list the sockets or the processes: as unwatched as with a failed monitor,
+        and stopped the same way."""
+        if self._iso is not None:
+            self._on_monitor_failure(reason)
+        else:
+            self._halt(5, f"{reason}; stopping the service (fail closed)")
 
     def _on_monitor_failure(self, reason: str) -> None:
         self._halt(4, f"isolation monitor failed ({reason}); stopping the service (fail closed)")
@@ -247,6 +278,7 @@ class Supervisor(Layout):
         key_note = await asyncio.to_thread(self._prepare_store)
         ingress: IngressHandle | None = None
         monitor: Monitor | None = None
+        ports: PortGuard | None = None
         place = Placement()
         await asyncio.to_thread(self._purge_logs)
         purging = asyncio.create_task(self._purge_logs_hourly())
@@ -260,11 +292,16 @@ class Supervisor(Layout):
                 monitor = await asyncio.to_thread(
                     self._iso.start_monitor, self._on_breach, self._on_monitor_failure
                 )
+                self._monitor = monitor
                 if self._stop.is_set():  # its baseline audit found a breach: nothing starts
                     return self._exit_code
-            engines, urls = self._engines(place)
+            ports = PortGuard(place.engine_netns, self._on_port_hijack, self._on_port_check_failure)
+            engines, urls = self._engines(place, ports)
             self._processes.extend(engines)  # before they start: a failed start still stops the others
-            if not await self._unless_stopped(self._start_engines(engines)):
+            # Watched from their spawn: an engine that takes a sibling's port while it loads is found
+            # before the gateway could route to it; `ready_check` closes the gap to the last round.
+            ports.start()
+            if not await self._unless_stopped(self._start_engines(engines, ports)):
                 return self._exit_code  # SIGTERM while a model loads: what started is stopped below
             runtime_file = run_dir(self.settings) / "runtime.json"
             runtime = await asyncio.to_thread(resolve_runtime, self.settings, urls, isolated=self.isolate)
@@ -285,6 +322,8 @@ class Supervisor(Layout):
                 watcher.cancel()
         finally:
             purging.cancel()
+            if ports is not None:
+                await ports.stop()
             await self._shut_down(monitor, ingress)
             with contextlib.suppress(FileNotFoundError):
                 state_file(self.settings).unlink()
