@@ -267,11 +267,13 @@ class Supervisor(Layout):
     async def _serve(self) -> int:
         try:
             return await self._build_and_serve()
-        except MedVaultError:
+        except MedVaultError as exc:
             if self._exit_code == 0:
                 raise
             # The kill switch (or a failed monitor) killed the zones: an engine or gateway start failed
-            # for that, and the halt's status, not the start's error, is the outcome.
+            # for that, and the halt's status, not the start's error, is the outcome. The error is still
+            # logged: it may be one of its own (zone processes that survived the kill, say).
+            log.error("stopped_after_halt", error=str(exc), status=self._exit_code)
             return self._exit_code
 
     async def _build_and_serve(self) -> int:
