@@ -9,7 +9,13 @@ from medvault.gateway._auth import ADMIN_ROLES, CHAT_ROLES, Authenticator, requi
 from medvault.gateway._calls import Call, CallLog, Handler, endpoint
 from medvault.gateway._metrics import Metrics, use_multiprocess
 from medvault.gateway._schemas import read_body, read_json
-from medvault.gateway.errors import error_body, error_response, validation_failed
+from medvault.gateway.errors import (
+    ErrorDetail,
+    error_body,
+    error_response,
+    error_responses,
+    validation_failed,
+)
 
 __all__ = [
     "ADMIN_ROLES",
@@ -18,6 +24,7 @@ __all__ = [
     "Authenticator",
     "Call",
     "CallLog",
+    "ErrorDetail",
     "Gateway",
     "Handler",
     "Metrics",
@@ -25,6 +32,7 @@ __all__ = [
     "endpoint",
     "error_body",
     "error_response",
+    "error_responses",
     "read_body",
     "read_json",
     "require_role",

@@ -26,8 +26,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Message
 
 from medvault.errors import NotFound, StoreError, ValidationFailed
-from medvault.gateway import Call, CallLog, Gateway, endpoint, read_json, require_role, validation_failed
-from medvault.gateway.errors import error_responses
+from medvault.gateway import (
+    Call,
+    CallLog,
+    Gateway,
+    endpoint,
+    error_responses,
+    read_json,
+    require_role,
+    validation_failed,
+)
 from medvault.store import Feedback, Principal, SurveyAnswer, get_survey_answer, save_survey_answer
 from medvault.templates import Template, TemplateLibrary
 from medvault.workbench._access import READERS, USERS, Access

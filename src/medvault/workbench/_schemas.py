@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from medvault.gateway.errors import ErrorDetail
+from medvault.gateway import ErrorDetail
 from medvault.store import Feedback
 from medvault.templates import Template
 
