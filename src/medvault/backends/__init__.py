@@ -5,7 +5,14 @@ from medvault.backends._managed import Launch, check_replica, launch
 from medvault.backends._queue import QueueDepth, waiting_in
 from medvault.backends._reasoning import ThinkSplitter, split_delta, split_message
 from medvault.backends._router import ModelRouter, health_loop
-from medvault.backends._runtime import ModelSpec, ReplicaSpec, Runtime, replica_name, resolve_runtime
+from medvault.backends._runtime import (
+    ModelSpec,
+    ReplicaSpec,
+    Runtime,
+    replica_digest,
+    replica_name,
+    resolve_runtime,
+)
 from medvault.backends._upstream import Replica, post_json, stream_batches
 
 __all__ = [
@@ -23,6 +30,7 @@ __all__ = [
     "launch",
     "llama_server_argv",
     "post_json",
+    "replica_digest",
     "replica_name",
     "resolve_runtime",
     "split_delta",

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from medvault.backends._upstream import Replica
-from medvault.config import Settings, bundled_model_path, file_digest, model_digest
+from medvault.config import ReplicaSettings, Settings, bundled_model_path, file_digest, model_digest
 
 
 class ReplicaSpec(BaseModel):
@@ -67,6 +67,17 @@ def replica_name(model_id: str, index: int) -> str:
     return f"{model_id}#{index}"
 
 
+def replica_digest(replica: ReplicaSettings, cache_dir: Path) -> str | None:
+    """The digest of the weights `replica` serves: its GGUF file's (embedded, default: the bundled
+    model), its `model`'s file or directory digest (vllm, command; none without `model`), or the digest
+    an `openai` replica declares. Cached by path, inode, size and mtime (`file_digest`)."""
+    if replica.kind == "embedded":
+        return file_digest(replica.gguf or bundled_model_path(), cache_dir)
+    if replica.kind in ("vllm", "command"):
+        return model_digest(replica.model, cache_dir) if replica.model else None
+    return replica.digest
+
+
 def resolve_runtime(settings: Settings, embedded_urls: dict[str, str], *, isolated: bool = False) -> Runtime:
     """Combine the settings with the URLs the supervisor gave the engines it started (embedded, vllm,
     command; keyed by replica name)."""
@@ -75,22 +86,22 @@ def resolve_runtime(settings: Settings, embedded_urls: dict[str, str], *, isolat
         specs = []
         for index, replica in enumerate(model.replicas):
             name = replica_name(model.id, index)
+            # The digest is a file's SHA-256 or a directory's manifest digest; change control approves
+            # it (medvault.governance).
+            digest = replica_digest(replica, settings.data_dir)
             if replica.kind == "embedded":
-                gguf = replica.gguf or bundled_model_path()
-                digest = file_digest(gguf, settings.data_dir)
                 specs.append(
                     ReplicaSpec(name=name, url=embedded_urls[name], digest=digest, upstream_model=model.id)
                 )
             elif replica.kind in ("vllm", "command"):
                 # vLLM serves under `served_model_name` (default: the model id); another server under
-                # `upstream_model`, or else the first model it lists. The digest is a file's SHA-256 or a
-                # directory's manifest digest; change control approves it (medvault.governance).
+                # `upstream_model`, or else the first model it lists.
                 served = (replica.served_model_name or model.id) if replica.kind == "vllm" else None
                 specs.append(
                     ReplicaSpec(
                         name=name,
                         url=embedded_urls[name],
-                        digest=model_digest(replica.model, settings.data_dir) if replica.model else None,
+                        digest=digest,
                         upstream_model=served or model.upstream_model,
                     )
                 )
@@ -102,7 +113,7 @@ def resolve_runtime(settings: Settings, embedded_urls: dict[str, str], *, isolat
                         name=name,
                         url=replica.url,
                         api_key=key,
-                        digest=replica.digest,
+                        digest=digest,
                         upstream_model=model.upstream_model,
                     )
                 )

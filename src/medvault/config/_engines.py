@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -67,12 +68,66 @@ _VLLM_RENDERED = {
     "--reasoning-parser": "reasoning_parser",
     "--quantization": "quantization",
     "--dtype": "dtype",
+    "-tp": "tensor_parallel_size",
+    "-pp": "pipeline_parallel_size",
+    "-dp": "data_parallel_size",
+    "-q": "quantization",
+}
+# vLLM flags that change what is served while `model`, and so the approved digest, stays the same: other
+# weights, adapters, tokenizers, chat templates, config or generation overrides, or code in the engine
+# that shapes the answers. Refused in `extra_args`: change control approves exactly `model`'s digest.
+_LOADS = "loads other weights"
+_VLLM_UNDIGESTED = {
+    "--config": "reads further engine arguments from a YAML file",
+    "--tokenizer": "loads another tokenizer",
+    "--tokenizer-revision": "loads another tokenizer",
+    "--tokenizer-mode": "tokenizes another way (its own tokenizer and chat template)",
+    "--revision": _LOADS,
+    "--code-revision": _LOADS,
+    "--hf-config-path": "loads another model config",
+    "--hf-overrides": "overrides the model config",
+    "--rope-scaling": "overrides the model config",
+    "--rope-theta": "overrides the model config",
+    "--load-format": "chooses how and which weights load (`dummy`: random weights)",
+    "--model-loader-extra-config": _LOADS,
+    "--ignore-patterns": "chooses which of the model's files load",
+    "--enable-lora": "serves LoRA adapters",
+    "--lora-modules": "loads LoRA adapters",
+    "--qlora-adapter-name-or-path": "loads a QLoRA adapter",
+    "--enable-prompt-adapter": "serves prompt adapters",
+    "--prompt-adapters": "loads prompt adapters",
+    "--speculative-model": "loads a draft model",
+    "--speculative-config": "loads a draft model",
+    "-sc": "loads a draft model",
+    "--spec-model": "loads a draft model",
+    "--spec-method": "loads a draft model",
+    "--chat-template": "replaces the chat template",
+    "--default-chat-template-kwargs": "changes how the chat template renders",
+    "--generation-config": "loads another generation config",
+    "--override-generation-config": "overrides the generation config",
+    "--logits-processors": "runs code that changes the answers",
+    "--logits-processor-pattern": "runs code that changes the answers",
+    "--worker-cls": "runs code that changes the answers",
+    "--worker-extension-cls": "runs code that changes the answers",
+    "--middleware": "runs code that changes the answers",
+    "--tool-parser-plugin": "runs code that changes the answers",
 }
 
 
 def _flag(arg: str) -> str:
-    """`--trust_remote_code=1` -> `--trust-remote-code`: the spellings argparse-based engines accept."""
-    return arg.split("=", 1)[0].replace("_", "-")
+    """`--trust_remote_code=1` -> `--trust-remote-code`, `--hf-overrides.rope_theta` -> `--hf-overrides`:
+    the spellings argparse-based engines accept (vLLM takes dotted keys of its JSON arguments)."""
+    flag = arg.split("=", 1)[0].replace("_", "-")
+    return flag.split(".", 1)[0].rstrip("+") if flag.startswith("-") else flag
+
+
+def _match(arg: str, names: Iterable[str]) -> str | None:
+    """The name in `names` that `arg` sets, exactly or as a prefix: argparse takes an unambiguous prefix
+    of an option (`--chat-temp`) for the option itself."""
+    flag = _flag(arg)
+    if not flag.startswith("-") or flag in ("-", "--"):
+        return None
+    return min((name for name in names if name.startswith(flag)), key=len, default=None)
 
 
 class ReplicaSettings(_Frozen):
@@ -156,10 +211,19 @@ class ReplicaSettings(_Frozen):
             )
         _refuse_remote_code("extra_args", self.extra_args)
         for arg in self.extra_args:
-            key = _VLLM_RENDERED.get(_flag(arg))
-            if key is not None:
+            rendered = _match(arg, _VLLM_RENDERED)
+            if rendered is not None:
                 raise ValueError(
-                    f"`extra_args` sets {_flag(arg)}, which MedVault renders itself; fix: use `{key}` instead"
+                    f"`extra_args` sets {rendered}, which MedVault renders itself; fix: use "
+                    f"`{_VLLM_RENDERED[rendered]}` instead"
+                )
+            undigested = _match(arg, _VLLM_UNDIGESTED)
+            if undigested is not None:
+                raise ValueError(
+                    f"`extra_args` sets {undigested} ({_VLLM_UNDIGESTED[undigested]}), which changes what is "
+                    "served without changing the approved weights digest; fix: remove it, and put what "
+                    "it changes (merged adapters, tokenizer, chat template, generation_config.json) into "
+                    "the model directory, whose digest covers it, then evaluate and approve that"
                 )
 
     def _check_command(self) -> None:
@@ -178,13 +242,20 @@ class ReplicaSettings(_Frozen):
                 )
         if "{model}" in joined and self.model is None:
             raise ValueError("`argv` uses {model} but `model` is not set; fix: set `model` to its path")
+        if self.model is not None and "{model}" not in joined:
+            # Else argv could load other weights (`-m /other.gguf`) under `model`'s approved digest.
+            raise ValueError(
+                "`model` is set but `argv` has no {model}: the server must load exactly the weights whose "
+                "digest change control approves; fix: pass {model} to the server's model option, e.g. "
+                '"-m", "{model}"'
+            )
         _refuse_remote_code("argv", self.argv)
         if self.model is not None and not self.model.is_absolute():
             raise ValueError("`model` must be an absolute path")
 
 
 def _refuse_remote_code(key: str, args: list[str]) -> None:
-    if any(_flag(arg) == "--trust-remote-code" for arg in args):
+    if any(_match(arg, ["--trust-remote-code"]) for arg in args):
         raise ValueError(
             f"`{key}` passes --trust-remote-code: a model's own Python code never runs in MedVault; fix: "
             "remove it and use a model the engine supports natively"

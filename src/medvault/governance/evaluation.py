@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
-from medvault.backends import ModelSpec, Runtime
+from medvault.backends import ModelSpec, Runtime, replica_digest, replica_name
 from medvault.config import Settings
+from medvault.errors import ConfigError
 from medvault.governance._combination import Combination, current_combination
 from medvault.governance._eval_policy import Outcome, baseline_for, record_evaluation
 from medvault.governance._eval_report import write_report
@@ -72,7 +73,30 @@ def running_model(settings: Settings, model_id: str) -> tuple[ModelSpec, str, Ru
         raise EvaluationError(
             f"the replicas of {model_id} serve different weights {sorted(map(str, digests))}"
         )
+    check_weights_unchanged(settings, spec)
     return spec, str(digests.pop()), runtime
+
+
+def check_weights_unchanged(settings: Settings, spec: ModelSpec) -> None:
+    """Refuse when a replica's weights on disk are no longer those whose digest the start recorded: the
+    engines may already read the new bytes, and the evaluation would be stored under the old digest."""
+    model = next((m for m in settings.models if m.id == spec.id), None)
+    recorded = {r.name: r.digest for r in spec.replicas}
+    try:  # cached by path, inode, size and mtime: unchanged weights are not hashed again
+        now = {
+            replica_name(spec.id, index): replica_digest(replica, settings.data_dir)
+            for index, replica in enumerate(model.replicas if model else [])
+        }
+    except (OSError, ConfigError) as exc:
+        raise EvaluationError(f"the weights of {spec.id} cannot be read ({exc}); nothing evaluated") from exc
+    if now != recorded:
+        names = sorted(name for name in recorded.keys() | now.keys() if recorded.get(name) != now.get(name))
+        changed = ", ".join(f"{name} {recorded.get(name)} -> {now.get(name)}" for name in names)
+        raise EvaluationError(
+            f"the weights of {spec.id} changed since MedVault started ({changed}): the engines may serve "
+            "other weights than the digest they run under; restart it (`medvault up` registers the new "
+            "digest as pending), then evaluate"
+        )
 
 
 def plan_for(
@@ -118,9 +142,8 @@ def evaluate_model(
         async with open_engine(spec) as engine:
             return await run_plan(engine, model_id, plan, max_tokens=max_tokens, progress=progress)
 
-    metrics, results, answered = reach(runtime, lambda: asyncio.run(work()))
-    if answered - {digest}:
-        raise EvaluationError(f"the engines answered with other weights {sorted(answered)} than {digest}")
+    metrics, results, _answered = reach(runtime, lambda: asyncio.run(work()))
+    check_weights_unchanged(settings, spec)  # the files may have been swapped while the cases ran
     return record_evaluation(
         store, model_id=model_id, combination=combination, metrics=metrics, results=results,
         baseline=baseline_for(store, against or model_id), policy=settings.governance.evaluation,

@@ -28,7 +28,15 @@ from sqlalchemy.engine import make_url
 
 from medvault import tls
 from medvault._files import write_json_whole
-from medvault.backends import OFFLINE_ENV, Launch, check_replica, llama_server_argv, replica_name
+from medvault.backends import (
+    OFFLINE_ENV,
+    Launch,
+    Runtime,
+    check_replica,
+    llama_server_argv,
+    replica_digest,
+    replica_name,
+)
 from medvault.backends import launch as managed_launch
 from medvault.config import ReplicaSettings, Settings, bundled_model_path
 from medvault.errors import ConfigError
@@ -37,7 +45,7 @@ from medvault.supervisor._environ import engine_environment, gateway_environment
 from medvault.supervisor._netns import _in_netns, http_ok
 from medvault.supervisor._output import LineFilter, OutputPump, RotatingLog, engine_line
 from medvault.supervisor._ports import PortGuard
-from medvault.supervisor._process import ManagedProcess, ReadyCheck
+from medvault.supervisor._process import ManagedProcess, ReadyCheck, RestartCheck
 
 log = structlog.get_logger("medvault.supervisor")
 # The gateway's port inside the dmz zone when isolated: the zone is its own namespace, so a fixed,
@@ -245,6 +253,7 @@ class Layout:
                     env=engine_environment(self._environ, run.env),
                     start_timeout_s=run.startup_timeout_s,
                     on_spawn=self._record_processes,
+                    may_restart=weights_unchanged(model.id, name, replica, self.settings.data_dir),
                 )
                 ports.add(engine, place.engine_host, port)
                 engines.append(engine)
@@ -362,6 +371,45 @@ class Layout:
             host = "127.0.0.1" if self.host_netns else self.settings.isolation.ingress.address
             return f"https://{host}:{self.settings.port}"
         return f"http://{self.settings.host}:{self.settings.port}"
+
+
+def weights_unchanged(model_id: str, name: str, replica: ReplicaSettings, data_dir: Path) -> RestartCheck:
+    """Before replica `name`'s engine restarts: are its weights still those whose digest the start
+    recorded in run/runtime.json (which the gateway serves and audits under)? If not, the engine stays
+    down: new weights must not serve under the old approved digest (docs/model-change-control.md)."""
+    runtime_file = data_dir / "run" / "runtime.json"
+
+    async def check() -> bool:
+        try:
+            started = next(
+                r.digest for m in Runtime.read(runtime_file).models for r in m.replicas if r.name == name
+            )
+            # Cached by path, inode, size and mtime: unchanged weights are not hashed again.
+            now = await asyncio.to_thread(replica_digest, replica, data_dir)
+        except (OSError, ValueError, StopIteration, ConfigError) as exc:  # unknown is not unchanged
+            log.error(
+                "engine_weights_unverified",
+                model=model_id,
+                replica=name,
+                error=type(exc).__name__,
+                note="not restarted: its weights could not be compared with those it started with",
+            )
+            return False
+        if now == started:
+            return True
+        log.error(
+            "engine_weights_changed",
+            model=model_id,
+            replica=name,
+            started_digest=started,
+            current_digest=now,
+            note="not restarted: its weights changed since the start and would serve under the approved "
+            "digest; the replica stays down (a model with no other replica answers 503) until `medvault up` "
+            "(a new start) registers the new digest as pending, for an evaluation and an approval",
+        )
+        return False
+
+    return check
 
 
 def _embedded_launch(model_id: str, replica: ReplicaSettings, host: str, port: int) -> Launch:

@@ -26,6 +26,12 @@ _BACKOFF_MAX_S = 30.0
 _STABLE_AFTER_S = 60.0  # a run this long resets the backoff
 
 ReadyCheck = Callable[[], Awaitable[bool]]
+# Asked before each restart: False leaves the process down (the check logs why).
+RestartCheck = Callable[[], Awaitable[bool]]
+
+
+async def _always() -> bool:
+    return True
 
 
 class ProcessFailed(MedVaultError):
@@ -45,8 +51,11 @@ class ManagedProcess:
         env: Mapping[str, str] | None = None,
         start_timeout_s: float = 180.0,
         on_spawn: Callable[[], None] = lambda: None,
+        may_restart: RestartCheck = _always,
     ) -> None:
         self.name = name
+        # An engine is restarted only while it would serve the weights it started with (see _layout).
+        self._may_restart = may_restart
         # Runs once a (re)started process has its pid, and again once it is ready: the supervisor records
         # both, so `status` shows a restarted worker loading and then serving.
         self._on_spawn = on_spawn
@@ -125,7 +134,12 @@ class ManagedProcess:
             log.warning("process_died", process=self.name, status=status, restart_in_s=backoff)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, _BACKOFF_MAX_S)
-            if self._stopping:
+            if not self._stopping and not await self._may_restart():
+                self.ready = False  # `status` shows it down; the rest of the service keeps running
+                self._on_spawn()
+                log.error("process_not_restarted", process=self.name)
+                return
+            if self._stopping:  # also while the check ran (it may hash a large model)
                 return
             self.restarts += 1
             try:
