@@ -37,7 +37,8 @@ DRIFTING, DRIFT_FROM = "tpl-03", 4  # weeks counted from 1
 UNGUARDED = "tpl-09"  # its template has no guard: no guard rates, two tests a week instead of four
 MODEL, DIGEST = "clinic-llm", "sha256:" + "ab" * 32
 MONDAY = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)  # ISO week 2026-W41
-NOW = MONDAY + timedelta(weeks=WEEKS, days=-1)
+# The last week has ended and its grace for late ratings has passed: every week is judged.
+NOW = MONDAY + timedelta(weeks=WEEKS, days=MonitoringSettings().grace_days)
 
 
 @dataclass(frozen=True)
@@ -233,3 +234,58 @@ def test_gauges_are_recomputed_only_after_the_refresh_interval(store: Store) -> 
     now[0] = 61.0
     assert b"medvault_monitoring_drift{" in generate_latest(registry)
     assert any(e.event.action == "monitoring.drift" for e in store.audit_events(limit=10_000))
+
+
+def test_the_week_in_progress_is_provisional_and_never_alerts(store: Store) -> None:
+    """Peeking: the drifting template's last week is tested on every look while it runs (Wednesday,
+    Sunday, within the grace) but records no alert and the drift gauge stays on the last judged week;
+    control: the same data once the week and its grace are over alerts, stored and audited once."""
+    seed(store)
+    last = week_name(WEEKS)
+    looks = [
+        MONDAY + timedelta(weeks=WEEKS - 1, days=2),  # Wednesday of the last week
+        MONDAY + timedelta(weeks=WEEKS, days=-1),  # its Sunday
+        MONDAY + timedelta(weeks=WEEKS, days=SETTINGS.grace_days, hours=-9),  # the grace's last hour
+    ]
+    for at in looks:
+        summary = monitoring_summary(store, SETTINGS, at)
+        row = next(r for r in summary.rows if (r.template_id, r.iso_week) == (DRIFTING, last))
+        assert row.provisional and row.tests and row.alerts == (), at
+        assert min(t.p_value for t in row.tests) < 1e-4  # it would alert, were it judged
+        assert all(a.iso_week != last for a in summary.alerts), at
+        assert all(r.provisional == (r.iso_week == last) for r in summary.rows)
+    assert not [
+        e for e in store.audit_events(limit=10_000)
+        if e.event.action == "monitoring.drift" and e.event.detail["week"] == last
+    ]  # fmt: skip
+    judged = monitoring_summary(store, SETTINGS, MONDAY + timedelta(weeks=WEEKS, days=SETTINGS.grace_days))
+    row = next(r for r in judged.rows if (r.template_id, r.iso_week) == (DRIFTING, last))
+    assert not row.provisional and Metric.CRITICAL_ERROR_RATE in row.alerts
+    assert {a.metric for a in judged.new_alerts if a.iso_week == last} == {str(m) for m in row.alerts}
+    events = [
+        e for e in store.audit_events(limit=10_000)
+        if e.event.action == "monitoring.drift" and e.event.detail["week"] == last
+    ]  # fmt: skip
+    assert len(events) == len(row.alerts)
+
+
+def test_gauges_mark_the_week_in_progress_and_keep_the_last_judged_alert(store: Store) -> None:
+    """While the drifting template's last week runs, the gauges show it as provisional and the drift
+    gauge reports the last judged week (week 5, which alerted); a non-drifting template reads 0."""
+    seed(store)
+    during = MONDAY + timedelta(weeks=WEEKS, days=-1)
+    registry = CollectorRegistry()
+    registry.register(MonitoringCollector(store, SETTINGS, wall=lambda: during))
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(generate_latest(registry).decode())
+        for sample in family.samples
+    }
+
+    def value(name: str, template: str, **extra: str) -> float:
+        labels = {"template": template, "model": MODEL, "digest": DIGEST, **extra}
+        return samples[(name, tuple(sorted(labels.items())))]
+
+    assert value("medvault_monitoring_week_provisional", DRIFTING) == 1.0
+    assert value("medvault_monitoring_drift", DRIFTING, metric="critical_error_rate") == 1.0  # week 5
+    assert value("medvault_monitoring_drift", "tpl-00", metric="critical_error_rate") == 0.0

@@ -232,3 +232,23 @@ def test_cli_help_shows_the_default_seed() -> None:
     result = CliRunner().invoke(app, ["report", "pilot", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert f"[default: {PILOT_SEED}]" in result.output
+
+
+def test_report_without_critical_errors(db_url: str, tmp_path: Path) -> None:
+    """Three task types rated, no critical error flagged: the report is written and says why Fisher has
+    no p-value (scipy's 2 x 3 sampler refused the zero row before)."""
+    store = _store(db_url)
+    try:
+        for template in ("report-correction", "fleischner-nodule", "impression-from-findings"):
+            for utility in (4, 6, 8):
+                _rate(store, template, "sha256:eeeeeeeeeeee", utility, False, [])
+    finally:
+        store.close()
+    summary = build_report(db_url, tmp_path)
+    test = {t.name: t for t in summary.tests}["Fisher"]
+    assert len(test.groups) == 3
+    assert (test.note, test.pvalue) == ("no critical errors in any group", None)
+    html = summary.html.read_text(encoding="utf-8")
+    assert "scipy.stats.fisher_exact: no critical errors in any group" in html
+    row = next(r for r in _rows(tmp_path / "tests.csv") if r["test"] == "Fisher")
+    assert (row["note"], row["p_value"]) == ("no critical errors in any group", "")

@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from medvault.governance._pilot_stats import Spread, quantile, wilson
+from medvault.governance._pilot_stats import Spread, fisher, quantile, wilson
 
 
 def _counts(ratings: list[int]) -> list[int]:
@@ -55,3 +55,25 @@ def test_wilson_rejects_nonsense() -> None:
     for k, n in ((0, 0), (3, 2), (-1, 4)):
         with pytest.raises(ValueError):
             wilson(k, n)
+
+
+@pytest.mark.parametrize(
+    ("table", "note"),
+    [
+        ({"a": (0, 5), "b": (0, 6), "c": (0, 7)}, "no critical errors in any group"),
+        ({"a": (0, 5), "b": (0, 6)}, "no critical errors in any group"),
+        ({"a": (5, 0), "b": (6, 0), "c": (7, 0)}, "every rating flagged a critical error"),
+    ],
+)
+def test_fisher_with_nothing_to_compare_gives_a_note(table: dict[str, tuple[int, int]], note: str) -> None:
+    """A row of zeros (no critical errors anywhere, or nothing but) is a note, not a crash or a p-value."""
+    result = fisher("critical errors", table, seed=1)
+    assert (result.note, result.pvalue, result.statistic) == (note, None, None)
+    assert result.groups == tuple(table)
+
+
+def test_fisher_with_one_critical_error_is_tested() -> None:
+    """Control: a single critical error anywhere gives a Monte Carlo p-value and no note."""
+    result = fisher("critical errors", {"a": (1, 4), "b": (0, 6), "c": (0, 7)}, seed=1)
+    assert result.note == ""
+    assert result.pvalue is not None and 0 < result.pvalue <= 1

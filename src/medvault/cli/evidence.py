@@ -26,8 +26,9 @@ def evidence(
 ) -> None:
     """Verify isolation, the audit chain and the rest now, and write the signed-off evidence (HTML + PDF).
 
-    Exit status 0 only when isolation is verified and the audit chain is intact; 1 when the report was
-    written but says otherwise (run as root while MedVault is up to verify isolation).
+    Exit status 0 only when isolation is verified, the audit chain is intact and no approved model
+    serves with material changes since its approval; 1 when the report was written but says otherwise
+    (run as root while MedVault is up to verify isolation).
     """
     # Imported here: its plots and statistics would slow every command (tests/cli/test_startup.py).
     from medvault.governance.evidence import build_evidence
@@ -54,7 +55,9 @@ def evidence(
     console.print(f"audit chain: {chain}, head {summary.head_hash}")
     if summary.open_incidents or summary.alerts:
         console.print(f"[yellow]open incidents: {summary.open_incidents}, drift alerts: {summary.alerts}[/]")
-    if not (summary.isolation_verified and summary.chain_ok):
+    for change in summary.material_changes:
+        console.print(f"[bold red]material change since the approval:[/] {change}", highlight=False)
+    if not summary.ok:
         raise typer.Exit(1)
 
 
@@ -81,7 +84,11 @@ def monitoring(
     )
     for row in summary.rows:
         status = (
-            "baseline" if row.baseline else ", ".join(map(str, row.alerts)) or ("ok" if row.tests else "-")
+            "baseline"
+            if row.baseline
+            else "provisional"  # the week (or its grace for late ratings) has not ended: no alert yet
+            if row.provisional
+            else ", ".join(map(str, row.alerts)) or ("ok" if row.tests else "-")
         )
         table.add_row(
             row.template_id, row.model_id, row.iso_week, str(row.runs), str(row.ratings),

@@ -21,6 +21,9 @@ class MonitoringSettings(_Frozen):
     min_baseline_count: int = Field(default=20, ge=1, description="fewer in the baseline: not tested")
     window_weeks: int = Field(default=12, ge=1, description="weeks shown in reports and on the admin page")
     refresh_s: float = Field(default=300.0, gt=0, description="how often the metrics recompute the weeks")
+    grace_days: int = Field(
+        default=2, ge=0, le=28, description="days after an ISO week ends before it is judged (late ratings)"
+    )
 
 
 class EvaluationPolicySettings(_Frozen):

@@ -114,12 +114,18 @@ def approve_model(
     """Approve `combination.model_digest` for `model_id` on the ground of a passed evaluation of exactly
     this combination; without one only as an override (its reason recorded); audited either way."""
     check_decision(model_id, combination.model_digest, decided_by, reason)  # a typo says so, first
-    evaluation = store.passed_evaluation(model_id, combination.digest)
+    # The newest evaluation of this combination decides: an older pass does not outweigh a newer failure.
+    latest = store.latest_evaluation(model_id, combination.digest)
+    evaluation = latest if latest is not None and latest.passed else None
     if evaluation is None and not override:
         tried = [e for e in store.evaluations(model_id) if e.model_digest == combination.model_digest]
         facts = []
-        if any(e.combination == combination.digest for e in tried):
-            facts.append("their evaluations of this combination failed (see `medvault models history`)")
+        if latest is not None:
+            facts.append(
+                f"the newest of their evaluations of this combination failed (evaluation {latest.id}: "
+                f"{'; '.join(latest.reasons[:3]) or 'see `medvault models history`'}); fix what it found and "
+                "evaluate again"
+            )
         other = next((e for e in tried if e.combination != combination.digest), None)
         if other is not None:
             evaluated = Combination(

@@ -45,6 +45,10 @@ def _absolute(m: TemplateMetrics, policy: EvaluationPolicySettings) -> list[str]
     for name, value, floor in floors:
         if value is not None and value < floor:
             problems.append(f"{key}: {name} {_pct(value)}, below {_pct(floor)}")
+    # A model that stops quoting gives no quote to check. For a template that asks for quotes, no quote
+    # in any answer counts as 0% verbatim (one answer without a quote, e.g. "no errors found", is fine).
+    if m.quoting and m.quote_valid is None and m.runs > m.failed and policy.min_quote_valid > 0:
+        problems.append(f"{key}: no answer carried a verbatim quote, though the template asks for them")
     return problems
 
 
@@ -77,6 +81,12 @@ def _relative(m: TemplateMetrics, base: Mapping[str, Any], policy: EvaluationPol
                 f"{key}: {name} {_pct(value)} vs {_pct(before)} for the approved model "
                 f"(at most -{_pct(policy.max_rate_drop)})"
             )
+    before_quotes = base.get("quote_valid")
+    if m.quote_valid is None and before_quotes is not None and before_quotes > policy.max_rate_drop:
+        problems.append(
+            f"{key}: no answer carried a verbatim quote; the approved model's quotes were "
+            f"{_pct(before_quotes)} verbatim"
+        )
     before_latency = base.get("latency_s")
     if policy.max_latency_ratio is not None and m.latency_s is not None and before_latency:
         ratio = m.latency_s / before_latency
@@ -92,7 +102,7 @@ def judge(
     max_tokens: int | None,
 ) -> list[str]:
     """Why the evaluation fails under the policy; empty: it passes."""
-    reasons: list[str] = []
+    reasons: list[str] = [] if metrics else ["no template was evaluated"]
     if max_tokens is not None and not policy.allow_capped:
         reasons.append(f"answers were capped at {max_tokens} tokens (--max-tokens); only a full run can pass")
     base = metrics_by_key(baseline.metrics) if baseline is not None else {}

@@ -106,16 +106,30 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
+def _is_quote(key: Any) -> bool:
+    """A key whose value `Template.postprocess` checks as a verbatim quote."""
+    return isinstance(key, str) and key.endswith("quote")
+
+
 def _quotes(data: Any) -> int:
     """How many non-empty quotes an answer carries (the keys `Template.postprocess` checks)."""
     if isinstance(data, dict):
-        return sum(
-            1 if isinstance(k, str) and k.endswith("quote") and isinstance(v, str) and v else _quotes(v)
-            for k, v in data.items()
-        )
+        return sum(1 if _is_quote(k) and isinstance(v, str) and v else _quotes(v) for k, v in data.items())
     if isinstance(data, list):
         return sum(_quotes(v) for v in data)
     return 0
+
+
+def asks_for_quotes(schema: Any) -> bool:
+    """Whether an output schema has a quote property anywhere (the template then asks for quotes)."""
+    if isinstance(schema, dict):
+        properties = schema.get("properties")
+        if isinstance(properties, dict) and any(_is_quote(k) for k in properties):
+            return True
+        return any(asks_for_quotes(v) for v in schema.values())
+    if isinstance(schema, list):
+        return any(asks_for_quotes(v) for v in schema)
+    return False
 
 
 @dataclass
@@ -210,6 +224,7 @@ class TemplateMetrics:
     latency_s: float | None  # median
     latency_p95_s: float | None
     tokens_per_s: float | None  # median
+    quoting: bool = False  # the template's schema asks for verbatim quotes (then none at all fails)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -235,6 +250,7 @@ def summarize(template: Template, results: Sequence[CaseResult]) -> TemplateMetr
         latency_s=_median(r.latency_s for r in answered),
         latency_p95_s=_p95([r.latency_s for r in answered]),
         tokens_per_s=_median(r.tokens_per_s for r in answered),
+        quoting=asks_for_quotes(template.output_schema),
     )  # fmt: skip
 
 

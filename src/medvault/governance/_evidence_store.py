@@ -4,13 +4,17 @@ and their evaluations, incidents. Counts, ids, digests and times only: no user n
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from medvault.config import Settings
-from medvault.store import EvaluationRecord, ModelApproval, Store
+from medvault.governance._change_control import material_changes
+from medvault.governance._combination import current_combination
+from medvault.store import ApprovalStatus, EvaluationRecord, ModelApproval, Store
 from medvault.store._monitoring import latest_audit_events, oldest_audit_event_at, overdue_content
+from medvault.templates import Template
 
 INCIDENT_ACTIONS = {"isolation.breach": "isolation breach", "isolation.monitor_failed": "monitor failure"}
 
@@ -57,6 +61,10 @@ class ModelEvidence:
 
     approval: ModelApproval
     evaluations: tuple[EvaluationRecord, ...]  # newest first
+    configured: bool  # the model id is configured in this deployment
+    # Material changes since the approval (approved digests of configured models whose approval recorded
+    # a combination); None: not judged (not approved, not configured, or no combination recorded).
+    changes: tuple[str, ...] | None = None
 
 
 def chain_status(store: Store, now: datetime) -> ChainStatus:
@@ -111,12 +119,23 @@ def incidents(store: Store, isolation_state: dict[str, Any], limit: int = 20) ->
     return found
 
 
-def models(store: Store, per_digest: int = 3) -> list[ModelEvidence]:
-    """Every recorded digest with its decision and its latest evaluations (numbers and digests only)."""
-    found: dict[tuple[str, str], list[EvaluationRecord]] = {}
-    for record in store.evaluations(limit=1000):
-        found.setdefault((record.model_id, record.model_digest), []).append(record)
-    return [
-        ModelEvidence(a, tuple(found.get((a.model_id, a.digest), [])[:per_digest]))
-        for a in store.model_approvals()
-    ]
+def models(
+    store: Store, settings: Settings, templates: Sequence[Template], per_digest: int = 3
+) -> list[ModelEvidence]:
+    """Every recorded digest with its decision, its latest evaluations (numbers and digests only) and,
+    for an approved digest of a configured model, what changed materially since the approval: the
+    approval covers a combination, and `templates` (those the deployment offers) and the guard may have
+    changed since. An approved digest counts whether or not it serves at this moment: approved, it may
+    serve again as soon as its files are back (retire it to clear it)."""
+    configured = {model.id for model in settings.models}
+    found = []
+    for approval in store.model_approvals():
+        changes = None
+        if approval.status is ApprovalStatus.APPROVED and approval.model_id in configured:
+            now = current_combination(approval.digest, list(templates))
+            listed = material_changes(store, approval, now)
+            changes = None if listed is None else tuple(listed)
+        # Per digest, so old weights never lose their evaluations behind a newer model's many.
+        evaluations = store.evaluations(approval.model_id, limit=per_digest, model_digest=approval.digest)
+        found.append(ModelEvidence(approval, tuple(evaluations), approval.model_id in configured, changes))
+    return found

@@ -7,7 +7,10 @@ Each (template, model id, weights digest) is watched on its own: a new digest wa
 had to be approved, so it starts a new baseline. The baseline is the first `baseline_weeks` ISO weeks
 (UTC) in which the combination served; every later week is compared with the pooled baseline by the
 rule in `_drift` (one-sided tests, Bonferroni over the week, and a margin). Ratings are dated by their
-run. Every alert is stored once (`drift_alerts`) and audited once (`monitoring.drift`), whichever
+run. A week is judged only once it has ended (plus `grace_days` for late ratings): testing the week in
+progress on every refresh and keeping the first alert would be many looks at a growing sample, and the
+weekly false-alarm bound holds for one look. Until then its row is provisional: shown, never an alert.
+Every alert is stored once (`drift_alerts`) and audited once (`monitoring.drift`), whichever
 process finds it first. Only ids, counts, rates and p-values are read or written, never content.
 """
 
@@ -21,7 +24,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -56,6 +59,13 @@ def iso_week(at: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
+def judged_from(week: str, settings: MonitoringSettings) -> datetime:
+    """When `week` ("2026-W49") is judged: the Monday after it (UTC) plus the grace for late ratings."""
+    year, number = week.split("-W")
+    monday = datetime.fromisocalendar(int(year), int(number), 1).replace(tzinfo=UTC)
+    return monday + timedelta(weeks=1, days=settings.grace_days)
+
+
 def _key(template_id: str | None, model_id: str | None, digest: str | None) -> Key:
     return (template_id or _NO_TEMPLATE, model_id or _NO_MODEL, digest or NO_DIGEST)
 
@@ -78,6 +88,7 @@ class WeekRow:
     tests: tuple[Comparison, ...]
     alpha: float | None  # the Bonferroni-adjusted level of this week's tests
     alerts: tuple[DriftMetric, ...]
+    provisional: bool = False  # the week is not over (or within its grace): tested for show, never alerts
 
 
 @dataclass(frozen=True)
@@ -111,8 +122,11 @@ def weekly_samples(rated: Iterable[RatedRun], guarded: Iterable[GuardedRun]) -> 
     return {key: dict(weeks) for key, weeks in samples.items()}
 
 
-def compute(samples: dict[Key, dict[str, Sample]], settings: MonitoringSettings) -> list[WeekRow]:
-    """Every week of every combination, with its tests and the alerts the rule raises (pure)."""
+def compute(
+    samples: dict[Key, dict[str, Sample]], settings: MonitoringSettings, now: datetime
+) -> list[WeekRow]:
+    """Every week of every combination, with its tests and the alerts the rule raises for the weeks
+    judged by `now` (pure)."""
     tested: dict[tuple[Key, str], list[Comparison]] = {}
     for key, weeks in samples.items():
         ordered = sorted(weeks)
@@ -130,7 +144,8 @@ def compute(samples: dict[Key, dict[str, Sample]], settings: MonitoringSettings)
             in_baseline = (key, week) not in tested
             tests = tested.get((key, week), [])
             alpha = adjusted_alpha(tests_per_week[week], settings) if tests else None
-            alerts = alerting(tests, alpha, settings) if alpha is not None else []
+            provisional = now < judged_from(week, settings)
+            alerts = alerting(tests, alpha, settings) if alpha is not None and not provisional else []
             rows.append(
                 WeekRow(
                     *key, week, baseline=in_baseline, runs=sample.runs, ratings=sample.ratings,
@@ -139,6 +154,7 @@ def compute(samples: dict[Key, dict[str, Sample]], settings: MonitoringSettings)
                     guard_review_rate=sample.value(DriftMetric.GUARD_REVIEW_RATE),
                     guard_unchecked_rate=sample.value(DriftMetric.GUARD_UNCHECKED_RATE),
                     tests=tuple(tests), alpha=alpha, alerts=tuple(t.metric for t in alerts),
+                    provisional=provisional,
                 )
             )  # fmt: skip
     rows.sort(key=lambda r: (r.template_id, r.model_id, r.model_digest, r.iso_week))
@@ -198,7 +214,7 @@ def monitoring_summary(
 ) -> MonitoringSummary:
     """Compute every week, record and audit new alerts, and keep the last `window_weeks` weeks."""
     now = now or datetime.now(UTC)
-    rows = compute(weekly_samples(rated_runs(store), guarded_runs(store)), settings)
+    rows = compute(weekly_samples(rated_runs(store), guarded_runs(store)), settings, now)
     new = record_alerts(store, rows, now, client_kind)
     weeks = sorted({r.iso_week for r in rows})
     first = weeks[-settings.window_weeks] if len(weeks) >= settings.window_weeks else None
@@ -274,9 +290,13 @@ class MonitoringCollector(Collector):
     """
 
     def __init__(
-        self, store: Store, settings: MonitoringSettings, clock: Callable[[], float] = time.monotonic
+        self,
+        store: Store,
+        settings: MonitoringSettings,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._store, self._settings, self._clock = store, settings, clock
+        self._store, self._settings, self._clock, self._wall = store, settings, clock, wall
         self._lock = threading.Lock()
         self._summary: MonitoringSummary | None = None
         self._at = float("-inf")
@@ -287,7 +307,9 @@ class MonitoringCollector(Collector):
             if self._clock() - self._at >= self._settings.refresh_s:
                 self._at = self._clock()
                 try:
-                    self._summary = monitoring_summary(self._store, self._settings, client_kind="gateway")
+                    self._summary = monitoring_summary(
+                        self._store, self._settings, self._wall(), client_kind="gateway"
+                    )
                     self._ok = True
                 except StoreError as exc:  # the scrape still answers; the failure shows as a gauge
                     log.error("monitoring_failed", error=str(exc))
@@ -321,19 +343,31 @@ class MonitoringCollector(Collector):
                 labels=labels,
             ),
         }
+        provisional = GaugeMetricFamily(
+            "medvault_monitoring_week_provisional",
+            "1 while the latest week is not judged yet (not over, or within monitoring.grace_days)",
+            labels=labels,
+        )
         drift = GaugeMetricFamily(
-            "medvault_monitoring_drift", "1 while the latest week has a drift alert on the metric",
+            "medvault_monitoring_drift", "1 while the latest judged week has a drift alert on the metric",
             labels=[*labels, "metric"],
         )  # fmt: skip
         latest: dict[Key, WeekRow] = {}
-        for row in summary.rows if summary else ():
-            latest[(row.template_id, row.model_id, row.model_digest)] = row  # rows are in week order
+        judged: dict[Key, WeekRow] = {}
+        for row in summary.rows if summary else ():  # rows are in week order
+            key = (row.template_id, row.model_id, row.model_digest)
+            latest[key] = row
+            if not row.provisional:
+                judged[key] = row
         for key, row in sorted(latest.items()):
             for attr, gauge in gauges.items():
                 value = getattr(row, attr)
                 if value is not None:
                     gauge.add_metric(list(key), float(value))
+            provisional.add_metric(list(key), 1.0 if row.provisional else 0.0)
+            alerts = judged[key].alerts if key in judged else ()
             for metric in DriftMetric:
-                drift.add_metric([*key, metric.value], 1.0 if metric in row.alerts else 0.0)
+                drift.add_metric([*key, metric.value], 1.0 if metric in alerts else 0.0)
         yield from gauges.values()
+        yield provisional
         yield drift

@@ -193,6 +193,10 @@ def fisher(data: str, table: dict[str, tuple[int, int]], seed: int) -> GroupTest
     if len(present) < 2:
         return GroupTest("Fisher", data, "scipy.stats.fisher_exact", names, note="fewer than two groups")
     matrix = np.array([list(cells) for cells in present.values()]).T  # 2 x k
+    # A row of zeros leaves nothing to compare (and scipy's R x C sampler refuses it): say so instead.
+    for row, note in ((0, "no critical errors in any group"), (1, "every rating flagged a critical error")):
+        if not matrix[row].any():
+            return GroupTest("Fisher", data, "scipy.stats.fisher_exact", names, note=note)
     if len(present) == 2:
         result = stats.fisher_exact(matrix)
         return GroupTest(

@@ -56,12 +56,18 @@ class EvidenceSummary:
     head_hash: str | None
     open_incidents: int
     alerts: int
+    material_changes: tuple[str, ...] = ()  # "model digest: change; ..." per approved digest that changed
+
+    @property
+    def ok(self) -> bool:
+        """What the command's exit status stands for: isolation verified, the chain intact, and no
+        approved model of this deployment with a material change since its approval."""
+        return self.isolation_verified and self.chain_ok and not self.material_changes
 
 
-def template_risks(settings: Settings) -> list[dict[str, Any]]:
+def template_risks(library: TemplateLibrary) -> list[dict[str, Any]]:
     """Each template of this deployment (one row per id and language) with its risk class, and whether
     the deployment offers it or refuses it (device class not enabled)."""
-    library = TemplateLibrary.for_settings(settings)
     every: list[tuple[Template, str | None]] = [(t, None) for t in library.list()]
     every += library.refused.values()
     rows = []
@@ -102,6 +108,8 @@ def _context(
     alerted = sorted({a.template_id for a in monitoring.alerts})
     chain = db.chain_status(store, clock())
     incidents = db.incidents(store, iso.state)
+    library = TemplateLibrary.for_settings(settings)
+    models = db.models(store, settings, library.list())
     return {
         "generated": now, "version": __version__, "host": socket.gethostname(),
         "data_dir": str(settings.data_dir.resolve()),
@@ -111,8 +119,8 @@ def _context(
             f"{a.name} {a.address}:{a.port}" for a in settings.isolation.airlocks
         ])),
         "chain": chain, "retention": db.retention_status(store, settings, now), "roles": db.roles(store),
-        "models": db.models(store),
-        "templates": template_risks(settings), "incidents": incidents,
+        "models": models, "changed_models": [m for m in models if m.changes],
+        "templates": template_risks(library), "incidents": incidents,
         "open_incidents": [i for i in incidents if i.open], "monitoring": monitoring,
         "charts": {t: svg_data_uri(monitoring_chart_svg(monitoring, t)) for t in alerted},
     }  # fmt: skip
@@ -147,10 +155,15 @@ def build_evidence(
             detail={
                 "html_sha256": html_sha, "pdf_sha256": pdf_sha, "isolation_verified": iso.verified,
                 "chain_ok": chain.ok, "head_hash": chain.head_hash or "",
+                "material_changes": len(context["changed_models"]),
             },
         )
     )  # fmt: skip
     return EvidenceSummary(
         html_path, pdf_path, sums, html_sha, pdf_sha, iso.verified, iso.finished_at, chain.ok,
         chain.head_hash, len(context["open_incidents"]), len(context["monitoring"].alerts),
+        tuple(
+            f"{m.approval.model_id} {m.approval.digest}: {'; '.join(m.changes or ())}"
+            for m in context["changed_models"]
+        ),
     )  # fmt: skip

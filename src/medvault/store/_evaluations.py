@@ -55,11 +55,15 @@ class EvaluationsMixin:
         with self._write("recording an evaluation") as conn:
             conn.execute(_evaluations.insert().values(**asdict(record)))
 
-    def evaluations(self, model_id: str | None = None, limit: int = 100) -> list[EvaluationRecord]:
-        """The latest evaluations first, of one model or of all."""
+    def evaluations(
+        self, model_id: str | None = None, limit: int = 100, *, model_digest: str | None = None
+    ) -> list[EvaluationRecord]:
+        """The latest evaluations first, of one model (and of one weights digest of it) or of all."""
         query = select(_evaluations).order_by(_evaluations.c.finished_at.desc()).limit(limit)
         if model_id is not None:
             query = query.where(_evaluations.c.model_id == model_id)
+        if model_digest is not None:
+            query = query.where(_evaluations.c.model_digest == model_digest)
         with self._read("reading evaluations") as conn:
             return [_record(row) for row in conn.execute(query)]
 
@@ -69,18 +73,20 @@ class EvaluationsMixin:
             row = conn.execute(query).first()
         return _record(row) if row is not None else None
 
-    def passed_evaluation(self, model_id: str, combination: str) -> EvaluationRecord | None:
-        """The latest passed evaluation of exactly this combination of this model, if any."""
+    def latest_evaluation(self, model_id: str, combination: str) -> EvaluationRecord | None:
+        """The newest evaluation of exactly this combination of this model, passed or failed, if any."""
         query = (
             select(_evaluations)
-            .where(
-                (_evaluations.c.model_id == model_id)
-                & (_evaluations.c.combination == combination)
-                & _evaluations.c.passed.is_(True)
-            )
-            .order_by(_evaluations.c.finished_at.desc())
+            .where((_evaluations.c.model_id == model_id) & (_evaluations.c.combination == combination))
+            .order_by(_evaluations.c.finished_at.desc(), _evaluations.c.started_at.desc())
             .limit(1)
         )
         with self._read("reading evaluations") as conn:
             row = conn.execute(query).first()
         return _record(row) if row is not None else None
+
+    def passed_evaluation(self, model_id: str, combination: str) -> EvaluationRecord | None:
+        """The newest evaluation of exactly this combination of this model, if it passed: a newer failure
+        outweighs an older pass, so evaluating until one run passes grounds nothing."""
+        latest = self.latest_evaluation(model_id, combination)
+        return latest if latest is not None and latest.passed else None
