@@ -147,11 +147,18 @@ def test_migration_0004_round_trips(tmp_path: Path) -> None:
     store.migrate("0003")
     store.create_user("old1", "Local-Password-42x", Role.CLINICIAN)
     store.migrate("0004")
-    old = find_user(store, "old1")
-    assert old is not None and old.source == "local" and old.external_id is None
-    admit_directory_user(store, "anna", Role.CLINICIAN, "uuid-2")
-    store.downgrade("0003")
     engine = sa.create_engine(store.url)
+    # Plain SQL at 0004: the store's code reads columns of later revisions (0011).
+    with engine.begin() as conn:
+        old = conn.execute(sa.text("SELECT source, external_id FROM users WHERE username = 'old1'")).one()
+        assert tuple(old) == ("local", None)
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (username, role, password_hash, created_at, disabled, source, external_id)"
+                " VALUES ('anna', 'clinician', '!directory', CURRENT_TIMESTAMP, 0, 'ldap', 'uuid-2')"
+            )
+        )
+    store.downgrade("0003")
     with engine.connect() as conn:
         assert [r[0] for r in conn.execute(sa.text("SELECT username FROM users"))] == ["old1"]
         assert "source" not in {c["name"] for c in sa.inspect(conn).get_columns("users")}

@@ -26,6 +26,7 @@ from medvault.directory._client import (
 from medvault.directory._settings import DirectorySettings
 from medvault.store import Principal, Role, Store
 from medvault.store._directory_users import LDAP, LOCAL, admit_directory_user, find_user, name_holder
+from medvault.store._store import ADMIN_KEY_OWNER
 
 T = TypeVar("T")
 
@@ -61,12 +62,6 @@ def directory_stamp(role: Role, external_id: str | None) -> str:
     return hashlib.sha256(f"ldap\0{role.value}\0{external_id}".encode()).hexdigest()
 
 
-@dataclass(slots=True)
-class _Seen:
-    checked: float  # when the directory last confirmed the user (or when this process first asked)
-    confirmed: float
-
-
 class Authenticator:
     """Sign-in and the session re-check for local and directory users."""
 
@@ -75,14 +70,17 @@ class Authenticator:
         store: Store,
         settings: DirectorySettings,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         client: DirectoryClient | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock
         self.client = client or (DirectoryClient(settings) if settings.enabled else None)
-        self._seen: dict[str, _Seen] = {}
+        # When this process last had the directory confirm each user (epoch seconds, as `clock`): the
+        # re-check interval. The grace runs from the confirmation kept in the users row, which every
+        # process and a restart share.
+        self._checked: dict[str, float] = {}
 
     async def authenticate(self, username: str, password: str) -> Outcome:
         """Check a typed name and password; at most `directory.timeout_s` (+ connect) for the directory."""
@@ -111,13 +109,13 @@ class Authenticator:
             return Outcome(None, None, refused.reason, LDAP)
         except DirectoryUnavailable as down:
             return Outcome(None, None, "directory_unavailable", LDAP, down.cause)
+        now = self.clock()
         refusal = await asyncio.to_thread(
-            admit_directory_user, self.store, found.username, found.role, found.external_id
+            admit_directory_user, self.store, found.username, found.role, found.external_id, now
         )
         if refusal is not None:
             return Outcome(None, None, refusal, LDAP)
-        now = self.clock()
-        self._seen[found.username] = _Seen(now, now)
+        self._checked[found.username] = now
         principal = Principal(user=found.username, role=found.role)
         return Outcome(principal, directory_stamp(found.role, found.external_id), "ok", LDAP)
 
@@ -131,39 +129,48 @@ class Authenticator:
     async def still_valid(self, username: str) -> str | None:
         """The user's current stamp, or None when their sessions must end (gone, disabled here or in the
         directory, moved out of every mapped group). The directory is asked at most every `recheck_s`;
-        while it cannot be asked, sessions live on for `offline_grace_s` after its last confirmation."""
+        while it cannot be asked, sessions live on for `offline_grace_s` after its last confirmation by
+        any process (`users.directory_confirmed`), so a restart does not start the grace again."""
         record = await asyncio.to_thread(find_user, self.store, username)
         if record is None or record.disabled:
-            self._seen.pop(username, None)
+            self._checked.pop(username, None)
             return None
         if record.source == LOCAL:
             return await asyncio.to_thread(self.store.user_stamp, username)
         if self.client is None:
             return None  # the directory was switched off: its users are out
         now = self.clock()
-        seen = self._seen.setdefault(username, _Seen(now - self.settings.recheck_s, now))
-        if now - seen.checked < self.settings.recheck_s:
+        checked = self._checked.get(username)
+        if checked is not None and now - checked < self.settings.recheck_s:
             return directory_stamp(record.role, record.external_id)
         try:
             found = await self._ask(self.client.look_up, username)
         except Refused:
-            self._seen.pop(username, None)
+            self._checked.pop(username, None)
             return None
         except DirectoryUnavailable:
-            if now - seen.confirmed <= self.settings.offline_grace_s:
+            confirmed = record.confirmed
+            if confirmed is not None and now - confirmed <= self.settings.offline_grace_s:
                 return directory_stamp(record.role, record.external_id)
             return None
         if found.external_id != record.external_id or found.username != username:
             return None
-        seen.checked = seen.confirmed = now
-        if found.role != record.role:  # the session was opened under the old role: it ends
-            await asyncio.to_thread(admit_directory_user, self.store, username, found.role, found.external_id)
+        # Records the confirmation, and a new role: a session opened under the old role ends.
+        refusal = await asyncio.to_thread(
+            admit_directory_user, self.store, username, found.role, found.external_id, now
+        )
+        if refusal is not None:
+            return None
+        self._checked[username] = now
         return directory_stamp(found.role, found.external_id)
 
     async def key_still_valid(self, principal: Principal) -> bool:
         """Whether an API key may still be used: a key made for a directory user (`keys create
         --directory`) ends with that user, and when the directory's groups now give another role. Keys of
-        other owners (local users, named API clients) are the key table's business alone."""
+        other owners (local users, named API clients, the bootstrap admin key) are the key table's
+        business alone (`Store.authenticate_key` refuses those of a user disabled here)."""
+        if principal.user == ADMIN_KEY_OWNER:  # break-glass: no account's or directory's to judge
+            return True
         record = await asyncio.to_thread(find_user, self.store, principal.user)
         if record is None or record.source != LDAP:
             return True
@@ -180,7 +187,7 @@ def admit_key_owner(
     found = DirectoryClient(settings).look_up(username)
     if role is not None and role != found.role:
         raise Refused(f"role_mismatch: the directory's groups give {found.role.value}, not {role.value}")
-    refusal = admit_directory_user(store, found.username, found.role, found.external_id)
+    refusal = admit_directory_user(store, found.username, found.role, found.external_id, time.time())
     if refusal is not None:
         raise Refused(refusal)
     return found

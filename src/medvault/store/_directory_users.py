@@ -36,9 +36,13 @@ class UserRecord:
     role: Role
     disabled: bool
     external_id: str | None
+    confirmed: float | None = None  # when the directory last confirmed a directory user (epoch seconds)
 
 
-_RECORD = select(_users.c.username, _users.c.source, _users.c.role, _users.c.disabled, _users.c.external_id)
+_RECORD = select(
+    _users.c.username, _users.c.source, _users.c.role, _users.c.disabled, _users.c.external_id,
+    _users.c.directory_confirmed,
+)  # fmt: skip
 
 
 def name_key(username: str) -> str:
@@ -65,11 +69,16 @@ def name_holder(store: Store, username: str) -> UserRecord | None:
 
 
 def _record(row: Any) -> UserRecord:
-    return UserRecord(row.username, row.source, Role(row.role), bool(row.disabled), row.external_id)
+    return UserRecord(
+        row.username, row.source, Role(row.role), bool(row.disabled), row.external_id, row.directory_confirmed
+    )
 
 
-def admit_directory_user(store: Store, username: str, role: Role, external_id: str) -> str | None:
-    """Create or update the row of a directory user who just proved who they are.
+def admit_directory_user(
+    store: Store, username: str, role: Role, external_id: str, confirmed: float | None = None
+) -> str | None:
+    """Create or update the row of a directory user who just proved who they are; `confirmed` (epoch
+    seconds) records when the directory vouched for them, which the offline grace runs from.
 
     Returns None when the user may go on, else the reason why not: `name_taken` (a local user has the
     name, also in another case), `identity_changed` (the name, or one differing only in case, belongs to
@@ -88,6 +97,7 @@ def admit_directory_user(store: Store, username: str, role: Role, external_id: s
                 _users.insert().values(
                     username=username, display_name=None, role=role.value, password_hash=NO_PASSWORD,
                     created_at=datetime.now(UTC), disabled=False, source=LDAP, external_id=external_id,
+                    directory_confirmed=confirmed,
                 )
             )  # fmt: skip
             return None
@@ -95,6 +105,9 @@ def admit_directory_user(store: Store, username: str, role: Role, external_id: s
             return "identity_changed"
         if row.disabled:
             return "disabled"
-        if row.role != role.value:
-            conn.execute(update(_users).where(_users.c.username == username).values(role=role.value))
+        changes: dict[str, object] = {"role": role.value} if row.role != role.value else {}
+        if confirmed is not None:
+            changes["directory_confirmed"] = confirmed
+        if changes:
+            conn.execute(update(_users).where(_users.c.username == username).values(**changes))
     return None

@@ -83,6 +83,9 @@ class UserRow(Base):
     # directory entry by its entryUUID/objectGUID).
     source: Mapped[str] = mapped_column(String(8), server_default="local")
     external_id: Mapped[str | None] = mapped_column(String(256))
+    # Migration 0011: when the directory last confirmed this directory user (epoch seconds), so the
+    # offline grace runs from it in every gateway process and across restarts.
+    directory_confirmed: Mapped[float | None] = mapped_column(Float)
 
 
 class AuditHeadRow(Base):

@@ -53,6 +53,12 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x4D56_5354  # "MVST": serialises `migrate()` of several processes on PostgreSQL
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 _MIN_SEED = 16
+# Who owns the bootstrap admin keys (`ensure_admin_key`): a name the username rule (here and in the
+# directory client) refuses, so no local or directory account can ever be that owner, disable its key,
+# or have the directory judge it (`medvault.directory.Authenticator.key_still_valid`). Migration 0011
+# moves keys made as "admin" before.
+ADMIN_KEY_OWNER = "~admin"
+ADMIN_KEY_NAMES = ("MEDVAULT_ADMIN_KEY", "generated admin key")
 
 
 def _key_hash(raw_key: str) -> str:
@@ -179,11 +185,18 @@ class Store(ContentMixin, RegistryMixin, SharedStateMixin):
         return [_key_info(row) for row in rows]
 
     def authenticate_key(self, raw_key: str) -> Principal | None:
-        """The principal of an active key, or None for an unknown or revoked one."""
+        """The principal of an active key, or None for an unknown or revoked one, or one whose owner is a
+        user disabled here (a key of an owner without a user row, e.g. an API client, is the key's alone)."""
         if not raw_key or len(raw_key) > 512:
             return None
-        query = select(_keys.c.id, _keys.c.user, _keys.c.role).where(
-            _keys.c.key_hash == _key_hash(raw_key), _keys.c.revoked_at.is_(None)
+        query = (
+            select(_keys.c.id, _keys.c.user, _keys.c.role)
+            .select_from(_keys.outerjoin(_users, _users.c.username == _keys.c.user))
+            .where(
+                _keys.c.key_hash == _key_hash(raw_key),
+                _keys.c.revoked_at.is_(None),
+                _users.c.disabled.is_not(True),  # also true without a user row (NULL)
+            )
         )
         with self._read("checking an API key") as conn:
             row = conn.execute(query).first()
@@ -205,7 +218,7 @@ class Store(ContentMixin, RegistryMixin, SharedStateMixin):
                 row = conn.execute(select(_keys).where(_keys.c.key_hash == _key_hash(seed))).first()
                 if row is None:
                     prefix = "env-" + _key_hash(seed)[:8]
-                    self._insert_key(conn, seed, prefix, "admin", Role.ADMIN, "MEDVAULT_ADMIN_KEY")
+                    self._insert_key(conn, seed, prefix, ADMIN_KEY_OWNER, Role.ADMIN, ADMIN_KEY_NAMES[0])
                 elif row.revoked_at is not None or row.role != Role.ADMIN:
                     raise StoreError("MEDVAULT_ADMIN_KEY names a revoked or non-admin key; set a new value")
                 return None
@@ -213,7 +226,7 @@ class Store(ContentMixin, RegistryMixin, SharedStateMixin):
             if conn.execute(active.limit(1)).first() is not None:
                 return None
             raw_key = "mv-" + secrets.token_urlsafe(32)
-            self._insert_key(conn, raw_key, raw_key[:11], "admin", Role.ADMIN, "generated admin key")
+            self._insert_key(conn, raw_key, raw_key[:11], ADMIN_KEY_OWNER, Role.ADMIN, ADMIN_KEY_NAMES[1])
             # Written before the commit: a key that was never handed out must not exist.
             _write_private(key_file, raw_key + "\n")
         return str(key_file)
@@ -259,8 +272,10 @@ class Store(ContentMixin, RegistryMixin, SharedStateMixin):
         self._update_user(username, password_hash=self._hasher.hash(password))
 
     def rename_user(self, username: str, new_name: str) -> None:
-        """Rename a user, with their runs, ratings and survey answer; the audit trail keeps the old name
-        (it is never rewritten). Sessions signed in under the old name end (`user_stamp` finds no one)."""
+        """Rename a user, with their runs, ratings, survey answer and API keys (a key belongs to the
+        person: left under the old name it would act as whoever is created under that name later); the
+        audit trail keeps the old name (it is never rewritten). Sessions signed in under the old name end
+        (`user_stamp` finds no one)."""
         _check_username(new_name)
         with self._write("renaming a user") as conn:
             if conn.execute(select(_users.c.username).where(_users.c.username == new_name)).first():
@@ -271,6 +286,7 @@ class Store(ContentMixin, RegistryMixin, SharedStateMixin):
             if changed.rowcount == 0:
                 raise StoreError(f"no user {username!r}")
             _move_content(conn, username, new_name)
+            conn.execute(update(_keys).where(_keys.c.user == username).values(user=new_name))
 
     def delete_user(self, username: str) -> None:
         """Delete a user; their sessions end and their API keys are revoked. Their runs, ratings and survey

@@ -193,6 +193,7 @@ class Api:
 
         Counted by the engine's own tokenizer where it has one (`exact`), else a conservative estimate;
         the inputs are not validated here, and nothing of them is kept or audited but the numbers."""
+        await self._runner.admit_session(self._who(call))  # each count asks the engine's tokenizer
         template = self._runner.template(body.template_id, await self._lang(request, body.lang))
         call.template_id, call.template_version = template.id, template.version
         measure = await self._runner.limits.measure(template, body.inputs, self._runner.model(body.model))

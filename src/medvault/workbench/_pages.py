@@ -228,7 +228,7 @@ class Pages:
     async def signin(self, request: Request, call: Call) -> Response:
         """Check the form's CSRF token and the password; on success open a fresh session."""
         form = await read_form(request)
-        if not same_token(form.get(CSRF_FIELD), request.cookies.get(LOGIN_CSRF_COOKIE, "")):
+        if not same_token(form.get(CSRF_FIELD), request.cookies.get(LOGIN_CSRF_COOKIE)):
             call.action = "auth.failed"
             call.detail["reason"] = "csrf"
             return await self.signin_form(request, "signin.csrf", 403)

@@ -169,15 +169,18 @@ class Runner:
             code="run_exists", param="Idempotency-Key",
         )  # fmt: skip
 
+    async def admit_session(self, principal: Principal) -> None:
+        """Count a session's request against its user's limits (it goes first while the engines are busy),
+        or raise `RateLimited`; a key's request was counted already when the gateway authenticated it."""
+        if principal.key_id is None:
+            await self._gateway.limiter.admit(principal, interactive=True)
+
     async def start(
         self, call: Call, principal: Principal, body: RunIn, lang: str, key: str | None = None
     ) -> StreamingResponse:
         """Check the request, open the model's stream, then relay; `key` (a client-chosen run id) makes a
         retry of the same request a 409 instead of a second run."""
-        if principal.key_id is None:
-            # A session's run counts against its user's limits (and goes first while the engines are
-            # busy); a key's request was counted already when the gateway authenticated the key.
-            await self._gateway.limiter.admit(principal, interactive=True)
+        await self.admit_session(principal)
         if key is None:
             return await self._open(call, principal, body, lang, None)
         await self._claim(call, principal.user, key)

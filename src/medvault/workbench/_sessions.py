@@ -31,9 +31,13 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def same_token(given: str | None, expected: str) -> bool:
-    """Compare tokens in constant time, so a timing side channel cannot guess them byte by byte."""
-    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+def same_token(given: str | None, expected: str | None) -> bool:
+    """Compare tokens in constant time, so a timing side channel cannot guess them byte by byte. An empty
+    or missing token matches nothing, not even another empty one: a form posted from elsewhere without
+    the cookie must not pass as "both empty"."""
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def _hash(session_id: str) -> str:

@@ -40,10 +40,21 @@ from typing import Literal
 
 from medvault.config import SigninThrottleSettings
 from medvault.store import Store
+from medvault.store._directory_users import name_key
 
 Scope = Literal["pair", "address", "user"]
 _PRUNE_EVERY_S = 60.0
 _MAX_NAME = 128  # longer typed names share one count: the key stays small, and such a name is no user's
+
+
+def user_key(typed: str) -> str:
+    """The digest a typed name is counted under. Every spelling that can reach one account shares it: the
+    directory matches a uid ignoring case and surrounding or repeated spaces, and a local name's
+    look-alikes are its holder's (`name_key`), so "CLIN1 " must not open a fresh count beside "clin1".
+    Only a digest is kept: a failed attempt's "name" may be a mistyped password. The cut before
+    normalising bounds the work; a name that long signs in nowhere (the directory's limit is 256)."""
+    normal = " ".join(name_key(typed[: _MAX_NAME * 4]).split())[:_MAX_NAME]
+    return hashlib.sha256(normal.encode()).hexdigest()
 
 
 def address_key(host: str | None) -> str:
@@ -98,8 +109,7 @@ class SigninThrottle:
         """Refuse the attempt while a back-off runs; otherwise count it as failed and let it through."""
         now = self.clock()
         self._prune(now)
-        # Only a digest of the typed name is kept: a failed attempt's "name" may be a mistyped password.
-        user = hashlib.sha256(user[:_MAX_NAME].encode()).hexdigest()
+        user = user_key(user)
         s = self.settings
         with self.store.signin_counts() as counts:
             since = counts.familiar_since(user, address)
