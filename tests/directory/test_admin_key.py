@@ -6,23 +6,10 @@ import asyncio
 from pathlib import Path
 
 from medvault.config import Settings
-from medvault.directory import Authenticator, DirectoryUser, Refused
+from medvault.directory import Authenticator, DirectoryUser
 from medvault.store import Role, Store
 from medvault.store._directory_users import admit_directory_user
-
-
-class _Directory:
-    """Answers look-ups from `entries` and records who was asked about."""
-
-    def __init__(self) -> None:
-        self.entries: dict[str, DirectoryUser] = {}
-        self.asked: list[str] = []
-
-    def look_up(self, username: str) -> DirectoryUser:
-        self.asked.append(username)
-        if username not in self.entries:
-            raise Refused("credentials")
-        return self.entries[username]
+from tests.gateway.test_wiring import FakeDirectory
 
 
 def test_a_directory_admin_neither_owns_nor_judges_the_bootstrap_key(store: Store, tmp_path: Path) -> None:
@@ -33,7 +20,7 @@ def test_a_directory_admin_neither_owns_nor_judges_the_bootstrap_key(store: Stor
     store.ensure_admin_key(None, tmp_path / "admin.key")
     bootstrap = store.authenticate_key((tmp_path / "admin.key").read_text().strip())
     assert bootstrap is not None and bootstrap.role is Role.ADMIN
-    directory = _Directory()
+    directory = FakeDirectory()
     settings = Settings().directory
     auth = Authenticator(store, settings, client=directory)  # type: ignore[arg-type]
     entry = DirectoryUser("admin", "uid=admin,ou=people,dc=example", "uuid-x", Role.CLINICIAN)

@@ -10,9 +10,20 @@ import pytest
 
 from medvault.app import create_app
 from medvault.backends import resolve_runtime
+from medvault.config import Settings
 from medvault.store import Store, _content
 from tests.gateway.conftest import Engine, make_settings, serve, serve_app
 from tests.store.test_purge_owed import _reader
+
+
+def _stored_for_30_days(tmp_path: Path, engine: Engine, canary: str) -> tuple[Settings, str]:
+    """Settings that keep no content, and the id of a run stored earlier under 30 days."""
+    settings = make_settings(tmp_path, [engine.url], retention={"content_days": 0})
+    earlier = Store.open(settings.resolved_database_url, content_days=30)
+    earlier.migrate()
+    run = earlier.save_run(user="alice", status="ok", output_text=canary)
+    earlier.close()
+    return settings, run.id
 
 
 def test_content_days_zero_purges_and_audits_a_failed_compaction(
@@ -22,11 +33,7 @@ def test_content_days_zero_purges_and_audits_a_failed_compaction(
     write-ahead log, so the compaction fails: the audit event still counts the row and says so."""
     monkeypatch.setattr(_content, "_CHECKPOINT_WAIT_MS", 50)
     monkeypatch.setattr(_content, "_CHECKPOINT_PAUSE_S", 0.01)
-    settings = make_settings(tmp_path, [engine.url], retention={"content_days": 0})
-    earlier = Store.open(settings.resolved_database_url, content_days=30)
-    earlier.migrate()
-    run = earlier.save_run(user="alice", status="ok", output_text="RETENTION-OWED-CANARY")
-    earlier.close()
+    settings, run_id = _stored_for_30_days(tmp_path, engine, "RETENTION-OWED-CANARY")
     store = Store.from_settings(settings)
     wanted = ("retention.purge", {"rows": 1, "compacted": False})
     try:
@@ -37,7 +44,7 @@ def test_content_days_zero_purges_and_audits_a_failed_compaction(
                 if wanted in events:
                     break
                 time.sleep(0.1)
-        reread = store.get_run(run.id)
+        reread = store.get_run(run_id)
         owed = store.compaction_owed()
     finally:
         store.close()
@@ -50,11 +57,7 @@ def test_content_days_zero_purges_and_audits_a_failed_compaction(
 def test_one_worker_per_host_purges(tmp_path: Path, engine: Engine, worker: int, purges: bool) -> None:
     """Of several gateway workers only worker 1 runs the purge (each purge may rewrite the whole file);
     worker 2 leaves content past retention to it. Control: worker 1 blanks it at start."""
-    settings = make_settings(tmp_path, [engine.url], retention={"content_days": 0})
-    earlier = Store.open(settings.resolved_database_url, content_days=30)
-    earlier.migrate()
-    run = earlier.save_run(user="alice", status="ok", output_text="ONE-PURGER-CANARY")
-    earlier.close()
+    settings, run_id = _stored_for_30_days(tmp_path, engine, "ONE-PURGER-CANARY")
     store = Store.from_settings(settings)
     app = create_app(settings, resolve_runtime(settings, {}), store)
     app.state.gateway.worker = worker
@@ -62,7 +65,7 @@ def test_one_worker_per_host_purges(tmp_path: Path, engine: Engine, worker: int,
         with serve_app(app):
             deadline = time.monotonic() + (10 if purges else 2)
             while time.monotonic() < deadline:
-                reread = store.get_run(run.id)
+                reread = store.get_run(run_id)
                 if reread is not None and reread.output_text is None:
                     break
                 time.sleep(0.1)

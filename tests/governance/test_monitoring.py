@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -187,26 +189,34 @@ def test_each_alert_is_stored_and_audited_once(store: Store) -> None:
     assert store.verify_audit_chain().ok
 
 
-def test_gauges_and_chart_show_the_latest_week(store: Store) -> None:
-    """The collector exports the drifting template's alert and rates; the chart is an SVG per template."""
-    seed(store)
+def _gauges(store: Store, **collector: Any) -> Callable[..., float]:
+    """The collector's samples, read as `value(name, template, **labels)` for MODEL and DIGEST, or as
+    `value(name)` for a sample without labels."""
     registry = CollectorRegistry()
-    registry.register(MonitoringCollector(store, SETTINGS))
+    registry.register(MonitoringCollector(store, SETTINGS, **collector))
     samples = {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
         for family in text_string_to_metric_families(generate_latest(registry).decode())
         for sample in family.samples
     }
 
-    def value(name: str, template: str, **extra: str) -> float:
-        labels = {"template": template, "model": MODEL, "digest": DIGEST, **extra}
+    def value(name: str, template: str | None = None, **extra: str) -> float:
+        labels = {"template": template, "model": MODEL, "digest": DIGEST, **extra} if template else extra
         return samples[(name, tuple(sorted(labels.items())))]
+
+    return value
+
+
+def test_gauges_and_chart_show_the_latest_week(store: Store) -> None:
+    """The collector exports the drifting template's alert and rates; the chart is an SVG per template."""
+    seed(store)
+    value = _gauges(store)
 
     assert value("medvault_monitoring_drift", DRIFTING, metric="critical_error_rate") == 1.0
     assert value("medvault_monitoring_drift", "tpl-00", metric="critical_error_rate") == 0.0
     assert value("medvault_monitoring_week_runs", DRIFTING) == RATERS * RUNS_PER_RATER
     assert value("medvault_monitoring_utility_median", DRIFTING) < 7
-    assert samples[("medvault_monitoring_ok", ())] == 1.0
+    assert value("medvault_monitoring_ok") == 1.0
     summary = monitoring_summary(store, SETTINGS, NOW)
     svg = monitoring_chart_svg(summary, DRIFTING)
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
@@ -274,17 +284,7 @@ def test_gauges_mark_the_week_in_progress_and_keep_the_last_judged_alert(store: 
     gauge reports the last judged week (week 5, which alerted); a non-drifting template reads 0."""
     seed(store)
     during = MONDAY + timedelta(weeks=WEEKS, days=-1)
-    registry = CollectorRegistry()
-    registry.register(MonitoringCollector(store, SETTINGS, wall=lambda: during))
-    samples = {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(generate_latest(registry).decode())
-        for sample in family.samples
-    }
-
-    def value(name: str, template: str, **extra: str) -> float:
-        labels = {"template": template, "model": MODEL, "digest": DIGEST, **extra}
-        return samples[(name, tuple(sorted(labels.items())))]
+    value = _gauges(store, wall=lambda: during)
 
     assert value("medvault_monitoring_week_provisional", DRIFTING) == 1.0
     assert value("medvault_monitoring_drift", DRIFTING, metric="critical_error_rate") == 1.0  # week 5
