@@ -1,19 +1,23 @@
 # Two commands matter: `make run` and `make test`. Both install everything first (idempotent: a second
 # call with nothing changed does no work, and llama-cpp-python is not rebuilt).
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Looked up when the venv is made, not when make starts: system-deps.sh may have just installed python3.
+PYTHON ?= $$(command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.medvault-installed
 
 .PHONY: install run test test-fast lint typecheck bench lock down clean
 
+# The Debian packages are checked on every call (cheap when none is missing): a first install as a
+# non-root user could not add them, and a later one as root must.
 install: $(STAMP)
+	@bash scripts/system-deps.sh
 
 $(STAMP): pyproject.toml requirements.lock scripts/system-deps.sh scripts/install.py
 	@bash scripts/system-deps.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install -q --disable-pip-version-check "rich>=13"
+	@$(BIN)/python -m pip install -q --disable-pip-version-check "$$(grep '^rich==' requirements.lock)"
 	@$(BIN)/python scripts/install.py --venv $(VENV) --lock requirements.lock
 	@touch $@
 

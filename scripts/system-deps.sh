@@ -4,9 +4,12 @@
 # Pango for the PDF evidence report. Installed when root; otherwise listed,
 # since non-root development can do without most.
 set -euo pipefail
-packages=(nftables iproute2 iputils-ping dnsutils netcat-openbsd postgresql chromium chromium-driver
+packages=(nftables iproute2 postgresql chromium
           build-essential cmake python3-venv python3-dev util-linux wrk
           bubblewrap libseccomp2 openssl slapd ldap-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+# PostgreSQL and slapd are for the tests, which start servers of their own: the packages' services must
+# neither start now nor at boot (Debian's slapd listens on every address with an anonymous directory).
+test_services=(postgresql slapd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,5 +22,15 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "installing Debian packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then  # "no service may start" while installing (exit 101), removed afterwards
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [[ -d /run/systemd/system ]]; then
+  for service in "${test_services[@]}"; do
+    [[ " ${missing[*]} " == *" $service "* ]] && systemctl disable --now "$service" >/dev/null 2>&1 || true
+  done
+fi

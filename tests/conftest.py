@@ -106,7 +106,10 @@ def start_service(data_dir: Path, config: Path, admin_key: str) -> Service:
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    process.kill()
+    # SIGTERM, not SIGKILL: the supervisor stops its engine and gateway (a killed one would leave them).
+    process.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=60)
     raise TimeoutError(f"medvault up not ready: {output.read_text()}")
 
 

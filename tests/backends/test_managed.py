@@ -87,7 +87,8 @@ def test_vllm_environment_is_offline_and_pins_the_gpus(tmp_path: Path) -> None:
     run = launch(replica, model_id="m", host=HOST, port=PORT, dev=dev)
     for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "VLLM_NO_USAGE_STATS"):
         assert run.env[key] == "1"
-    assert run.env["DO_NOT_TRACK"] == "1" and run.env["CUDA_VISIBLE_DEVICES"] == "2,3"
+    assert run.env["DO_NOT_TRACK"] == "1" and run.env["RAY_USAGE_STATS_ENABLED"] == "0"
+    assert run.env["CUDA_VISIBLE_DEVICES"] == "2,3"
     assert run.devices == [dev / "nvidia2", dev / "nvidia3", dev / "nvidiactl", dev / "nvidia-uvm"]
     assert Path("/opt/vllm") in run.read_only and replica.model in run.read_only
     assert run.startup_timeout_s == 1800 and run.health_path == "/v1/models"

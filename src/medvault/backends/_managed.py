@@ -24,7 +24,8 @@ from medvault.backends._embedded import OFFLINE_ENV
 from medvault.config import ReplicaSettings
 
 # Everything an engine's Python side could phone home with, switched off: the Hugging Face hub and
-# datasets, vLLM's usage statistics, and the generic opt-out that several libraries honour. Caches go to
+# datasets, vLLM's usage statistics, Ray's (multi-node vLLM), and the generic opt-out that several
+# libraries honour. Caches go to
 # the sandbox's private /tmp (the vault user has no home; nothing there outlives the engine).
 ENGINE_ENV = {
     **OFFLINE_ENV,
@@ -32,6 +33,7 @@ ENGINE_ENV = {
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "VLLM_NO_USAGE_STATS": "1",
     "VLLM_DO_NOT_TRACK": "1",
+    "RAY_USAGE_STATS_ENABLED": "0",
     "DO_NOT_TRACK": "1",
     "HOME": "/tmp",  # noqa: S108 — the sandbox's private, empty tmpfs
     "XDG_CACHE_HOME": "/tmp/.cache",  # noqa: S108
