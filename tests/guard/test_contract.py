@@ -9,6 +9,7 @@ import pytest
 
 from medvault.guard import GuardResult, check
 from medvault.guard._model import Flag, Unchecked
+from medvault.guard._pipeline import _alignment_cost
 from medvault.guard._text import Analysis
 
 SOURCE = "Kleiner Pleuraerguss links. Kein Pneumothorax. Knoten 5 mm."
@@ -200,3 +201,24 @@ def test_no_report_outlives_its_check(task: str) -> None:
     assert _live_analyses(source) == []
     held = Analysis(source, "de")
     assert _live_analyses(source) == [held]
+
+
+def test_a_text_too_repetitive_to_align_is_not_checked_at_once() -> None:
+    """An output that repeats two words 1,250 times against a source of 2,500 times one word (a model
+    in a loop) would take the word alignment about 20 s: the whole output is `unchecked`, saying why.
+    Control: the same words in a short pair are checked as usual."""
+    result = check("Erguss " * 2500, "Erguss links " * 625, task="correction", lang="de")
+    assert result.verdict == "unchecked" and not result.flags
+    assert [(u.side, u.span, u.reason) for u in result.unchecked] == [
+        ("output", (0, len("Erguss links " * 625)), "too_repetitive")
+    ]
+    assert "repeats itself" in result.to_dict(lang="en")["unchecked"][0]["text"]
+    control = check("Erguss rechts.", "Erguss links.", task="correction", lang="de")
+    assert [f.code for f in control.flags] == ["side_changed"]
+
+
+@pytest.mark.parametrize(
+    ("source", "output", "pairs"), [("a b c", "a a d", 2), ("A b", "a B b", 3), ("x", "y", 0)]
+)
+def test_alignment_cost_counts_equal_word_pairs(source: str, output: str, pairs: int) -> None:
+    assert _alignment_cost(source, output) == pairs
