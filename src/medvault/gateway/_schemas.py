@@ -18,9 +18,15 @@ from functools import partial
 from typing import Any, NoReturn
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
-from medvault.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from medvault.errors import (
+    BadRequest,
+    ClientClosed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from medvault.gateway._request import header
 from medvault.gateway.errors import IDENTIFIER
 
@@ -87,11 +93,14 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone before its body arrived: audited as 499, not as a server fault
+        raise ClientClosed("client disconnected while sending its request body") from None
     return b"".join(chunks)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -95,6 +96,9 @@ def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+_TOO_COMPLEX = "the answer is not usable JSON: nested too deeply or a number too long"
+
+
 def _parse_json(output_text: str) -> tuple[Any, str | None]:
     """The JSON in a model's answer, tolerating ``` fences and chatter around one object."""
     text = output_text.strip()
@@ -106,11 +110,11 @@ def _parse_json(output_text: str) -> tuple[Any, str | None]:
     except json.JSONDecodeError as exc:
         first, last = text.find("{"), text.rfind("}")
         if 0 <= first < last:
-            try:
+            with contextlib.suppress(ValueError, RecursionError):
                 return json.loads(text[first : last + 1]), None
-            except json.JSONDecodeError:
-                pass
         return None, f"the answer is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+    except (ValueError, RecursionError):  # nested deeper than Python recurses, or a number too long
+        return None, _TOO_COMPLEX
 
 
 class Template(TemplateSpec):

@@ -54,6 +54,11 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Internal error. Please try again; if it persists, tell your administrator.",
     ),
     # -- run records ---------------------------------------------------------------------------------
+    "diff.too_large": (
+        "Kein Wortvergleich: Quelle und Antwort sind zu lang oder zu gleichförmig, um sie Wort für Wort "
+        "zu vergleichen.",
+        "No word comparison: source and answer are too long or too repetitive to compare word by word.",
+    ),
     "content.not_retained": (
         "Der Text dieses Laufs wird auf dem Server nicht aufbewahrt (Datenschutzeinstellung dieser "
         "Installation); er steht nur im Browser-Tab, in dem der Lauf gestartet wurde.",

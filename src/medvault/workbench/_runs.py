@@ -15,6 +15,7 @@ retains content, into the run's content columns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Coroutine
@@ -62,6 +63,8 @@ _CLIENT_CLOSED = ClientClosed.status_code
 EARLY_S = 0.5
 KEEPALIVE_S = 15.0  # an SSE comment this often while the engine is silent
 _KEEPALIVE = b": keep-alive\n\n"
+# A fixed text: an unexpected error's own message may quote the model's answer.
+_POSTPROCESS_FAILED = "the answer could not be postprocessed; see the gateway log"
 
 
 def sse(event: str, data: Any) -> bytes:
@@ -251,10 +254,11 @@ class Runner:
                 yield sse("done", result.model_dump(mode="json"))
             except ApiError as exc:
                 live.call.detail["stream_error"] = exc.code or "error"
-                yield sse("error", _error_event(exc, live.lang))
-                if not concluded:
+                if not concluded:  # settled before the event: a disconnect at its yield changes nothing
                     concluded = True
-                    await self._shielded(self._conclude(live, "error", exc.status_code))
+                    with contextlib.suppress(ApiError):  # not stored: logged and audited already
+                        await self._shielded(self._conclude(live, "error", exc.status_code))
+                yield sse("error", _error_event(exc, live.lang))
         finally:
             if not concluded:  # the browser went away mid-answer: record what happened, without waiting
                 self._spawn(self._conclude(live, "cancelled", _CLIENT_CLOSED))
@@ -274,10 +278,17 @@ class Runner:
         """Check, store and audit the finished run; returns its record with the live content."""
         call, template = live.call, live.template
         output, reasoning = "".join(live.content), "".join(live.reasoning) or None
-        source = source_text(template, live.inputs)
-        guard = None
-        if status == "ok":
-            guard = await asyncio.to_thread(self._check, template, live.inputs, output, call)
+        failed = False
+        try:
+            source = source_text(template, live.inputs)
+            guard = None
+            if status == "ok":
+                guard = await asyncio.to_thread(self._check, template, live.inputs, output, call)
+        except Exception as exc:  # noqa: BLE001 — a fault in the check: still store, audit, answer the run
+            log.error("run_check_failed", request_id=call.request_id, error_type=type(exc).__name__)
+            failed = status == "ok"
+            call.detail["stream_error"] = "internal"
+            source, guard, status, http_status = None, None, "error", 500
         try:
             run = await asyncio.to_thread(
                 self._save,
@@ -297,7 +308,12 @@ class Runner:
             raise ApiError("the run could not be stored; see the gateway log", code="store_failed") from exc
         self._account(call, template, run, guard, output)
         await self._gateway.calls.finish(call, http_status)
-        return self._record(run, template, live.inputs, output, reasoning, source, guard, live.lang)
+        if failed:  # the stream's `error` event; a retry with the same key now hears 409 run_exists
+            raise ApiError(f"run {run.id} could not be checked; see the gateway log")
+        # In a worker thread: the diff and the postprocessing are CPU work, never on the event loop.
+        return await asyncio.to_thread(
+            self._record, run, template, live.inputs, output, reasoning, source, guard, live.lang
+        )
 
     def _save(self, live: _Live, **run: Any) -> Run:
         """Store the run and, in the same thread hop, name it in its key's claim."""
@@ -353,12 +369,19 @@ class Runner:
     ) -> RunOut:
         diffable = template is not None and diffed(template)
         diff = word_diff(source, output) if diffable and source is not None and output else None
+        diff_note = None
+        if diffable and source is not None and output and diff is None:
+            log.warning("diff_over_budget", run_id=run.id)  # the page shows the answer and says why
+            diff_note = message("diff.too_large", lang)
         postprocess = None
         if template is not None and output is not None and run.status == "ok":
             try:
                 postprocess = plain(template.postprocess(output, inputs))
             except (TemplateError, ValueError) as exc:  # the model's answer did not fit the format
                 postprocess = {"error": str(exc)}
+            except Exception as exc:  # noqa: BLE001 — a fault in the postprocessing: still show the answer
+                log.error("postprocess_failed", template=template.id, error_type=type(exc).__name__)
+                postprocess = {"error": _POSTPROCESS_FAILED}
         return RunOut(
             id=run.id, created_at=run.created_at, user=run.user, template_id=run.template_id,
             template_version=run.template_version, task_type=str(template.task_type) if template else None,
@@ -368,6 +391,7 @@ class Runner:
             guard_counts=dict(run.guard_counts), inputs=inputs, output=output, reasoning=reasoning,
             source=source, guard=GuardOut(**guard.to_dict(lang)) if guard else None,
             diff=[DiffSegment(**segment) for segment in diff] if diff is not None else None,
+            diff_note=diff_note,
             postprocess=postprocess, content_retained=run.output_text is not None,
             content_kept=run.output_text is not None, content_note=self._content_note(run, lang),
         )  # fmt: skip

@@ -215,6 +215,7 @@ class RunOut(BaseModel):
     source: str | None = Field(default=None, description="the input the guard and the diff compare against")
     guard: GuardOut | None = None
     diff: list[DiffSegment] | None = None
+    diff_note: str | None = Field(default=None, description="why there is no word diff (too costly)")
     postprocess: Any = None
     content_retained: bool = False
     content_kept: bool = Field(default=False, description="the server keeps this run's text")

@@ -51,6 +51,7 @@
   }
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const IN_PROGRESS_POLL_MS = 120000; // how long a retry waits for the first request's run
 
   // -- this tab's memory (sessionStorage: gone with the tab, never on the server) ----------------
   let signingOut = false; // set at sign-out: a pending debounced save must not write the draft back
@@ -486,6 +487,7 @@
 
   // Sends the run request and follows its stream; "done", "failed", "lost" or (via abort) "stopped".
   async function send(attempt, signal, status) {
+    const pollUntil = Date.now() + IN_PROGRESS_POLL_MS;
     for (;;) {
       const response = await api("/runs", {
         method: "POST",
@@ -496,7 +498,13 @@
       if (response.status === 409) {
         const problem = await problemOf(response);
         if (problem.code === "run_in_progress") {
-          // The first request still owns the run; ask again until it has a result to show.
+          // The first request still owns the run; ask again until it has a result to show, for a
+          // while: a request that never ends (its claim lapses after an hour) must not poll forever.
+          if (Date.now() > pollUntil) {
+            $("conn-lost").hidden = false;
+            showStatus(status, T.conn_lost, true);
+            return "failed";
+          }
           showStatus(status, T.conn_checking);
           await sleep(2000);
           if (signal.aborted) throw new DOMException("stopped", "AbortError");
@@ -854,6 +862,10 @@
     $("guard").hidden = true;
     const groups = run.status === "ok" ? renderGuard(run) : null;
     const nodes = run.diff ? renderDiff(run, groups) : [];
+    if (!run.diff && run.diff_note) {  // too costly to compare word by word: say so where the diff goes
+      $("diff").replaceChildren(el("em", {}, run.diff_note));
+      $("diff-box").hidden = false;
+    }
     for (const button of document.querySelectorAll("#guard-flags .flag-jump")) {
       const targets = nodes[Number(button.dataset.group)] || [];
       button.disabled = targets.length === 0;
