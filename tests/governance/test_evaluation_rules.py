@@ -64,7 +64,8 @@ def test_a_newer_failed_evaluation_blocks_the_approval(store: Store) -> None:
     assert f"evaluation {failed.id}" in said
     assert "evaluate again" in said and "--override" in said
     assert store.model_approvals() == []
-    assert store.passed_evaluation("m", COMBINATION.digest) is None
+    latest = store.latest_evaluation("m", COMBINATION.digest)
+    assert latest is not None and latest.id == failed.id and not latest.passed
 
 
 def test_a_newer_passed_evaluation_is_the_ground_of_the_approval(store: Store) -> None:

@@ -26,7 +26,7 @@ def _record(eid: str, combination: str, passed: bool, minutes: int) -> Evaluatio
 
 
 def test_evaluations_round_trip_and_the_latest_passed_one_is_found(db_url: str) -> None:
-    """Records come back whole; `passed_evaluation` picks the newest passed one of that combination."""
+    """Records come back whole; `latest_evaluation` picks the newest one of that combination."""
     store = Store.open(db_url)
     try:
         store.migrate()
@@ -39,10 +39,10 @@ def test_evaluations_round_trip_and_the_latest_passed_one_is_found(db_url: str) 
             store.save_evaluation(record)
         assert [e.id for e in store.evaluations("m")] == ["e4", "e3", "e2", "e1"]
         assert store.get_evaluation("e2") == _record("e2", "sha256:c1", False, 2)
-        found = store.passed_evaluation("m", "sha256:c1")
-        assert found is not None and found.id == "e4"
-        assert store.passed_evaluation("m", "sha256:none") is None
-        assert store.passed_evaluation("other", "sha256:c1") is None
+        found = store.latest_evaluation("m", "sha256:c1")
+        assert found is not None and found.id == "e4" and found.passed
+        assert store.latest_evaluation("m", "sha256:none") is None
+        assert store.latest_evaluation("other", "sha256:c1") is None
         decision = store.decide_model(
             "m", DIGEST, ApprovalStatus.APPROVED, decided_by="root", reason="CAB-1",
             combination="sha256:c1", evaluation_id="e4",

@@ -310,7 +310,7 @@ def status(
             say(f"not served: {reason}")
         for child in report.get("starting", []):
             say(f"starting: {child['name']} (loading for {child['loading_s']} s)")
-    if isolation["state"] == "breached" or not running or not report["ready"] or report.get("down"):
+    if isolation["state"] == "breached" or not report["ready"]:  # not running is not ready
         raise typer.Exit(2 if running and problem is not None and isolation["state"] != "breached" else 1)
 
 

@@ -84,9 +84,3 @@ class EvaluationsMixin:
         with self._read("reading evaluations") as conn:
             row = conn.execute(query).first()
         return _record(row) if row is not None else None
-
-    def passed_evaluation(self, model_id: str, combination: str) -> EvaluationRecord | None:
-        """The newest evaluation of exactly this combination of this model, if it passed: a newer failure
-        outweighs an older pass, so evaluating until one run passes grounds nothing."""
-        latest = self.latest_evaluation(model_id, combination)
-        return latest if latest is not None and latest.passed else None

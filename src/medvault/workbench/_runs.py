@@ -368,11 +368,12 @@ class Runner:
         lang: str,
     ) -> RunOut:
         diffable = template is not None and diffed(template)
-        diff = word_diff(source, output) if diffable and source is not None and output else None
-        diff_note = None
-        if diffable and source is not None and output and diff is None:
-            log.warning("diff_over_budget", run_id=run.id)  # the page shows the answer and says why
-            diff_note = message("diff.too_large", lang)
+        diff = diff_note = None
+        if diffable and source is not None and output:
+            diff = word_diff(source, output)
+            if diff is None:
+                log.warning("diff_over_budget", run_id=run.id)  # the page shows the answer and says why
+                diff_note = message("diff.too_large", lang)
         postprocess = None
         if template is not None and output is not None and run.status == "ok":
             try:
