@@ -34,8 +34,9 @@ def _config(lab: Lab, first: list[str], second: list[str]) -> str:
     return base + '\n[[models]]\nid = "pair"\n' + replicas + "\n"
 
 
-def _engine(delay: float, *taken: int) -> list[str]:
-    """A replica's argv: after `delay` s it serves on its own address and port, and on `taken` ports too."""
+def _engine(delay: float, *taken: int | str) -> list[str]:
+    """A replica's argv: after `delay` s it serves on its own address and port, and on `taken` ports too
+    (a port written "+N" is tried only once its owner listens there)."""
     return [sys.executable, "-c", SERVE, "{host}", str(delay), "{port}", *map(str, taken)]
 
 
@@ -117,7 +118,9 @@ def test_replica_that_takes_a_crashed_siblings_port_is_a_breach(lab: Lab, tmp_pa
     """Replica 0 keeps trying to bind replica 1's port: harmless while replica 1 holds it (the service stays
     up, control), but once replica 1 crashes it gets the port before the restart, and `up` stops with
     status 3 naming replica 1, its port and replica 0."""
-    up = _start(lab, tmp_path, _engine(0, SIBLING_PORT), _engine(0))
+    # "+": the thief waits for replica 1 to listen first (else, started first, it may simply win the port
+    # before replica 1 starts: the other test's case).
+    up = _start(lab, tmp_path, _engine(0, f"+{SIBLING_PORT}"), _engine(0))
     try:
         _wait_up(up)
         time.sleep(2)  # four watch rounds with the thief retrying

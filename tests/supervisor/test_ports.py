@@ -35,7 +35,7 @@ ip = ipaddress.ip_address
 # with a model list on HOST at each PORT: the first its own, any further one a sibling's that it takes over
 # as soon as it is free (retrying while the sibling holds it).
 SERVE = """
-import http.server, json, sys, threading, time
+import http.server, json, socket, sys, threading, time
 host, delay, ports = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
 time.sleep(delay)
 class H(http.server.BaseHTTPRequestHandler):
@@ -48,6 +48,14 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 def take(port):
+    if port.startswith("+"):  # a thief that waits for the port's owner to listen, then for its crash
+        port = port[1:]
+        while True:
+            try:
+                socket.create_connection((host, int(port)), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
     while True:
         try:
             server = http.server.HTTPServer((host, int(port)), H)
